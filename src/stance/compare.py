@@ -1,0 +1,98 @@
+"""Outlet and time comparison of topics: prevalence with bootstrap intervals over documents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from stance.config import AnalysisConfig
+from stance.data import Corpus, Segments
+
+#: Resamples drawn per chunk, so memory stays ~chunk x documents whatever n_bootstrap is.
+_BOOTSTRAP_CHUNK = 100
+_PERIOD_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
+def topic_prevalence(
+    assignments: pd.DataFrame, segments: Segments, cfg: AnalysisConfig, *, seed: int
+) -> pd.DataFrame:
+    """Share of each outlet's segments in each topic, with bootstrap intervals.
+
+    Documents, not segments, are resampled (with replacement, within each
+    outlet): segments of one article are not independent, so resampling them
+    would give intervals that are too narrow.
+
+    Args:
+        assignments: seg_id and topic per segment (outliers are topic -1).
+        segments: the segments, for their document and outlet.
+        cfg: bootstrap size and confidence level.
+        seed: seeds the resampling.
+
+    Returns:
+        One row per outlet and topic: outlet, topic, share, low, high,
+        n_segments (in that topic), n_documents (of the outlet).
+    """
+    table = segments.table[["seg_id", "doc_id", "outlet"]].merge(
+        assignments[["seg_id", "topic"]], on="seg_id", how="inner", validate="one_to_one")
+    topics = np.sort(table["topic"].unique())
+    rng = np.random.default_rng(seed)
+    alpha = (1 - cfg.confidence) / 2
+    rows = []
+    for outlet, group in table.groupby("outlet", sort=True):
+        counts = pd.crosstab(group["doc_id"], group["topic"]).reindex(columns=topics, fill_value=0)
+        matrix = counts.to_numpy(dtype=np.float64)  # documents x topics
+        share = matrix.sum(0) / matrix.sum()
+        boot = _bootstrap_shares(matrix, cfg.n_bootstrap, rng)
+        low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
+        for k, topic in enumerate(topics):
+            rows.append((outlet, int(topic), share[k], low[k], high[k],
+                         int(matrix[:, k].sum()), matrix.shape[0]))
+    return pd.DataFrame(rows, columns=["outlet", "topic", "share", "low", "high",
+                                       "n_segments", "n_documents"])
+
+
+def _bootstrap_shares(matrix: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
+    n_docs = matrix.shape[0]
+    out = []
+    for start in range(0, n_bootstrap, _BOOTSTRAP_CHUNK):
+        size = min(_BOOTSTRAP_CHUNK, n_bootstrap - start)
+        # How often each document is drawn in each resample: a multinomial over documents.
+        weights = rng.multinomial(n_docs, np.full(n_docs, 1 / n_docs), size=size)
+        totals = weights @ matrix
+        out.append(totals / totals.sum(1, keepdims=True))
+    return np.vstack(out)
+
+
+def topics_over_time(
+    assignments: pd.DataFrame, segments: Segments, corpus: Corpus, cfg: AnalysisConfig
+) -> pd.DataFrame:
+    """Share of segments in each topic per period, over all outlets.
+
+    Returns:
+        period (start timestamp), topic, share, n_segments; empty when no
+        document has a date.
+    """
+    dates = corpus.documents[["doc_id", "date"]].dropna(subset=["date"])
+    table = segments.table[["seg_id", "doc_id"]].merge(dates, on="doc_id").merge(
+        assignments[["seg_id", "topic"]], on="seg_id")
+    if table.empty:
+        return pd.DataFrame(columns=["period", "topic", "share", "n_segments"])
+    freq = choose_period(table["date"]) if cfg.time_freq == "auto" else cfg.time_freq
+    table["period"] = table["date"].dt.to_period(freq).dt.start_time
+    counts = table.groupby(["period", "topic"]).size().rename("n_segments").reset_index()
+    counts["share"] = counts["n_segments"] / counts.groupby("period")["n_segments"].transform("sum")
+    return counts[["period", "topic", "share", "n_segments"]]
+
+
+def choose_period(dates: pd.Series) -> str:
+    """The finest of day/week/month/quarter/year giving at most 40 periods over the span."""
+    span_days = max(1, (dates.max() - dates.min()).days)
+    for freq, days in (("D", 1), ("W", 7), ("M", 30.4), ("Q", 91.3)):
+        if span_days / days <= 40:
+            return freq
+    return "Y"
+
+
+def period_name(freq: str) -> str:
+    """A readable name for a pandas period code."""
+    return _PERIOD_NAMES.get(freq, freq)

@@ -1,0 +1,341 @@
+"""The experiment schema: every default is written here once, and YAML loading.
+
+Relative input paths in a config resolve against the config file's folder, so a
+config runs the same from any working directory; ``output_dir`` resolves
+against the working directory, like any command's output.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from stance.errors import StanceError
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Columns(Section):
+    """Which input column holds each field; ``id: null`` derives ids from content."""
+
+    id: str | None = "doc_id"
+    text: str = "text"
+    outlet: str | None = "outlet"
+    date: str | None = "date"
+    title: str | None = "title"
+    file: str = Field("file", description="folder format: metadata column naming each file")
+    labels: list[str] = Field(default_factory=list)
+
+
+class CorpusConfig(Section):
+    """Where the articles are and how to read them."""
+
+    path: Path
+    format: Literal["auto", "folder", "csv", "jsonl", "parquet"] = "auto"
+    metadata: Path | None = Field(
+        None, description="folder format: CSV with one row per file (default metadata.csv)"
+    )
+    columns: Columns = Columns()
+    default_outlet: str = Field("unknown", description="outlet of documents that name none")
+    csv_separator: str = ","
+    encoding_fallbacks: list[str] = Field(default_factory=lambda: ["cp1252", "latin-1"])
+    on_invalid: Literal["error", "drop"] = Field(
+        "error", description="error: stop on any bad document; drop: drop it with a reason"
+    )
+    limit: int | None = Field(None, ge=1, description="read only the first N documents")
+
+
+class PatternConfig(Section):
+    """One boilerplate rule, a case-insensitive regex.
+
+    ``line`` removes matching lines; ``block`` removes a matching heading line and
+    the bullet list after it; ``paragraph`` removes whole paragraphs after split
+    fragments are re-joined (for stray punctuation that may end a fragment).
+    """
+
+    name: str
+    regex: str
+    scope: Literal["line", "block", "paragraph"] = "line"
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+
+class RepeatedLinesConfig(Section):
+    """Short lines repeated across an outlet's documents are boilerplate (taglines, bylines)."""
+
+    min_documents: int = Field(3, ge=2)
+    max_words: int = Field(15, ge=1)
+
+
+class CleaningConfig(Section):
+    """Boilerplate removal and re-joining of paragraphs split mid-sentence."""
+
+    enabled: bool = True
+    default_patterns: bool = True
+    patterns: list[PatternConfig] = Field(default_factory=list)
+    remove_repeated_title: bool = True
+    remove_repeated_lines_in_document: bool = True
+    repeated_lines: RepeatedLinesConfig | None = RepeatedLinesConfig()
+    rejoin_fragments: bool = True
+
+
+class DedupConfig(Section):
+    """Near-duplicate documents (syndicated copies of one wire story)."""
+
+    method: Literal["minhash", "none"] = "minhash"
+    threshold: float = Field(0.8, gt=0, le=1, description="estimated Jaccard similarity")
+    action: Literal["keep", "drop"] = Field(
+        "keep", description="keep: mark duplicates; drop: merge each into its first copy"
+    )
+    num_perm: int = Field(128, ge=16)
+    shingle_words: int = Field(5, ge=1)
+
+
+class SegmentationConfig(Section):
+    """How documents split into segments, the unit every later stage works on."""
+
+    unit: Literal["paragraph", "sentence", "window", "document"] = "paragraph"
+    min_words: int = Field(8, ge=0, description="shorter segments merge into a neighbour")
+    window_words: int = Field(100, ge=1)
+    window_overlap: int = Field(0, ge=0)
+
+
+class EmbeddingConfig(Section):
+    """Sentence embeddings of segments, cached on disk."""
+
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="a packaged model name, or the path of a local sentence-transformers folder",
+    )
+    weights_sha256: str | None = Field(
+        None, description="expected sha256 of the weights file; checked when given"
+    )
+    normalize: bool = True
+    batch_size: int = Field(64, ge=1)
+    threads: int | None = Field(None, ge=1, description="torch threads (default: all cores)")
+    max_seq_length: int | None = Field(None, ge=8)
+    cache_dir: Path | None = Field(None, description="default: <output_dir>/.cache/embeddings")
+
+
+class UmapConfig(Section):
+    """UMAP settings; ``auto`` adapts to the number of segments."""
+
+    n_neighbors: int | Literal["auto"] = "auto"
+    n_components: int | Literal["auto"] = "auto"
+    min_dist: float = Field(0.0, ge=0)
+    metric: str = "cosine"
+
+
+class HdbscanConfig(Section):
+    """HDBSCAN settings; ``auto`` adapts to the number of segments."""
+
+    min_cluster_size: int | Literal["auto"] = "auto"
+    min_samples: int | None = None
+
+
+class OutlierConfig(Section):
+    """Reassigning outlier segments (topic -1) to topics after fitting."""
+
+    reduce: bool = False
+    strategy: Literal["c-tf-idf", "embeddings", "distributions", "probabilities"] = "embeddings"
+    threshold: float = Field(0.0, ge=0)
+
+
+class TopicsConfig(Section):
+    """BERTopic on the cached embeddings, guided by seed themes."""
+
+    enabled: bool = True
+    seed_themes: dict[str, list[str]] = Field(default_factory=dict)
+    guidance: Literal["guided", "zeroshot", "none"] = "guided"
+    zeroshot_min_similarity: float = Field(0.5, gt=0, le=1)
+    umap: UmapConfig = UmapConfig()
+    hdbscan: HdbscanConfig = HdbscanConfig()
+    nr_topics: int | Literal["auto"] | None = None
+    representation: Literal["ctfidf", "keybert", "mmr"] = "mmr"
+    mmr_diversity: float = Field(0.3, ge=0, le=1)
+    ngram_range: tuple[int, int] = (1, 2)
+    stopwords: list[str] = Field(default_factory=list)
+    top_n_words: int = Field(10, ge=1)
+    outliers: OutlierConfig = OutlierConfig()
+    stability_runs: int = Field(3, ge=0, description="extra fits with other seeds for the ARI")
+
+
+class AnalysisConfig(Section):
+    """Outlet and time comparison of topics."""
+
+    n_bootstrap: int = Field(1000, ge=100, description="resamples of documents for intervals")
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    time_freq: Literal["auto", "D", "W", "M", "Q", "Y"] = Field(
+        "auto", description="period of topics over time; auto picks one giving 4-40 periods"
+    )
+
+
+class ReportConfig(Section):
+    """The PDF report."""
+
+    enabled: bool = True
+    title: str | None = None
+
+
+class ExperimentConfig(Section):
+    """A whole experiment: one YAML file in experiments/."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: int = 42
+    output_dir: Path = Path("reports")
+    corpus: CorpusConfig
+    cleaning: CleaningConfig = CleaningConfig()
+    dedup: DedupConfig = DedupConfig()
+    segmentation: SegmentationConfig = SegmentationConfig()
+    embedding: EmbeddingConfig = EmbeddingConfig()
+    topics: TopicsConfig = TopicsConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
+    report: ReportConfig = ReportConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_reserved(cls, value: str) -> str:
+        if value in {"latest", "runs", "cache"}:
+            raise ValueError(f"'{value}' is reserved; choose another experiment name")
+        return value
+
+    def resolved_dump(self) -> dict[str, Any]:
+        """The config with every default filled in, as plain YAML-ready data."""
+        return json.loads(self.model_dump_json())
+
+    def digest(self) -> str:
+        """sha256 of the resolved config (stable key order)."""
+        text = json.dumps(self.resolved_dump(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read, validate and resolve an experiment config.
+
+    Raises:
+        StanceError: one line per problem, with file, line, dotted key and a fix.
+
+    Example:
+        >>> cfg = load_config("experiments/seeds.yaml")  # doctest: +SKIP
+        >>> cfg.segmentation.unit
+        'paragraph'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StanceError(f"{path}: config file not found; give the path to a .yaml file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise StanceError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(raw, dict):
+        raise StanceError(f"{path}: expected a mapping of sections (name, corpus, ...)")
+    return parse_config(raw, source=path, lines=_key_lines(root))
+
+
+def parse_config(
+    raw: dict[str, Any], *, source: Path | None = None, lines: dict[str, int] | None = None
+) -> ExperimentConfig:
+    """Validate a config given as data; relative input paths resolve against ``source``'s folder."""
+    try:
+        cfg = ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise StanceError(*_describe(exc, source, lines or {})) from None
+    base = source.parent.resolve() if source else Path.cwd()
+    return _resolve_paths(cfg, base)
+
+
+def dump_config(cfg: ExperimentConfig) -> str:
+    """The resolved config as YAML text (what a run folder's config.yaml holds)."""
+    return yaml.safe_dump(cfg.resolved_dump(), sort_keys=False, allow_unicode=True)
+
+
+def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
+    corpus_path = cfg.corpus.path if cfg.corpus.path.is_absolute() else base / cfg.corpus.path
+    metadata = cfg.corpus.metadata
+    if metadata is not None and not metadata.is_absolute():
+        metadata = corpus_path / metadata
+    corpus = cfg.corpus.model_copy(update={"path": corpus_path.resolve(), "metadata": metadata})
+    return cfg.model_copy(update={"corpus": corpus, "output_dir": cfg.output_dir.absolute()})
+
+
+def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
+    """Map each dotted key of a composed YAML document to its 1-based line."""
+    found: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            dotted = f"{prefix}{key_node.value}"
+            found[dotted] = key_node.start_mark.line + 1
+            found.update(_key_lines(value_node, dotted + "."))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            dotted = f"{prefix}{index}"
+            found[dotted] = item.start_mark.line + 1
+            found.update(_key_lines(item, dotted + "."))
+    return found
+
+
+def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        dotted = ".".join(loc)
+        line = lines.get(dotted) or lines.get(".".join(loc[:-1]))
+        where = f"{source}:{line}" if source and line else str(source or "config")
+        if error["type"] == "extra_forbidden":
+            known = _known_keys(loc[:-1])
+            close = difflib.get_close_matches(loc[-1], known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(known)}"
+            problems.append(f"{where} {dotted}: unknown key; {hint}")
+        elif error["type"] == "missing":
+            problems.append(f"{where} {dotted}: required key is missing; add it")
+        else:
+            found = error.get("input")
+            shown = "" if isinstance(found, dict | list) else f" (found {found!r})"
+            problems.append(f"{where} {dotted}: {error['msg'].lower()}{shown}")
+    return problems
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    """Field names of the section at ``loc`` (list indices skipped)."""
+    model: Any = ExperimentConfig
+    for part in loc:
+        if part.isdigit():
+            continue
+        annotation = model.model_fields[part].annotation
+        model = _section_type(annotation)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _section_type(annotation: Any) -> type[Section] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Section):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _section_type(arg)
+        if found is not None:
+            return found
+    return None

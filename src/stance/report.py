@@ -1,0 +1,146 @@
+"""report.pdf: Typst markup built from a run's results, compiled with the ``typst`` package.
+
+The report is a list of sections, each a function of the run result returning
+markup (or None when its stage did not run); later stages add sections to
+:data:`SECTIONS` without touching the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from stance import typst_markup as m
+from stance.summary import summarise_outlets
+
+if TYPE_CHECKING:
+    from stance.runner import RunResult
+
+Section = Callable[["RunResult"], str | None]
+
+_PREAMBLE = """#set document(title: {title})
+#set page(paper: "a4", margin: (x: 2.2cm, y: 2.4cm), numbering: "1")
+#set text(size: 10.5pt)
+#set par(justify: true)
+#set heading(numbering: "1.")
+#show heading.where(level: 1): it => block(above: 1.6em, below: 0.8em, it)
+"""
+
+
+def title_page(run: RunResult) -> str:
+    """Experiment, description, date and the commit that produced the run."""
+    cfg, git = run.config, run.manifest["git"]
+    commit = git["commit"][:12] if git["commit"] else "not in a git checkout"
+    if git["dirty"]:
+        commit += " (uncommitted changes)"
+    title = run.config.report.title or f"stance report: {cfg.name}"
+    rows = pd.DataFrame({"": ["experiment", "run", "date", "commit", "config sha256",
+                              "corpus sha256", "stance"],
+                         " ": [cfg.name, run.run_dir.name, run.manifest["started"], commit,
+                               run.manifest["config_sha256"][:16],
+                               run.manifest["corpus_sha256"][:16],
+                               run.manifest["packages"].get("stance") or "?"]})
+    return (f"#align(center)[#v(3cm)#text(size: 22pt, weight: \"bold\")[{m.text(title)}]"
+            f"#v(0.6cm)#text(size: 12pt)[{m.text(cfg.description)}]]\n#v(1.5cm)\n"
+            + m.table(rows, align=["left", "left"], size="10pt") + "#pagebreak()\n")
+
+
+def corpus_section(run: RunResult) -> str:
+    """Documents and segments per outlet, words and dates, with a figure."""
+    summary = summarise_outlets(run.corpus.corpus, run.segments)
+    out = m.heading("Corpus")
+    out += m.paragraph(m.text(
+        f"{len(run.corpus.corpus)} documents from {summary.shape[0] - 1} outlets, split into "
+        f"{len(run.segments)} segments ({run.config.segmentation.unit} units)."))
+    out += m.table(summary, caption="Documents, segments, words and dates per outlet.")
+    if "segments_per_outlet" in run.figures:
+        out += m.image(_rel(run, run.figures["segments_per_outlet"]), "Segments per outlet.")
+    return out
+
+
+def audit_section(run: RunResult) -> str:
+    """What happened to every input document, and what cleaning removed."""
+    audit = run.corpus.audit
+    counts = audit.counts()
+    out = m.heading("Cleaning and duplicates")
+    out += m.paragraph(m.text(
+        f"{len(audit.documents)} input documents: {counts['kept']} kept, "
+        f"{counts['dropped']} dropped, {counts['merged']} merged as near-duplicates. "
+        "Every input document appears in audit.csv with its fate and reason."))
+    notable = audit.documents[(audit.documents["status"] != "kept")
+                              | (audit.documents["reason"].fillna("") != "")]
+    if not notable.empty:
+        out += m.table(notable[["doc_id", "status", "reason"]].head(40),
+                       align=["left", "left", "left"],
+                       caption="Documents dropped, merged or flagged (first 40).")
+    removals = audit.removals
+    if not removals.empty:
+        by_pattern = (removals.groupby("pattern")
+                      .agg(documents=("doc_id", "nunique"), pieces=("doc_id", "size"),
+                           characters=("n_chars", "sum"))
+                      .sort_values("characters", ascending=False).reset_index())
+        out += m.table(by_pattern, caption="Boilerplate removed, per pattern (cleaning.csv "
+                                           "lists every removed piece).")
+        examples = removals.drop_duplicates("pattern")[["pattern", "doc_id", "text"]]
+        examples = examples.assign(text=examples["text"].astype(str).str.slice(0, 90))
+        out += m.table(examples, align=["left", "left", "left"], size="8pt",
+                       caption="One removed piece per pattern.")
+    return out
+
+
+def methods_section(run: RunResult) -> str:
+    """The method, written from the resolved config."""
+    cfg = run.config
+    cleaning = cfg.cleaning
+    steps = [
+        m.text(f"Corpus read from {cfg.corpus.path.name} ({cfg.corpus.format} format); invalid "
+               f"documents: {cfg.corpus.on_invalid}."),
+        m.text("Cleaning: " + ("off." if not cleaning.enabled else
+               f"{'packaged' if cleaning.default_patterns else 'no packaged'} boilerplate "
+               f"patterns plus {len(cleaning.patterns)} from the config; repeated headline "
+               f"{'removed' if cleaning.remove_repeated_title else 'kept'}; paragraphs split "
+               f"mid-sentence {'re-joined' if cleaning.rejoin_fragments else 'left as is'}.")),
+        m.text(f"Near-duplicates: {cfg.dedup.method}" + (
+            "." if cfg.dedup.method == "none" else
+            f" over {cfg.dedup.shingle_words}-word shingles, {cfg.dedup.num_perm} permutations, "
+            f"Jaccard >= {cfg.dedup.threshold}; duplicates {cfg.dedup.action == 'drop' and 'merged' or 'kept and flagged'}.")),
+        m.text(f"Segments: {cfg.segmentation.unit}"
+               + (f" units; segments under {cfg.segmentation.min_words} words merge into a "
+                  "neighbour." if cfg.segmentation.unit in ("paragraph", "sentence") else ".")),
+        m.text(f"Random seed {cfg.seed} for every stochastic step. The resolved config is "
+               "config.yaml in the run folder; versions and hashes are in manifest.json."),
+    ]
+    return m.heading("Methods") + m.bullets(steps)
+
+
+#: The report's sections in order; a later stage appends its own.
+SECTIONS: list[Section] = [title_page, corpus_section, audit_section, methods_section]
+
+
+def render_markup(run: RunResult) -> str:
+    """The whole report as Typst markup."""
+    title = run.config.report.title or f"stance report: {run.config.name}"
+    parts = [_PREAMBLE.format(title=m.literal(title))]
+    parts += [markup for section in SECTIONS if (markup := section(run))]
+    return "\n".join(parts)
+
+
+def write_report(run: RunResult, pdf_path: Path) -> Path:
+    """Compile the report to ``pdf_path``; report.typ beside it keeps the source."""
+    import typst
+
+    source = pdf_path.with_suffix(".typ")
+    source.write_text(render_markup(run), encoding="utf-8")
+    # Bundled fonts only and a fixed timestamp: the same run gives the same PDF on any machine.
+    started = datetime.fromisoformat(run.manifest["started"]).astimezone(UTC)
+    typst.compile(str(source), output=str(pdf_path), root=str(run.run_dir),
+                  ignore_system_fonts=True, timestamp=int(started.timestamp()))
+    return pdf_path
+
+
+def _rel(run: RunResult, path: Path) -> str:
+    return str(Path(path).relative_to(run.run_dir))

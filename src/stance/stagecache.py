@@ -1,0 +1,80 @@
+"""A content-addressed cache of stage outputs, so an unchanged stage is skipped on the next run.
+
+A stage's key hashes its config section, its inputs' keys and the source code of
+the modules that compute it, so editing the code invalidates the cache too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_COMPLETE = "COMPLETE"
+
+
+def stage_key(name: str, *parts: Any, modules: tuple[str, ...] = ()) -> str:
+    """sha256 of a stage name, its config sections / upstream keys, and its modules' source."""
+    h = hashlib.sha256(name.encode())
+    for part in parts:
+        if isinstance(part, BaseModel):
+            part = part.model_dump(mode="json")
+        h.update(json.dumps(part, sort_keys=True, default=str).encode())
+    for module in modules:
+        h.update(inspect.getsource(importlib.import_module(module)).encode())
+    return h.hexdigest()
+
+
+class StageCache:
+    """Stage outputs under ``root/<stage>/<key>/``, each written whole or not at all."""
+
+    def __init__(self, root: Path, *, enabled: bool = True):
+        self.root = Path(root)
+        self.enabled = enabled
+
+    def fetch(
+        self,
+        name: str,
+        key: str,
+        compute: Callable[[], T],
+        save: Callable[[T, Path], None],
+        load: Callable[[Path], T],
+    ) -> tuple[T, bool]:
+        """Load the stage's output for ``key`` if cached, else compute and store it.
+
+        Returns:
+            The output and whether it came from the cache.
+        """
+        folder = self.root / name / key
+        if self.enabled and (folder / _COMPLETE).exists():
+            try:
+                return load(folder), True
+            except Exception as exc:  # a damaged entry is recomputed, and said so
+                log.warning("stage cache %s/%s unreadable (%s); recomputing", name, key[:12], exc)
+                shutil.rmtree(folder, ignore_errors=True)
+        value = compute()
+        if self.enabled:
+            self._store(folder, value, save)
+        return value, False
+
+    def _store(self, folder: Path, value: T, save: Callable[[T, Path], None]) -> None:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+        try:
+            save(value, tmp)
+            (tmp / _COMPLETE).touch()
+            os.replace(tmp, folder)  # atomic; a concurrent run that won the race keeps its copy
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,65 @@
+"""Small builders of Typst markup; every piece of corpus text goes through :func:`text`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+
+def literal(value: object) -> str:
+    """A Typst string literal: safe for any text, since nothing inside is markup."""
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\n", "\\n").replace("\r", "")
+    return f'"{escaped}"'
+
+
+def text(value: object) -> str:
+    """Arbitrary text placed in markup, shown verbatim (``#``, ``*``, ``$``, ``]`` included)."""
+    return f"#{literal(value)}"
+
+
+def heading(title: str, level: int = 1) -> str:
+    """A section heading."""
+    return f"{'=' * level} {text(title)}\n"
+
+
+def paragraph(*parts: str) -> str:
+    """A paragraph made of already-built markup parts."""
+    return " ".join(parts) + "\n\n"
+
+
+def table(frame: pd.DataFrame, *, align: Sequence[str] | None = None,
+          size: str = "9pt", caption: str | None = None) -> str:
+    """A table with a bold header row; every cell is escaped text."""
+    columns = list(frame.columns)
+    align = align or ["left"] + ["right"] * (len(columns) - 1)
+    header = ", ".join(f"[*{text(c)}*]" for c in columns)
+    cells = ",\n  ".join(", ".join(literal(_cell(v)) for v in row)
+                         for row in frame.itertuples(index=False))
+    body = (f"#text(size: {size})[#table(columns: {len(columns)}, "
+            f"align: ({', '.join(align)},), stroke: 0.4pt + luma(180),\n"
+            f"  table.header({header}),\n  {cells}\n)]")
+    if caption:
+        return f"#figure({body[1:]}, caption: [{text(caption)}], kind: table)\n\n"
+    return body + "\n\n"
+
+
+def image(path: str, caption: str, width: str = "85%") -> str:
+    """A figure from a file relative to the report's root folder."""
+    return f"#figure(image({literal(path)}, width: {width}), caption: [{text(caption)}])\n\n"
+
+
+def bullets(items: Iterable[str]) -> str:
+    """A bullet list of already-built markup items."""
+    return "".join(f"- {item}\n" for item in items) + "\n"
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return "–"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)

@@ -1,0 +1,61 @@
+import numpy as np
+import pandas as pd
+
+from stance.compare import choose_period, topic_prevalence, topics_over_time
+from stance.config import AnalysisConfig
+from stance.data import Corpus, Segments
+
+
+def _setup():
+    # Outlet A: 4 documents x 3 segments; outlet B: 2 documents x 2 segments.
+    rows, topics = [], []
+    for outlet, n_docs, n_segs in (("A", 4, 3), ("B", 2, 2)):
+        for d in range(n_docs):
+            for s in range(n_segs):
+                doc = f"{outlet}{d}"
+                rows.append((f"{doc}:{s}", doc, outlet, s, 0, 1, "x"))
+                topics.append(0 if (outlet == "A" and d < 2) or outlet == "B" else 1)
+    segs = Segments(pd.DataFrame(rows, columns=["seg_id", "doc_id", "outlet", "position",
+                                                "start", "end", "text"]))
+    assignments = pd.DataFrame({"seg_id": segs.table["seg_id"], "topic": topics})
+    return segs, assignments
+
+
+def test_prevalence_shares_sum_to_one_and_intervals_bracket():
+    segs, assignments = _setup()
+    table = topic_prevalence(assignments, segs, AnalysisConfig(n_bootstrap=500), seed=1)
+    assert np.allclose(table.groupby("outlet")["share"].sum(), 1.0)
+    assert ((table["low"] <= table["share"] + 1e-12) & (table["share"] <= table["high"] + 1e-12)).all()
+    a0 = table[(table.outlet == "A") & (table.topic == 0)].iloc[0]
+    assert a0.share == 0.5 and a0.n_documents == 4 and a0.n_segments == 6
+    assert a0.low < 0.5 < a0.high  # documents disagree, so the interval has width
+    b0 = table[(table.outlet == "B") & (table.topic == 0)].iloc[0]
+    assert b0.low == b0.high == 1.0  # every document agrees: no uncertainty
+
+
+def test_prevalence_is_seeded():
+    segs, assignments = _setup()
+    cfg = AnalysisConfig(n_bootstrap=200)
+    assert topic_prevalence(assignments, segs, cfg, seed=3).equals(
+        topic_prevalence(assignments, segs, cfg, seed=3))
+
+
+def test_topics_over_time_and_missing_dates():
+    segs, assignments = _setup()
+    docs = pd.DataFrame({"doc_id": sorted(segs.table["doc_id"].unique()), "outlet": "x",
+                         "title": "", "text": "t"})
+    docs["date"] = pd.to_datetime(["2022-01-05", "2022-02-03", "2022-02-20", "2022-03-01",
+                                   None, "2022-03-15"])
+    over_time = topics_over_time(assignments, segs, Corpus(docs), AnalysisConfig(time_freq="M"))
+    assert np.allclose(over_time.groupby("period")["share"].sum(), 1.0)
+    assert over_time["period"].nunique() == 3
+    docs["date"] = pd.NaT
+    assert topics_over_time(assignments, segs, Corpus(docs), AnalysisConfig()).empty
+
+
+def test_choose_period():
+    days = pd.Series(pd.to_datetime(["2020-01-01", "2020-01-20"]))
+    assert choose_period(days) == "D"
+    assert choose_period(pd.Series(pd.to_datetime(["2020-01-01", "2023-01-01"]))) == "M"
+    assert choose_period(pd.Series(pd.to_datetime(["2000-01-01", "2008-01-01"]))) == "Q"
+    assert choose_period(pd.Series(pd.to_datetime(["1900-01-01", "2020-01-01"]))) == "Y"

@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pytest
+
+from stance.cli import main
+from stance.config import dump_config, load_config, parse_config
+from stance.errors import StanceError
+
+from .conftest import EXPERIMENTS
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_experiment_config_loads(path):
+    cfg = load_config(path)
+    assert cfg.name
+    assert cfg.corpus.path.is_absolute()
+
+
+def test_resolved_config_round_trips(tmp_path):
+    cfg = load_config(EXPERIMENTS / "seeds.yaml")
+    again = tmp_path / "config.yaml"
+    again.write_text(dump_config(cfg))
+    assert load_config(again) == cfg
+    assert load_config(again).digest() == cfg.digest()
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    (tmp_path / "sub").mkdir()
+    config = tmp_path / "sub" / "x.yaml"
+    config.write_text("name: x\ncorpus:\n  path: ../data.csv\n")
+    assert load_config(config).corpus.path == (tmp_path / "data.csv").resolve()
+
+
+def _error(tmp_path, text: str) -> str:
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    with pytest.raises(StanceError) as caught:
+        load_config(config)
+    assert len(caught.value.problems) == 1
+    return caught.value.problems[0]
+
+
+def test_unknown_key_names_file_line_key_and_suggestion(tmp_path):
+    line = _error(tmp_path, "name: x\ncorpus:\n  path: a.csv\ntopics:\n  umap:\n"
+                            "    n_neighbours: 5\n")
+    assert line == f"{tmp_path / 'bad.yaml'}:6 topics.umap.n_neighbours: unknown key; " \
+                   "did you mean n_neighbors?"
+
+
+def test_wrong_type_names_line_and_value(tmp_path):
+    line = _error(tmp_path, "name: x\ncorpus:\n  path: a.csv\nsegmentation:\n  min_words: lots\n")
+    assert line.startswith(f"{tmp_path / 'bad.yaml'}:5 segmentation.min_words:")
+    assert "'lots'" in line
+
+
+def test_missing_section_and_bad_choice(tmp_path):
+    assert "corpus: required key is missing" in _error(tmp_path, "name: x\n")
+    line = _error(tmp_path, "name: x\ncorpus:\n  path: a\nsegmentation:\n  unit: chapter\n")
+    assert "segmentation.unit" in line and "'chapter'" in line
+
+
+def test_invalid_yaml_and_missing_file(tmp_path):
+    assert "not valid YAML" in _error(tmp_path, "name: [x\n")
+    with pytest.raises(StanceError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_parse_config_from_code():
+    cfg = parse_config({"name": "api", "corpus": {"path": "/data/x.csv"}})
+    assert cfg.segmentation.unit == "paragraph"
+    assert cfg.corpus.path == Path("/data/x.csv")
+
+
+def test_cli_prints_one_line_per_problem_and_exits_2(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("name: x\ncorpus:\n  path: a.csv\nsegmentation:\n  unti: paragraph\n")
+    assert main(["config", "show", str(config)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {config}:5 segmentation.unti: unknown key; did you mean unit?"]
+
+
+def test_config_show_prints_defaults(capsys):
+    assert main(["config", "show", str(EXPERIMENTS / "seeds.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "min_words: 8" in out and "on_invalid: error" in out

@@ -1,0 +1,111 @@
+"""The seed experiment end to end: run folder, manifest, audit, report."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from stance.config import load_config
+from stance.runner import run_experiment
+
+from .conftest import EXPERIMENTS
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    cfg = load_config(EXPERIMENTS / "seeds.yaml").model_copy(update={"output_dir": out})
+    first = run_experiment(cfg, progress=False)
+    second = run_experiment(cfg, progress=False)
+    return cfg, first, second
+
+
+def test_run_folder_has_everything(seed_run):
+    cfg, first, _ = seed_run
+    run_dir = first.run_dir
+    for name in ("config.yaml", "manifest.json", "corpus.parquet", "segments.parquet",
+                 "audit.csv", "cleaning.csv", "report.pdf", "figures/segments_per_outlet.png",
+                 "figures/segments_per_outlet.svg"):
+        assert (run_dir / name).is_file(), name
+    assert load_config(run_dir / "config.yaml") == cfg
+
+
+def test_latest_points_at_the_newest_run(seed_run):
+    cfg, first, second = seed_run
+    latest = (cfg.output_dir / "seeds" / "latest").resolve()
+    assert latest == second.run_dir.resolve() != first.run_dir.resolve()
+
+
+def test_manifest_records_provenance(seed_run):
+    _, first, _ = seed_run
+    manifest = json.loads((first.run_dir / "manifest.json").read_text())
+    assert manifest["config_sha256"] == first.config.digest()
+    assert len(manifest["corpus_sha256"]) == 64
+    assert manifest["seeds"]["seed"] == 42
+    assert manifest["packages"]["pandas"] and manifest["python"].startswith("3.")
+    assert set(manifest["git"]) == {"commit", "dirty"}
+    assert {"corpus", "segment", "report"} <= set(manifest["stages"])
+    assert all(s["seconds"] >= 0 for s in manifest["stages"].values())
+
+
+def test_second_run_reuses_unchanged_stages_with_identical_output(seed_run):
+    _, first, second = seed_run
+    assert not first.manifest["stages"]["corpus"]["cached"]
+    assert second.manifest["stages"]["corpus"]["cached"]
+    assert second.manifest["stages"]["segment"]["cached"]
+    for name in ("corpus.parquet", "segments.parquet"):
+        assert pd.read_parquet(first.run_dir / name).equals(pd.read_parquet(second.run_dir / name))
+    assert second.manifest["corpus_sha256"] == first.manifest["corpus_sha256"]
+
+
+def test_every_input_document_is_accounted_for(seed_run):
+    _, first, _ = seed_run
+    audit = pd.read_csv(first.run_dir / "audit.csv", dtype=str, keep_default_na=False)
+    assert sorted(audit["doc_id"]) == sorted(p.stem for p in (EXPERIMENTS.parent / "seeds")
+                                             .glob("*.txt"))
+    assert set(audit["status"]) <= {"kept", "dropped", "merged"}
+    segments = pd.read_parquet(first.run_dir / "segments.parquet")
+    corpus = pd.read_parquet(first.run_dir / "corpus.parquet").set_index("doc_id")
+    for row in segments.itertuples():
+        assert corpus.loc[row.doc_id, "text"][row.start:row.end] == row.text
+
+
+def test_report_pdf_contains_the_corpus_table(seed_run):
+    _, first, _ = seed_run
+    text = "\n".join(page.extract_text() for page in PdfReader(first.run_dir / "report.pdf").pages)
+    assert "Corpus" in text and "Cleaning and duplicates" in text and "Methods" in text
+    corpus = pd.read_parquet(first.run_dir / "corpus.parquet")
+    for outlet in corpus["outlet"].unique():
+        assert outlet in text
+    assert "all outlets" in text
+
+
+def test_report_escapes_typst_markup(tmp_path, write_csv):
+    rows = [["doc_id", "outlet", "text"],
+            ["1", "#hash *star* $dollar$ ]bracket[", "A story with #tags, *stars*, $5 and ] here. "
+             "It is long enough to keep as a paragraph of text."],
+            ["2", "Plain", "Another story about talks between leaders in the capital city today."]]
+    path = write_csv(rows)
+    config = tmp_path / "odd.yaml"
+    config.write_text(f"name: odd\noutput_dir: {tmp_path / 'out'}\ncorpus:\n  path: {path}\n"
+                      "topics:\n  enabled: false\n")
+    result = run_experiment(load_config(config), progress=False)
+    text = "\n".join(p.extract_text() for p in PdfReader(result.run_dir / "report.pdf").pages)
+    assert "#hash *star* $dollar$ ]bracket[" in text
+
+
+def test_cli_bad_corpus_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "corpus.csv").write_text("doc_id,body\n1,hello\n")
+    config = tmp_path / "bad.yaml"
+    config.write_text(f"name: bad\noutput_dir: {tmp_path / 'out'}\ncorpus:\n  path: corpus.csv\n")
+    done = subprocess.run([sys.executable, "-m", "stance", "-q", "run", str(config)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no column 'text'" in lines[0], done.stderr

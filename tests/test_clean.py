@@ -77,7 +77,8 @@ def test_fragment_split_by_a_stripped_link_is_rejoined():
 def test_leading_punctuation_continues_the_fragment_without_a_space():
     text = "The second part is the provision of Russian troops\n\n. This means the sale of weapons."
     [out], _ = clean(text)
-    assert out == "The second part is the provision of Russian troops. This means the sale of weapons."
+    assert out == ("The second part is the provision of Russian troops. "
+                   "This means the sale of weapons.")
 
 
 def test_subheading_between_sentences_is_not_joined():

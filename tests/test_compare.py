@@ -25,7 +25,8 @@ def test_prevalence_shares_sum_to_one_and_intervals_bracket():
     segs, assignments = _setup()
     table = topic_prevalence(assignments, segs, AnalysisConfig(n_bootstrap=500), seed=1)
     assert np.allclose(table.groupby("outlet")["share"].sum(), 1.0)
-    assert ((table["low"] <= table["share"] + 1e-12) & (table["share"] <= table["high"] + 1e-12)).all()
+    assert (table["low"] <= table["share"] + 1e-12).all()
+    assert (table["share"] <= table["high"] + 1e-12).all()
     a0 = table[(table.outlet == "A") & (table.topic == 0)].iloc[0]
     assert a0.share == 0.5 and a0.n_documents == 4 and a0.n_segments == 6
     assert a0.low < 0.5 < a0.high  # documents disagree, so the interval has width

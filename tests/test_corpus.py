@@ -33,7 +33,7 @@ def test_csv(write_csv, small_rows):
 def test_jsonl(tmp_path, small_rows):
     path = tmp_path / "corpus.jsonl"
     header, *rows = small_rows
-    path.write_text("\n".join(json.dumps(dict(zip(header, r))) for r in rows) + "\n")
+    path.write_text("\n".join(json.dumps(dict(zip(header, r, strict=False))) for r in rows) + "\n")
     _check(load_corpus(_cfg(path)))
 
 
@@ -48,7 +48,7 @@ def test_folder_with_metadata(tmp_path, write_csv, small_rows):
     header, *rows = small_rows
     meta = [["doc_id", "file", "outlet", "date", "title", "framing"]]
     for row in rows:
-        record = dict(zip(header, row))
+        record = dict(zip(header, row, strict=False))
         (tmp_path / f"{record['doc_id']}.txt").write_text(record["text"])
         meta.append([record["doc_id"], f"{record['doc_id']}.txt", record["outlet"],
                      record["date"], record["title"], record["framing"]])
@@ -61,7 +61,7 @@ def test_seed_folder_loads_all_five():
     docs = loaded.corpus.documents
     assert len(docs) == 5
     raw = {p.stem: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
-    assert dict(zip(docs["doc_id"], docs["text"])) == raw
+    assert dict(zip(docs["doc_id"], docs["text"], strict=False)) == raw
     assert set(docs["framing"]) <= {"delegitimising", "official-sourced", "neutral-wire"}
 
 
@@ -145,7 +145,8 @@ def test_drop_mode_accounts_for_every_document(tmp_path):
     assert list(loaded.corpus.documents["doc_id"]) == ["good"]
     audit = loaded.audit.set_index("doc_id")
     assert len(audit) == 3
-    assert audit.loc["empty", "status"] == "dropped" and "empty text" in audit.loc["empty", "reason"]
+    assert audit.loc["empty", "status"] == "dropped"
+    assert "empty text" in audit.loc["empty", "reason"]
     assert audit.loc["image", "status"] == "dropped" and "binary" in audit.loc["image", "reason"]
 
 

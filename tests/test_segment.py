@@ -25,7 +25,7 @@ def test_offsets_ids_and_order_hold_for_every_unit(unit):
     corpus = _corpus(TEXT, "One more document with several words in it.\n\nAnd a second one.")
     segs = segment_corpus(corpus, SegmentationConfig(unit=unit, min_words=4, window_words=6,
                                                      window_overlap=2)).table
-    texts = dict(zip(corpus.documents["doc_id"], corpus.documents["text"]))
+    texts = dict(zip(corpus.documents["doc_id"], corpus.documents["text"], strict=False))
     for row in segs.itertuples():
         assert row.text == texts[row.doc_id][row.start:row.end]
         assert row.seg_id == f"{row.doc_id}:{row.position}"

@@ -74,7 +74,8 @@ def clean_corpus(corpus: Corpus, cfg: CleaningConfig) -> tuple[Corpus, pd.DataFr
         removals.extend((doc_id, rule, 0 if rule == REJOINED else len(piece), piece)
                         for rule, piece in removed)
     cleaned_docs = docs.assign(text=texts)
-    return corpus.with_documents(cleaned_docs), pd.DataFrame(removals, columns=list(REMOVAL_COLUMNS))
+    removals_table = pd.DataFrame(removals, columns=list(REMOVAL_COLUMNS))
+    return corpus.with_documents(cleaned_docs), removals_table
 
 
 def clean_text(text: str, rules: list[_Rule], cfg: CleaningConfig, *, title: str | None = None,
@@ -108,7 +109,9 @@ def _apply_line_rules(lines: list[str], rules: list[_Rule], removed) -> list[str
     i = 0
     while i < len(lines):
         line = lines[i]
-        rule = next((r for r in rules if r.regex.search(line)), None) if screen.search(line) else None
+        rule = None
+        if screen.search(line):
+            rule = next((r for r in rules if r.regex.search(line)), None)
         if rule is None:
             kept.append(line)
             i += 1

@@ -26,6 +26,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embed(args: argparse.Namespace) -> int:
+    from stance.config import load_config
+    from stance.runner import embed_experiment
+
+    embeddings, info = embed_experiment(load_config(args.config), progress=not args.quiet,
+                                        use_cache=not args.no_cache)
+    print(f"embedded {info['segments']} segments with {info['model_id']} "
+          f"({info['texts_encoded']} texts encoded, the rest from the cache)")
+    print(f"vectors: {embeddings.vectors.shape[0]} x {embeddings.vectors.shape[1]}")
+    print(f"cache: {info['cache_dir']}")
+    return 0
+
+
 def _config_show(args: argparse.Namespace) -> int:
     from stance.config import dump_config, load_config
 
@@ -45,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="experiments/NAME.yaml")
     run.add_argument("--no-cache", action="store_true", help="recompute every stage")
     run.set_defaults(handler=_run)
+
+    embed = commands.add_parser("embed", help="run the stages up to embedding (fills the cache)")
+    embed.add_argument("config", help="experiments/NAME.yaml")
+    embed.add_argument("--no-cache", action="store_true",
+                       help="recompute the corpus and segment stages (embeddings stay cached)")
+    embed.set_defaults(handler=_embed)
 
     config = commands.add_parser("config", help="inspect configs")
     config_commands = config.add_subparsers(dest="config_command", required=True,

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from stance.errors import StanceError
 
@@ -188,6 +195,48 @@ class AnalysisConfig(Section):
     )
 
 
+DEFAULT_ACTORS = {
+    "Lukashenko": ["Lukashenko", "Lukashenka", "Alexander Lukashenko", "Oleksandr Lukashenko",
+                   "Aleksandr Lukashenko", "Alyaksandr Lukashenka"],
+    "Putin": ["Putin", "Vladimir Putin"],
+    "Russia": ["Russia", "Russian Federation", "Moscow", "Kremlin"],
+    "Belarus": ["Belarus", "Republic of Belarus", "Minsk"],
+}
+
+
+class FramingConfig(Section):
+    """Outlet framing: a classifier evaluated with outlets held out, actor naming, key terms."""
+
+    enabled: bool | Literal["auto"] = Field(
+        "auto", description="auto: run when the label column is among corpus.columns.labels")
+    label: str = Field("framing", description="label column, one of corpus.columns.labels")
+    classes: list[str] | None = Field(None, description="expected classes (default: as found)")
+    level: Literal["document", "segment"] = Field(
+        "segment", description="train and predict on segments (inheriting their document's "
+        "label) or on whole documents")
+    segment_labels: Path | None = Field(
+        None, description="CSV or Parquet with seg_id and the label column, overriding the "
+        "labels segments inherit")
+    group: str = Field("outlet", description="documents sharing this column stay in one fold")
+    features: list[Literal["embeddings", "tfidf_words", "tfidf_chars", "lexicon"]] = Field(
+        default_factory=lambda: ["tfidf_words", "lexicon"], min_length=1)
+    classifier: Literal["logreg", "linearsvc", "setfit"] = "logreg"
+    C: float = Field(1.0, gt=0, description="inverse regularisation strength")
+    cv: Literal["auto", "leave_one_group_out", "stratified_group_kfold"] = Field(
+        "auto", description="auto: leave one outlet out up to 12 outlets, else grouped k-fold")
+    n_splits: int = Field(5, ge=2)
+    n_bootstrap: int = Field(1000, ge=100)
+    calibrate: bool = True
+    lexicon: dict[str, list[str]] = Field(
+        default_factory=dict, description="extra cues per category, added to the packaged ones")
+    actors: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_ACTORS.items()},
+        description="actor -> aliases (every variant that names the actor)")
+    distinctive_prior: float = Field(
+        0.01, gt=0, description="scale of the informative Dirichlet prior (share of counts)")
+    top_n: int = Field(15, ge=1, description="features and terms listed per class or outlet")
+
+
 class ReportConfig(Section):
     """The PDF report."""
 
@@ -209,7 +258,17 @@ class ExperimentConfig(Section):
     embedding: EmbeddingConfig = EmbeddingConfig()
     topics: TopicsConfig = TopicsConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    framing: FramingConfig = FramingConfig()
     report: ReportConfig = ReportConfig()
+
+    @model_validator(mode="after")
+    def _framing_label_is_loaded(self) -> ExperimentConfig:
+        labels = self.corpus.columns.labels
+        if self.framing.enabled is True and self.framing.label not in labels:
+            raise ValueError(
+                f"framing.label '{self.framing.label}' is not in corpus.columns.labels {labels}; "
+                "add the label column there or set framing.enabled: false")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -217,6 +276,13 @@ class ExperimentConfig(Section):
         if value in {"latest", "runs", "cache"}:
             raise ValueError(f"'{value}' is reserved; choose another experiment name")
         return value
+
+    @property
+    def framing_runs(self) -> bool:
+        """Whether the framing stage runs (``auto``: when its label column is loaded)."""
+        enabled = self.framing.enabled
+        return enabled is True or (enabled == "auto"
+                                   and self.framing.label in self.corpus.columns.labels)
 
     def resolved_dump(self) -> dict[str, Any]:
         """The config with every default filled in, as plain YAML-ready data."""
@@ -301,6 +367,13 @@ def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) 
     problems = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
+        if not loc:  # a check across sections: its message starts with the dotted key
+            message = error["msg"].removeprefix("Value error, ")
+            key = message.split()[0]
+            line = lines.get(key) or lines.get(key.split(".")[0])
+            problems.append(f"{source}:{line} {message}" if source and line
+                            else f"{source or 'config'}: {message}")
+            continue
         dotted = ".".join(loc)
         line = lines.get(dotted) or lines.get(".".join(loc[:-1]))
         where = f"{source}:{line}" if source and line else str(source or "config")

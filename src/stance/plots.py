@@ -36,7 +36,7 @@ def _topic_names(labels: dict[int, str], width: int = 38) -> dict[int, str]:
 
 
 def plot_topic_sizes(topics: pd.DataFrame) -> Figure:
-    """Segments per topic (outliers, topic -1, in grey), from a topics table (topic, label, size)."""
+    """Segments per topic from a topics table (topic, label, size); outliers (-1) in grey."""
     rows = topics.sort_values("size")
     fig = _new_figure(7, max(2.0, 0.32 * len(rows) + 1))
     ax = fig.add_subplot()

@@ -1,4 +1,4 @@
-"""Progress bars that the runner can switch off (``--quiet``) without threading a flag everywhere."""
+"""Progress bars the runner switches off (``--quiet``) without threading a flag everywhere."""
 
 from __future__ import annotations
 
@@ -29,11 +29,16 @@ def is_enabled() -> bool:
     return _enabled.get()
 
 
-def track(items: Iterable[T], description: str, total: int | None = None) -> Iterable[T]:
-    """Iterate ``items`` with a rich progress bar when bars are on and the work is large."""
+def track(items: Iterable[T], description: str, total: int | None = None,
+          work: int | None = None) -> Iterable[T]:
+    """Iterate ``items`` with a rich progress bar when bars are on and the work is large.
+
+    ``work`` counts the underlying items when each of ``items`` is a batch of them.
+    """
     if total is None and isinstance(items, Sized):
         total = len(items)
-    if not _enabled.get() or (total is not None and total < MIN_ITEMS_FOR_BAR):
+    size = work if work is not None else total
+    if not _enabled.get() or (size is not None and size < MIN_ITEMS_FOR_BAR):
         return items
     from rich.progress import track as rich_track
 

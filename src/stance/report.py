@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from stance import typst_markup as m
+from stance.report_topics import topics_section
 from stance.summary import summarise_outlets
 
 if TYPE_CHECKING:
@@ -107,18 +108,45 @@ def methods_section(run: RunResult) -> str:
         m.text(f"Near-duplicates: {cfg.dedup.method}" + (
             "." if cfg.dedup.method == "none" else
             f" over {cfg.dedup.shingle_words}-word shingles, {cfg.dedup.num_perm} permutations, "
-            f"Jaccard >= {cfg.dedup.threshold}; duplicates {cfg.dedup.action == 'drop' and 'merged' or 'kept and flagged'}.")),
+            f"Jaccard >= {cfg.dedup.threshold}; duplicates "
+            f"{'merged' if cfg.dedup.action == 'drop' else 'kept and flagged'}.")),
         m.text(f"Segments: {cfg.segmentation.unit}"
                + (f" units; segments under {cfg.segmentation.min_words} words merge into a "
                   "neighbour." if cfg.segmentation.unit in ("paragraph", "sentence") else ".")),
+        *_topic_methods(run),
         m.text(f"Random seed {cfg.seed} for every stochastic step. The resolved config is "
                "config.yaml in the run folder; versions and hashes are in manifest.json."),
     ]
     return m.heading("Methods") + m.bullets(steps)
 
 
+def _topic_methods(run: RunResult) -> list[str]:
+    if run.topics is None:
+        return []
+    cfg, emb = run.config, run.manifest.get("embedding", {})
+    topics, params = cfg.topics, run.topics.params
+    guidance = {"guided": "guided by the seed themes (BERTopic seed_topic_list)",
+                "zeroshot": "zero-shot from the seed themes (similarity >= "
+                            f"{topics.zeroshot_min_similarity})",
+                "none": "unguided"}[topics.guidance]
+    return [
+        m.text(f"Embeddings: {emb.get('model')} (weights sha256 "
+               f"{str(emb.get('weights_sha256', ''))[:16]}…, from {emb.get('source')}), "
+               f"{'L2-normalised' if cfg.embedding.normalize else 'not normalised'}, "
+               f"at most {emb.get('max_seq_length')} tokens per segment."),
+        m.text(f"Topics: BERTopic {guidance}; UMAP and HDBSCAN with "
+               + ", ".join(f"{k} {v}" for k, v in params.items() if not isinstance(v, dict))
+               + f"; {topics.representation} representation over "
+               f"{topics.ngram_range[0]}-{topics.ngram_range[1]}-grams without English and "
+               f"{len(topics.stopwords)} configured stopwords."),
+        m.text(f"Outlet comparison: {cfg.analysis.n_bootstrap} bootstrap resamples of each "
+               f"outlet's documents, {cfg.analysis.confidence:.0%} percentile intervals."),
+    ]
+
+
 #: The report's sections in order; a later stage appends its own.
-SECTIONS: list[Section] = [title_page, corpus_section, audit_section, methods_section]
+SECTIONS: list[Section] = [title_page, corpus_section, audit_section, topics_section,
+                           methods_section]
 
 
 def render_markup(run: RunResult) -> str:

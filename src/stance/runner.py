@@ -12,15 +12,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pandas as pd
 
 from stance.config import ExperimentConfig, dump_config
-from stance.data import CleanedCorpus, Segments
+from stance.data import CleanedCorpus, Embeddings, Segments
 from stance.manifest import environment, git_state
 from stance.prepare import prepare_corpus
 from stance.progress import progress_enabled
 from stance.segment import segment_corpus
 from stance.stagecache import StageCache, stage_key
+
+if TYPE_CHECKING:
+    from stance.topics import TopicModelResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,7 +33,10 @@ T = TypeVar("T")
 
 @dataclass
 class RunResult:
-    """Everything a run produced, and where its folder is."""
+    """Everything a run produced, and where its folder is.
+
+    Stages that did not run (topics disabled) leave their fields ``None``.
+    """
 
     run_dir: Path
     config: ExperimentConfig
@@ -36,6 +44,11 @@ class RunResult:
     segments: Segments
     manifest: dict[str, Any]
     figures: dict[str, Path] = field(default_factory=dict)
+    embeddings: Embeddings | None = None
+    topics: TopicModelResult | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    prevalence: pd.DataFrame | None = None
+    over_time: pd.DataFrame | None = None
 
 
 @dataclass
@@ -65,29 +78,23 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     """
     started = datetime.now(UTC)
     experiment_dir = cfg.output_dir / cfg.name
-    cache = StageCache(experiment_dir / "cache", enabled=use_cache)
     timer = _Timer()
     with progress_enabled(progress):
-        with timer.stage("corpus") as rec:
-            corpus_key = stage_key("corpus", _input_fingerprint(cfg), cfg.corpus, cfg.cleaning,
-                                   cfg.dedup, cfg.seed, modules=_CORPUS_MODULES)
-            (cleaned, corpus_digest), rec["cached"] = cache.fetch(
-                "corpus", corpus_key, lambda: prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup,
-                                                              seed=cfg.seed),
-                _save_cleaned, _load_cleaned)
-        with timer.stage("segment") as rec:
-            segments_key = stage_key("segment", corpus_key, cfg.segmentation,
-                                     modules=("stance.segment",))
-            segments, rec["cached"] = cache.fetch(
-                "segment", segments_key, lambda: segment_corpus(cleaned.corpus, cfg.segmentation),
-                Segments.save, Segments.load)
-
+        cleaned, corpus_digest, segments = _prepare(cfg, timer, use_cache)
+        embedder = embeddings = None
+        if cfg.topics.enabled:
+            embedder, embeddings = _embed(cfg, segments, timer)
         run_dir = _new_run_dir(experiment_dir, started, cfg)
         cleaned.save(run_dir)
         segments.save(run_dir)
         (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
-        manifest = _manifest(cfg, corpus_digest, timer, started)
-        result = RunResult(run_dir, cfg, cleaned, segments, manifest)
+        manifest = _manifest(cfg, corpus_digest, started)
+        result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
+        if embedder is not None:
+            manifest["embedding"] = {**embedder.describe(),
+                                     "dimension": embeddings.vectors.shape[1],
+                                     "texts_encoded_this_run": embedder.texts_encoded}
+            _topic_stages(result, embedder, timer)
         with timer.stage("figures"):
             result.figures.update(_save_figures(result))
         if cfg.report.enabled:
@@ -100,6 +107,88 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     _write_json(run_dir / "manifest.json", manifest)
     _point_latest(experiment_dir, run_dir)
     return result
+
+
+def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
+                     use_cache: bool = True) -> tuple[Embeddings, dict[str, Any]]:
+    """Run the stages up to embedding only (``stance embed``), filling the embedding cache."""
+    timer = _Timer()
+    with progress_enabled(progress):
+        _, _, segments = _prepare(cfg, timer, use_cache)
+        embedder, embeddings = _embed(cfg, segments, timer)
+    return embeddings, {**embedder.describe(), "segments": len(segments),
+                        "texts_encoded": embedder.texts_encoded,
+                        "cache_dir": str(embedding_cache_dir(cfg)), "stages": timer.stages}
+
+
+def embedding_cache_dir(cfg: ExperimentConfig) -> Path:
+    """The embedding cache, shared by every experiment writing to the same output folder."""
+    return cfg.embedding.cache_dir or cfg.output_dir / ".cache" / "embeddings"
+
+
+def _prepare(cfg: ExperimentConfig, timer: _Timer,
+             use_cache: bool) -> tuple[CleanedCorpus, str, Segments]:
+    """The corpus and segment stages, each skipped when its inputs are unchanged."""
+    cache = StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache)
+    with timer.stage("corpus") as rec:
+        corpus_key = stage_key("corpus", _input_fingerprint(cfg), cfg.corpus, cfg.cleaning,
+                               cfg.dedup, cfg.seed, modules=_CORPUS_MODULES)
+        (cleaned, corpus_digest), rec["cached"] = cache.fetch(
+            "corpus", corpus_key, lambda: prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup,
+                                                          seed=cfg.seed),
+            _save_cleaned, _load_cleaned)
+    with timer.stage("segment") as rec:
+        segments_key = stage_key("segment", corpus_key, cfg.segmentation,
+                                 modules=("stance.segment",))
+        segments, rec["cached"] = cache.fetch(
+            "segment", segments_key, lambda: segment_corpus(cleaned.corpus, cfg.segmentation),
+            Segments.save, Segments.load)
+    return cleaned, corpus_digest, segments
+
+
+def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
+    from stance.embed import embed_segments, load_embedder
+
+    with timer.stage("embed") as rec:
+        embedder = load_embedder(cfg.embedding)
+        embeddings = embed_segments(segments, embedder, embedding_cache_dir(cfg))
+        rec["texts_encoded"] = embedder.texts_encoded
+        rec["cached"] = embedder.texts_encoded == 0
+    return embedder, embeddings
+
+
+def _topic_stages(result: RunResult, embedder, timer: _Timer) -> None:
+    """Fit topics, measure their quality and compare outlets and periods."""
+    from stance.compare import topic_prevalence, topics_over_time
+    from stance.quality import topic_metrics
+    from stance.topics import fit_topics, map_coordinates, save_topic_model
+
+    cfg, run_dir = result.config, result.run_dir
+    with timer.stage("topics"):
+        topics = fit_topics(result.segments, result.embeddings, cfg.topics, seed=cfg.seed,
+                            embedder=embedder)
+        result.topics = topics
+        topics.topics.to_csv(run_dir / "topics.csv", index=False)
+        topics.terms.to_csv(run_dir / "topic_terms.csv", index=False)
+        topics.assignments.to_parquet(run_dir / "segment_topics.parquet", index=False)
+        save_topic_model(topics.model, run_dir / "topic_model", embedder.info.path)
+        result.manifest["topics"] = topics.params
+    with timer.stage("quality"):
+        result.metrics = topic_metrics(topics, result.segments, result.embeddings, cfg.topics,
+                                       seed=cfg.seed, embedder=embedder)
+        _write_json(run_dir / "metrics.json", result.metrics)
+    with timer.stage("compare"):
+        result.prevalence = topic_prevalence(topics.assignments, result.segments, cfg.analysis,
+                                             seed=cfg.seed)
+        result.prevalence.to_csv(run_dir / "topic_prevalence.csv", index=False)
+        result.over_time = topics_over_time(topics.assignments, result.segments,
+                                            result.corpus.corpus, cfg.analysis)
+        result.over_time.to_csv(run_dir / "topics_over_time.csv", index=False)
+    with timer.stage("map"):
+        coords = map_coordinates(result.embeddings, seed=cfg.seed)
+        result.topics.assignments.assign(x=coords[:, 0], y=coords[:, 1]).to_parquet(
+            run_dir / "segment_map.parquet", index=False)
+        result.manifest.setdefault("figures_data", {})["map"] = "segment_map.parquet"
 
 
 _CORPUS_MODULES = ("stance.corpus", "stance.clean", "stance.dedup", "stance.prepare")
@@ -147,34 +236,56 @@ def _new_run_dir(experiment_dir: Path, started: datetime, cfg: ExperimentConfig)
     raise RuntimeError(f"cannot create a run folder under {runs}")
 
 
-def _manifest(cfg: ExperimentConfig, corpus_digest: str, timer: _Timer,
-              started: datetime) -> dict[str, Any]:
+def _manifest(cfg: ExperimentConfig, corpus_digest: str, started: datetime) -> dict[str, Any]:
     return {
         "experiment": cfg.name,
         "started": started.isoformat(timespec="seconds"),
         "config_sha256": cfg.digest(),
         "corpus_sha256": corpus_digest,
-        "seeds": {"seed": cfg.seed},
+        "seeds": {"seed": cfg.seed, "stability_seeds": [
+            cfg.seed + i for i in range(1, cfg.topics.stability_runs + 1)]},
         "git": git_state(Path.cwd()),
         **environment(),
     }
 
 
 def _save_figures(result: RunResult) -> dict[str, Path]:
-    from stance.plots import plot_segments_per_outlet
+    from stance import plots
     from stance.summary import summarise_outlets
 
     figures: dict[str, Callable[[], Any]] = {
-        "segments_per_outlet": lambda: plot_segments_per_outlet(
+        "segments_per_outlet": lambda: plots.plot_segments_per_outlet(
             summarise_outlets(result.corpus.corpus, result.segments)),
     }
+    if result.topics is not None:
+        topics = result.topics
+        labels = topic_labels(topics.topics)
+        figures["topic_sizes"] = lambda: plots.plot_topic_sizes(topics.topics)
+        figures["topic_terms"] = lambda: plots.plot_topic_terms(
+            topics.terms[topics.terms["topic"] != -1], labels)
+        coords = pd.read_parquet(result.run_dir / "segment_map.parquet")
+        figures["topic_map"] = lambda: plots.plot_topic_map(
+            coords[["x", "y"]].to_numpy(), coords["topic"].to_numpy(), labels)
+        figures["prevalence_heatmap"] = lambda: plots.plot_prevalence_heatmap(
+            result.prevalence, labels)
+        if result.over_time is not None and result.over_time["period"].nunique() > 1:
+            figures["topics_over_time"] = lambda: plots.plot_topics_over_time(
+                result.over_time, labels)
     saved = {}
     for name, make in figures.items():
         fig = make()
         for suffix in ("png", "svg"):
-            fig.savefig(result.run_dir / "figures" / f"{name}.{suffix}", dpi=200)
+            fig.savefig(result.run_dir / "figures" / f"{name}.{suffix}", dpi=200,
+                        bbox_inches="tight", metadata={"Date": None} if suffix == "svg" else None)
         saved[name] = result.run_dir / "figures" / f"{name}.svg"
     return saved
+
+
+def topic_labels(topics: pd.DataFrame) -> dict[int, str]:
+    """Topic id -> label, largest topic first (outliers last)."""
+    ordered = topics.assign(is_outlier=topics["topic"] == -1).sort_values(
+        ["is_outlier", "size"], ascending=[True, False])
+    return dict(zip(ordered["topic"].astype(int), ordered["label"], strict=True))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

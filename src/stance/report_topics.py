@@ -1,0 +1,84 @@
+"""The report's topics section: what each outlet talks about, and how far to trust it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from stance import typst_markup as m
+
+if TYPE_CHECKING:
+    from stance.runner import RunResult
+
+#: Topics listed in the report's table; topics.csv has them all.
+MAX_TOPICS_IN_TABLE = 25
+
+_FIGURES = {
+    "topic_sizes": "Segments per topic; outliers (topic -1) in grey.",
+    "topic_terms": "Top terms per topic, by weight of the configured representation.",
+    "topic_map": "Segments in two dimensions (UMAP of the embeddings, for display only), "
+                 "coloured by topic.",
+    "prevalence_heatmap": "Share of each outlet's segments per topic, with 95% bootstrap "
+                          "intervals from resampling the outlet's documents.",
+    "topics_over_time": "Share of segments per topic in each period, all outlets.",
+}
+
+
+def topics_section(run: RunResult) -> str | None:
+    """Topics table, quality metrics and figures; None when topics did not run."""
+    if run.topics is None:
+        return None
+    topics = run.topics.topics
+    real = topics[topics["topic"] != -1]
+    outliers = int(topics.loc[topics["topic"] == -1, "size"].sum())
+    themes = sorted(t for t in real["seed_theme"].fillna("") if t)
+    out = m.heading("Topics")
+    out += m.paragraph(m.text(
+        f"{len(real)} topics over {len(run.segments)} segments; {outliers} segments "
+        f"({outliers / max(1, len(run.segments)):.0%}) are outliers (topic -1). "
+        + (f"Seed themes matched by a topic: {', '.join(sorted(set(themes)))}. "
+           if themes else "No topic matches a seed theme. ")
+        + "topics.csv lists every topic with its terms and weights; segment_topics.parquet "
+          "gives each segment's topic."))
+    shown = real.sort_values("size", ascending=False).head(MAX_TOPICS_IN_TABLE)
+    table = pd.DataFrame({
+        "topic": shown["topic"], "label": shown["label"],
+        "seed theme": shown["seed_theme"].fillna(""), "segments": shown["size"],
+        "top terms": shown["terms"].map(_term_names)})
+    out += m.table(table, align=["right", "left", "left", "right", "left"], size="8pt",
+                   caption="Topics, largest first: label, matched seed theme, size and top "
+                           "terms.")
+    out += _quality(run)
+    for name, caption in _FIGURES.items():
+        if name in run.figures:
+            out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
+    return out
+
+
+def _quality(run: RunResult) -> str:
+    """The topic quality metrics of metrics.json, with what each one means."""
+    metrics = run.metrics
+    if not metrics:
+        return ""
+    stability = metrics.get("stability") or {}
+    rows = [
+        ("NPMI coherence (mean of topics' top-10 terms)", metrics.get("npmi_mean"),
+         "-1 to 1; co-occurrence of a topic's terms in the run's own segments"),
+        ("topic diversity (top-10 terms)", metrics.get("diversity_10"),
+         "share of unique terms across topics; 1 = no overlap"),
+        ("topic diversity (top-25 terms)", metrics.get("diversity_25"), ""),
+        ("outlier share", metrics.get("outlier_share"), "segments in no topic"),
+        (f"stability (ARI over {stability.get('runs', 0)} refits)", stability.get("ari_mean"),
+         "adjusted Rand index of assignments with other seeds; 1 = identical"),
+    ]
+    frame = pd.DataFrame([(n, "n/a" if v is None else f"{v:.3f}", d) for n, v, d in rows],
+                         columns=["metric", "value", "meaning"])
+    return m.table(frame, align=["left", "right", "left"], size="8pt",
+                   caption="Topic quality (metrics.json).")
+
+
+def _term_names(terms: str) -> str:
+    """'a (0.12); b (0.08)' -> 'a, b' for the report table."""
+    names = [t.rsplit(" (", 1)[0] for t in str(terms).split("; ") if t]
+    return ", ".join(names[:8])

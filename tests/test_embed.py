@@ -1,0 +1,137 @@
+"""The embedding cache (atomic, shared, resumable) and the local-only model loader."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from stance.config import EmbeddingConfig
+from stance.embed import PACKAGED_MODELS, embed_texts, load_embedder, resolve_model
+from stance.embedcache import EmbeddingCache, text_keys
+from stance.errors import StanceError
+
+
+class CountingEmbedder:
+    """A stand-in model: deterministic vectors from the text hash, counting every call."""
+
+    model_id = "fake@0"
+
+    def __init__(self):
+        self.texts_encoded = 0
+        self.calls = 0
+
+    def encode(self, texts):
+        self.calls += 1
+        self.texts_encoded += len(texts)
+        seeds = [int.from_bytes(k[:4], "little") for k in text_keys(texts)]
+        return np.stack([np.random.default_rng(s).standard_normal(8) for s in seeds]).astype(
+            np.float32)
+
+    def cache_key(self):
+        return "fake"
+
+
+def test_second_embed_of_the_same_texts_calls_the_model_zero_times(tmp_path):
+    model = CountingEmbedder()
+    texts = ["a", "b", "a", "c"]
+    first = embed_texts(texts, model, tmp_path)
+    assert model.texts_encoded == 3  # duplicates are encoded once
+    calls = model.calls
+    second = embed_texts(texts, model, tmp_path)
+    assert model.calls == calls
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(first[0], first[2])
+
+
+def test_only_unseen_texts_are_encoded(tmp_path):
+    model = CountingEmbedder()
+    embed_texts(["a", "b"], model, tmp_path)
+    out = embed_texts(["b", "c", "a"], model, tmp_path)
+    assert model.texts_encoded == 3
+    np.testing.assert_array_equal(out, model.encode(["b", "c", "a"]))
+
+
+def test_cache_left_by_a_killed_write_still_loads(tmp_path):
+    model = CountingEmbedder()
+    embed_texts(["a", "b"], model, tmp_path)
+    folder = tmp_path / "fake"
+    # A write killed before its rename leaves a temporary file; one killed between the two
+    # renames leaves vectors without keys; a disk error can leave a truncated keys file.
+    (folder / ".tmp-dead-x.vecs.npy").write_bytes(b"\x93NUMPY half")
+    (folder / "orphan.vecs.npy").write_bytes(b"\x93NUMPY half")
+    (folder / "broken.keys.npy").write_bytes(b"\x93NUMPY")
+    before = model.texts_encoded
+    out = embed_texts(["a", "b", "c"], model, tmp_path)
+    assert model.texts_encoded == before + 1
+    np.testing.assert_array_equal(out, model.encode(["a", "b", "c"]))
+
+
+def test_concurrent_writers_do_not_corrupt_the_cache(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    keys = text_keys([str(i) for i in range(400)])
+    vectors = np.arange(400 * 4, dtype=np.float32).reshape(400, 4)
+
+    def write(lo, hi):
+        for start in range(lo, hi, 20):
+            cache.add(keys[start:start + 20], vectors[start:start + 20])
+
+    threads = [threading.Thread(target=write, args=(0, 300)),
+               threading.Thread(target=write, args=(100, 400))]  # overlapping ranges
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    found, got = cache.lookup(keys)
+    assert found.all()
+    np.testing.assert_array_equal(got, vectors)
+    assert len(cache) == 400
+
+
+def test_model_setting_is_part_of_the_cache_key():
+    cfg = EmbeddingConfig()
+    a = load_embedder(cfg)
+    b = load_embedder(cfg.model_copy(update={"normalize": False}))
+    c = load_embedder(cfg.model_copy(update={"max_seq_length": 128}))
+    assert len({a.cache_key(), b.cache_key(), c.cache_key()}) == 3
+    assert a.model_id == "all-MiniLM-L6-v2@53aa51172d14"
+
+
+def test_weights_with_another_hash_are_refused():
+    with pytest.raises(StanceError, match="expected 00ff.*weights_sha256"):
+        resolve_model(EmbeddingConfig(weights_sha256="00ff" * 16))
+
+
+def test_unknown_model_names_the_key_and_the_fix(tmp_path):
+    with pytest.raises(StanceError, match="embedding.model: 'no-such-model' is neither"):
+        resolve_model(EmbeddingConfig(model="no-such-model"))
+    with pytest.raises(StanceError, match="no model.safetensors or pytorch_model.bin"):
+        resolve_model(EmbeddingConfig(model=str(tmp_path)))
+
+
+def test_packaged_weights_match_the_official_revision():
+    info = resolve_model(EmbeddingConfig())
+    assert info.weights_sha256 == PACKAGED_MODELS["all-MiniLM-L6-v2"].weights_sha256
+    assert info.weights_file.name == "model.safetensors"
+
+
+@pytest.mark.integration
+def test_real_model_matches_bare_sentence_transformers_and_local_folder_works(tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    packaged = load_embedder(EmbeddingConfig())
+    texts = ["Putin and Lukashenko agreed on the supply of military equipment.",
+             "Trade between the two states grew."]
+    ours = embed_texts(texts, packaged, tmp_path)
+    bare = SentenceTransformer(str(packaged.info.path), device="cpu").encode(
+        texts, normalize_embeddings=True)
+    np.testing.assert_allclose(ours, bare, atol=1e-6)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-5)
+    # Another local folder loads the same way, by path, with its hash recorded.
+    folder = tmp_path / "my-model"
+    folder.symlink_to(packaged.info.path, target_is_directory=True)
+    local = load_embedder(EmbeddingConfig(model=str(folder)))
+    assert local.describe()["weights_sha256"] == packaged.info.weights_sha256
+    assert local.describe()["source"] == "local folder"
+    np.testing.assert_allclose(local.encode(texts), bare, atol=1e-6)

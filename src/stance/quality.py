@@ -1,0 +1,154 @@
+"""Topic quality: NPMI coherence, topic diversity and stability across seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from stance.config import TopicsConfig
+from stance.data import Embeddings, Segments
+
+#: Added to the joint probability before the logarithms, as gensim does, so a pair that
+#: never co-occurs scores about -1 instead of -inf.
+EPSILON = 1e-12
+
+
+def npmi_coherence(topic_terms: Sequence[Sequence[str]], texts: Sequence[str], *, top_n: int = 10,
+                   analyzer: Callable[[str], list[str]] | None = None) -> list[float]:
+    """NPMI of each topic's top terms, from boolean co-occurrence in whole documents.
+
+    For each pair of terms, P is the share of ``texts`` containing them;
+    NPMI = log((P(a,b) + eps) / (P(a) P(b))) / -log(P(a,b) + eps), as gensim's
+    ``c_npmi`` with one window per document (eps = :data:`EPSILON`). A topic scores the
+    mean over its term pairs; a pair with a term absent from every text scores -1.
+
+    Args:
+        topic_terms: terms per topic, best first; n-gram terms are words joined by spaces.
+        texts: the documents (here: the run's segments).
+        top_n: terms per topic that count.
+        analyzer: text -> terms, the topic model's own (so n-grams and stopwords match);
+            default lower-cased word n-grams up to the longest term.
+
+    Returns:
+        One score per topic in [-1, 1] (NaN for a topic with fewer than two terms).
+
+    Example:
+        >>> npmi_coherence([["a", "b"]], ["a b", "a b", "c"])
+        [1.0]
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    tops = [list(dict.fromkeys(t))[:top_n] for t in topic_terms]
+    vocabulary = sorted({term for terms in tops for term in terms})
+    if not vocabulary:
+        return [float("nan")] * len(tops)
+    if analyzer is None:
+        longest = max(len(term.split()) for term in vocabulary)
+        analyzer = CountVectorizer(ngram_range=(1, longest), token_pattern=r"(?u)\b\w+\b")\
+            .build_analyzer()
+    vectorizer = CountVectorizer(analyzer=analyzer, vocabulary=vocabulary, binary=True)
+    presence = vectorizer.transform(texts).tocsc().astype(np.float64)
+    n_docs = max(len(texts), 1)
+    scores = []
+    for terms in tops:
+        if len(terms) < 2:
+            scores.append(float("nan"))
+            continue
+        columns = presence[:, [vectorizer.vocabulary_[t] for t in terms]]
+        joint = (columns.T @ columns).toarray() / n_docs
+        single = np.diag(joint).copy()
+        scores.append(_mean_npmi(joint, single))
+    return scores
+
+
+def _mean_npmi(joint: np.ndarray, single: np.ndarray) -> float:
+    upper = np.triu_indices(len(single), k=1)
+    p_ab, p_a, p_b = joint[upper], single[upper[0]], single[upper[1]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        npmi = np.log((p_ab + EPSILON) / (p_a * p_b)) / -np.log(p_ab + EPSILON)
+    npmi[(p_a == 0) | (p_b == 0)] = -1.0
+    return float(np.clip(npmi, -1.0, 1.0).mean())  # epsilon can push 1 a hair past 1
+
+
+def topic_diversity(topic_terms: Sequence[Sequence[str]], k: int = 25) -> float:
+    """Share of distinct terms among every topic's top ``k`` (OCTIS TopicDiversity).
+
+    Topics listing fewer than ``k`` terms count the terms they list.
+
+    Example:
+        >>> topic_diversity([["a", "b"], ["b", "c"]], k=2)
+        0.75
+    """
+    tops = [list(t)[:k] for t in topic_terms]
+    total = sum(len(t) for t in tops)
+    if total == 0:
+        return float("nan")
+    return len({term for t in tops for term in t}) / total
+
+
+def stability(reference: Sequence[int], others: Sequence[Sequence[int]]) -> dict:
+    """Adjusted Rand index between a fit's topic assignments and each refit's.
+
+    Returns:
+        ``{"runs": n, "ari_mean": mean or None, "ari": [one per refit]}``.
+
+    Example:
+        >>> stability([0, 0, 1], [[1, 1, 0]])
+        {'runs': 1, 'ari_mean': 1.0, 'ari': [1.0]}
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    aris = [float(adjusted_rand_score(reference, other)) for other in others]
+    return {"runs": len(aris), "ari_mean": float(np.mean(aris)) if aris else None, "ari": aris}
+
+
+def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
+                  seed: int, embedder) -> dict:
+    """Every quality figure of a topic model, JSON-ready, for metrics.json.
+
+    NPMI uses each topic's reported terms and the model's own analyzer; diversity uses
+    the c-TF-IDF ranking (the representation lists only ``top_n_words``); stability
+    refits with seeds ``seed + 1 .. seed + cfg.stability_runs``. The outlier topic -1
+    is left out of NPMI and diversity.
+
+    Args:
+        result: the :class:`stance.topics.TopicModelResult` of the main fit.
+        segments: the segments the model was fitted on.
+        embeddings: their vectors.
+        cfg: the topics section used for the fit.
+        seed: the main fit's seed.
+        embedder: as passed to :func:`stance.topics.fit_topics`.
+    """
+    from stance.topics import fit_topics, ranked_terms
+
+    terms = result.terms[result.terms["topic"] != -1]
+    reported = [list(group["term"]) for _, group in terms.groupby("topic", sort=True)]
+    texts = segments.table["text"].tolist()
+    npmi = npmi_coherence(reported, texts, analyzer=_model_analyzer(result.model))
+    ranked = [t for topic, t in ranked_terms(result.model, 25).items() if topic != -1]
+    topic_ids = sorted(terms["topic"].unique().tolist())
+    refits = [fit_topics(segments, embeddings, cfg, seed=seed + i, embedder=embedder)
+              for i in range(1, cfg.stability_runs + 1)]
+    outliers = result.assignments["topic"] == -1
+    return {
+        "n_topics": int((result.topics["topic"] != -1).sum()),
+        "outlier_share": float(outliers.mean()),
+        "npmi": {str(t): _json_float(s) for t, s in zip(topic_ids, npmi, strict=True)},
+        "npmi_mean": _json_float(np.nanmean(npmi)) if npmi else None,
+        "diversity_10": _json_float(topic_diversity(ranked, 10)),
+        "diversity_25": _json_float(topic_diversity(ranked, 25)),
+        "stability": stability(result.assignments["topic"].tolist(),
+                               [r.assignments["topic"].tolist() for r in refits]),
+    }
+
+
+def _model_analyzer(model) -> Callable[[str], list[str]]:
+    """The topic model's tokenisation: BERTopic's clean-up, then its vectorizer's analyzer."""
+    analyze = model.vectorizer_model.build_analyzer()
+    return lambda text: analyze(model._preprocess_text([text])[0])
+
+
+def _json_float(value) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value

@@ -1,0 +1,342 @@
+"""Topics: BERTopic on the cached segment embeddings, guided by seed themes.
+
+The only module importing bertopic, umap and hdbscan (lazily, inside functions).
+Every random state comes from the ``seed`` argument: UMAP with a ``random_state``
+runs single-threaded and is then deterministic, HDBSCAN and c-TF-IDF are
+deterministic, so one config gives the same topics on one machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from stance.config import TopicsConfig
+from stance.data import Embeddings, Segments
+from stance.errors import StanceError
+
+if TYPE_CHECKING:
+    from bertopic import BERTopic
+
+#: Fewer segments than this cannot form even two HDBSCAN clusters of the smallest size.
+MIN_SEGMENTS = 10
+#: A topic whose terms share no word with any seed theme still matches the theme closest to
+#: its centroid at this cosine similarity. On the seeds, MiniLM puts topic centroids 0.0-0.25
+#: from unrelated theme descriptions and 0.3-0.45 from related ones.
+THEME_MIN_SIMILARITY = 0.35
+#: Terms kept per topic in the label.
+LABEL_TERMS = 3
+
+
+@dataclass(frozen=True)
+class TopicModelResult:
+    """A fitted topic model and its tables.
+
+    Attributes:
+        topics: one row per topic, -1 (outliers) included: topic, label, size, share,
+            seed_theme ("" when none matches), seed_similarity, terms ("term (0.123); ...").
+        terms: long form, one row per topic and rank: topic, rank, term, weight.
+        assignments: one row per segment: seg_id, topic, probability (HDBSCAN membership
+            strength; 0 for outliers and for outliers reassigned by outlier reduction).
+        model: the fitted BERTopic model.
+        params: the resolved value of every ``auto`` setting and the guidance used.
+    """
+
+    topics: pd.DataFrame
+    terms: pd.DataFrame
+    assignments: pd.DataFrame
+    model: BERTopic
+    params: dict
+
+
+def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
+    """Resolve the ``auto`` UMAP and HDBSCAN settings for a corpus of ``n_segments``.
+
+    UMAP's default 15 neighbours needs a corpus many times that size; small corpora get
+    about a fifth of the segments (at least 2) so neighbourhoods stay local. Components
+    stay at BERTopic's 5 unless the corpus is too small for them. HDBSCAN's smallest
+    cluster is 1% of the segments, at least 3 (a topic of two paragraphs is noise) and at
+    most 100 (so a 100,000-segment corpus still resolves a few hundred topics).
+    Explicit values are capped to what the corpus allows.
+
+    Raises:
+        StanceError: fewer than :data:`MIN_SEGMENTS` segments.
+
+    Example:
+        >>> resolve_params(70, TopicsConfig())["hdbscan"]["min_cluster_size"]
+        3
+    """
+    n = n_segments
+    if n < MIN_SEGMENTS:
+        raise StanceError(
+            f"topics: {n} segments; topic modelling needs at least {MIN_SEGMENTS} — use a "
+            "larger corpus or a smaller segmentation unit (segmentation.unit: sentence)")
+    umap, hdb = cfg.umap, cfg.hdbscan
+    n_neighbors = min(15, max(2, n // 5)) if umap.n_neighbors == "auto" else umap.n_neighbors
+    n_components = 5 if umap.n_components == "auto" else umap.n_components
+    min_cluster_size = (min(100, max(3, n // 100)) if hdb.min_cluster_size == "auto"
+                        else hdb.min_cluster_size)
+    n_neighbors = min(n_neighbors, n - 1)
+    n_components = min(n_components, n - 2)
+    min_cluster_size = max(2, min(min_cluster_size, n // 2))
+    min_samples = None if hdb.min_samples is None else min(hdb.min_samples, n - 1)
+    return {
+        "n_segments": n,
+        # spectral initialisation solves an eigenproblem that fails on tiny graphs
+        "umap": {"n_neighbors": n_neighbors, "n_components": n_components,
+                 "min_dist": umap.min_dist, "metric": umap.metric,
+                 "init": "spectral" if n >= 100 else "random"},
+        "hdbscan": {"min_cluster_size": min_cluster_size, "min_samples": min_samples},
+        "nr_topics": cfg.nr_topics,
+        "guidance": cfg.guidance if cfg.seed_themes else "none",
+    }
+
+
+def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *, seed: int,
+               embedder) -> TopicModelResult:
+    """Fit BERTopic on precomputed segment embeddings.
+
+    Args:
+        segments: the segments; their texts give the topic terms.
+        embeddings: vectors aligned with the segments by seg_id.
+        cfg: the topics section of the experiment.
+        seed: drives UMAP (and KeyBERT's sampling).
+        embedder: encodes seed themes and candidate words; has ``encode(texts)``.
+
+    Raises:
+        StanceError: too few segments for topic modelling.
+
+    Example:
+        >>> result = fit_topics(segments, embeddings, cfg.topics, seed=42,
+        ...                     embedder=embedder)  # doctest: +SKIP
+        >>> result.topics[["topic", "label", "size"]]  # doctest: +SKIP
+    """
+    seg_ids = segments.table["seg_id"].tolist()
+    texts = segments.table["text"].tolist()
+    vectors = _aligned_vectors(embeddings, seg_ids)
+    params = resolve_params(len(texts), cfg)
+    params["seed"] = seed
+    model = _build_model(cfg, params, seed, embedder)
+    # guided modelling averages seed vectors into the embeddings in place: give it a copy
+    topics, probabilities = model.fit_transform(texts, embeddings=vectors.copy())
+    topics = np.asarray(topics, dtype=int)
+    probability = _membership(probabilities, topics, len(texts))
+    if cfg.outliers.reduce and (topics == -1).any() and (topics != -1).any():
+        n_outliers = int((topics == -1).sum())
+        topics = _reduce_outliers(model, texts, topics, probabilities, vectors, cfg)
+        params["outliers_reassigned"] = n_outliers - int((topics == -1).sum())
+    theme_vectors = _theme_vectors(cfg.seed_themes, embedder)
+    table, terms = _describe(model, topics, vectors, cfg.seed_themes, theme_vectors,
+                             cfg.top_n_words)
+    assignments = pd.DataFrame({"seg_id": seg_ids, "topic": topics, "probability": probability})
+    return TopicModelResult(table, terms, assignments, model, params)
+
+
+def save_topic_model(model: BERTopic, folder: Path, embedder_path_or_id: str | Path) -> None:
+    """Save a topic model as safetensors (no pickle), pointing at the embedding model.
+
+    Args:
+        model: a fitted BERTopic model.
+        folder: created if missing; holds config.json, topics.json and the tensors.
+        embedder_path_or_id: the local model folder (or name) recorded for reloading.
+    """
+    model.save(str(folder), serialization="safetensors", save_ctfidf=True,
+               save_embedding_model=str(embedder_path_or_id))
+
+
+def load_topic_model(folder: Path, embedder) -> BERTopic:
+    """Reload a model written by :func:`save_topic_model`, embedding with ``embedder``.
+
+    Example:
+        >>> model = load_topic_model(run_dir / "topic_model", embedder)  # doctest: +SKIP
+        >>> model.transform(texts, embeddings=embedder.encode(texts))  # doctest: +SKIP
+    """
+    from bertopic import BERTopic
+
+    if not (Path(folder) / "topics.json").is_file():
+        raise StanceError(f"{folder}: no saved topic model (topics.json missing); "
+                          "run the experiment again to fit one")
+    return BERTopic.load(str(folder), embedding_model=_backend(embedder))
+
+
+def map_coordinates(embeddings: Embeddings, *, seed: int) -> np.ndarray:
+    """Project segment embeddings to 2-D with UMAP for the topic map; rows follow seg_ids."""
+    from umap import UMAP
+
+    n = len(embeddings)
+    if n < 4:  # UMAP needs a neighbourhood graph; lay tiny corpora out on a line
+        return np.column_stack([np.arange(n, dtype=float), np.zeros(n)])
+    reducer = UMAP(n_neighbors=min(15, n - 1), n_components=2, min_dist=0.1,
+                   metric="cosine", init="spectral" if n >= 100 else "random",
+                   random_state=seed, n_jobs=1)
+    return reducer.fit_transform(embeddings.vectors)
+
+
+def ranked_terms(model: BERTopic, n: int) -> dict[int, list[str]]:
+    """Each topic's ``n`` terms of highest c-TF-IDF weight, whatever the representation."""
+    words = model.vectorizer_model.get_feature_names_out()
+    ranked = {}
+    # c-TF-IDF rows follow the sorted topic ids (BERTopic groups documents by topic)
+    for row, topic in enumerate(sorted(model.topic_sizes_)):
+        weights = model.c_tf_idf_[row].toarray().ravel()
+        order = np.argsort(-weights, kind="stable")[:n]
+        ranked[topic] = [str(words[i]) for i in order if weights[i] > 0]
+    return ranked
+
+
+def _aligned_vectors(embeddings: Embeddings, seg_ids: Sequence[str]) -> np.ndarray:
+    row = {seg_id: i for i, seg_id in enumerate(embeddings.seg_ids)}
+    missing = [s for s in seg_ids if s not in row]
+    if missing:
+        raise ValueError(f"no embedding for {len(missing)} segments, e.g. {missing[:3]}")
+    return embeddings.vectors[[row[s] for s in seg_ids]]
+
+
+def _backend(embedder):
+    """Wrap our embedder as a BERTopic backend (seed themes, MMR and KeyBERT embed words)."""
+    from bertopic.backend import BaseEmbedder
+
+    class StanceBackend(BaseEmbedder):
+        def embed(self, documents, verbose=False):
+            return embedder.encode(list(documents))
+
+    return StanceBackend()
+
+
+def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTopic:
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    themes = cfg.seed_themes if params["guidance"] != "none" else {}
+    guided = params["guidance"] == "guided"
+    return BERTopic(
+        embedding_model=_backend(embedder),
+        umap_model=UMAP(**params["umap"], random_state=seed, n_jobs=1),
+        hdbscan_model=HDBSCAN(**params["hdbscan"], metric="euclidean",
+                              cluster_selection_method="eom", prediction_data=True),
+        vectorizer_model=_vectorizer(cfg),
+        # down-weights words frequent in every topic (actor names, reporting verbs)
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        representation_model=_representation(cfg, seed),
+        top_n_words=cfg.top_n_words,
+        nr_topics=cfg.nr_topics,
+        seed_topic_list=[[w.lower() for w in words] for words in themes.values()]
+        if guided and themes else None,
+        zeroshot_topic_list=[_theme_text(name, words) for name, words in themes.items()]
+        if not guided and themes else None,
+        zeroshot_min_similarity=cfg.zeroshot_min_similarity,
+        calculate_probabilities=cfg.outliers.reduce and cfg.outliers.strategy == "probabilities",
+        verbose=False,
+    )
+
+
+def _vectorizer(cfg: TopicsConfig):
+    """Terms: English stopwords plus the configured ones, in the configured n-grams.
+
+    min_df stays 1 at every corpus size: BERTopic fits the vectorizer on one joined
+    document per topic, so min_df counts topics and any higher value drops exactly the
+    terms unique to one topic.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    stop = sorted(ENGLISH_STOP_WORDS | {w.lower() for w in cfg.stopwords})
+    return CountVectorizer(stop_words=stop, ngram_range=tuple(cfg.ngram_range), min_df=1)
+
+
+def _representation(cfg: TopicsConfig, seed: int):
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+    if cfg.representation == "keybert":
+        return KeyBERTInspired(top_n_words=cfg.top_n_words, random_state=seed)
+    if cfg.representation == "mmr":
+        return MaximalMarginalRelevance(diversity=cfg.mmr_diversity, top_n_words=cfg.top_n_words)
+    return None
+
+
+def _membership(probabilities, topics: np.ndarray, n: int) -> np.ndarray:
+    """One probability per segment: of its own topic when BERTopic gives a full matrix."""
+    if probabilities is None:
+        return np.zeros(n)
+    probs = np.asarray(probabilities, dtype=float)
+    if probs.ndim == 2:
+        return np.where(topics >= 0, probs.max(axis=1), 0.0)
+    return probs
+
+
+def _reduce_outliers(model, texts, topics, probabilities, vectors, cfg: TopicsConfig):
+    new = model.reduce_outliers(
+        texts, topics.tolist(), strategy=cfg.outliers.strategy,
+        threshold=cfg.outliers.threshold, embeddings=vectors,
+        probabilities=probabilities if cfg.outliers.strategy == "probabilities" else None)
+    model.update_topics(texts, topics=new, top_n_words=cfg.top_n_words,
+                        vectorizer_model=model.vectorizer_model,
+                        ctfidf_model=model.ctfidf_model,
+                        representation_model=model.representation_model)
+    return np.asarray(new, dtype=int)
+
+
+def _theme_text(name: str, words: Sequence[str]) -> str:
+    return f"{name}: {', '.join(words)}"
+
+
+def _theme_vectors(themes: dict[str, list[str]], embedder) -> dict[str, np.ndarray]:
+    if not themes:
+        return {}
+    vectors = embedder.encode([_theme_text(n, w) for n, w in themes.items()])
+    return dict(zip(themes, _unit(vectors), strict=True))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def _describe(model, topics: np.ndarray, vectors: np.ndarray, themes: dict[str, list[str]],
+              vectors_by_theme: dict[str, np.ndarray],
+              top_n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The topic table (size, share, theme, label, terms) and the long term table."""
+    ids = sorted(set(topics.tolist()) | {-1})
+    rows, term_rows = [], []
+    theme_matrix = np.vstack(list(vectors_by_theme.values())) if themes else np.zeros((0, 1))
+    for topic in ids:
+        members = topics == topic
+        words = [(w, float(s)) for w, s in (model.get_topic(topic) or []) if w][:top_n]
+        term_rows += [(topic, rank, w, s) for rank, (w, s) in enumerate(words, start=1)]
+        theme, similarity = _match_theme(vectors[members], [w for w, _ in words], theme_matrix,
+                                         themes, topic)
+        top = ", ".join(w for w, _ in words[:LABEL_TERMS])
+        label = "outliers" if topic == -1 else f"{theme}: {top}" if theme else top
+        rows.append({"topic": topic, "label": label, "size": int(members.sum()),
+                     "share": float(members.mean()), "seed_theme": theme,
+                     "seed_similarity": similarity,
+                     "terms": "; ".join(f"{w} ({s:.3f})" for w, s in words)})
+    terms = pd.DataFrame(term_rows, columns=["topic", "rank", "term", "weight"])
+    return pd.DataFrame(rows), terms
+
+
+def _match_theme(members: np.ndarray, words: list[str], theme_matrix: np.ndarray,
+                 themes: dict[str, list[str]], topic: int) -> tuple[str, float]:
+    """The seed theme a topic matches, and the topic centroid's similarity to it.
+
+    A topic matches a theme whose words appear among its top terms (as a term or a word
+    of an n-gram term); among several such themes, or when none appears, the theme
+    closest to the topic's centroid wins, and with no shared word only at a similarity
+    of at least :data:`THEME_MIN_SIMILARITY`.
+    """
+    names = list(themes)
+    if not names or len(members) == 0:
+        return "", float("nan")
+    similarities = theme_matrix @ _unit(members.mean(axis=0))
+    tokens = {token for term in words for token in [term, *term.split()]}
+    shared = [i for i, name in enumerate(names) if tokens & {w.lower() for w in themes[name]}]
+    best = max(shared, key=lambda i: similarities[i]) if shared else int(np.argmax(similarities))
+    similarity = float(similarities[best])
+    matched = topic != -1 and (bool(shared) or similarity >= THEME_MIN_SIMILARITY)
+    return (names[best] if matched else ""), similarity

@@ -1,0 +1,265 @@
+import random
+import re
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stance.config import TopicsConfig
+from stance.data import Embeddings, Segments
+from stance.errors import StanceError
+from stance.quality import stability, topic_metrics
+from stance.topics import (
+    MIN_SEGMENTS,
+    fit_topics,
+    load_topic_model,
+    map_coordinates,
+    resolve_params,
+    save_topic_model,
+)
+
+THEMES = {
+    "military": ["weapons", "troops", "ammunition", "tanks", "artillery", "soldiers"],
+    "economy": ["trade", "economy", "sanctions", "factories", "exports", "prices"],
+    "diplomacy": ["summit", "talks", "treaty", "ambassador", "negotiations", "visit"],
+}
+
+
+class FakeEmbedder:
+    """Hashes words into 64 dimensions: texts sharing words get similar unit vectors."""
+
+    model_id = "fake-hash-64"
+
+    def encode(self, texts):
+        vectors = np.zeros((len(texts), 64), np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                vectors[row, zlib.crc32(word.encode()) % 64] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+
+def make_segments(n, seed=0):
+    rng = random.Random(seed)
+    names = list(THEMES)
+    rows = []
+    for i in range(n):
+        words = rng.choices(THEMES[names[i % 3]], k=8) + ["the", "minister", "said"]
+        rng.shuffle(words)
+        rows.append({"seg_id": f"d{i // 4}:{i % 4}", "doc_id": f"d{i // 4}",
+                     "outlet": "A" if i % 2 else "B", "position": i % 4, "start": 0,
+                     "end": 10, "text": " ".join(words)})
+    return Segments(pd.DataFrame(rows))
+
+
+def embed(segments, embedder):
+    table = segments.table
+    return Embeddings(embedder.encode(table["text"].tolist()), tuple(table["seg_id"]),
+                      embedder.model_id, True)
+
+
+@pytest.fixture(scope="module")
+def fake():
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="module")
+def corpus(fake):
+    segments = make_segments(60)
+    return segments, embed(segments, fake)
+
+
+def config(**update):
+    return TopicsConfig.model_validate({"seed_themes": THEMES, "stability_runs": 1, **update})
+
+
+def test_resolve_params_adapts_to_corpus_size():
+    small, large = resolve_params(70, TopicsConfig()), resolve_params(100_000, TopicsConfig())
+    assert small["umap"]["n_neighbors"] == 14 and large["umap"]["n_neighbors"] == 15
+    assert small["umap"]["n_components"] == large["umap"]["n_components"] == 5
+    assert small["umap"]["init"] == "random" and large["umap"]["init"] == "spectral"
+    assert small["hdbscan"]["min_cluster_size"] == 3
+    assert large["hdbscan"]["min_cluster_size"] == 100
+    tiny = resolve_params(MIN_SEGMENTS, TopicsConfig())
+    assert tiny["umap"]["n_neighbors"] == 2 and tiny["umap"]["n_components"] < MIN_SEGMENTS - 1
+    assert tiny["hdbscan"]["min_cluster_size"] <= MIN_SEGMENTS // 2
+    assert resolve_params(70, TopicsConfig())["guidance"] == "none"  # no seed themes
+
+
+def test_resolve_params_keeps_and_caps_explicit_values():
+    cfg = TopicsConfig.model_validate({"umap": {"n_neighbors": 50, "n_components": 8},
+                                       "hdbscan": {"min_cluster_size": 40, "min_samples": 2}})
+    params = resolve_params(1000, cfg)
+    assert params["umap"]["n_neighbors"] == 50 and params["umap"]["n_components"] == 8
+    assert params["hdbscan"] == {"min_cluster_size": 40, "min_samples": 2}
+    capped = resolve_params(20, cfg)
+    assert capped["umap"]["n_neighbors"] == 19 and capped["hdbscan"]["min_cluster_size"] == 10
+
+
+@pytest.mark.parametrize("n", [1, 2, MIN_SEGMENTS - 1])
+def test_too_few_segments_is_a_clear_error(fake, n):
+    segments = make_segments(n)
+    with pytest.raises(StanceError, match=f"topics: {n} segments; .* at least {MIN_SEGMENTS}"):
+        fit_topics(segments, embed(segments, fake), config(), seed=1, embedder=fake)
+
+
+@pytest.mark.parametrize("guidance", ["guided", "zeroshot", "none"])
+@pytest.mark.parametrize("n", [MIN_SEGMENTS, 11, 25])
+def test_small_corpora_give_a_valid_result(fake, n, guidance):
+    segments = make_segments(n)
+    result = fit_topics(segments, embed(segments, fake), config(guidance=guidance), seed=3,
+                        embedder=fake)
+    assert len(result.assignments) == n
+    assert result.topics["size"].sum() == n
+
+
+def test_result_tables_align_with_segments(fake, corpus):
+    segments, embeddings = corpus
+    # rows of the embeddings in another order: alignment is by seg_id
+    order = np.random.default_rng(0).permutation(len(embeddings))
+    shuffled = Embeddings(embeddings.vectors[order], tuple(np.array(embeddings.seg_ids)[order]),
+                          embeddings.model_id, True)
+    result = fit_topics(segments, shuffled, config(), seed=7, embedder=fake)
+    reference = fit_topics(segments, embeddings, config(), seed=7, embedder=fake)
+    assert result.assignments["topic"].tolist() == reference.assignments["topic"].tolist()
+    assert result.assignments["seg_id"].tolist() == segments.table["seg_id"].tolist()
+    assert list(result.topics.columns) == ["topic", "label", "size", "share", "seed_theme",
+                                           "seed_similarity", "terms"]
+    assert list(result.terms.columns) == ["topic", "rank", "term", "weight"]
+    assert set(result.topics["topic"]) == set(result.assignments["topic"]) | {-1}
+    assert result.topics["share"].sum() == pytest.approx(1.0)
+    assert result.assignments["probability"].between(0, 1).all()
+    assert set(result.topics["seed_theme"]) <= set(THEMES) | {""}
+    assert (result.topics["topic"] != -1).sum() >= 2
+    assert result.params["seed"] == 7 and result.params["guidance"] == "guided"
+    assert result.params["umap"]["n_neighbors"] == 12
+
+
+def test_same_config_and_seed_give_identical_topics(fake, corpus):
+    segments, embeddings = corpus
+    first = fit_topics(segments, embeddings, config(), seed=11, embedder=fake)
+    second = fit_topics(segments, embeddings, config(), seed=11, embedder=fake)
+    pd.testing.assert_frame_equal(first.assignments, second.assignments)
+    pd.testing.assert_frame_equal(first.topics, second.topics)
+    assert stability(first.assignments["topic"], [second.assignments["topic"]])["ari"] == [1.0]
+
+
+def test_fit_leaves_the_embeddings_unchanged(fake, corpus):
+    segments, embeddings = corpus
+    before = embeddings.vectors.copy()
+    fit_topics(segments, embeddings, config(guidance="guided"), seed=1, embedder=fake)
+    np.testing.assert_array_equal(embeddings.vectors, before)
+
+
+@pytest.mark.parametrize("representation", ["ctfidf", "keybert", "mmr"])
+def test_representations_and_outlier_reduction(fake, corpus, representation):
+    segments, embeddings = corpus
+    cfg = config(representation=representation, top_n_words=5,
+                 outliers={"reduce": True, "strategy": "embeddings"},
+                 hdbscan={"min_cluster_size": 5, "min_samples": 5})
+    result = fit_topics(segments, embeddings, cfg, seed=2, embedder=fake)
+    assert result.terms.groupby("topic").size().max() <= 5
+    assert (result.assignments["topic"] == -1).sum() == 0
+
+
+def test_saved_model_reloads_and_transforms(tmp_path, fake, corpus):
+    segments, embeddings = corpus
+    result = fit_topics(segments, embeddings, config(), seed=5, embedder=fake)
+    save_topic_model(result.model, tmp_path / "model", "fake-model-path")
+    model = load_topic_model(tmp_path / "model", fake)
+    texts = ["tanks artillery soldiers weapons troops", "trade exports sanctions prices"]
+    topics, _ = model.transform(texts, embeddings=fake.encode(texts))
+    assert len(topics) == 2
+    with pytest.raises(StanceError, match="no saved topic model"):
+        load_topic_model(tmp_path / "missing", fake)
+
+
+def test_map_coordinates_are_2d_and_seeded(corpus):
+    _, embeddings = corpus
+    coords = map_coordinates(embeddings, seed=1)
+    assert coords.shape == (len(embeddings), 2)
+    np.testing.assert_array_equal(coords, map_coordinates(embeddings, seed=1))
+    tiny = Embeddings(embeddings.vectors[:2], embeddings.seg_ids[:2], "fake", True)
+    assert map_coordinates(tiny, seed=1).shape == (2, 2)
+
+
+def test_topic_metrics_are_json_ready(fake, corpus):
+    import json
+
+    segments, embeddings = corpus
+    cfg = config(stability_runs=2)
+    result = fit_topics(segments, embeddings, cfg, seed=4, embedder=fake)
+    metrics = topic_metrics(result, segments, embeddings, cfg, seed=4, embedder=fake)
+    json.dumps(metrics)
+    assert metrics["n_topics"] == len(metrics["npmi"])
+    assert 0 < metrics["diversity_10"] <= 1 and 0 < metrics["diversity_25"] <= 1
+    assert metrics["stability"]["runs"] == 2 and len(metrics["stability"]["ari"]) == 2
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    from stance.config import EmbeddingConfig, load_config
+    from stance.embed import load_embedder
+    from stance.prepare import prepare_corpus
+    from stance.segment import segment_corpus
+
+    from .conftest import EXPERIMENTS
+
+    cfg = load_config(EXPERIMENTS / "seeds.yaml")
+    cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
+    segments = segment_corpus(cleaned.corpus, cfg.segmentation)
+    embedder = load_embedder(EmbeddingConfig())
+    return cfg, segments, embed(segments, embedder), embedder
+
+
+def matched_themes(result, themes):
+    """Themes matched by a topic whose terms contain one of the theme's words."""
+    found = set()
+    for row in result.topics[result.topics["seed_theme"] != ""].itertuples():
+        words = {w.lower() for w in themes[row.seed_theme]}
+        terms = result.terms.loc[result.terms["topic"] == row.topic, "term"]
+        if any(words & {t, *t.split()} for t in terms):
+            found.add(row.seed_theme)
+    return found
+
+
+@pytest.mark.integration
+def test_seed_corpus_finds_every_seed_theme(seeds):
+    cfg, segments, embeddings, embedder = seeds
+    # Guided BERTopic labels no seed paragraph here (each is closer to the corpus mean than
+    # to any theme), so the themes come from zero-shot assignment at MiniLM's similarity
+    # scale; 0.35 keeps all three themes for seeds 42..46.
+    topics_cfg = cfg.topics.model_copy(update={"guidance": "zeroshot",
+                                               "zeroshot_min_similarity": 0.35})
+    result = fit_topics(segments, embeddings, topics_cfg, seed=cfg.seed, embedder=embedder)
+    assert matched_themes(result, cfg.topics.seed_themes) == set(cfg.topics.seed_themes)
+    assert result.topics.loc[result.topics["seed_theme"] != "", "label"].str.contains(
+        ": ").all()
+
+
+@pytest.mark.integration
+def test_seed_corpus_guided_config_runs(seeds):
+    cfg, segments, embeddings, embedder = seeds
+    result = fit_topics(segments, embeddings, cfg.topics, seed=cfg.seed, embedder=embedder)
+    assert result.params["guidance"] == "guided"
+    assert (result.topics["topic"] != -1).sum() >= 2
+    assert "military supply" in matched_themes(result, cfg.topics.seed_themes)
+    metrics = topic_metrics(result, segments, embeddings,
+                            cfg.topics.model_copy(update={"stability_runs": 1}),
+                            seed=cfg.seed, embedder=embedder)
+    assert -1 <= metrics["npmi_mean"] <= 1 and metrics["stability"]["runs"] == 1
+
+
+@pytest.mark.integration
+def test_seed_model_reloads_and_transforms_a_new_paragraph(tmp_path, seeds):
+    from stance.config import EmbeddingConfig
+    from stance.embed import resolve_model
+
+    cfg, segments, embeddings, embedder = seeds
+    result = fit_topics(segments, embeddings, cfg.topics, seed=cfg.seed, embedder=embedder)
+    save_topic_model(result.model, tmp_path / "topic_model", resolve_model(EmbeddingConfig()).path)
+    model = load_topic_model(tmp_path / "topic_model", embedder)
+    text = ["Belarusian factories will supply ammunition and armoured vehicles to Russian troops."]
+    topics, _ = model.transform(text, embeddings=embedder.encode(text))
+    assert topics[0] in set(result.topics["topic"])

@@ -46,3 +46,17 @@ def small_rows():
          "The self-proclaimed president met the dictator.\n\nExperts say an attack is possible.",
          "delegitimising"],
     ]
+
+
+@pytest.fixture(scope="session")
+def seed_run_dir(tmp_path_factory):
+    """One run of the shipped seed experiment, shared by the API, verify and notebook tests.
+
+    A run takes ~20 s, so tests read this folder (or copy it to tamper with) rather than
+    running their own; its output folder holds the embedding cache for any re-run.
+    """
+    from stance.api import Experiment
+
+    out = tmp_path_factory.mktemp("reports")
+    experiment = Experiment.from_yaml(EXPERIMENTS / "seeds.yaml", output_dir=out)
+    return experiment.run(progress=False).run_dir

@@ -3,11 +3,11 @@ import json
 import pandas as pd
 import pytest
 
-from stance.config import CorpusConfig
-from stance.corpus import load_corpus
+from stance.config import CorpusConfig, load_config
+from stance.corpus import load_corpus, site_domain
 from stance.errors import StanceError
 
-from .conftest import SEEDS
+from .conftest import EXPERIMENTS, SEEDS
 
 
 def _cfg(path, **kw):
@@ -174,3 +174,114 @@ def test_bad_jsonl_line(tmp_path):
 
 def test_limit_reads_first_documents(write_csv, small_rows):
     assert len(load_corpus(_cfg(write_csv(small_rows), limit=2)).corpus) == 2
+
+
+# --- label filters, code names and outlets from URLs (the labelled corpora in ../shared) ---
+
+def test_bom_and_semicolon_csv(tmp_path):
+    path = tmp_path / "babe.csv"
+    path.write_bytes("text;outlet;label_bias\nA sentence.;Reuters;Biased\n".encode("utf-8-sig"))
+    cfg = CorpusConfig(path=path, csv_separator=";",
+                       columns={"id": None, "labels": ["label_bias"]})
+    docs = load_corpus(cfg).corpus.documents
+    assert docs.loc[0, "text"] == "A sentence." and docs.loc[0, "label_bias"] == "Biased"
+
+
+def test_keep_labels_drops_other_rows_with_a_reason(write_csv):
+    path = write_csv([["doc_id", "text", "bias", "side"],
+                      ["1", "one text", "Biased", "left"], ["2", "two text", "No agreement", ""],
+                      ["3", "three text", "Non-biased", ""],
+                      ["4", "four text", " Biased ", "right"]])
+    cfg = CorpusConfig(path=path, columns={"labels": ["bias", "side"]},
+                       keep_labels={"bias": ["Biased", "Non-biased"], "side": ["left", "right"]})
+    loaded = load_corpus(cfg)  # on_invalid: error, yet filtered rows are no error
+    assert list(loaded.corpus.documents["doc_id"]) == ["1", "4"]
+    assert loaded.corpus.documents.loc[1, "bias"] == "Biased"  # labels are stripped
+    audit = loaded.audit.set_index("doc_id")
+    assert list(audit["status"]) == ["kept", "dropped", "dropped", "kept"]
+    assert audit.loc["2", "reason"] == "bias 'No agreement' not in keep_labels"
+    assert audit.loc["3", "reason"] == "side '' not in keep_labels"
+
+
+def test_label_names_map_codes_before_keep_labels(write_csv):
+    path = write_csv([["doc_id", "text", "frame"], ["1", "a text", "1"], ["2", "b text", "3"],
+                      ["3", "c text", "99"]])
+    cfg = CorpusConfig.model_validate({
+        "path": path, "columns": {"labels": ["frame"]},
+        "label_names": {"frame": {1: "Gun rights", 3: "Politics"}},  # YAML gives int codes
+        "keep_labels": {"frame": ["Gun rights", "Politics"]}})
+    loaded = load_corpus(cfg)
+    assert list(loaded.corpus.documents["frame"]) == ["Gun rights", "Politics"]
+    assert loaded.audit.loc[2, "reason"] == "frame '99' not in keep_labels"
+
+
+def test_label_options_name_label_columns():
+    for key, value in (("keep_labels", {"bias": ["x"]}), ("label_names", {"bias": {"1": "x"}})):
+        with pytest.raises(ValueError, match="not a label column"):
+            CorpusConfig.model_validate({"path": "c.csv", key: value})
+    with pytest.raises(ValueError, match="at least 1 item"):
+        CorpusConfig.model_validate({"path": "c.csv", "columns": {"labels": ["bias"]},
+                                     "keep_labels": {"bias": []}})
+
+
+@pytest.mark.parametrize(("url", "domain"), [
+    ("http://www.nytimes.com/2018/02/14/us/x.html", "nytimes.com"),
+    ("https://edition.cnn.com/2018/x", "cnn.com"),
+    ("http://beta.latimes.com/nation/x", "latimes.com"),
+    ("https://uk.news.yahoo.com/x", "yahoo.com"),
+    ("https://www.bbc.co.uk/news/x", "bbc.co.uk"),
+    ("thehill.com/homenews/x", "thehill.com"),
+    ("HTTPS://WWW.FoxNews.com:443/x", "foxnews.com"),
+    ("", None), ("not a url", None), ("http://localhost/x", None),
+])
+def test_site_domain(url, domain):
+    assert site_domain(url) == domain
+
+
+def test_outlet_from_url_with_names(write_csv):
+    path = write_csv([["doc_id", "text", "url"],
+                      ["1", "a text", "https://edition.cnn.com/a"],
+                      ["2", "b text", "http://abcnews.go.com/b"],
+                      ["3", "c text", "nonsense"]])
+    cfg = CorpusConfig(path=path, columns={"outlet": None}, outlet_from_url="url",
+                       outlet_names={"go.com": "ABC News"}, on_invalid="drop")
+    loaded = load_corpus(cfg)
+    assert list(loaded.corpus.documents["outlet"]) == ["cnn.com", "ABC News"]
+    assert "column 'url': 'nonsense' is not a URL" in loaded.audit.loc[2, "reason"]
+
+
+def test_outlet_from_url_errors():
+    with pytest.raises(ValueError, match="set it to null"):
+        CorpusConfig(path="c.csv", outlet_from_url="url")  # columns.outlet defaults to 'outlet'
+
+
+def test_outlet_from_url_missing_column(write_csv):
+    path = write_csv([["doc_id", "text"], ["1", "a text"]])
+    line = _one_problem(CorpusConfig(path=path, columns={"outlet": None}, outlet_from_url="url"))
+    assert "no column 'url' (corpus.outlet_from_url)" in line
+
+
+@pytest.mark.parametrize(("name", "n_kept", "n_dropped", "label"), [
+    ("babe", 3673, 1, "label_bias"), ("babe_leaning", 2674, 1000, "type"),
+    ("gvfc", 1300, 0, "Q3 Theme1")])
+def test_shared_labelled_corpora_load(name, n_kept, n_dropped, label):
+    cfg = load_config(EXPERIMENTS / f"{name}.yaml")
+    if not cfg.corpus.path.exists():
+        pytest.skip(f"{cfg.corpus.path} not present")
+    loaded = load_corpus(cfg.corpus)
+    docs = loaded.corpus.documents
+    assert len(docs) == n_kept and (loaded.audit["status"] == "dropped").sum() == n_dropped
+    assert set(docs[label]) == set(cfg.framing.classes or docs[label])
+    assert (docs["outlet"] != "unknown").all()
+    if name == "gvfc":
+        assert docs["outlet"].nunique() == 21 and "cnn.com" in set(docs["outlet"])
+        assert docs[label].nunique() == 9 and not docs[label].str.fullmatch(r"\d+").any()
+
+
+def test_bad_label_option_in_yaml_is_one_line_with_its_line(tmp_path):
+    config = tmp_path / "x.yaml"
+    config.write_text("name: x\ncorpus:\n  path: c.csv\n  keep_labels:\n    bias: [Biased]\n")
+    with pytest.raises(StanceError) as caught:
+        load_config(config)
+    (line,) = caught.value.problems
+    assert line.startswith(f"{config}:4 corpus.keep_labels") and "not a label column" in line

@@ -11,27 +11,35 @@ from stance.errors import StanceError
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stance.config import load_config
-    from stance.runner import run_experiment
+    from stance.api import Experiment
 
-    result = run_experiment(load_config(args.config), progress=not args.quiet,
-                            use_cache=not args.no_cache)
-    stages = result.manifest["stages"]
+    experiment = Experiment.from_yaml(args.config)
+    if experiment.config.sweep:
+        return _run_sweep(experiment, args)
+    run = experiment.run(progress=not args.quiet, use_cache=not args.no_cache)
+    stages = run.manifest["stages"]
     summary = ", ".join(f"{name} {s['seconds']:.1f}s{' (cached)' if s['cached'] else ''}"
                         for name, s in stages.items())
-    print(f"run folder: {result.run_dir}")
+    print(f"run folder: {run.run_dir}")
     print(f"stages: {summary}")
-    if (result.run_dir / "report.pdf").exists():
-        print(f"report: {result.run_dir / 'report.pdf'}")
+    if run.report is not None:
+        print(f"report: {run.report}")
+    return 0
+
+
+def _run_sweep(experiment, args: argparse.Namespace) -> int:
+    sweep = experiment.run_sweep(progress=not args.quiet, use_cache=not args.no_cache)
+    print(f"sweep folder: {sweep.sweep_dir} ({len(sweep.summary)} points, one run folder each)")
+    if sweep.report is not None:
+        print(f"report: {sweep.report}")
     return 0
 
 
 def _embed(args: argparse.Namespace) -> int:
-    from stance.config import load_config
-    from stance.runner import embed_experiment
+    from stance.api import Experiment
 
-    embeddings, info = embed_experiment(load_config(args.config), progress=not args.quiet,
-                                        use_cache=not args.no_cache)
+    embeddings, info = Experiment.from_yaml(args.config).embed(progress=not args.quiet,
+                                                               use_cache=not args.no_cache)
     print(f"embedded {info['segments']} segments with {info['model_id']} "
           f"({info['texts_encoded']} texts encoded, the rest from the cache)")
     print(f"vectors: {embeddings.vectors.shape[0]} x {embeddings.vectors.shape[1]}")
@@ -39,10 +47,34 @@ def _embed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_show(args: argparse.Namespace) -> int:
-    from stance.config import dump_config, load_config
+def _predict(args: argparse.Namespace) -> int:
+    from stance.predict import predict_files
 
-    print(dump_config(load_config(args.config)), end="")
+    table = predict_files(args.model, args.files, column=args.column, id_column=args.id_column)
+    if args.output:
+        table.to_csv(args.output, index=False)
+        print(f"wrote {len(table)} predictions to {args.output}")
+    elif args.format == "csv":
+        print(table.to_csv(index=False), end="")
+    else:
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from stance.api import load_run
+
+    report = load_run(args.run_dir).verify(use_cache=not args.no_cache,
+                                           progress=not args.quiet, against=args.against)
+    print(report.table())
+    print(report.verdict())
+    return 0 if report.ok else 1
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    from stance.api import Experiment
+
+    print(Experiment.from_yaml(args.config).to_yaml(), end="")
     return 0
 
 
@@ -64,6 +96,27 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--no-cache", action="store_true",
                        help="recompute the corpus and segment stages (embeddings stay cached)")
     embed.set_defaults(handler=_embed)
+
+    predict = commands.add_parser(
+        "predict", help="label new texts with a saved framing model (run folder's "
+        "framing_model.skops)")
+    predict.add_argument("model", help="reports/NAME/latest/framing_model.skops")
+    predict.add_argument("files", nargs="+", help=".txt/.md files, or .csv files")
+    predict.add_argument("--column", default="text", help="CSV column holding the text")
+    predict.add_argument("--id-column", default=None, help="CSV column holding ids")
+    predict.add_argument("--format", choices=("table", "csv"), default="table")
+    predict.add_argument("-o", "--output", default=None, help="write the CSV to this file")
+    predict.set_defaults(handler=_predict)
+
+    verify = commands.add_parser(
+        "verify", help="re-run a run folder's config.yaml in a temporary folder and check that "
+        "metrics and assignments match (exit 1 if not)")
+    verify.add_argument("run_dir", help="reports/NAME/runs/ID or reports/NAME/latest")
+    verify.add_argument("--no-cache", action="store_true",
+                        help="recompute everything, embeddings included")
+    verify.add_argument("--against", metavar="OTHER_RUN_DIR", default=None,
+                        help="compare with this run folder instead of re-running")
+    verify.set_defaults(handler=_verify)
 
     config = commands.add_parser("config", help="inspect configs")
     config_commands = config.add_subparsers(dest="config_command", required=True,

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -61,6 +62,48 @@ class CorpusConfig(Section):
         "error", description="error: stop on any bad document; drop: drop it with a reason"
     )
     limit: int | None = Field(None, ge=1, description="read only the first N documents")
+    outlet_from_url: str | None = Field(
+        None, description="column of article URLs: the outlet is the site's domain "
+        "(edition.cnn.com -> cnn.com); needs columns.outlet: null")
+    outlet_names: dict[str, str] = Field(
+        default_factory=dict, description="outlet -> name shown (go.com: ABC News); "
+        "others unchanged")
+    label_names: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="label column -> {value: name} (codes to names); "
+        "values not listed stay as they are")
+    keep_labels: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(
+        default_factory=dict, description="label column -> values kept (after label_names); "
+        "other documents are dropped, with the reason in the audit")
+
+    @field_validator("label_names", "keep_labels", mode="before")
+    @classmethod
+    def _values_are_text(cls, value: Any) -> Any:
+        # YAML reads codes such as `1: Gun rights` as integers; labels are always text
+        if not isinstance(value, dict):
+            return value
+        return {k: {str(c): str(n) for c, n in v.items()} if isinstance(v, dict)
+                else [str(x) for x in v] if isinstance(v, list) else v
+                for k, v in value.items()}
+
+    @field_validator("label_names", "keep_labels")
+    @classmethod
+    def _keys_are_label_columns(cls, value: dict, info: ValidationInfo) -> dict:
+        columns = info.data.get("columns")
+        labels = columns.labels if columns is not None else []
+        unknown = [c for c in value if c not in labels]
+        if columns is not None and unknown:
+            raise ValueError(f"{unknown[0]!r} is not a label column {labels}; "
+                             "add it to corpus.columns.labels")
+        return value
+
+    @field_validator("outlet_from_url")
+    @classmethod
+    def _one_outlet_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        columns = info.data.get("columns")
+        if value is not None and columns is not None and columns.outlet is not None:
+            raise ValueError(f"columns.outlet is {columns.outlet!r}; set it to null so the "
+                             "outlet comes from the URL alone")
+        return value
 
 
 class PatternConfig(Section):
@@ -211,6 +254,10 @@ class FramingConfig(Section):
         "auto", description="auto: run when the label column is among corpus.columns.labels")
     label: str = Field("framing", description="label column, one of corpus.columns.labels")
     classes: list[str] | None = Field(None, description="expected classes (default: as found)")
+    rare_classes: Literal["error", "drop"] = Field(
+        "error", description="a class with fewer than min_documents_per_class documents cannot "
+        "be both trained and tested: error stops; drop removes it and the report says so")
+    min_documents_per_class: int = Field(2, ge=2)
     level: Literal["document", "segment"] = Field(
         "segment", description="train and predict on segments (inheriting their document's "
         "label) or on whole documents")
@@ -260,6 +307,9 @@ class ExperimentConfig(Section):
     analysis: AnalysisConfig = AnalysisConfig()
     framing: FramingConfig = FramingConfig()
     report: ReportConfig = ReportConfig()
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, description="dotted setting -> values to try; `stance run` runs "
+        "every combination, one run folder each (see stance.sweep)")
 
     @model_validator(mode="after")
     def _framing_label_is_loaded(self) -> ExperimentConfig:
@@ -268,6 +318,14 @@ class ExperimentConfig(Section):
             raise ValueError(
                 f"framing.label '{self.framing.label}' is not in corpus.columns.labels {labels}; "
                 "add the label column there or set framing.enabled: false")
+        return self
+
+    @model_validator(mode="after")
+    def _sweep_is_valid(self) -> ExperimentConfig:
+        if self.sweep:
+            from stance.sweep import check_sweep  # lazy: stance.sweep builds on this schema
+
+            check_sweep(self)
         return self
 
     @field_validator("name")
@@ -322,15 +380,20 @@ def load_config(path: str | Path) -> ExperimentConfig:
 
 
 def parse_config(
-    raw: dict[str, Any], *, source: Path | None = None, lines: dict[str, int] | None = None
+    raw: dict[str, Any], *, source: Path | None = None, lines: dict[str, int] | None = None,
+    base_dir: Path | None = None,
 ) -> ExperimentConfig:
-    """Validate a config given as data; relative input paths resolve against ``source``'s folder."""
+    """Validate a config given as data.
+
+    Relative input paths resolve against ``base_dir``, else ``source``'s folder, else the
+    working directory.
+    """
     try:
         cfg = ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
         raise StanceError(*_describe(exc, source, lines or {})) from None
-    base = source.parent.resolve() if source else Path.cwd()
-    return _resolve_paths(cfg, base)
+    base = base_dir or (source.parent if source else Path.cwd())
+    return _resolve_paths(cfg, Path(base).resolve())
 
 
 def dump_config(cfg: ExperimentConfig) -> str:
@@ -369,7 +432,8 @@ def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) 
         loc = [str(part) for part in error["loc"]]
         if not loc:  # a check across sections: its message starts with the dotted key
             message = error["msg"].removeprefix("Value error, ")
-            key = message.split()[0]
+            # sweep.<key>[i] names the i-th item, which _key_lines records as sweep.<key>.i
+            key = re.sub(r"\[(\d+)\]", r".\1", message.split()[0].rstrip(":"))
             line = lines.get(key) or lines.get(key.split(".")[0])
             problems.append(f"{source}:{line} {message}" if source and line
                             else f"{source or 'config'}: {message}")

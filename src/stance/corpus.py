@@ -3,7 +3,8 @@
 Every input document is accounted for: it is loaded (``kept``) or, with
 ``corpus.on_invalid: drop``, dropped with a reason in the audit. With the
 default ``on_invalid: error`` any invalid document stops the run with one line
-per problem naming file, row, column and what to do.
+per problem naming file, row, column and what to do. Documents whose label is
+not among ``corpus.keep_labels`` are always dropped, with that reason.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -28,6 +30,8 @@ TEXT_SUFFIXES = (".txt", ".md")
 MAX_PROBLEMS_SHOWN = 20
 # A NUL byte in the first 8 KiB marks a binary file, the heuristic git and grep use.
 BINARY_SNIFF_BYTES = 8192
+#: Second-level labels under which a country code names no site (bbc.co.uk, abc.net.au).
+GENERIC_SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "net", "org"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
     if cfg.limit is not None:
         raw = raw.iloc[: cfg.limit]
     frame = _normalise(raw, cfg, problems)
-    frame, audit = _apply_problems(frame, problems, notes, cfg)
+    frame, audit = _apply_problems(frame, problems, notes, cfg, _unwanted_labels(frame, cfg))
     if frame.empty:
         raise StanceError(
             f"{cfg.path}: the corpus has no usable documents "
@@ -278,11 +282,15 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     for name, column in (("outlet", cols.outlet), ("title", cols.title)):
         present = column is not None and column in raw.columns
         out[name] = raw[column].astype("string").fillna("") if present else ""
-    out["outlet"] = out["outlet"].str.strip().replace("", cfg.default_outlet).astype(object)
+    if cfg.outlet_from_url is not None:
+        out["outlet"] = _outlets_from_urls(raw, cfg.outlet_from_url, out, problems, source)
+    outlets = out["outlet"].str.strip().replace(cfg.outlet_names)
+    out["outlet"] = outlets.replace("", cfg.default_outlet).astype(object)
     out["title"] = out["title"].astype(object)
     out["date"] = _parse_dates(raw, cols.date, out, problems)
     for label in cols.labels:
-        out[label] = raw[label].astype("string").fillna("").astype(object)
+        values = raw[label].astype("string").fillna("").str.strip()
+        out[label] = values.replace(cfg.label_names.get(label, {})).astype(object)
     already = {p.index for p in problems}
     for index in out.index[out["text"].str.strip() == ""]:
         if index not in already:
@@ -299,6 +307,50 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     return out
 
 
+def site_domain(url: str) -> str | None:
+    """The site's registered domain of ``url``, or None without a host.
+
+    Subdomains name sections and editions of one outlet, not outlets, so they are
+    dropped: ``edition.cnn.com`` and ``money.cnn.com`` are both ``cnn.com``.
+
+    Example:
+        >>> site_domain("https://www.bbc.co.uk/news/world-1")
+        'bbc.co.uk'
+    """
+    url = url.strip()
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return None
+    parts = (host or "").rstrip(".").split(".")
+    if len(parts) < 2 or not all(parts):
+        return None
+    keep = 3 if (len(parts) >= 3 and len(parts[-1]) == 2
+                 and parts[-2] in GENERIC_SECOND_LEVEL) else 2
+    return ".".join(parts[-keep:])
+
+
+def _outlets_from_urls(raw, column, out, problems, source) -> pd.Series:
+    _require_column(raw, column, "corpus.outlet_from_url", source)
+    urls = raw[column].astype("string").fillna("")
+    domains = urls.map(site_domain)
+    for index in urls.index[domains.isna()]:
+        problems.append(_Problem(out.at[index, "source"], index,
+                                 f"column '{column}': '{urls[index]}' is not a URL with a "
+                                 "site; fix it or remove the row"))
+    return domains.fillna("").astype("string")
+
+
+def _unwanted_labels(frame: pd.DataFrame, cfg: CorpusConfig) -> dict[int, str]:
+    """Rows whose label is not among ``corpus.keep_labels``, with the reason they go."""
+    reasons: dict[int, str] = {}
+    for column, kept in cfg.keep_labels.items():
+        values = frame[column]
+        for index in values.index[~values.isin(kept)]:
+            reasons.setdefault(index, f"{column} '{values[index]}' not in keep_labels")
+    return reasons
+
+
 def _parse_dates(raw, column, out, problems) -> pd.Series:
     if column is None or column not in raw.columns:
         return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
@@ -311,8 +363,12 @@ def _parse_dates(raw, column, out, problems) -> pd.Series:
     return parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
 
 
-def _apply_problems(frame, problems, notes, cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stop on problems (on_invalid: error) or drop the rows with a reason."""
+def _apply_problems(frame, problems, notes, cfg, unwanted) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stop on problems (on_invalid: error) or drop the rows with a reason.
+
+    ``unwanted`` rows (a label outside keep_labels) are dropped either way: the
+    config asked for it, so they are not errors.
+    """
     if problems and cfg.on_invalid == "error":
         lines = [p.line() for p in problems[:MAX_PROBLEMS_SHOWN]]
         if len(problems) > MAX_PROBLEMS_SHOWN:
@@ -322,6 +378,8 @@ def _apply_problems(frame, problems, notes, cfg) -> tuple[pd.DataFrame, pd.DataF
     reasons: dict[int, str] = {}
     for problem in problems:
         reasons.setdefault(problem.index, problem.message)
+    for index, reason in unwanted.items():
+        reasons.setdefault(index, reason)
     audit = pd.DataFrame({
         "doc_id": frame["doc_id"],
         "source": frame["source"],

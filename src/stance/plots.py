@@ -83,10 +83,11 @@ def plot_topic_map(coords, topics, labels: dict[int, str]) -> Figure:
     ax = fig.add_subplot()
     names = _topic_names(labels, 30)
     outlier = topics == -1
-    ax.scatter(coords[outlier, 0], coords[outlier, 1], s=6, c="#cccccc", label="outliers")
+    ax.scatter(coords[outlier, 0], coords[outlier, 1], s=6, c="#cccccc", label="outliers",
+               rasterized=True)
     for i, topic in enumerate(t for t in labels if t != -1):
         hit = topics == topic
-        ax.scatter(coords[hit, 0], coords[hit, 1], s=10, color=f"C{i % 10}",
+        ax.scatter(coords[hit, 0], coords[hit, 1], s=10, color=f"C{i % 10}", rasterized=True,
                    label=f"{topic}: {names[topic]}")
     ax.set_xticks([])
     ax.set_yticks([])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from stance import typst_markup as m
+from stance.report_framing import framing_methods, framing_section
 from stance.report_topics import topics_section
 from stance.summary import summarise_outlets
 
@@ -114,6 +115,7 @@ def methods_section(run: RunResult) -> str:
                + (f" units; segments under {cfg.segmentation.min_words} words merge into a "
                   "neighbour." if cfg.segmentation.unit in ("paragraph", "sentence") else ".")),
         *_topic_methods(run),
+        *framing_methods(run),
         m.text(f"Random seed {cfg.seed} for every stochastic step. The resolved config is "
                "config.yaml in the run folder; versions and hashes are in manifest.json."),
     ]
@@ -146,7 +148,7 @@ def _topic_methods(run: RunResult) -> list[str]:
 
 #: The report's sections in order; a later stage appends its own.
 SECTIONS: list[Section] = [title_page, corpus_section, audit_section, topics_section,
-                           methods_section]
+                           framing_section, methods_section]
 
 
 def render_markup(run: RunResult) -> str:

@@ -25,6 +25,7 @@ from stance.segment import segment_corpus
 from stance.stagecache import StageCache, stage_key
 
 if TYPE_CHECKING:
+    from stance.framing import FramingResult
     from stance.topics import TopicModelResult
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ T = TypeVar("T")
 class RunResult:
     """Everything a run produced, and where its folder is.
 
-    Stages that did not run (topics disabled) leave their fields ``None``.
+    Stages that did not run (topics or framing disabled) leave their fields ``None``.
     """
 
     run_dir: Path
@@ -49,6 +50,10 @@ class RunResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     prevalence: pd.DataFrame | None = None
     over_time: pd.DataFrame | None = None
+    framing: FramingResult | None = None
+    actor_mentions: pd.DataFrame | None = None
+    actor_naming: pd.DataFrame | None = None
+    distinctive_terms: pd.DataFrame | None = None
 
 
 @dataclass
@@ -95,6 +100,8 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                                      "dimension": embeddings.vectors.shape[1],
                                      "texts_encoded_this_run": embedder.texts_encoded}
             _topic_stages(result, embedder, timer)
+        if cfg.framing.enabled is not False:
+            _framing_stages(result, timer)
         with timer.stage("figures"):
             result.figures.update(_save_figures(result))
         if cfg.report.enabled:
@@ -160,13 +167,15 @@ def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
 def _topic_stages(result: RunResult, embedder, timer: _Timer) -> None:
     """Fit topics, measure their quality and compare outlets and periods."""
     from stance.compare import topic_prevalence, topics_over_time
+    from stance.embed import CachedEncoder
     from stance.quality import topic_metrics
     from stance.topics import fit_topics, map_coordinates, save_topic_model
 
     cfg, run_dir = result.config, result.run_dir
+    encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
     with timer.stage("topics"):
         topics = fit_topics(result.segments, result.embeddings, cfg.topics, seed=cfg.seed,
-                            embedder=embedder)
+                            embedder=encoder)
         result.topics = topics
         topics.topics.to_csv(run_dir / "topics.csv", index=False)
         topics.terms.to_csv(run_dir / "topic_terms.csv", index=False)
@@ -175,7 +184,7 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer) -> None:
         result.manifest["topics"] = topics.params
     with timer.stage("quality"):
         result.metrics = topic_metrics(topics, result.segments, result.embeddings, cfg.topics,
-                                       seed=cfg.seed, embedder=embedder)
+                                       seed=cfg.seed, embedder=encoder)
         _write_json(run_dir / "metrics.json", result.metrics)
     with timer.stage("compare"):
         result.prevalence = topic_prevalence(topics.assignments, result.segments, cfg.analysis,
@@ -189,6 +198,43 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer) -> None:
         result.topics.assignments.assign(x=coords[:, 0], y=coords[:, 1]).to_parquet(
             run_dir / "segment_map.parquet", index=False)
         result.manifest.setdefault("figures_data", {})["map"] = "segment_map.parquet"
+
+
+def _framing_stages(result: RunResult, timer: _Timer) -> None:
+    """Classify framing (when labels are loaded), then actor naming and distinctive terms."""
+    from stance.actors import find_mentions, tabulate_actor_naming
+    from stance.distinctive import distinctive_terms
+    from stance.lexicon import load_lexicon
+
+    cfg, run_dir = result.config, result.run_dir
+    outlets = sorted(result.corpus.corpus.documents["outlet"].astype(str).unique())
+    if cfg.framing_runs:
+        from stance.framing import evaluate_framing
+        from stance.framing_model import save_framing_model
+
+        with timer.stage("framing"):
+            framing = evaluate_framing(result.corpus.corpus, result.segments, cfg.framing,
+                                       seed=cfg.seed, embedding=cfg.embedding,
+                                       cache_dir=embedding_cache_dir(cfg))
+            result.framing = framing
+            _write_json(run_dir / "framing_metrics.json", framing.metrics)
+            framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
+            framing.top_features.to_csv(run_dir / "framing_top_features.csv", index=False)
+            save_framing_model(framing.model, run_dir / "framing_model.skops", metadata={
+                "experiment": cfg.name, "label": cfg.framing.label,
+                "config_sha256": cfg.digest(),
+                "corpus_sha256": result.manifest["corpus_sha256"]})
+    with timer.stage("actors"):
+        lexicon = load_lexicon(cfg.framing.lexicon)
+        result.actor_mentions = find_mentions(result.segments, cfg.framing.actors, lexicon)
+        result.actor_naming = tabulate_actor_naming(result.actor_mentions)
+        result.actor_mentions.to_csv(run_dir / "actor_mentions.csv", index=False)
+        result.actor_naming.to_csv(run_dir / "actors.csv", index=False)
+    with timer.stage("distinctive"):
+        result.distinctive_terms = distinctive_terms(
+            result.segments, prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
+            outlet_names=outlets)
+        result.distinctive_terms.to_csv(run_dir / "distinctive_terms.csv", index=False)
 
 
 _CORPUS_MODULES = ("stance.corpus", "stance.clean", "stance.dedup", "stance.prepare")
@@ -271,6 +317,7 @@ def _save_figures(result: RunResult) -> dict[str, Path]:
         if result.over_time is not None and result.over_time["period"].nunique() > 1:
             figures["topics_over_time"] = lambda: plots.plot_topics_over_time(
                 result.over_time, labels)
+    figures.update(_framing_figures(result))
     saved = {}
     for name, make in figures.items():
         fig = make()
@@ -279,6 +326,33 @@ def _save_figures(result: RunResult) -> dict[str, Path]:
                         bbox_inches="tight", metadata={"Date": None} if suffix == "svg" else None)
         saved[name] = result.run_dir / "figures" / f"{name}.svg"
     return saved
+
+
+def _framing_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
+    from stance import plots_framing as pf
+
+    figures: dict[str, Callable[[], Any]] = {}
+    framing = result.framing
+    if framing is not None:
+        grouped = framing.metrics["grouped"]
+        classes = framing.metrics["classes"]
+        figures["framing_confusion"] = lambda: pf.plot_confusion_matrix(
+            grouped["confusion"], classes, "Outlets held out")
+        figures["framing_by_outlet"] = lambda: pf.plot_framing_by_outlet(framing.predictions)
+        if grouped.get("reliability", {}).get("mean_predicted"):
+            figures["framing_reliability"] = lambda: pf.plot_reliability(
+                grouped["reliability"], grouped.get("brier"))
+        if not framing.top_features.empty:
+            figures["framing_top_features"] = lambda: pf.plot_ranked_terms(
+                framing.top_features, "class", "feature", "coefficient",
+                title="Top features per class")
+    if result.distinctive_terms is not None and not result.distinctive_terms.empty:
+        figures["distinctive_terms"] = lambda: pf.plot_ranked_terms(
+            result.distinctive_terms, "outlet", "term", "z",
+            title="Distinctive terms per outlet (weighted log-odds z)")
+    if result.actor_naming is not None and not result.actor_naming.empty:
+        figures["actor_naming"] = lambda: pf.plot_actor_naming(result.actor_naming)
+    return figures
 
 
 def topic_labels(topics: pd.DataFrame) -> dict[int, str]:

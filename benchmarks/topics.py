@@ -1,0 +1,218 @@
+"""Our topic stage under the BERTopic paper's protocol (Grootendorst 2022, Table 1) on BBC News.
+
+Protocol (MaartenGr/BERTopic_evaluation, evaluation/evaluation.py): the OCTIS-preprocessed
+BBC corpus, each document embedded as its tokens joined by spaces; nr_topics 10..50 in steps
+of 10, three runs each; every topic's top 10 words scored with OCTIS Coherence (gensim
+CoherenceModel, c_npmi, texts = the tokenised corpus) and OCTIS TopicDiversity (share of
+unique words among the top k; the paper uses k = 10, k = 25 is shown too). The outlier topic
+is never scored, as in the paper. Our numbers are printed beside the paper's own runs.
+
+Also: NMI and ARI of our topics against the five gold categories, on the OCTIS corpus and
+on the raw articles.
+
+Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/topics.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stance.config import EmbeddingConfig, TopicsConfig
+from stance.data import Embeddings, Segments
+from stance.embed import embed_texts, load_embedder
+from stance.topics import fit_topics
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "bbc_news"
+OCTIS_CORPUS = DATA / "octis_BBC_News" / "corpus.tsv"
+RAW_CORPUS = DATA / "bbc_news_raw.csv"
+PAPER_RUNS = DATA / "bertopic_paper_table1_raw_runs.csv"
+RESULTS = ROOT / "benchmarks" / "results"
+
+NR_TOPICS = (10, 20, 30, 40, 50)
+SEEDS = (42, 43, 44)
+#: The paper's models as named in its result files, and as Table 1 names them.
+PAPER_MODELS = {"bertopic_mini": "BERTopic MiniLM", "bertopic": "BERTopic mpnet",
+                "Top2Vec": "Top2Vec", "ctm": "CTM", "LDA": "LDA", "NMF": "NMF"}
+
+#: The settings of our stage used here; everything else is the TopicsConfig default.
+#: Chosen on seed 42 at nr_topics 10, 30 and 50 among: representation ctfidf/mmr (0.1,
+#: 0.3)/keybert, min_cluster_size 5/8/10, min_samples 5, n_neighbors 30, outlier reduction
+#: off/embeddings/c-tf-idf/probabilities.
+#: - ngram_range (1, 1): the corpus is unigrams and gensim scores words of its dictionary.
+#: - ctfidf: NPMI rewards the words c-TF-IDF ranks high; MMR and KeyBERT trade them for
+#:   words near the topic's embedding, which co-occur less (KeyBERT NPMI about 0.03).
+#: - min_cluster_size 10, min_samples 5: fewer micro-clusters to merge than the paper's 5
+#:   (merged clusters mix subjects), yet still more than 50 clusters, so every nr_topics is
+#:   reached; larger sizes or n_neighbors 30 left fewer than 50.
+#: - outlier reduction by embeddings: outliers join the topic they are closest to, so
+#:   their words count there instead of being dropped.
+SETTINGS = {
+    "guidance": "none",
+    "ngram_range": (1, 1),
+    "representation": "ctfidf",
+    "top_n_words": 25,
+    "hdbscan": {"min_cluster_size": 10, "min_samples": 5},
+    "outliers": {"reduce": True, "strategy": "embeddings"},
+    "stability_runs": 0,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="nr_topics 10 and 50, one seed")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "reports/.cache/embeddings")
+    args = parser.parse_args()
+    nr_topics = (10, 50) if args.quick else NR_TOPICS
+    seeds = SEEDS[:1] if args.quick else SEEDS
+
+    embedder = load_embedder(EmbeddingConfig())
+    octis = pd.read_csv(OCTIS_CORPUS, sep="\t", header=None, names=["text", "part", "label"],
+                        quoting=3, keep_default_na=False)
+    tokens = [text.split() for text in octis["text"]]
+    segments, embeddings = _embedded(octis["text"].tolist(), embedder, args.cache_dir)
+    score = _octis_scorers(tokens)
+
+    runs = []
+    for k in nr_topics:
+        for seed in seeds:
+            cfg = _config(k)
+            start = time.perf_counter()
+            result = fit_topics(segments, embeddings, cfg, seed=seed, embedder=embedder)
+            seconds = time.perf_counter() - start
+            words = _topic_words(result)
+            runs.append({"nr_topics": k, "seed": seed, "n_topics_scored": len(words),
+                         **score(words), **_agreement(result, octis["label"]),
+                         "seconds": round(seconds, 1)})
+            print(_row(runs[-1]), flush=True)
+    ours = pd.DataFrame(runs)
+
+    raw = _raw_agreement(embedder, args.cache_dir, seeds)
+    paper = _paper_table()
+    summary = _summary(ours, paper)
+    print("\nPer nr_topics (mean of seeds):")
+    print(ours.groupby("nr_topics")[["n_topics_scored", "npmi", "diversity_10",
+                                     "diversity_25", "nmi", "ari"]].mean().round(3).to_string())
+    print("\nBBC News, mean over nr_topics and runs (paper: its own result files):")
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nAgreement with the 5 gold categories on the raw articles:")
+    print(raw.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    mini = summary.set_index("model").loc["BERTopic MiniLM (paper)"]
+    ours_mean = summary.set_index("model").loc["stance (ours)"]
+    beats = {m: bool(ours_mean[m] > mini[m]) for m in ("npmi", "diversity_10")}
+    print(f"\nBeats the paper's BERTopic MiniLM on NPMI: {beats['npmi']}, "
+          f"on diversity (k=10): {beats['diversity_10']}")
+    print(f"Settings: {json.dumps(SETTINGS)}; nr_topics passed to BERTopic = k + 1 "
+          "(BERTopic counts the outlier topic)")
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = {"protocol": "BERTopic paper Table 1, OCTIS BBC_News", "quick": args.quick,
+           "settings": SETTINGS, "embedding": embedder.describe(), "seeds": list(seeds),
+           "runs": runs, "summary": summary.to_dict(orient="records"),
+           "raw_agreement": raw.to_dict(orient="records"), "beats_paper_minilm": beats}
+    (RESULTS / "topics.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+
+
+def _config(k: int) -> TopicsConfig:
+    # BERTopic (0.17) counts the outlier topic in nr_topics, so k + 1 leaves k real topics
+    # (the paper scores k topics, its topic -1 left out)
+    return TopicsConfig.model_validate({**SETTINGS, "nr_topics": k + 1})
+
+
+def _embedded(texts: list[str], embedder, cache_dir: Path) -> tuple[Segments, Embeddings]:
+    """The texts as one-segment documents, and their (cached) embeddings."""
+    ids = [f"d{i}" for i in range(len(texts))]
+    table = pd.DataFrame({"seg_id": ids, "doc_id": ids, "outlet": "bbc", "position": 0,
+                          "start": 0, "end": [len(t) for t in texts], "text": texts})
+    vectors = embed_texts(texts, embedder, cache_dir)
+    return Segments(table), Embeddings(vectors, tuple(ids), embedder.model_id, True)
+
+
+def _octis_scorers(tokens: list[list[str]]):
+    """OCTIS Coherence(c_npmi, topk=10) and TopicDiversity(topk=10 and 25), as functions."""
+    from gensim.corpora import Dictionary
+    from gensim.models.coherencemodel import CoherenceModel
+
+    dictionary = Dictionary(tokens)
+
+    def score(words: list[list[str]]) -> dict:
+        npmi = CoherenceModel(topics=[w[:10] for w in words], texts=tokens,
+                              dictionary=dictionary, coherence="c_npmi", topn=10, processes=1)
+        return {"npmi": float(npmi.get_coherence()), "diversity_10": _diversity(words, 10),
+                "diversity_25": _diversity(words, 25)}
+
+    return score
+
+
+def _diversity(words: list[list[str]], k: int) -> float:
+    # OCTIS divides by k per topic even when a topic lists fewer words
+    return len({w for topic in words for w in topic[:k]}) / (k * len(words))
+
+
+def _topic_words(result) -> list[list[str]]:
+    """Each real topic's words as our stage reports them, best first."""
+    terms = result.terms[result.terms["topic"] != -1].sort_values(["topic", "rank"])
+    return [list(group["term"]) for _, group in terms.groupby("topic", sort=True)]
+
+
+def _agreement(result, labels) -> dict:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    # outliers (if any remain) count as one more cluster: dropping them would flatter
+    topics = result.assignments["topic"].to_numpy()
+    return {"nmi": float(normalized_mutual_info_score(labels, topics)),
+            "ari": float(adjusted_rand_score(labels, topics))}
+
+
+def _raw_agreement(embedder, cache_dir: Path, seeds) -> pd.DataFrame:
+    """NMI/ARI on the raw articles (title + text), at 5 topics and at HDBSCAN's own count."""
+    raw = pd.read_csv(RAW_CORPUS)
+    texts = (raw["title"].fillna("") + "\n\n" + raw["text"].fillna("")).tolist()
+    segments, embeddings = _embedded(texts, embedder, cache_dir)
+    rows = []
+    for nr_topics in (5, None):
+        for seed in seeds:
+            # raw text is not lemmatised: bigrams ("prime minister") carry meaning here
+            settings = {**SETTINGS, "ngram_range": (1, 2),
+                        "nr_topics": None if nr_topics is None else nr_topics + 1}
+            result = fit_topics(segments, embeddings, TopicsConfig.model_validate(settings),
+                                seed=seed, embedder=embedder)
+            n = int((result.topics["topic"] != -1).sum())
+            rows.append({"nr_topics": nr_topics or "auto", "seed": seed, "n_topics": n,
+                         **_agreement(result, raw["category"])})
+    return pd.DataFrame(rows)
+
+
+def _paper_table() -> pd.DataFrame:
+    runs = pd.read_csv(PAPER_RUNS)
+    runs = runs[runs["dataset"] == "BBC News"]
+    return runs.groupby("model").agg(npmi=("npmi", "mean"), diversity=("diversity", "mean"),
+                                     runs=("npmi", "size"))
+
+
+def _summary(ours: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
+    rows = [{"model": "stance (ours)", "npmi": ours["npmi"].mean(),
+             "diversity_10": ours["diversity_10"].mean(),
+             "diversity_25": ours["diversity_25"].mean(), "runs": len(ours)}]
+    for key, name in PAPER_MODELS.items():
+        rows.append({"model": f"{name} (paper)", "npmi": paper.loc[key, "npmi"],
+                     "diversity_10": paper.loc[key, "diversity"], "diversity_25": np.nan,
+                     "runs": int(paper.loc[key, "runs"])})
+    return pd.DataFrame(rows)
+
+
+def _row(run: dict) -> str:
+    return (f"nr_topics={run['nr_topics']:>2} seed={run['seed']} topics={run['n_topics_scored']:>2}"
+            f"  npmi={run['npmi']:.3f}  div10={run['diversity_10']:.3f}"
+            f"  div25={run['diversity_25']:.3f}  nmi={run['nmi']:.3f}  ari={run['ari']:.3f}"
+            f"  ({run['seconds']}s)")
+
+
+if __name__ == "__main__":
+    main()

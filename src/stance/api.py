@@ -1,0 +1,285 @@
+"""The Python API that notebooks and the command line share: Experiment, Run, load_run.
+
+An :class:`Experiment` is a validated config ready to run; a :class:`Run` is a view of one
+run folder whose tables are read on first access and then kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from stance.config import ExperimentConfig, dump_config, load_config, parse_config
+from stance.errors import StanceError
+
+if TYPE_CHECKING:
+    from stance.data import CleanedCorpus, Embeddings, Segments
+    from stance.sweep import SweepResult
+    from stance.verify import VerifyReport
+
+
+class Experiment:
+    """An experiment config, validated and ready to run.
+
+    Example:
+        >>> experiment = Experiment.from_yaml("experiments/seeds.yaml")  # doctest: +SKIP
+        >>> run = experiment.run()  # doctest: +SKIP
+        >>> run.topics[["topic", "label", "size"]]  # doctest: +SKIP
+    """
+
+    def __init__(self, config: ExperimentConfig):
+        self._config = config
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, *, output_dir: str | Path | None = None) -> Experiment:
+        """Load ``experiments/NAME.yaml``; ``output_dir`` replaces the config's run location."""
+        experiment = cls(load_config(path))
+        return experiment if output_dir is None else experiment.with_settings(
+            {"output_dir": output_dir})
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *,
+                  base_dir: str | Path | None = None) -> Experiment:
+        """Build an experiment from config data written in code.
+
+        Args:
+            data: the same sections a YAML config holds (``name``, ``corpus``, ...).
+            base_dir: folder that relative input paths are relative to (default: the
+                working directory).
+        """
+        return cls(parse_config(dict(data), base_dir=Path(base_dir) if base_dir else None))
+
+    @property
+    def config(self) -> ExperimentConfig:
+        """The resolved config (every default filled in)."""
+        return self._config
+
+    def with_settings(self, settings: Mapping[str, Any]) -> Experiment:
+        """A copy with dotted settings replaced, validated again.
+
+        Relative paths among the values resolve against the working directory.
+
+        Example:
+            >>> quick = experiment.with_settings({"topics.stability_runs": 0})  # doctest: +SKIP
+        """
+        data = copy.deepcopy(self._config.resolved_dump())
+        for key, value in settings.items():
+            *sections, last = key.split(".")
+            target = data
+            for part in sections:
+                if not isinstance(target.get(part), dict):
+                    target[part] = {}  # an optional section left out: start from defaults
+                target = target[part]
+            target[last] = str(value) if isinstance(value, Path) else value
+        return Experiment(parse_config(data))
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML text (what the run folder's config.yaml will hold)."""
+        return dump_config(self._config)
+
+    def run(self, *, progress: bool = True, use_cache: bool = True) -> Run:
+        """Run every stage and return the new run folder as a :class:`Run`.
+
+        Raises:
+            StanceError: the config has a ``sweep:`` section; use :meth:`run_sweep`.
+        """
+        from stance.runner import run_experiment
+
+        if self._config.sweep:
+            raise StanceError(f"experiment '{self._config.name}' has a sweep: section; "
+                              "call run_sweep() or remove the section")
+        return load_run(run_experiment(self._config, progress=progress,
+                                       use_cache=use_cache).run_dir)
+
+    def run_sweep(self, *, progress: bool = True, use_cache: bool = True) -> SweepResult:
+        """Run every combination of the ``sweep:`` values, one run folder each."""
+        from stance.sweep import run_sweep
+
+        if not self._config.sweep:
+            raise StanceError(f"experiment '{self._config.name}' has no sweep: section; "
+                              "add one or call run()")
+        return run_sweep(self._config, progress=progress, use_cache=use_cache)
+
+    def embed(self, *, progress: bool = True,
+              use_cache: bool = True) -> tuple[Embeddings, dict[str, Any]]:
+        """Run the stages up to embedding only, filling the embedding cache."""
+        from stance.runner import embed_experiment
+
+        return embed_experiment(self._config, progress=progress, use_cache=use_cache)
+
+    def latest(self) -> Run | None:
+        """The run ``<output_dir>/<name>/latest`` points at if it ran exactly this config.
+
+        Returns:
+            That run, or None when there is none or its config digest differs.
+        """
+        link = self._config.output_dir / self._config.name / "latest"
+        if not (link / "manifest.json").is_file():
+            return None
+        run = load_run(link)
+        return run if run.manifest.get("config_sha256") == self._config.digest() else None
+
+    def __repr__(self) -> str:
+        return f"Experiment(name={self._config.name!r}, output_dir='{self._config.output_dir}')"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run folder; each table is read on first access and then kept.
+
+    Tables of stages that did not run (topics or framing off) are ``None``.
+    """
+
+    run_dir: Path
+
+    @cached_property
+    def config(self) -> ExperimentConfig:
+        """The config the run used (its config.yaml)."""
+        return load_config(self.run_dir / "config.yaml")
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        """Provenance: digests, seeds, package versions, stage timings."""
+        return self._json("manifest.json")
+
+    @cached_property
+    def corpus(self) -> CleanedCorpus:
+        """The cleaned corpus and its audit."""
+        from stance.data import CleanedCorpus
+
+        return CleanedCorpus.load(self.run_dir)
+
+    @cached_property
+    def segments(self) -> Segments:
+        """The segments every later stage worked on."""
+        from stance.data import Segments
+
+        return Segments.load(self.run_dir)
+
+    @cached_property
+    def topics(self) -> pd.DataFrame | None:
+        """One row per topic (id, label, size, ...)."""
+        return self._table("topics.csv")
+
+    @cached_property
+    def topic_terms(self) -> pd.DataFrame | None:
+        """Top terms per topic with their weights."""
+        return self._table("topic_terms.csv")
+
+    @cached_property
+    def assignments(self) -> pd.DataFrame | None:
+        """Topic and probability per seg_id."""
+        return self._table("segment_topics.parquet")
+
+    @cached_property
+    def prevalence(self) -> pd.DataFrame | None:
+        """Topic share per outlet with bootstrap intervals (low, high)."""
+        return self._table("topic_prevalence.csv")
+
+    @cached_property
+    def over_time(self) -> pd.DataFrame | None:
+        """Topic share per period."""
+        return self._table("topics_over_time.csv")
+
+    @cached_property
+    def metrics(self) -> dict[str, Any] | None:
+        """Topic quality metrics (metrics.json)."""
+        return self._json("metrics.json")
+
+    @cached_property
+    def framing_metrics(self) -> dict[str, Any] | None:
+        """Framing classifier evaluation (framing_metrics.json)."""
+        return self._json("framing_metrics.json")
+
+    @cached_property
+    def predictions(self) -> pd.DataFrame | None:
+        """Out-of-fold framing predictions."""
+        return self._table("predictions.parquet")
+
+    @cached_property
+    def actors(self) -> pd.DataFrame | None:
+        """How each outlet names each actor (actors.csv)."""
+        return self._table("actors.csv")
+
+    @cached_property
+    def distinctive_terms(self) -> pd.DataFrame | None:
+        """Terms distinctive of each outlet (weighted log-odds)."""
+        return self._table("distinctive_terms.csv")
+
+    @cached_property
+    def figures(self) -> dict[str, Path]:
+        """Figure name -> PNG file."""
+        return {p.stem: p for p in sorted((self.run_dir / "figures").glob("*.png"))}
+
+    @property
+    def report(self) -> Path | None:
+        """The PDF report, if the run wrote one."""
+        path = self.run_dir / "report.pdf"
+        return path if path.is_file() else None
+
+    def segments_of_topic(self, topic: int) -> pd.DataFrame:
+        """The segments assigned to ``topic``, most probable first.
+
+        Example:
+            >>> run.segments_of_topic(0)[["outlet", "text"]].head()  # doctest: +SKIP
+        """
+        if self.assignments is None:
+            raise StanceError(f"{self.run_dir}: no segment_topics.parquet; the run had "
+                              "topics.enabled: false")
+        known = sorted(self.assignments["topic"].unique().tolist())
+        if topic not in known:
+            raise StanceError(f"{self.run_dir}: no topic {topic}; topics are {known}")
+        chosen = self.assignments[self.assignments["topic"] == topic]
+        table = self.segments.table.merge(chosen, on="seg_id", validate="one_to_one")
+        columns = ["seg_id", "doc_id", "outlet", "probability", "text"]
+        return table.sort_values(["probability", "seg_id"], ascending=[False, True])[
+            columns].reset_index(drop=True)
+
+    def predict(self, paths: Sequence[str | Path], *, column: str = "text",
+                id_column: str | None = None) -> pd.DataFrame:
+        """Label new texts (.txt/.md files or a CSV column) with this run's framing model."""
+        from stance.predict import predict_files
+
+        return predict_files(self.run_dir / "framing_model.skops", paths, column=column,
+                             id_column=id_column)
+
+    def verify(self, *, use_cache: bool = True, progress: bool = False,
+               against: str | Path | None = None) -> VerifyReport:
+        """Re-run this run's config in a temporary folder (or take ``against``) and compare."""
+        from stance.verify import verify_run
+
+        return verify_run(self.run_dir, use_cache=use_cache, progress=progress, against=against)
+
+    def _table(self, name: str) -> pd.DataFrame | None:
+        path = self.run_dir / name
+        if not path.is_file():
+            return None
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+    def _json(self, name: str) -> dict[str, Any] | None:
+        path = self.run_dir / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Open a finished run folder (``reports/NAME/latest`` works too).
+
+    Raises:
+        StanceError: the folder has no manifest.json (not a run, or a run that failed).
+
+    Example:
+        >>> run = load_run("reports/seeds/latest")  # doctest: +SKIP
+        >>> run.metrics["npmi_mean"]  # doctest: +SKIP
+    """
+    path = Path(run_dir)
+    if not (path / "manifest.json").is_file() or not (path / "config.yaml").is_file():
+        raise StanceError(f"{path}: not a finished run folder (no manifest.json or config.yaml);"
+                          " give reports/<experiment>/runs/<id> or reports/<experiment>/latest")
+    return Run(path.resolve())

@@ -1,0 +1,352 @@
+"""Honest evaluation of a framing classifier: folds, out-of-fold predictions, scores.
+
+Two splits are always run side by side. The headline holds whole outlets out
+(joined with any outlet that shares a near-duplicate document), so a model cannot
+score by recognising an outlet's style; the random split keeps only a document's
+segments together. The gap between them measures outlet leakage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from stance.config import FramingConfig
+from stance.errors import StanceError
+
+#: Leave one group out up to this many groups; more would make too many (and tiny) folds.
+MAX_LEAVE_ONE_OUT_GROUPS = 12
+#: Inner folds of sigmoid calibration, at most (fewer when a class spans fewer groups).
+CALIBRATION_FOLDS = 3
+RELIABILITY_BINS = 10
+#: Resample weights held at once are about chunk x resampled units (documents or groups).
+_BOOTSTRAP_CELLS = 20_000_000
+
+ModelFactory = Callable[[], BaseEstimator]
+
+
+@dataclass(frozen=True)
+class CrossPrediction:
+    """Out-of-fold predictions of one model under one split.
+
+    ``proba`` has one column per class in the evaluation's class order (zeros for a
+    class the fold's model never saw), or is None when the model gives no
+    probabilities.
+    """
+
+    predicted: np.ndarray
+    proba: np.ndarray | None
+    n_folds: int
+    calibrated_folds: tuple[int, ...]
+    calibration_skipped: tuple[dict[str, Any], ...]
+    folds_missing_classes: tuple[dict[str, Any], ...]
+
+
+def merge_groups(groups: Sequence[str], dup_groups: Sequence[str]) -> np.ndarray:
+    """Join groups that share a near-duplicate document, so copies fall in one fold.
+
+    Args:
+        groups: each document's group (its outlet by default).
+        dup_groups: each document's near-duplicate group (from dedup).
+
+    Returns:
+        Each document's merged group, named by its groups joined with " + ".
+
+    Example:
+        >>> merge_groups(["A", "B", "C"], ["d1", "d1", "d3"]).tolist()
+        ['A + B', 'A + B', 'C']
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    group_codes, group_names = pd.factorize(pd.Series(groups, dtype=object))
+    dup_codes, dup_names = pd.factorize(pd.Series(dup_groups, dtype=object))
+    n_nodes = len(group_names) + len(dup_names)
+    # A bipartite graph group -- dup group: its components are the merged groups.
+    edges = coo_matrix((np.ones(len(group_codes)), (group_codes, len(group_names) + dup_codes)),
+                       shape=(n_nodes, n_nodes))
+    _, component = connected_components(edges, directed=False)
+    names = pd.Series(group_names.astype(str)).groupby(component[:len(group_names)]).agg(
+        lambda s: " + ".join(sorted(s)))
+    return names.loc[component[group_codes]].to_numpy(dtype=object)
+
+
+def grouped_folds(y: np.ndarray, groups: np.ndarray, cfg: FramingConfig, *,
+                  seed: int) -> tuple[str, np.ndarray]:
+    """Fold of every unit with whole groups held out; returns the scheme's name too."""
+    from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold
+
+    n_groups = len(np.unique(groups))
+    if n_groups < 2:
+        raise StanceError(f"framing.group '{cfg.group}': all labelled documents are in one group "
+                          f"({groups[0]}); grouped cross-validation needs at least 2 groups")
+    scheme = cfg.cv
+    if scheme == "auto":
+        scheme = ("leave_one_group_out" if n_groups <= MAX_LEAVE_ONE_OUT_GROUPS
+                  else "stratified_group_kfold")
+    if scheme == "leave_one_group_out":
+        splitter = LeaveOneGroupOut()
+    elif n_groups < cfg.n_splits:
+        raise StanceError(f"framing.n_splits: {cfg.n_splits} folds but only {n_groups} groups; "
+                          "lower framing.n_splits or set framing.cv: leave_one_group_out")
+    else:
+        splitter = StratifiedGroupKFold(cfg.n_splits, shuffle=True, random_state=seed)
+    return scheme, _fold_ids(splitter.split(np.zeros(len(y)), y, groups), len(y))
+
+
+def random_folds(y: np.ndarray, doc_ids: np.ndarray, cfg: FramingConfig, *,
+                 seed: int) -> tuple[str, np.ndarray]:
+    """Fold of every unit in a stratified random split of documents (outlets ignored).
+
+    A document's segments stay together, so the split leaks outlets but not
+    documents. The number of folds is capped by the smallest class's documents,
+    so each class can be in every training part.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    per_class = pd.Series(doc_ids).groupby(y).nunique()
+    n_splits = min(cfg.n_splits, int(per_class.min()))  # >= 2: labelled_units ensures it
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    folds = _fold_ids(splitter.split(np.zeros(len(y)), y, doc_ids), len(y))
+    return "stratified_kfold_by_document", folds
+
+
+def _fold_ids(splits, n_units: int) -> np.ndarray:
+    folds = np.full(n_units, -1, dtype=np.int64)
+    for fold, (_, test) in enumerate(splits):
+        folds[test] = fold
+    return folds
+
+
+def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
+                  folds: np.ndarray, classes: Sequence[str], *, calibration_groups: np.ndarray,
+                  calibrate: bool, seed: int, group_noun: str = "group") -> CrossPrediction:
+    """Fit a fresh model per fold on the other folds and predict the held-out units.
+
+    Args:
+        make_model: returns an unfitted estimator taking a list of texts.
+        texts: unit texts.
+        y: unit labels.
+        folds: the fold each unit is held out in.
+        classes: every class, in reporting order.
+        calibration_groups: what the split holds out, per unit (merged outlet
+            group or document); calibration's inner folds hold these out too, so
+            calibration sees the same kind of shift as the test does.
+        calibrate: wrap the model in sigmoid calibration fitted inside each
+            training part, where every class spans enough groups.
+        seed: seeds the inner calibration folds.
+        group_noun: what a group is, for the skipped-calibration reasons.
+    """
+    from sklearn.dummy import DummyClassifier
+
+    index = {c: k for k, c in enumerate(classes)}
+    predicted = np.empty(len(y), dtype=object)
+    proba = np.full((len(y), len(classes)), np.nan)
+    calibrated, skipped, missing_rows = [], [], []
+    for fold in np.unique(folds):
+        test, train = folds == fold, folds != fold
+        present = set(np.unique(y[train]))
+        missing = [c for c in classes if c not in present]
+        if missing:  # the fold's model cannot predict these; recorded, not fatal
+            missing_rows.append({"fold": int(fold), "missing": missing})
+        if len(present) < 2:  # nothing to learn: predict the one class seen
+            model = DummyClassifier(strategy="prior").fit(texts[train].tolist(), y[train])
+            missing_rows[-1]["note"] = "one class in training; predicted it for every unit"
+            reason = "one class in training"
+        else:
+            model, reason = fit_model(make_model, texts[train], y[train], calibrate=calibrate,
+                                      calibration_groups=calibration_groups[train], seed=seed,
+                                      group_noun=group_noun)
+        if calibrate:
+            if reason is None:
+                calibrated.append(int(fold))
+            else:
+                skipped.append({"fold": int(fold), "reason": reason})
+        held_out = texts[test].tolist()
+        predicted[test] = model.predict(held_out)
+        if hasattr(model, "predict_proba"):
+            columns = [index[c] for c in model.classes_]
+            fold_proba = np.zeros((int(test.sum()), len(classes)))
+            fold_proba[:, columns] = model.predict_proba(held_out)
+            proba[test] = fold_proba
+    return CrossPrediction(
+        predicted=predicted.astype(str),
+        proba=None if np.isnan(proba).any() else proba,
+        n_folds=len(np.unique(folds)), calibrated_folds=tuple(calibrated),
+        calibration_skipped=tuple(skipped), folds_missing_classes=tuple(missing_rows))
+
+
+def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
+              calibration_groups: np.ndarray, calibrate: bool, seed: int,
+              group_noun: str = "group") -> tuple[BaseEstimator, str | None]:
+    """Fit a model, wrapped in sigmoid calibration when asked and the data allow it.
+
+    Returns:
+        The fitted model, and why calibration was skipped (None when it was done or
+        not asked for).
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+
+    model, reason = make_model(), None
+    if calibrate:
+        inner = _inner_splits(y, calibration_groups, seed=seed, noun=group_noun)
+        if isinstance(inner, str):
+            reason = inner
+        else:
+            model = CalibratedClassifierCV(model, method="sigmoid", cv=inner)
+    return model.fit(texts.tolist(), y), reason
+
+
+def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int,
+                  noun: str) -> list[tuple[np.ndarray, np.ndarray]] | str:
+    """Inner calibration folds of a training part, or why there can be none."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    per_class = pd.Series(groups).groupby(y).nunique()
+    n_splits = min(CALIBRATION_FOLDS, int(per_class.min()))
+    if n_splits < 2:
+        return (f"class '{per_class.idxmin()}' spans {per_class.min()} training {noun}; "
+                f"sigmoid calibration needs 2 (fit on one, calibrate on another)")
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    splits = list(splitter.split(np.zeros(len(y)), y, groups))
+    everything = set(y)
+    for train, _ in splits:
+        if set(y[train]) != everything:
+            return f"an inner calibration fold lacks a class (too few training {noun}s)"
+    return splits
+
+
+def score_split(y: np.ndarray, prediction: CrossPrediction, classes: Sequence[str], *,
+                resample: np.ndarray, groups: np.ndarray, doc_ids: np.ndarray,
+                n_bootstrap: int, seed: int, detail: bool = True) -> dict[str, Any]:
+    """Scores of one model under one split, JSON-ready.
+
+    Args:
+        y: true labels per unit.
+        prediction: out-of-fold predictions.
+        classes: every class, in reporting order.
+        resample: the bootstrap's unit per unit (document or group); segments are
+            never resampled alone, as segments of one article are not independent.
+        groups: merged outlet group per unit, for the per-outlet scores.
+        doc_ids: document per unit, for document counts.
+        n_bootstrap: resamples for the macro-F1 interval.
+        seed: seeds the bootstrap (same seed: same resamples for every model).
+        detail: add per-class, confusion, per-outlet and calibration scores.
+    """
+    from sklearn.metrics import accuracy_score, f1_score
+
+    predicted = prediction.predicted
+    low, high = bootstrap_macro_f1(y, predicted, classes, resample, n_bootstrap, seed=seed)
+    scores: dict[str, Any] = {
+        "macro_f1": float(f1_score(y, predicted, labels=list(classes), average="macro",
+                                   zero_division=0)),
+        "macro_f1_low": low, "macro_f1_high": high,
+        "accuracy": float(accuracy_score(y, predicted)),
+    }
+    if detail:
+        scores.update(_detail(y, prediction, classes, groups, doc_ids))
+    return scores
+
+
+def _detail(y: np.ndarray, prediction: CrossPrediction, classes: Sequence[str],
+            groups: np.ndarray, doc_ids: np.ndarray) -> dict[str, Any]:
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    predicted = prediction.predicted
+    report = classification_report(y, predicted, labels=list(classes), output_dict=True,
+                                   zero_division=0)
+    per_class = {c: {k: (int(v) if k == "support" else float(v)) for k, v in report[c].items()}
+                 for c in classes}
+    return {
+        "per_class": per_class,
+        "confusion": confusion_matrix(y, predicted, labels=list(classes)).tolist(),
+        "per_outlet": per_group_scores(y, predicted, groups, doc_ids),
+        "brier": brier_score(y, prediction.proba, classes),
+        "reliability": reliability(y, predicted, prediction.proba),
+        "n_folds": prediction.n_folds,
+        "calibrated_folds": list(prediction.calibrated_folds),
+        "calibration_skipped": list(prediction.calibration_skipped),
+        "folds_missing_classes": list(prediction.folds_missing_classes),
+    }
+
+
+def per_group_scores(y: np.ndarray, predicted: np.ndarray, groups: np.ndarray,
+                     doc_ids: np.ndarray) -> list[dict[str, Any]]:
+    """Accuracy and macro-F1 (over the classes seen in the group) of each group."""
+    from sklearn.metrics import f1_score
+
+    table = pd.DataFrame({"y": y, "p": predicted, "group": groups, "doc": doc_ids})
+    rows = []
+    for group, part in table.groupby("group", sort=True):
+        rows.append({"group": str(group), "n_documents": int(part["doc"].nunique()),
+                     "n_units": len(part), "accuracy": float((part["y"] == part["p"]).mean()),
+                     "macro_f1": float(f1_score(part["y"], part["p"], average="macro",
+                                                zero_division=0))})
+    return rows
+
+
+def bootstrap_macro_f1(y: np.ndarray, predicted: np.ndarray, classes: Sequence[str],
+                       resample: np.ndarray, n_bootstrap: int, *,
+                       seed: int) -> tuple[float, float]:
+    """95% percentile interval of macro-F1, resampling whole ``resample`` units.
+
+    Each resample's confusion matrix is a weighted sum of per-unit confusion
+    counts, so no resample touches the units' rows; a class absent from a
+    resample (neither true nor predicted) is left out of its mean, as sklearn does.
+    """
+    n_classes = len(classes)
+    index = {c: k for k, c in enumerate(classes)}
+    units, unit_codes = np.unique(resample, return_inverse=True)
+    cell = (unit_codes * n_classes + pd.Series(y).map(index).to_numpy()) * n_classes \
+        + pd.Series(predicted).map(index).to_numpy()
+    counts = np.bincount(cell, minlength=len(units) * n_classes ** 2).reshape(
+        len(units), n_classes ** 2).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_bootstrap, _BOOTSTRAP_CELLS // len(units)))
+    values = []
+    for start in range(0, n_bootstrap, chunk):
+        size = min(chunk, n_bootstrap - start)
+        weights = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=size)
+        values.append(_macro_f1((weights @ counts).reshape(size, n_classes, n_classes)))
+    low, high = np.quantile(np.concatenate(values), [0.025, 0.975])
+    return float(low), float(high)
+
+
+def _macro_f1(confusion: np.ndarray) -> np.ndarray:
+    """Macro-F1 of a stack of confusion matrices (true rows, predicted columns)."""
+    tp = np.diagonal(confusion, axis1=1, axis2=2)
+    denominator = confusion.sum(2) + confusion.sum(1)  # 2tp + fp + fn
+    seen = denominator > 0
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=seen)
+    return f1.sum(1) / seen.sum(1)
+
+
+def brier_score(y: np.ndarray, proba: np.ndarray | None, classes: Sequence[str]) -> float | None:
+    """Multi-class Brier score: mean over units of the summed squared probability errors."""
+    if proba is None:
+        return None
+    onehot = (y[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(np.float64)
+    return float(((proba - onehot) ** 2).sum(1).mean())
+
+
+def reliability(y: np.ndarray, predicted: np.ndarray,
+                proba: np.ndarray | None) -> dict[str, list[float]]:
+    """Reliability curve of the top-class confidence against being right (quantile bins)."""
+    from sklearn.calibration import calibration_curve
+
+    if proba is None:
+        return {"mean_predicted": [], "fraction_correct": [], "count": []}
+    confidence = np.clip(proba.max(1), 0.0, 1.0)
+    correct = (predicted == y).astype(int)
+    fraction, mean = calibration_curve(correct, confidence, n_bins=RELIABILITY_BINS,
+                                       strategy="quantile", pos_label=1)
+    # calibration_curve drops empty bins without counts; bin the same way to count.
+    edges = np.percentile(confidence, np.linspace(0, 100, RELIABILITY_BINS + 1))
+    count = np.bincount(np.searchsorted(edges[1:-1], confidence), minlength=RELIABILITY_BINS)
+    return {"mean_predicted": mean.tolist(), "fraction_correct": fraction.tolist(),
+            "count": count[count > 0].tolist()}

@@ -1,0 +1,126 @@
+"""Framing-cue lexicon: packaged YAML cues plus the experiment's, matched on word boundaries.
+
+Cues are data (``data/lexicon.yaml``), grouped in categories (delegitimising,
+official, speculative, and any the config adds). Matching is case-insensitive;
+a trailing ``*`` matches any word ending, and whitespace inside a cue matches any
+run of whitespace, so a cue split over a line break still counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+import numpy as np
+import yaml
+
+from stance.errors import StanceError
+
+#: Descriptor class of a phrase with no cue of these categories (see :meth:`Lexicon.classify`).
+NEUTRAL = "neutral"
+#: Categories that classify an actor's descriptor, strongest first: a phrase with both a
+#: delegitimising and an official cue ("self-proclaimed president of") is delegitimising.
+DESCRIPTOR_CATEGORIES = ("delegitimising", "official")
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    """One cue found in a text: its category, the cue as written in the lexicon, and where."""
+
+    category: str
+    cue: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Cues per category; build with :func:`load_lexicon`."""
+
+    cues: Mapping[str, tuple[str, ...]]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Category names in lexicon order."""
+        return tuple(self.cues)
+
+    @cached_property
+    def _patterns(self) -> dict[str, re.Pattern[str]]:
+        # One alternation per category, longest cue first, so "according to belta" is one
+        # match rather than also counting "belta" inside it.
+        patterns = {}
+        for category, cues in self.cues.items():
+            ordered = sorted(cues, key=len, reverse=True)
+            body = "|".join(f"(?P<c{i}>{_cue_regex(c)})" for i, c in enumerate(ordered))
+            patterns[category] = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        return patterns
+
+    @cached_property
+    def _ordered(self) -> dict[str, list[str]]:
+        return {cat: sorted(cues, key=len, reverse=True) for cat, cues in self.cues.items()}
+
+    def matches(self, text: str) -> list[CueMatch]:
+        """Every cue occurrence in ``text``, in order of position.
+
+        Example:
+            >>> [m.cue for m in load_lexicon().matches("The self-proclaimed president")]
+            ['self-proclaimed']
+        """
+        found = []
+        for category, pattern in self._patterns.items():
+            cues = self._ordered[category]
+            for match in pattern.finditer(text):
+                index = int(match.lastgroup[1:])
+                found.append(CueMatch(category, cues[index], match.start(), match.end(),
+                                      match.group()))
+        return sorted(found, key=lambda m: (m.start, m.category))
+
+    def count(self, texts: Sequence[str]) -> np.ndarray:
+        """Cue occurrences per text and category: an (n_texts, n_categories) int array."""
+        counts = np.zeros((len(texts), len(self.cues)), dtype=np.int32)
+        for j, pattern in enumerate(self._patterns.values()):
+            for i, text in enumerate(texts):
+                counts[i, j] = sum(1 for _ in pattern.finditer(text))
+        return counts
+
+    def classify(self, phrase: str) -> str:
+        """Descriptor class of a phrase: the strongest descriptor category it has a cue of.
+
+        Example:
+            >>> load_lexicon().classify("self-proclaimed president of Belarus")
+            'delegitimising'
+        """
+        categories = {m.category for m in self.matches(phrase)}
+        return next((c for c in DESCRIPTOR_CATEGORIES if c in categories), NEUTRAL)
+
+
+def load_lexicon(extra: Mapping[str, Sequence[str]] | None = None, *,
+                 packaged: bool = True) -> Lexicon:
+    """The packaged cues plus ``extra`` (the config's ``framing.lexicon``), per category.
+
+    Raises:
+        StanceError: an empty or non-text cue in ``extra``.
+    """
+    cues: dict[str, list[str]] = {}
+    if packaged:
+        text = resources.files("stance").joinpath("data/lexicon.yaml").read_text("utf-8")
+        cues = {cat: list(words) for cat, words in yaml.safe_load(text).items()}
+    for category, words in (extra or {}).items():
+        for word in words:
+            if not isinstance(word, str) or not word.strip().rstrip("*"):
+                raise StanceError(f"framing.lexicon.{category}: cue {word!r} is empty; "
+                                  "give a word or phrase")
+        merged = cues.setdefault(category, [])
+        merged += [w.strip().lower() for w in words if w.strip().lower() not in merged]
+    return Lexicon({cat: tuple(dict.fromkeys(w.lower() for w in words))
+                    for cat, words in cues.items()})
+
+
+def _cue_regex(cue: str) -> str:
+    wildcard = cue.endswith("*")
+    words = cue.rstrip("*").split()
+    return r"\s+".join(re.escape(w) for w in words) + (r"\w*" if wildcard else "")

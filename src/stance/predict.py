@@ -1,0 +1,72 @@
+"""Label new texts with a saved framing model: text files or a CSV column in, a table out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from stance.errors import StanceError
+
+log = logging.getLogger(__name__)
+TEXT_SUFFIXES = (".txt", ".md")
+
+
+def read_texts(paths: Sequence[str | Path], *, column: str = "text",
+               id_column: str | None = None) -> tuple[list[str], list[str]]:
+    """Ids and texts from .txt/.md files (id: file name) and CSV files (one text per row).
+
+    Raises:
+        StanceError: a missing or empty file, an unknown suffix, or a CSV without the column.
+    """
+    ids: list[str] = []
+    texts: list[str] = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise StanceError(f"{path}: file not found; give .txt/.md files or a .csv file")
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            text = _decode(path)
+            if not text.strip():
+                raise StanceError(f"{path}: file is empty; give a file with text")
+            ids.append(path.name)
+            texts.append(text)
+        elif path.suffix.lower() == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            for name in (column, id_column):
+                if name is not None and name not in frame.columns:
+                    raise StanceError(f"{path}: no column '{name}' (columns: "
+                                      f"{', '.join(frame.columns)}); name it with --column "
+                                      "or --id-column")
+            row_ids = frame[id_column] if id_column else [f"{path.name}:row {i + 2}"
+                                                          for i in range(len(frame))]
+            ids += [str(i) for i in row_ids]
+            texts += frame[column].tolist()
+        else:
+            raise StanceError(f"{path}: unknown suffix '{path.suffix}'; give .txt, .md or .csv")
+    return ids, texts
+
+
+def predict_files(model_path: str | Path, paths: Sequence[str | Path], *, column: str = "text",
+                  id_column: str | None = None) -> pd.DataFrame:
+    """Predicted label and class probabilities for every text in ``paths``.
+
+    Example:
+        >>> predict_files("reports/seeds/latest/framing_model.skops",
+        ...               ["article.txt"])  # doctest: +SKIP
+    """
+    from stance.framing_model import load_framing_model, predict_table
+
+    model = load_framing_model(Path(model_path))
+    ids, texts = read_texts(paths, column=column, id_column=id_column)
+    return predict_table(model, texts, ids)
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.warning("%s: not UTF-8; decoded as cp1252", path)
+        return data.decode("cp1252", errors="replace")

@@ -1,0 +1,171 @@
+"""The report's framing section: how each outlet frames the story, and how far to trust it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from stance import typst_markup as m
+
+if TYPE_CHECKING:
+    from stance.runner import RunResult
+
+#: Rows per outlet in the report's distinctive-terms and actor tables; the CSVs have them all.
+TERMS_PER_OUTLET = 6
+MAX_ACTOR_ROWS = 30
+
+_FIGURES = {
+    "framing_confusion": "Confusion matrix of out-of-fold predictions with whole outlets held "
+                         "out (rows: true label, columns: predicted).",
+    "framing_by_outlet": "Share of each outlet's units per predicted framing label (each "
+                         "outlet predicted by a model that never saw it).",
+    "framing_reliability": "Reliability of the predicted probabilities, outlets held out.",
+    "framing_top_features": "Features with the largest coefficients per class (model fitted "
+                            "on all units).",
+    "distinctive_terms": "Each outlet's most distinctive terms against all others: weighted "
+                         "log-odds with an informative Dirichlet prior (z-scores).",
+    "actor_naming": "How each outlet names the actors: share of mentions by descriptor class.",
+}
+
+
+def framing_section(run: RunResult) -> str | None:
+    """Classifier scores beside baselines, leakage gap, explanations, actor naming."""
+    if run.framing is None:
+        return None
+    metrics = run.framing.metrics
+    out = m.heading("Framing")
+    if metrics.get("small_n"):
+        out += _warning(metrics["small_n"], metrics)
+    out += m.paragraph(m.text(_overview(metrics, run)))
+    out += m.table(_score_table(metrics), align=["left", "left", "right", "right"],
+                   caption="Macro-F1 with 95% bootstrap intervals (documents resampled under "
+                           "the random split, whole outlets under outlets held out) and "
+                           "accuracy, for the classifier and both baselines.")
+    out += m.paragraph(m.text(_leakage_sentence(metrics)))
+    grouped = metrics.get("grouped", {})
+    if grouped.get("per_class"):
+        out += m.table(_per_class_table(grouped["per_class"]),
+                       caption="Per class, outlets held out (framing_metrics.json).")
+    if grouped.get("per_outlet"):
+        out += m.table(pd.DataFrame(grouped["per_outlet"]),
+                       caption="Score on each held-out outlet (or group of outlets joined by "
+                               "near-duplicate documents).")
+    for name, caption in _FIGURES.items():
+        if name in run.figures:
+            out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
+    out += _distinctive_table(run.distinctive_terms)
+    out += _actor_table(run.actor_naming)
+    return out
+
+
+def framing_methods(run: RunResult) -> list[str]:
+    """Method bullets for the framing stage, written from the resolved config."""
+    if run.framing is None and run.actor_naming is None:
+        return []
+    cfg = run.config.framing
+    items = []
+    if run.framing is not None:
+        cv = run.framing.metrics.get("cv", {})
+        items.append(m.text(
+            f"Framing classifier: {cfg.classifier} on {', '.join(cfg.features)} after masking "
+            f"outlet names, bylines and datelines; evaluated by {cv.get('grouped', cfg.cv)} "
+            f"(outlets held out, near-duplicate documents kept in one fold) and by a random "
+            f"split of documents ({cv.get('random', 'stratified k-fold')}); "
+            f"{cfg.n_bootstrap} bootstrap resamples for intervals; "
+            + ("sigmoid calibration inside each training fold." if cfg.calibrate
+               else "no calibration.")))
+    items.append(m.text(
+        f"Actor naming: {len(cfg.actors)} actors ({', '.join(cfg.actors)}) with their aliases; "
+        "each mention's preceding title or apposition is classified with the framing-cue "
+        "lexicon. Distinctive terms: weighted log-odds with an informative Dirichlet prior "
+        f"(Monroe, Colaresi and Quinn 2008), prior scale {cfg.distinctive_prior}."))
+    return items
+
+
+def _warning(sentence: str, metrics: dict[str, Any]) -> str:
+    counts = (f"{metrics.get('n_documents', '?')} documents, {metrics.get('n_outlets', '?')} "
+              f"outlets, {metrics.get('n_units', '?')} units")
+    body = m.text(f"Too small to support a claim ({counts}). {sentence} The numbers below are "
+                  "reported because the pipeline ran, not as evidence.")
+    return (f"#block(fill: rgb(\"#fdecea\"), inset: 8pt, radius: 3pt, width: 100%)"
+            f"[*{m.text('Small corpus.')}* {body}]\n\n")
+
+
+def _overview(metrics: dict[str, Any], run: RunResult) -> str:
+    cfg = run.config.framing
+    classes = ", ".join(metrics.get("classes", []))
+    text = (f"Label '{metrics.get('label', cfg.label)}' ({classes}) at {metrics.get('level')} "
+            f"level: {metrics.get('n_units')} units from {metrics.get('n_documents')} documents "
+            f"and {metrics.get('n_outlets')} outlets. Features: {', '.join(cfg.features)}; "
+            f"classifier: {cfg.classifier} (C={cfg.C}, balanced class weights). Headline "
+            f"evaluation: {metrics.get('cv', {}).get('grouped', cfg.cv)} with whole outlets held "
+            "out, so the model cannot score by recognising an outlet.")
+    dropped = metrics.get("dropped_classes") or {}
+    if dropped:
+        text += " Classes dropped for having too few documents to be both trained and tested: " \
+            + ", ".join(f"{c} ({n} document{'s' if n != 1 else ''})" for c, n in dropped.items()) \
+            + "."
+    return text
+
+
+def _score_table(metrics: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    models = [("classifier", metrics)] + [
+        (f"baseline: {name}", scores) for name, scores in metrics.get("baselines", {}).items()]
+    for name, scores in models:
+        for split, split_name in (("grouped", "outlets held out"), ("random", "random split")):
+            s = scores.get(split) or {}
+            rows.append((name, split_name, _interval(s), _number(s.get("accuracy"))))
+    return pd.DataFrame(rows, columns=["model", "evaluation", "macro-F1 [95% CI]", "accuracy"])
+
+
+def _leakage_sentence(metrics: dict[str, Any]) -> str:
+    gap = metrics.get("leakage_gap")
+    if gap is None:
+        return "The leakage gap could not be computed."
+    return (f"Leakage gap (random split minus outlets held out, macro-F1): {gap:+.3f}. A large "
+            "positive gap means the random split rewards recognising outlets rather than "
+            "framing; the held-out-outlet score is the honest one.")
+
+
+def _per_class_table(per_class: dict[str, Any]) -> pd.DataFrame:
+    rows = [(name, s.get("precision"), s.get("recall"), s.get("f1-score"), s.get("support"))
+            for name, s in per_class.items() if isinstance(s, dict)
+            and name not in {"macro avg", "weighted avg"}]
+    return pd.DataFrame(rows, columns=["class", "precision", "recall", "F1", "support"])
+
+
+def _distinctive_table(terms: pd.DataFrame | None) -> str:
+    if terms is None or terms.empty:
+        return ""
+    top = terms.sort_values(["outlet", "z"], ascending=[True, False]).groupby("outlet").head(
+        TERMS_PER_OUTLET)
+    table = top.groupby("outlet", sort=True).apply(
+        lambda g: ", ".join(f"{t} ({z:.1f})" for t, z in zip(g["term"], g["z"], strict=True)),
+        include_groups=False).rename("terms (z)").reset_index()
+    return m.table(table, align=["left", "left"], size="8pt",
+                   caption="Most distinctive terms per outlet (distinctive_terms.csv).")
+
+
+def _actor_table(naming: pd.DataFrame | None) -> str:
+    if naming is None or naming.empty:
+        return ""
+    columns = [c for c in ("actor", "outlet", "mentions", "delegitimising", "official",
+                           "neutral", "bare", "top_descriptors") if c in naming.columns]
+    return m.table(naming[columns].head(MAX_ACTOR_ROWS),
+                   align=["left", "left"] + ["right"] * (len(columns) - 3) + ["left"],
+                   size="7.5pt", caption="Actor mentions per outlet by descriptor class, "
+                                         "with the commonest descriptors (actors.csv).")
+
+
+def _interval(scores: dict[str, Any]) -> str:
+    value = scores.get("macro_f1")
+    if value is None:
+        return "n/a"
+    low, high = scores.get("macro_f1_low"), scores.get("macro_f1_high")
+    return f"{value:.3f}" + (f" [{low:.3f}, {high:.3f}]" if low is not None else "")
+
+
+def _number(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -1,0 +1,238 @@
+"""Reproducibility check: re-run a run folder's config.yaml and compare every output.
+
+Settings and metrics (metrics.json, framing_metrics.json) are compared key by key, flattened
+to dotted keys, with a tolerance of 1e-9; segments, topic assignments and framing predictions
+id by id. The re-run goes to a temporary folder, so reports/ gains nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from stance.api import load_run
+from stance.errors import StanceError
+
+#: Floats this close count as equal: summation order may differ in the last bits.
+TOLERANCE = 1e-9
+#: Differences kept per check to show; the count covers all of them.
+MAX_EXAMPLES = 5
+
+#: Outputs in pipeline order: (file, id column, compared column); JSON files have neither.
+_OUTPUTS = (
+    ("segments.parquet", "seg_id", "text"),
+    ("segment_topics.parquet", "seg_id", "topic"),
+    ("metrics.json", "", ""),
+    ("predictions.parquet", "unit_id", "predicted"),
+    ("framing_metrics.json", "", ""),
+)
+
+#: Settings naming where files live, left out of the config comparison: the corpus is
+#: compared by its sha256, and a re-run writes to a temporary folder.
+_LOCATIONS = ("output_dir", "corpus.path", "corpus.metadata", "embedding.cache_dir")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One key or id whose value differs (``None``: absent on that side)."""
+
+    key: str
+    expected: Any
+    found: Any
+
+
+@dataclass(frozen=True)
+class Check:
+    """The comparison of one output: how many values were compared and which differ."""
+
+    name: str
+    n_compared: int
+    n_different: int
+    examples: tuple[Difference, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every compared value matched."""
+        return self.n_different == 0
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :func:`verify_run`: ``seconds`` of the re-run, or the run ``against``."""
+
+    run_dir: Path
+    checks: tuple[Check, ...]
+    seconds: float
+    against: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the re-run reproduced every output."""
+        return all(check.ok for check in self.checks)
+
+    def table(self) -> str:
+        """A compact text table, one line per check, then examples of differences."""
+        width = max(len(c.name) for c in self.checks)
+        lines = [f"{'check':<{width}}  {'compared':>8}  {'differ':>6}  status"]
+        for c in self.checks:
+            lines.append(f"{c.name:<{width}}  {c.n_compared:>8}  {c.n_different:>6}  "
+                         f"{'ok' if c.ok else 'MISMATCH'}")
+        for c in self.checks:
+            for d in c.examples:
+                lines.append(f"  {c.name} {d.key}: expected {_short(d.expected)}, "
+                             f"found {_short(d.found)}")
+        return "\n".join(lines)
+
+    def verdict(self) -> str:
+        """One line: reproduced or not, and where it differs."""
+        if self.ok:
+            n_values = sum(c.n_compared for c in self.checks)
+            how = (f"run {self.against}" if self.against
+                   else f"re-run, which took {self.seconds:.1f}s")
+            return f"reproduced: {n_values} values in {len(self.checks)} checks match ({how})"
+        failed = [c.name for c in self.checks if not c.ok]
+        return (f"NOT reproduced: {len(failed)} of {len(self.checks)} checks differ "
+                f"({', '.join(failed)})")
+
+
+def verify_run(run_dir: str | Path, *, use_cache: bool = True, progress: bool = False,
+               against: str | Path | None = None) -> VerifyReport:
+    """Re-run ``run_dir``'s config.yaml in a temporary folder and compare the outputs.
+
+    Args:
+        run_dir: a finished run folder.
+        use_cache: reuse the embedding cache of the run's output folder (cached vectors are
+            the bytes the model gave); False recomputes everything.
+        progress: show progress bars during the re-run.
+        against: compare with this existing run folder instead of re-running (e.g. the
+            same config run on another machine).
+
+    Example:
+        >>> report = verify_run("reports/seeds/latest")  # doctest: +SKIP
+        >>> print(report.verdict())  # doctest: +SKIP
+    """
+    from stance.config import load_config
+    from stance.runner import embedding_cache_dir, run_experiment
+
+    run_dir = load_run(run_dir).run_dir
+    start = time.perf_counter()
+    if against is not None:
+        against = load_run(against).run_dir
+        return VerifyReport(run_dir, compare_runs(run_dir, against), 0.0, against)
+    cfg = load_config(run_dir / "config.yaml")
+    with tempfile.TemporaryDirectory(prefix="stance-verify-") as tmp:
+        cache_dir = embedding_cache_dir(cfg)
+        if not use_cache or not cache_dir.is_dir():
+            cache_dir = Path(tmp) / ".cache" / "embeddings"
+        rerun = cfg.model_copy(update={
+            "output_dir": Path(tmp),
+            "embedding": cfg.embedding.model_copy(update={"cache_dir": cache_dir})})
+        result = run_experiment(rerun, progress=progress, use_cache=use_cache)
+        checks = compare_runs(run_dir, result.run_dir)
+    return VerifyReport(run_dir, checks, round(time.perf_counter() - start, 1))
+
+
+def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:
+    """Compare the outputs of two run folders of one config.
+
+    Outputs absent from both folders (a stage that did not run) are skipped.
+    """
+    expected, found = Path(expected), Path(found)
+    inputs = [{"corpus_sha256": _load_json(run / "manifest.json").get("corpus_sha256")}
+              for run in (expected, found)]
+    checks = [_compare_values("config.yaml", _settings(expected), _settings(found)),
+              _compare_values("input corpus", *inputs)]
+    for name, id_column, column in _OUTPUTS:
+        left, right = expected / name, found / name
+        if not (left.is_file() or right.is_file()):
+            continue
+        if not (left.is_file() and right.is_file()):
+            checks.append(Check(f"{name} {column}".strip(), 1, 1,
+                                (Difference("file", _present(left), _present(right)),)))
+        elif id_column:
+            checks.append(_compare_table(left, right, id_column, column))
+        else:
+            checks.append(_compare_values(name, flatten(_load_json(left)),
+                                          flatten(_load_json(right))))
+    return tuple(checks)
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts and lists as one dict of dotted keys (list items by index)."""
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in items:
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def _compare_values(name: str, expected: dict[str, Any], found: dict[str, Any]) -> Check:
+    keys = list(dict.fromkeys([*expected, *found]))
+    differ = [Difference(k, expected.get(k), found.get(k)) for k in keys
+              if k not in expected or k not in found or not _same(expected[k], found[k])]
+    return Check(name, len(keys), len(differ), tuple(differ[:MAX_EXAMPLES]))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+    return a == b
+
+
+def _compare_table(expected: Path, found: Path, id_column: str, column: str) -> Check:
+    name = f"{expected.name} {column}"
+    left, right = pd.read_parquet(expected), pd.read_parquet(found)
+    for path, table in ((expected, left), (found, right)):
+        if not {id_column, column} <= set(table.columns):
+            raise StanceError(f"{path}: expected columns {id_column} and {column}, found "
+                              f"{list(table.columns)}; was it written by another stance version?")
+    merged = left[[id_column, column]].merge(right[[id_column, column]], on=id_column,
+                                             how="outer", suffixes=("_expected", "_found"),
+                                             indicator=True)
+    a, b = merged[f"{column}_expected"], merged[f"{column}_found"]
+    differ = merged[(merged["_merge"] != "both") | ~((a == b) | (a.isna() & b.isna()))]
+    examples = tuple(Difference(f"{id_column} {row[id_column]}", _cell(row, "expected", column),
+                                _cell(row, "found", column))
+                     for _, row in differ.head(MAX_EXAMPLES).iterrows())
+    return Check(name, len(merged), len(differ), examples)
+
+
+def _cell(row: pd.Series, side: str, column: str) -> Any:
+    absent = row["_merge"] == ("right_only" if side == "expected" else "left_only")
+    return None if absent else row[f"{column}_{side}"]
+
+
+def _settings(run_dir: Path) -> dict[str, Any]:
+    """The run's settings as dotted keys, without the ones naming where files live."""
+    flat = flatten(yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")))
+    return {k: v for k, v in flat.items() if k not in _LOCATIONS}
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _present(path: Path) -> str:
+    return "present" if path.is_file() else "absent"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = "absent" if value is None else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,265 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stance.config import FramingConfig, SegmentationConfig
+from stance.data import Corpus
+from stance.errors import StanceError
+from stance.framing import evaluate_framing, labelled_units
+from stance.framing_eval import bootstrap_macro_f1, grouped_folds, merge_groups, random_folds
+from stance.segment import segment_corpus
+
+from .conftest import EXPERIMENTS
+
+CUES = {"delegitimising": "the self-proclaimed dictator and his illegitimate regime",
+        "official-sourced": "the president's press service stated in an official statement",
+        "neutral-wire": "according to wire reports the leaders met for talks"}
+FILLER = "talks on trade energy security weapons union state sanctions economy border".split()
+
+
+def make_corpus(plan, *, seed=0, dup_pairs=()):
+    """A corpus from (outlet, framing, n_documents) rows; each document has three paragraphs.
+
+    ``dup_pairs`` makes the second document of each pair a near-copy of the first.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for outlet, label, n_docs in plan:
+        for _ in range(n_docs):
+            paragraphs = [f"{outlet} reports: {CUES.get(label, 'the leaders met')} "
+                          + " ".join(rng.choice(FILLER, 8)) for _ in range(3)]
+            rows.append({"doc_id": f"d{len(rows):02d}", "outlet": outlet, "title": "",
+                         "date": pd.NaT, "text": "\n\n".join(paragraphs), "framing": label})
+    docs = pd.DataFrame(rows)
+    docs["dup_group"] = docs["doc_id"]
+    for first, copy in dup_pairs:
+        docs.loc[docs["doc_id"] == copy, ["text", "dup_group"]] = [
+            docs.loc[docs["doc_id"] == first, "text"].iloc[0], first]
+    corpus = Corpus(docs, ("framing",))
+    return corpus, segment_corpus(corpus, SegmentationConfig(min_words=1))
+
+
+def balanced_plan(n_outlets=6):
+    """Outlets alternate their main class and each also has one document of the other."""
+    plan = []
+    for i in range(n_outlets):
+        main, other = (("delegitimising", "official-sourced") if i % 2 else
+                       ("official-sourced", "delegitimising"))
+        plan += [(f"O{i}", main, 2), (f"O{i}", other, 1)]
+    return plan
+
+
+def config(**update):
+    return FramingConfig(features=["tfidf_words", "lexicon"], n_bootstrap=100, **update)
+
+
+def one_line(excinfo):
+    message = str(excinfo.value)
+    assert "\n" not in message and len(excinfo.value.problems) == 1
+    return message
+
+
+@pytest.fixture(scope="module")
+def evaluated():
+    corpus, segments = make_corpus(balanced_plan(), dup_pairs=[("d00", "d03")])
+    cfg = config()
+    return corpus, segments, cfg, evaluate_framing(corpus, segments, cfg, seed=7)
+
+
+def test_grouped_cv_never_has_an_outlet_in_train_and_test(evaluated):
+    _, _, _, result = evaluated
+    predictions = result.predictions
+    for fold in predictions["fold"].unique():
+        test = set(predictions.loc[predictions["fold"] == fold, "outlet"])
+        train = set(predictions.loc[predictions["fold"] != fold, "outlet"])
+        assert test and not test & train
+
+
+def test_grouped_kfold_keeps_groups_whole():
+    groups = np.repeat([f"g{i}" for i in range(15)], 4)
+    y = np.tile(["a", "b"], 30)
+    name, folds = grouped_folds(y, groups, config(), seed=1)
+    assert name == "stratified_group_kfold" and len(np.unique(folds)) == 5
+    assert (pd.Series(folds).groupby(groups).nunique() == 1).all()
+
+
+def test_near_duplicates_join_their_outlets_into_one_fold(evaluated):
+    _, _, _, result = evaluated
+    predictions = result.predictions
+    copies = predictions[predictions["doc_id"].isin(["d00", "d03"])]
+    assert copies["fold"].nunique() == 1 and set(copies["group"]) == {"O0 + O1"}
+    assert result.metrics["n_groups"] == result.metrics["n_outlets"] - 1
+    assert merge_groups(["A", "B", "C", "D"], ["x", "y", "x", "y"]).tolist() == [
+        "A + C", "B + D", "A + C", "B + D"]
+
+
+def test_random_split_keeps_a_documents_segments_together():
+    corpus, segments = make_corpus(balanced_plan())
+    units = labelled_units(corpus, segments, config())
+    table = units.table
+    _, folds = random_folds(table["label"].to_numpy(), table["doc_id"].to_numpy(), config(),
+                            seed=3)
+    assert (pd.Series(folds).groupby(table["doc_id"].to_numpy()).nunique() == 1).all()
+    assert len(np.unique(folds)) == 5
+    # Random with respect to outlets: some outlet is spread over several folds.
+    assert pd.Series(folds).groupby(table["outlet"].to_numpy()).nunique().max() > 1
+
+
+def test_predictions_cover_every_unit_exactly_once(evaluated):
+    corpus, segments, cfg, result = evaluated
+    units = labelled_units(corpus, segments, cfg)
+    predictions = result.predictions
+    assert predictions["unit_id"].is_unique
+    assert set(predictions["unit_id"]) == set(units.table["unit_id"]) == set(
+        segments.table["seg_id"])
+    proba = predictions[[f"proba_{c}" for c in result.metrics["classes"]]].to_numpy()
+    assert np.allclose(proba.sum(1), 1.0)
+    assert set(predictions["predicted"]) <= set(result.metrics["classes"])
+
+
+def test_metrics_layout_and_json(evaluated):
+    _, _, _, result = evaluated
+    metrics = json.loads(json.dumps(result.metrics, allow_nan=False))
+    assert metrics["cv"]["grouped"] == "leave_one_group_out"
+    for split in ("grouped", "random"):
+        scores = metrics[split]
+        assert scores["macro_f1_low"] <= scores["macro_f1"] <= scores["macro_f1_high"]
+        assert np.asarray(scores["confusion"]).sum() == metrics["n_units"]
+        assert set(scores["per_class"]) == set(metrics["classes"])
+        assert len(scores["calibrated_folds"]) + len(scores["calibration_skipped"]) \
+            == scores["n_folds"]
+        for baseline in ("majority", "lexicon"):
+            assert 0 <= metrics["baselines"][baseline][split]["macro_f1"] <= 1
+    grouped = metrics["grouped"]
+    assert grouped["calibrated_folds"]  # 6 outlets: each class spans enough training groups
+    assert sum(row["n_units"] for row in grouped["per_outlet"]) == metrics["n_units"]
+    assert sum(grouped["reliability"]["count"]) == metrics["n_units"]
+    assert 0 <= grouped["brier"] <= 2
+    assert metrics["leakage_gap"] == pytest.approx(
+        metrics["random"]["macro_f1"] - grouped["macro_f1"])
+    assert "fewer than 10" in metrics["small_n"]
+    assert not result.top_features.empty and hasattr(result.model, "predict_proba")
+
+
+def test_bootstrap_is_seeded_and_brackets_the_estimate():
+    rng = np.random.default_rng(0)
+    y = rng.choice(["a", "b", "c"], 300)
+    predicted = np.where(rng.random(300) < 0.7, y, rng.choice(["a", "b", "c"], 300))
+    docs = np.repeat(np.arange(100), 3)
+    first = bootstrap_macro_f1(y, predicted, ["a", "b", "c"], docs, 500, seed=4)
+    assert first == bootstrap_macro_f1(y, predicted, ["a", "b", "c"], docs, 500, seed=4)
+    assert first != bootstrap_macro_f1(y, predicted, ["a", "b", "c"], docs, 500, seed=5)
+    from sklearn.metrics import f1_score
+
+    point = f1_score(y, predicted, average="macro")
+    assert first[0] < point < first[1]
+
+
+def test_evaluation_is_seeded():
+    corpus, segments = make_corpus(balanced_plan(4))
+    cfg = config(calibrate=False)
+    first = evaluate_framing(corpus, segments, cfg, seed=1)
+    second = evaluate_framing(corpus, segments, cfg, seed=1)
+    assert first.metrics == second.metrics
+    pd.testing.assert_frame_equal(first.predictions, second.predictions)
+
+
+def test_fold_lacking_a_class_is_recorded_not_fatal():
+    # Only outlet C has neutral-wire documents: holding C out leaves no neutral-wire to learn.
+    plan = [("A", "delegitimising", 2), ("A", "official-sourced", 1),
+            ("B", "official-sourced", 2), ("B", "delegitimising", 1), ("C", "neutral-wire", 2)]
+    corpus, segments = make_corpus(plan)
+    result = evaluate_framing(corpus, segments, config(), seed=0)
+    missing = result.metrics["grouped"]["folds_missing_classes"]
+    assert [row["missing"] for row in missing] == [["neutral-wire"]]
+    held_out = result.predictions[result.predictions["outlet"] == "C"]
+    assert "neutral-wire" not in set(held_out["predicted"])
+    assert (held_out["proba_neutral-wire"] == 0).all()
+
+
+def test_missing_label_column_is_one_line():
+    corpus, segments = make_corpus(balanced_plan(2))
+    with pytest.raises(StanceError) as excinfo:
+        labelled_units(corpus, segments, config(label="stance"))
+    assert "framing.label 'stance'" in one_line(excinfo)
+
+
+def test_unknown_class_names_value_document_and_classes():
+    corpus, segments = make_corpus(balanced_plan(2))
+    with pytest.raises(StanceError) as excinfo:
+        labelled_units(corpus, segments, config(classes=["delegitimising", "neutral-wire"]))
+    message = one_line(excinfo)
+    assert "'official-sourced'" in message and "document 'd0" in message
+    assert "neutral-wire" in message
+
+
+def test_single_class_is_one_line():
+    corpus, segments = make_corpus([("A", "delegitimising", 2), ("B", "delegitimising", 2)])
+    with pytest.raises(StanceError) as excinfo:
+        labelled_units(corpus, segments, config())
+    assert "at least two" in one_line(excinfo)
+
+
+def test_class_with_one_document_errors_or_is_dropped_and_recorded():
+    corpus, segments = make_corpus(balanced_plan(2) + [("C", "neutral-wire", 1)])
+    with pytest.raises(StanceError) as excinfo:
+        labelled_units(corpus, segments, config())
+    message = one_line(excinfo)
+    assert "'neutral-wire' (1 document)" in message and "rare_classes: drop" in message
+    units = labelled_units(corpus, segments, config(rare_classes="drop"))
+    assert units.dropped_classes == {"neutral-wire": 1}
+    assert "neutral-wire" not in units.classes and "C" not in set(units.table["outlet"])
+
+
+def test_unlabelled_units_are_dropped_and_counted():
+    corpus, segments = make_corpus(balanced_plan(2) + [("C", "", 1)])
+    units = labelled_units(corpus, segments, config(level="document"))
+    assert units.n_unlabelled == 1 and len(units) == 6
+    assert (units.table["unit_id"] == units.table["doc_id"]).all()
+
+
+def test_segment_labels_override_inherited_ones(tmp_path):
+    corpus, segments = make_corpus(balanced_plan(2))
+    path = tmp_path / "segment_labels.csv"
+    pd.DataFrame({"seg_id": ["d00:1", "d00:2"], "framing": ["delegitimising", ""]}).to_csv(
+        path, index=False)
+    units = labelled_units(corpus, segments, config(segment_labels=path)).table.set_index(
+        "unit_id")
+    assert units.loc["d00:0", "label"] == "official-sourced"  # inherited
+    assert units.loc["d00:1", "label"] == "delegitimising"  # given
+    assert "d00:2" not in units.index  # an empty given label unlabels the segment
+    path.write_text("seg_id,framing\nnope:0,delegitimising\n")
+    with pytest.raises(StanceError) as excinfo:
+        labelled_units(corpus, segments, config(segment_labels=path))
+    assert "'nope:0'" in one_line(excinfo)
+
+
+def test_small_n_is_set_on_a_tiny_corpus():
+    corpus, segments = make_corpus(balanced_plan(2))
+    result = evaluate_framing(corpus, segments, config(level="document"), seed=0)
+    small_n = result.metrics["small_n"]
+    assert "fewer than 10" in small_n and "fewer than 20" in small_n
+    assert result.metrics["n_units"] == result.metrics["n_documents"] == 6
+
+
+@pytest.mark.integration
+def test_seed_corpus_end_to_end():
+    from stance.config import load_config
+    from stance.prepare import prepare_corpus
+
+    cfg = load_config(EXPERIMENTS / "seeds.yaml")
+    assert cfg.framing.rare_classes == "drop"
+    cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
+    segments = segment_corpus(cleaned.corpus, cfg.segmentation)
+    framing = cfg.framing.model_copy(update={"features": ["tfidf_words", "lexicon"]})
+    result = evaluate_framing(cleaned.corpus, segments, framing, seed=cfg.seed)
+    metrics = json.loads(json.dumps(result.metrics, allow_nan=False))
+    assert metrics["dropped_classes"] == {"neutral-wire": 1}
+    assert metrics["classes"] == ["delegitimising", "official-sourced"]
+    assert metrics["n_documents"] == 4 and metrics["small_n"]
+    assert metrics["grouped"]["calibration_skipped"]  # too few outlets to calibrate
+    assert set(result.predictions["unit_id"]) == set(
+        segments.table.loc[segments.table["doc_id"] != "002_22f1c6345fe1daae", "seg_id"])
+

@@ -1,0 +1,79 @@
+"""stance verify: a re-run of the seed config matches; tampered outputs are caught."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from stance.cli import main
+from stance.verify import compare_runs, flatten
+
+
+def test_flatten_gives_dotted_keys():
+    assert flatten({"a": 1, "b": {"c": [2, {"d": 3}]}}) == {"a": 1, "b.c.0": 2, "b.c.1.d": 3}
+
+
+def _run_folder(folder, metrics, topics):
+    folder.mkdir()
+    (folder / "config.yaml").write_text("name: x\nseed: 1\n")
+    (folder / "manifest.json").write_text(json.dumps({"corpus_sha256": "abc"}))
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    pd.DataFrame({"seg_id": ["s1", "s2"], "topic": topics}).to_parquet(
+        folder / "segment_topics.parquet")
+    return folder
+
+
+def test_compare_runs_tolerates_only_rounding(tmp_path):
+    a = _run_folder(tmp_path / "a", {"npmi": 0.1, "nan": float("nan"), "n": 3}, [0, 1])
+    b = _run_folder(tmp_path / "b", {"npmi": 0.1 + 1e-12, "nan": float("nan"), "n": 3}, [0, 1])
+    c = _run_folder(tmp_path / "c", {"npmi": 0.1 + 1e-6, "n": 3}, [0, 0])
+    assert all(check.ok for check in compare_runs(a, b))
+    checks = {check.name: check for check in compare_runs(a, c)}
+    assert checks["config.yaml"].ok and checks["input corpus"].ok
+    assert [d.key for d in checks["metrics.json"].examples] == ["npmi", "nan"]
+    assert checks["segment_topics.parquet topic"].n_different == 1
+    assert checks["segment_topics.parquet topic"].examples[0].key == "seg_id s2"
+
+
+def test_output_missing_on_one_side_is_a_mismatch(tmp_path):
+    a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
+    b = _run_folder(tmp_path / "b", {"n": 1}, [0, 1])
+    (b / "metrics.json").unlink()
+    checks = {check.name: check for check in compare_runs(a, b)}
+    assert checks["metrics.json"].examples[0].found == "absent"
+
+
+@pytest.mark.integration
+def test_a_rerun_of_the_seed_run_is_identical(seed_run_dir, capsys):
+    # --no-cache recomputes the embeddings too, so this also checks the model is deterministic
+    assert main(["-q", "verify", str(seed_run_dir), "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "MISMATCH" not in out and out.strip().splitlines()[-1].startswith("reproduced:")
+    for name in ("segments.parquet text", "segment_topics.parquet topic", "metrics.json",
+                 "predictions.parquet predicted", "framing_metrics.json"):
+        assert name in out
+
+
+@pytest.mark.integration
+def test_tampered_metrics_and_assignments_are_caught(seed_run_dir, tmp_path, capsys):
+    tampered = tmp_path / "tampered"
+    shutil.copytree(seed_run_dir, tampered)
+    metrics = json.loads((tampered / "metrics.json").read_text())
+    metrics["npmi_mean"] += 1e-6
+    (tampered / "metrics.json").write_text(json.dumps(metrics))
+    assignments = pd.read_parquet(tampered / "segment_topics.parquet")
+    assignments.loc[0, "topic"] = assignments["topic"].max() + 1
+    assignments.to_parquet(tampered / "segment_topics.parquet", index=False)
+
+    assert main(["-q", "verify", str(tampered), "--against", str(seed_run_dir)]) == 1
+    out = capsys.readouterr().out
+    mismatched = {line.split("  ")[0] for line in out.splitlines() if "MISMATCH" in line}
+    assert mismatched == {"metrics.json", "segment_topics.parquet topic"}
+    assert "npmi_mean" in out and f"seg_id {assignments.loc[0, 'seg_id']}" in out
+    assert out.strip().splitlines()[-1].startswith("NOT reproduced: 2 of")
+
+
+def test_verify_of_a_folder_that_is_not_a_run_exits_2(tmp_path, capsys):
+    assert main(["-q", "verify", str(tmp_path)]) == 2
+    assert "not a finished run folder" in capsys.readouterr().err

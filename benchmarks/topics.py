@@ -51,6 +51,8 @@ PAPER_MODELS = {"bertopic_mini": "BERTopic MiniLM", "bertopic": "BERTopic mpnet"
 #: - min_cluster_size 10, min_samples 5: fewer micro-clusters to merge than the paper's 5
 #:   (merged clusters mix subjects), yet still more than 50 clusters, so every nr_topics is
 #:   reached; larger sizes or n_neighbors 30 left fewer than 50.
+#: - reduce_frequent_words stays on: off, the mean NPMI fell to 0.161 and diversity@10 to
+#:   0.788 (full protocol, 15 runs).
 #: - outlier reduction by embeddings: outliers join the topic they are closest to, so
 #:   their words count there instead of being dropped.
 SETTINGS = {

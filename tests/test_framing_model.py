@@ -81,9 +81,11 @@ def test_outlet_names_never_become_features():
     assert not [term for term in vocabulary if "tsn" in term]
 
 
-def test_unknown_classifier_is_a_user_error():
-    with pytest.raises(StanceError, match="setfit"):
-        build_pipeline(FramingConfig(classifier="setfit"), seed=0)
+def test_unknown_classifier_is_rejected_by_the_schema():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="logreg"):
+        FramingConfig(classifier="setfit")
 
 
 @pytest.mark.parametrize("estimator", [

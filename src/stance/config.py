@@ -218,8 +218,12 @@ class TopicsConfig(Section):
     zeroshot_min_similarity: float = Field(0.5, gt=0, le=1)
     umap: UmapConfig = UmapConfig()
     hdbscan: HdbscanConfig = HdbscanConfig()
-    nr_topics: int | Literal["auto"] | None = None
+    nr_topics: int | Literal["auto"] | None = Field(
+        None, description="merge topics down to this many; BERTopic 0.17 counts the outlier "
+        "topic -1 among them, so with outliers N gives N-1 topics")
     representation: Literal["ctfidf", "keybert", "mmr"] = "mmr"
+    reduce_frequent_words: bool = Field(
+        True, description="c-TF-IDF down-weights words frequent in every topic (actor names)")
     mmr_diversity: float = Field(0.3, ge=0, le=1)
     ngram_range: tuple[int, int] = (1, 2)
     stopwords: list[str] = Field(default_factory=list)
@@ -267,7 +271,7 @@ class FramingConfig(Section):
     group: str = Field("outlet", description="documents sharing this column stay in one fold")
     features: list[Literal["embeddings", "tfidf_words", "tfidf_chars", "lexicon"]] = Field(
         default_factory=lambda: ["tfidf_words", "lexicon"], min_length=1)
-    classifier: Literal["logreg", "linearsvc", "setfit"] = "logreg"
+    classifier: Literal["logreg", "linearsvc"] = "logreg"
     C: float = Field(1.0, gt=0, description="inverse regularisation strength")
     cv: Literal["auto", "leave_one_group_out", "stratified_group_kfold"] = Field(
         "auto", description="auto: leave one outlet out up to 12 outlets, else grouped k-fold")

@@ -184,6 +184,10 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: Path) -> np
     unique_keys, first_row, inverse = np.unique(keys, return_index=True, return_inverse=True)
     found, cached = cache.lookup(unique_keys)
     missing = np.flatnonzero(~found)
+    # Encode in order of length: the model pads each batch to its longest text, and
+    # sentence-transformers sorts only within one call, so unsorted chunks pay for padding.
+    lengths = np.fromiter((len(texts[first_row[i]]) for i in missing), np.int64, len(missing))
+    missing = missing[np.argsort(lengths, kind="stable")]
     parts, rows = [cached], [np.flatnonzero(found)]
     chunks = [missing[i:i + CHUNK] for i in range(0, len(missing), CHUNK)]
     for chunk in track(chunks, "embedding", total=len(chunks), work=len(missing)):

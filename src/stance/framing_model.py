@@ -94,10 +94,7 @@ def _classifier(cfg: FramingConfig, seed: int):
     if cfg.classifier == "logreg":
         return LogisticRegression(class_weight="balanced", C=cfg.C, max_iter=MAX_ITER,
                                   random_state=seed)
-    if cfg.classifier == "linearsvc":
-        return LinearSVC(class_weight="balanced", C=cfg.C, max_iter=MAX_ITER, random_state=seed)
-    raise StanceError(f"framing.classifier: '{cfg.classifier}' is not available in this "
-                      "version of stance; use logreg or linearsvc")
+    return LinearSVC(class_weight="balanced", C=cfg.C, max_iter=MAX_ITER, random_state=seed)
 
 
 def build_majority_baseline() -> Pipeline:

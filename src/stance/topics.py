@@ -223,7 +223,7 @@ def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTop
                               cluster_selection_method="eom", prediction_data=True),
         vectorizer_model=_vectorizer(cfg),
         # down-weights words frequent in every topic (actor names, reporting verbs)
-        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=cfg.reduce_frequent_words),
         representation_model=_representation(cfg, seed),
         top_n_words=cfg.top_n_words,
         nr_topics=cfg.nr_topics,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +17,7 @@ import pandas as pd
 from stance.config import ExperimentConfig, dump_config
 from stance.data import CleanedCorpus, Embeddings, Segments
 from stance.manifest import environment, git_state
+from stance.outputs import new_output_dir, point_latest, write_json
 from stance.prepare import prepare_corpus
 from stance.progress import progress_enabled
 from stance.segment import segment_corpus
@@ -89,7 +88,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         embedder = embeddings = None
         if cfg.topics.enabled:
             embedder, embeddings = _embed(cfg, segments, timer)
-        run_dir = _new_run_dir(experiment_dir, started, cfg)
+        run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
         cleaned.save(run_dir)
         segments.save(run_dir)
         (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
@@ -111,8 +110,8 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                 write_report(result, run_dir / "report.pdf")
     manifest["stages"] = timer.stages
     manifest["wall_seconds"] = round(sum(s["seconds"] for s in timer.stages.values()), 3)
-    _write_json(run_dir / "manifest.json", manifest)
-    _point_latest(experiment_dir, run_dir)
+    write_json(run_dir / "manifest.json", manifest)
+    point_latest(experiment_dir, run_dir)
     return result
 
 
@@ -185,7 +184,7 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer) -> None:
     with timer.stage("quality"):
         result.metrics = topic_metrics(topics, result.segments, result.embeddings, cfg.topics,
                                        seed=cfg.seed, embedder=encoder)
-        _write_json(run_dir / "metrics.json", result.metrics)
+        write_json(run_dir / "metrics.json", result.metrics)
     with timer.stage("compare"):
         result.prevalence = topic_prevalence(topics.assignments, result.segments, cfg.analysis,
                                              seed=cfg.seed)
@@ -217,7 +216,7 @@ def _framing_stages(result: RunResult, timer: _Timer) -> None:
                                        seed=cfg.seed, embedding=cfg.embedding,
                                        cache_dir=embedding_cache_dir(cfg))
             result.framing = framing
-            _write_json(run_dir / "framing_metrics.json", framing.metrics)
+            write_json(run_dir / "framing_metrics.json", framing.metrics)
             framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
             framing.top_features.to_csv(run_dir / "framing_top_features.csv", index=False)
             save_framing_model(framing.model, run_dir / "framing_model.skops", metadata={
@@ -265,21 +264,6 @@ def _save_cleaned(value: tuple[CleanedCorpus, str], folder: Path) -> None:
 
 def _load_cleaned(folder: Path) -> tuple[CleanedCorpus, str]:
     return CleanedCorpus.load(folder), (folder / "corpus.sha256").read_text()
-
-
-def _new_run_dir(experiment_dir: Path, started: datetime, cfg: ExperimentConfig) -> Path:
-    runs = experiment_dir / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    base = f"{started:%Y%m%dT%H%M%SZ}-{cfg.digest()[:8]}"
-    for attempt in range(100):
-        run_dir = runs / (base if attempt == 0 else f"{base}-{attempt}")
-        try:
-            run_dir.mkdir()
-        except FileExistsError:
-            continue
-        (run_dir / "figures").mkdir()
-        return run_dir
-    raise RuntimeError(f"cannot create a run folder under {runs}")
 
 
 def _manifest(cfg: ExperimentConfig, corpus_digest: str, started: datetime) -> dict[str, Any]:
@@ -360,16 +344,3 @@ def topic_labels(topics: pd.DataFrame) -> dict[int, str]:
     ordered = topics.assign(is_outlier=topics["topic"] == -1).sort_values(
         ["is_outlier", "size"], ascending=[True, False])
     return dict(zip(ordered["topic"].astype(int), ordered["label"], strict=True))
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def _point_latest(experiment_dir: Path, run_dir: Path) -> None:
-    """Point ``latest`` at ``run_dir`` atomically (a relative symlink, replaced by rename)."""
-    link = experiment_dir / "latest"
-    tmp = experiment_dir / f".latest-{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_dir.relative_to(experiment_dir))
-    os.replace(tmp, link)

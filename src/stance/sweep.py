@@ -136,12 +136,13 @@ def run_sweep(cfg: ExperimentConfig, *, progress: bool = True,
         >>> sweep = run_sweep(load_config("experiments/seeds_sweep.yaml"))  # doctest: +SKIP
         >>> sweep.summary[["seed", "npmi_mean"]]  # doctest: +SKIP
     """
-    from stance.runner import _point_latest, _write_json, run_experiment
+    from stance.outputs import new_output_dir, point_latest, write_json
+    from stance.runner import run_experiment
 
     started = datetime.now(UTC)
     points = expand_sweep(cfg)
     experiment_dir = cfg.output_dir / cfg.name
-    sweep_dir = _new_sweep_dir(experiment_dir / "sweeps", started, cfg)
+    sweep_dir = new_output_dir(experiment_dir / "sweeps", started, cfg.digest())
     (sweep_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
     records = []
     for number, (overrides, point) in enumerate(points, start=1):
@@ -154,7 +155,7 @@ def run_sweep(cfg: ExperimentConfig, *, progress: bool = True,
         summary = summary_table(records, list(cfg.sweep))
         summary.to_csv(sweep_dir / "summary.csv", index=False)
     spread = seed_spread(summary, list(cfg.sweep))
-    _write_json(sweep_dir / "summary.json", {
+    write_json(sweep_dir / "summary.json", {
         "experiment": cfg.name, "started": started.isoformat(timespec="seconds"),
         "config_sha256": cfg.digest(), "parameters": cfg.sweep,
         "points": [{**r, "metrics": {k: None if math.isnan(v) else v  # JSON has no NaN
@@ -171,7 +172,7 @@ def run_sweep(cfg: ExperimentConfig, *, progress: bool = True,
 
         report = write_sweep_report(result, sweep_dir / "sweep_report.pdf")
         result = dataclasses.replace(result, report=report)
-    _point_latest(experiment_dir / "sweeps", sweep_dir)
+    point_latest(experiment_dir / "sweeps", sweep_dir)
     return result
 
 
@@ -286,20 +287,6 @@ def _problem(exc: ValidationError) -> str:
     if errors[0]["loc"] and not isinstance(found, dict | list):
         text += f" (found {found!r})"
     return text
-
-
-def _new_sweep_dir(sweeps: Path, started: datetime, cfg: ExperimentConfig) -> Path:
-    sweeps.mkdir(parents=True, exist_ok=True)
-    base = f"{started:%Y%m%dT%H%M%SZ}-{cfg.digest()[:8]}"
-    for attempt in range(100):
-        sweep_dir = sweeps / (base if attempt == 0 else f"{base}-{attempt}")
-        try:
-            sweep_dir.mkdir()
-        except FileExistsError:
-            continue
-        (sweep_dir / "figures").mkdir()
-        return sweep_dir
-    raise RuntimeError(f"cannot create a sweep folder under {sweeps}")
 
 
 def _save_figures(summary: pd.DataFrame, parameters: list[str], folder: Path) -> dict[str, Path]:

@@ -455,7 +455,10 @@ def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) 
         else:
             found = error.get("input")
             shown = "" if isinstance(found, dict | list) else f" (found {found!r})"
-            problems.append(f"{where} {dotted}: {error['msg'].lower()}{shown}")
+            message = error["msg"].removeprefix("Value error, ")
+            # lower-case only the first letter: the rest may quote column names and values
+            message = message[:1].lower() + message[1:]
+            problems.append(f"{where} {dotted}: {message}{shown}")
     return problems
 
 

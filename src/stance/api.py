@@ -6,7 +6,6 @@ run folder whose tables are read on first access and then kept.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from stance.config import ExperimentConfig, dump_config, load_config, parse_config
+from stance.config import ExperimentConfig, dump_config, load_config, parse_config, set_dotted
 from stance.errors import StanceError
 
 if TYPE_CHECKING:
@@ -69,16 +68,8 @@ class Experiment:
         Example:
             >>> quick = experiment.with_settings({"topics.stability_runs": 0})  # doctest: +SKIP
         """
-        data = copy.deepcopy(self._config.resolved_dump())
-        for key, value in settings.items():
-            *sections, last = key.split(".")
-            target = data
-            for part in sections:
-                if not isinstance(target.get(part), dict):
-                    target[part] = {}  # an optional section left out: start from defaults
-                target = target[part]
-            target[last] = str(value) if isinstance(value, Path) else value
-        return Experiment(parse_config(data))
+        values = {k: str(v) if isinstance(v, Path) else v for k, v in settings.items()}
+        return Experiment(parse_config(set_dotted(self._config.resolved_dump(), values)))
 
     def to_yaml(self) -> str:
         """The resolved config as YAML text (what the run folder's config.yaml will hold)."""

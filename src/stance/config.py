@@ -7,10 +7,12 @@ against the working directory, like any command's output.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -398,6 +400,23 @@ def parse_config(
         raise StanceError(*_describe(exc, source, lines or {})) from None
     base = base_dir or (source.parent if source else Path.cwd())
     return _resolve_paths(cfg, Path(base).resolve())
+
+
+def set_dotted(data: dict[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of config data with dotted settings replaced (``{"topics.seed_themes": ...}``).
+
+    A section left out of ``data`` starts empty, so its defaults fill in on validation.
+    """
+    data = copy.deepcopy(data)
+    for key, value in settings.items():
+        *sections, last = key.split(".")
+        target = data
+        for part in sections:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        target[last] = value
+    return data
 
 
 def dump_config(cfg: ExperimentConfig) -> str:

@@ -114,7 +114,8 @@ def _detect_format(cfg: CorpusConfig) -> str:
     return fmt
 
 
-def _decode(data: bytes, where: str, fallbacks: list[str]) -> tuple[str | None, str | None]:
+def decode_text(data: bytes, where: str,
+                fallbacks: list[str]) -> tuple[str | None, str | None]:
     """Decode bytes as UTF-8, else the first fallback that works; return (text, note)."""
     try:
         return data.decode("utf-8-sig"), None
@@ -170,7 +171,7 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
                 problems.append(_Problem(where, len(texts), "binary file, not text; remove it "
                                          "or convert it to UTF-8 text"))
             else:
-                text, note = _decode(data, where, cfg.encoding_fallbacks)
+                text, note = decode_text(data, where, cfg.encoding_fallbacks)
                 if text is None:
                     problems.append(_Problem(where, len(texts), "cannot be decoded as UTF-8 or "
                                              f"{'/'.join(cfg.encoding_fallbacks)}; re-save it "
@@ -195,7 +196,7 @@ def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
     data = path.read_bytes()
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise StanceError(f"{path}: binary file, not CSV text; check corpus.path")
-    text, _ = _decode(data, str(path), cfg.encoding_fallbacks)
+    text, _ = decode_text(data, str(path), cfg.encoding_fallbacks)
     if text is None:
         raise StanceError(f"{path}: cannot be decoded as text; re-save it as UTF-8")
     if not text.strip():
@@ -226,7 +227,7 @@ def _read_jsonl(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
     data = path.read_bytes()
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         raise StanceError(f"{path}: binary file, not JSON Lines; check corpus.path")
-    text, _ = _decode(data, str(path), cfg.encoding_fallbacks)
+    text, _ = decode_text(data, str(path), cfg.encoding_fallbacks)
     if text is None:
         raise StanceError(f"{path}: cannot be decoded as text; re-save it as UTF-8")
     records, where = [], []

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from stance.config import CorpusConfig
+from stance.corpus import decode_text
 from stance.errors import StanceError
 
-log = logging.getLogger(__name__)
 TEXT_SUFFIXES = (".txt", ".md")
+#: The corpus loader's default fallbacks; latin-1 decodes any bytes, so text is never None.
+_FALLBACKS = CorpusConfig.model_fields["encoding_fallbacks"].get_default(
+    call_default_factory=True)
 
 
 def read_texts(paths: Sequence[str | Path], *, column: str = "text",
@@ -27,7 +30,7 @@ def read_texts(paths: Sequence[str | Path], *, column: str = "text",
         if not path.is_file():
             raise StanceError(f"{path}: file not found; give .txt/.md files or a .csv file")
         if path.suffix.lower() in TEXT_SUFFIXES:
-            text = _decode(path)
+            text, _ = decode_text(path.read_bytes(), str(path), _FALLBACKS)
             if not text.strip():
                 raise StanceError(f"{path}: file is empty; give a file with text")
             ids.append(path.name)
@@ -61,12 +64,3 @@ def predict_files(model_path: str | Path, paths: Sequence[str | Path], *, column
     model = load_framing_model(Path(model_path))
     ids, texts = read_texts(paths, column=column, id_column=id_column)
     return predict_table(model, texts, ids)
-
-
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        log.warning("%s: not UTF-8; decoded as cp1252", path)
-        return data.decode("cp1252", errors="replace")

@@ -15,7 +15,6 @@ against each swept setting and sweep_report.pdf.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import difflib
 import itertools
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from stance.config import ExperimentConfig, Section, dump_config
+from stance.config import ExperimentConfig, Section, dump_config, set_dotted
 from stance.errors import StanceError
 
 if TYPE_CHECKING:
@@ -265,17 +264,7 @@ def _section_of(annotation: Any) -> type[Section] | None:
 
 def _apply(base: dict[str, Any], overrides: dict[str, Any]) -> ExperimentConfig:
     """Validate ``base`` (a resolved dump) with ``overrides`` set and no sweep."""
-    data = copy.deepcopy(base)
-    data["sweep"] = {}
-    for key, value in overrides.items():
-        *sections, last = key.split(".")
-        target = data
-        for part in sections:
-            if target.get(part) is None:  # an optional section left out: start from defaults
-                target[part] = {}
-            target = target[part]
-        target[last] = value
-    return ExperimentConfig.model_validate(data)
+    return ExperimentConfig.model_validate(set_dotted({**base, "sweep": {}}, overrides))
 
 
 def _problem(exc: ValidationError) -> str:

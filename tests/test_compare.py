@@ -34,6 +34,20 @@ def test_prevalence_shares_sum_to_one_and_intervals_bracket():
     assert b0.low == b0.high == 1.0  # every document agrees: no uncertainty
 
 
+def test_single_document_outlet_has_no_interval():
+    segs, assignments = _setup()
+    lone = Segments(pd.DataFrame([("C0:0", "C0", "C", 0, 0, 1, "x"), ("C0:1", "C0", "C", 1, 0, 1,
+                                                                     "x")],
+                                 columns=segs.table.columns))
+    both = Segments(pd.concat([segs.table, lone.table], ignore_index=True))
+    extra = pd.DataFrame({"seg_id": ["C0:0", "C0:1"], "topic": [0, 1]})
+    table = topic_prevalence(pd.concat([assignments, extra]), both, AnalysisConfig(), seed=1)
+    c = table[table.outlet == "C"]
+    assert c["share"].tolist() == [0.5, 0.5] and c["n_documents"].eq(1).all()
+    assert c["low"].isna().all() and c["high"].isna().all()  # one document: no interval
+    assert table[table.outlet != "C"]["low"].notna().all()
+
+
 def test_prevalence_is_seeded():
     segs, assignments = _setup()
     cfg = AnalysisConfig(n_bootstrap=200)

@@ -30,7 +30,8 @@ def topic_prevalence(
 
     Returns:
         One row per outlet and topic: outlet, topic, share, low, high,
-        n_segments (in that topic), n_documents (of the outlet).
+        n_segments (in that topic), n_documents (of the outlet). ``low`` and
+        ``high`` are NaN for an outlet with a single document.
     """
     table = segments.table[["seg_id", "doc_id", "outlet"]].merge(
         assignments[["seg_id", "topic"]], on="seg_id", how="inner", validate="one_to_one")
@@ -42,8 +43,13 @@ def topic_prevalence(
         counts = pd.crosstab(group["doc_id"], group["topic"]).reindex(columns=topics, fill_value=0)
         matrix = counts.to_numpy(dtype=np.float64)  # documents x topics
         share = matrix.sum(0) / matrix.sum()
-        boot = _bootstrap_shares(matrix, cfg.n_bootstrap, rng)
-        low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
+        if matrix.shape[0] < 2:
+            # resampling one document only ever draws that document: a zero-width interval
+            # would claim certainty, so the interval is undefined (NaN) instead
+            low = high = np.full(len(topics), np.nan)
+        else:
+            boot = _bootstrap_shares(matrix, cfg.n_bootstrap, rng)
+            low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
         for k, topic in enumerate(topics):
             rows.append((outlet, int(topic), share[k], low[k], high[k],
                          int(matrix[:, k].sum()), matrix.shape[0]))

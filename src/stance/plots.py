@@ -114,8 +114,10 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
     values = share.to_numpy()
     for (i, j), value in np.ndenumerate(values):
         colour = "white" if value > 0.6 * np.nanmax(values) else "black"
-        ax.text(j, i, f"{value:.2f}\n[{low.iat[i, j]:.2f}, {high.iat[i, j]:.2f}]",
-                ha="center", va="center", fontsize=6, color=colour)
+        interval = ("1 document" if np.isnan(low.iat[i, j])
+                    else f"[{low.iat[i, j]:.2f}, {high.iat[i, j]:.2f}]")
+        ax.text(j, i, f"{value:.2f}\n{interval}", ha="center", va="center", fontsize=6,
+                color=colour)
     fig.colorbar(image, ax=ax, label="share of the outlet's segments")
     ax.set_title("Topic prevalence per outlet (95% bootstrap interval over documents)")
     return fig

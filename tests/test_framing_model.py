@@ -14,6 +14,7 @@ from sklearn.svm import LinearSVC
 
 from stance.config import EmbeddingConfig, FramingConfig
 from stance.errors import StanceError
+from stance.finetune import FineTunedEmbeddings
 from stance.framing_features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
 from stance.framing_model import (
     build_lexicon_baseline,
@@ -85,7 +86,7 @@ def test_unknown_classifier_is_rejected_by_the_schema():
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="logreg"):
-        FramingConfig(classifier="setfit")
+        FramingConfig(classifier="xgboost")
 
 
 @pytest.mark.parametrize("estimator", [
@@ -93,6 +94,9 @@ def test_unknown_classifier_is_rejected_by_the_schema():
     LexiconCounts(extra={"economic": ["sanction*"]}, per_cue=False),
     SentenceEmbeddings(model="some/folder", weights_sha256="ab" * 32, normalize=False,
                        cache_dir="/tmp/cache", batch_size=8, max_seq_length=128, threads=2),
+    FineTunedEmbeddings(model="some/folder", weights_sha256="ab" * 32, normalize=False,
+                        batch_size=8, max_seq_length=128, threads=2, steps=7,
+                        train_batch_size=4, learning_rate=1e-4, seed=3),
 ])
 def test_custom_transformers_clone(estimator):
     params = estimator.get_params()

@@ -253,6 +253,22 @@ DEFAULT_ACTORS = {
 }
 
 
+class FinetuneConfig(Section):
+    """Contrastive fine-tuning of the embedding model for ``framing.classifier: setfit``.
+
+    SetFit (Tunstall et al. 2022): pairs of training texts, labelled 1 when both have the
+    same class and 0 otherwise, pull the model's vectors of a class together
+    (CosineSimilarityLoss); a logistic regression head then classifies the tuned vectors.
+    Each step trains on ``batch_size`` freshly sampled pairs, so the cost is fixed by
+    ``steps`` whatever the corpus size (one pass; no epochs over a pair set).
+    """
+
+    steps: int = Field(400, ge=1, description="training steps of batch_size pairs each")
+    batch_size: int = Field(16, ge=2, description="pairs per step (half same-class)")
+    learning_rate: float = Field(2e-5, gt=0, le=1e-2, description="AdamW learning rate of "
+                                 "the model body, warmed up over the first 10% of steps")
+
+
 class FramingConfig(Section):
     """Outlet framing: a classifier evaluated with outlets held out, actor naming, key terms."""
 
@@ -273,8 +289,12 @@ class FramingConfig(Section):
     group: str = Field("outlet", description="documents sharing this column stay in one fold")
     features: list[Literal["embeddings", "tfidf_words", "tfidf_chars", "lexicon"]] = Field(
         default_factory=lambda: ["tfidf_words", "lexicon"], min_length=1)
-    classifier: Literal["logreg", "linearsvc"] = "logreg"
+    classifier: Literal["logreg", "linearsvc", "setfit"] = Field(
+        "logreg", description="setfit: fine-tune the embedding model on each training part "
+        "(framing.finetune), then a logistic regression over the features; needs embeddings "
+        "in features and calibrate: false")
     C: float = Field(1.0, gt=0, description="inverse regularisation strength")
+    finetune: FinetuneConfig = FinetuneConfig()
     cv: Literal["auto", "leave_one_group_out", "stratified_group_kfold"] = Field(
         "auto", description="auto: leave one outlet out up to 12 outlets, else grouped k-fold")
     n_splits: int = Field(5, ge=2)
@@ -288,6 +308,20 @@ class FramingConfig(Section):
     distinctive_prior: float = Field(
         0.01, gt=0, description="scale of the informative Dirichlet prior (share of counts)")
     top_n: int = Field(15, ge=1, description="features and terms listed per class or outlet")
+
+    @model_validator(mode="after")
+    def _setfit_is_usable(self) -> FramingConfig:
+        if self.classifier != "setfit":
+            return self
+        if "embeddings" not in self.features:
+            raise ValueError("classifier setfit fine-tunes the embeddings feature; add "
+                             "embeddings to framing.features")
+        if self.calibrate:
+            # Calibration refits the whole model on inner folds: 3 more fine-tunings per fold.
+            raise ValueError("classifier setfit: set framing.calibrate: false (calibration "
+                             "would fine-tune the model 3 more times per fold; the logistic "
+                             "regression head gives probabilities)")
+        return self
 
 
 class ReportConfig(Section):

@@ -4,11 +4,17 @@ A pipeline takes segment texts: outlet fingerprints are masked, the configured
 feature blocks are built side by side, and a linear classifier decides. Models
 are saved with skops (never pickle) and loaded only with an explicit allow-list
 of types.
+
+``classifier: setfit`` is SetFit on this pipeline: the ``embeddings`` block is the local
+model fine-tuned contrastively on each training part (:mod:`stance.finetune`), beside any
+other configured blocks, and balanced logistic regression is the head. The tuned model is
+saved as a safetensors folder beside the skops file.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +24,7 @@ import pandas as pd
 
 from stance.config import EmbeddingConfig, FramingConfig
 from stance.errors import StanceError
+from stance.finetune import FineTunedEmbeddings, require_finetune_packages
 from stance.framing_features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
 
 if TYPE_CHECKING:
@@ -65,25 +72,39 @@ def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str]
     from sklearn.preprocessing import MaxAbsScaler
 
     embedding = embedding or EmbeddingConfig()
+    if cfg.classifier == "setfit":
+        require_finetune_packages()
     # Dense blocks are scaled to [-1, 1] like the tf-idf values beside them; MaxAbsScaler
     # does not centre, so the union stays sparse when a tf-idf block is in it.
     makers = {
         "tfidf_words": lambda: TfidfVectorizer(**WORDS),
         "tfidf_chars": lambda: TfidfVectorizer(**CHARS),
         "lexicon": lambda: make_pipeline(LexiconCounts(extra=cfg.lexicon), MaxAbsScaler()),
-        "embeddings": lambda: make_pipeline(
-            SentenceEmbeddings(model=embedding.model, weights_sha256=embedding.weights_sha256,
-                               normalize=embedding.normalize,
-                               # str: skops saves it as plain text, loadable on any system.
-                               cache_dir=None if cache_dir is None else str(cache_dir),
-                               batch_size=embedding.batch_size,
-                               max_seq_length=embedding.max_seq_length,
-                               threads=embedding.threads),
-            MaxAbsScaler()),
+        "embeddings": lambda: make_pipeline(_embeddings(cfg, embedding, cache_dir, seed),
+                                            MaxAbsScaler()),
     }
     union = FeatureUnion([(BLOCKS[f], makers[f]()) for f in dict.fromkeys(cfg.features)])
     return Pipeline([("mask", FingerprintMasker(outlet_names=tuple(outlet_names))),
                      ("features", union), ("classifier", _classifier(cfg, seed))])
+
+
+def _embeddings(cfg: FramingConfig, embedding: EmbeddingConfig, cache_dir: Path | None,
+                seed: int):
+    """The embeddings block: frozen and cached, or fine-tuned on the training texts (setfit)."""
+    if cfg.classifier == "setfit":
+        tune = cfg.finetune
+        return FineTunedEmbeddings(
+            model=embedding.model, weights_sha256=embedding.weights_sha256,
+            normalize=embedding.normalize, batch_size=embedding.batch_size,
+            max_seq_length=embedding.max_seq_length, threads=embedding.threads,
+            steps=tune.steps, train_batch_size=tune.batch_size,
+            learning_rate=tune.learning_rate, seed=seed)
+    return SentenceEmbeddings(model=embedding.model, weights_sha256=embedding.weights_sha256,
+                              normalize=embedding.normalize,
+                              # str: skops saves it as plain text, loadable on any system.
+                              cache_dir=None if cache_dir is None else str(cache_dir),
+                              batch_size=embedding.batch_size,
+                              max_seq_length=embedding.max_seq_length, threads=embedding.threads)
 
 
 def _classifier(cfg: FramingConfig, seed: int):
@@ -91,7 +112,8 @@ def _classifier(cfg: FramingConfig, seed: int):
     from sklearn.svm import LinearSVC
 
     # Balanced weights: framing classes are rarely the same size, and macro-F1 is the score.
-    if cfg.classifier == "logreg":
+    # SetFit's head is logistic regression too, here over the tuned vectors.
+    if cfg.classifier in ("logreg", "setfit"):
         return LogisticRegression(class_weight="balanced", C=cfg.C, max_iter=MAX_ITER,
                                   random_state=seed)
     return LinearSVC(class_weight="balanced", C=cfg.C, max_iter=MAX_ITER, random_state=seed)
@@ -218,7 +240,7 @@ def predict_table(pipeline, texts: Sequence[str], ids: Sequence[str]) -> pd.Data
 #: stance's transformers and the private pieces of a calibrated classifier.
 TRUSTED_TYPES = frozenset({
     *(f"{cls.__module__}.{cls.__qualname__}"
-      for cls in (FingerprintMasker, LexiconCounts, SentenceEmbeddings)),
+      for cls in (FingerprintMasker, LexiconCounts, SentenceEmbeddings, FineTunedEmbeddings)),
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
 })
@@ -228,7 +250,9 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
     """Save a fitted model with skops, plus a JSON sidecar (``path.with_suffix('.json')``).
 
     The sidecar lists classes, feature blocks, label column (``metadata['label']`` when
-    given), stance and scikit-learn versions, and ``metadata``.
+    given), stance and scikit-learn versions, and ``metadata``. A fine-tuned embedding
+    model (``classifier: setfit``) goes to a sentence-transformers folder beside the file,
+    ``<name>_body`` (safetensors; torch modules have no safe skops form).
 
     Returns:
         The path of the model file.
@@ -241,6 +265,12 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    bodies = _finetuned_blocks(pipeline)
+    for k, block in enumerate(bodies):
+        folder = path.parent / f"{path.stem}_body{k or ''}"
+        if folder.is_dir():  # a model saved here before: no stale files may remain
+            shutil.rmtree(folder)
+        block.save_body(folder)
     sio.dump(pipeline, path)
     sidecar = {
         "classes": [str(c) for c in pipeline.classes_],
@@ -248,9 +278,23 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
         "label": metadata.get("label"),
         "stance_version": stance.__version__, "sklearn_version": sklearn.__version__,
         "skops_version": skops.__version__, "metadata": metadata,
+        "finetuned_bodies": [block.body_folder_ for block in bodies],
     }
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
     return path
+
+
+def _finetuned_blocks(model) -> list[FineTunedEmbeddings]:
+    """The fine-tuned embedding blocks inside a pipeline, in order."""
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    if isinstance(model, FineTunedEmbeddings):
+        return [model]
+    if isinstance(model, Pipeline):
+        return [b for _, step in model.steps for b in _finetuned_blocks(step)]
+    if isinstance(model, FeatureUnion):
+        return [b for _, part in model.transformer_list for b in _finetuned_blocks(part)]
+    return []
 
 
 def _feature_blocks(model) -> list[str]:
@@ -293,4 +337,7 @@ def load_framing_model(path: Path):
         raise StanceError(f"{path}: refusing to load types stance does not save: "
                           f"{', '.join(untrusted)}; only load models written by stance, or "
                           "if you trust this file, load it with skops.io.load(path, trusted=[...])")
-    return sio.load(path, trusted=list(found))
+    model = sio.load(path, trusted=list(found))
+    for block in _finetuned_blocks(model):
+        block.load_body(path.parent / block.body_folder_)
+    return model

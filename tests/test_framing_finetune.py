@@ -1,0 +1,176 @@
+"""classifier: setfit: pair sampling, config checks, and the real local model fine-tuned."""
+
+import io
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+from sklearn.linear_model import LogisticRegression
+
+from stance.config import EmbeddingConfig, FramingConfig, parse_config
+from stance.errors import StanceError
+from stance.finetune import FineTunedEmbeddings, sample_pairs
+from stance.framing_model import build_pipeline, load_framing_model, save_framing_model
+from tests.test_framing_model import LABELS3, TEXTS
+
+SETFIT = {"classifier": "setfit", "features": ["embeddings"], "calibrate": False}
+#: Held-out sentences in the style of each toy class (none appears in TEXTS).
+NEW = {
+    "delegitimising": "The self-proclaimed leader and the dictator met; the regime is scared.",
+    "official": "According to TASS, the press secretary of the President held official talks.",
+    "speculative": "Analysts believe the troops could possibly cross the border soon.",
+}
+
+
+def test_pairs_alternate_same_and_different_class():
+    y = np.array(["a"] * 5 + ["b"] * 3 + ["c"] * 2)
+    first, second, same = sample_pairs(y, 400, np.random.default_rng(0))
+    assert same.tolist() == [1.0, 0.0] * 200
+    assert (y[first] == y[second]).tolist() == (same == 1.0).tolist()
+    assert set(first) == set(range(10)) and set(second) == set(range(10))
+
+
+def test_pairs_follow_the_seed():
+    y = np.array(["a", "b"] * 20)
+    draw = [np.stack(sample_pairs(y, 50, np.random.default_rng(s))) for s in (1, 1, 2)]
+    assert np.array_equal(draw[0], draw[1])
+    assert not np.array_equal(draw[0], draw[2])
+
+
+def test_pairs_need_two_classes_and_allow_a_single_text_class():
+    with pytest.raises(ValueError, match="two classes"):
+        sample_pairs(np.array(["a", "a"]), 4, np.random.default_rng(0))
+    first, second, same = sample_pairs(np.array(["a", "b", "b"]), 40, np.random.default_rng(0))
+    alone = (first == 0) & (same == 1.0)
+    assert alone.any() and (second[alone] == 0).all()
+
+
+def test_setfit_config_defaults_and_checks():
+    cfg = FramingConfig(**SETFIT)
+    assert (cfg.finetune.steps, cfg.finetune.batch_size) == (400, 16)
+    with pytest.raises(ValidationError, match="calibrate: false"):
+        FramingConfig(classifier="setfit", features=["embeddings"])
+    with pytest.raises(ValidationError, match="add embeddings to framing.features"):
+        FramingConfig(classifier="setfit", features=["tfidf_words"], calibrate=False)
+    for bad in ({"steps": 0}, {"batch_size": 1}, {"learning_rate": 0}, {"epochs": 2}):
+        with pytest.raises(ValidationError):
+            FramingConfig(**SETFIT, finetune=bad)
+
+
+def test_setfit_config_errors_name_the_setting():
+    data = {"name": "x", "corpus": {"path": "."},
+            "framing": {"classifier": "setfit", "features": ["embeddings"]}}
+    with pytest.raises(StanceError, match=r"framing.*calibrate: false"):
+        parse_config(data)
+    data["framing"]["calibrate"] = False
+    data["framing"]["finetune"] = {"step": 10}
+    with pytest.raises(StanceError, match=r"framing\.finetune\.step.*did you mean steps"):
+        parse_config(data)
+
+
+def test_setfit_pipeline_tunes_the_embeddings_block():
+    cfg = FramingConfig(**{**SETFIT, "features": ["embeddings", "tfidf_words"]},
+                        finetune={"steps": 9, "batch_size": 4, "learning_rate": 1e-4})
+    model = build_pipeline(cfg, seed=7, embedding=EmbeddingConfig(max_seq_length=64))
+    block = dict(model.named_steps["features"].transformer_list)["embedding"][0]
+    assert isinstance(block, FineTunedEmbeddings)
+    assert (block.steps, block.train_batch_size, block.learning_rate, block.seed,
+            block.max_seq_length) == (9, 4, 1e-4, 7, 64)
+    assert isinstance(model.named_steps["classifier"], LogisticRegression)
+
+
+def test_missing_training_packages_are_a_one_line_error(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "accelerate" else real(name, *a))
+    with pytest.raises(StanceError, match=r"needs accelerate; .*\.\[finetune\]") as err:
+        build_pipeline(FramingConfig(**SETFIT), seed=0)
+    assert "\n" not in str(err.value)
+
+
+def test_body_is_needed_and_checked(tmp_path):
+    block = FineTunedEmbeddings()
+    block.n_dims_ = 384
+    with pytest.raises(StanceError, match="not loaded"):
+        block.transform(["text"])
+    with pytest.raises(StanceError, match="no model.safetensors"):
+        block.load_body(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"x")
+    (tmp_path / "modules.json").write_text('[{"type": "evil.module.Payload"}]')
+    with pytest.raises(StanceError, match="evil.module.Payload"):
+        block.load_body(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def offline():
+    """Any attempt to open a network connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(socket.socket, "connect", refuse)
+    yield
+    patch.undo()
+
+
+TINY = FramingConfig(**SETFIT, finetune={"steps": 8, "batch_size": 8, "learning_rate": 1e-4})
+
+
+@pytest.fixture(scope="module")
+def tuned(offline):
+    """The toy classes fine-tuned on the real local model for a few steps (seconds)."""
+    return build_pipeline(TINY, seed=3, outlet_names=["TSN.ua"]).fit(TEXTS, LABELS3)
+
+
+def _separation(vectors: np.ndarray) -> float:
+    """Mean cosine of same-class pairs minus that of different-class pairs."""
+    y = np.array(LABELS3)
+    similarity = vectors @ vectors.T
+    same = (y[:, None] == y[None, :]) & ~np.eye(len(y), dtype=bool)
+    return float(similarity[same].mean() - similarity[y[:, None] != y[None, :]].mean())
+
+
+@pytest.mark.integration
+def test_fine_tuning_separates_the_classes(tuned):
+    from stance.embed import load_embedder
+
+    block = tuned.named_steps["features"].transformer_list[0][1][0]
+    masked = tuned.named_steps["mask"].transform(TEXTS)
+    before = _separation(load_embedder(EmbeddingConfig()).encode(masked))
+    after = _separation(block.transform(masked))
+    assert after > before + 0.1
+    assert tuned.predict(list(NEW.values())).tolist() == list(NEW)
+
+
+@pytest.mark.integration
+def test_one_seed_gives_identical_probabilities(tuned):
+    again = build_pipeline(TINY, seed=3, outlet_names=["TSN.ua"]).fit(TEXTS, LABELS3)
+    assert np.array_equal(again.predict_proba(TEXTS), tuned.predict_proba(TEXTS))
+
+
+@pytest.mark.integration
+def test_saved_setfit_model_predicts_identically(tuned, tmp_path):
+    path = save_framing_model(tuned, tmp_path / "framing_model.skops", metadata={})
+    body = tmp_path / "framing_model_body"
+    assert (body / "model.safetensors").is_file()
+    assert not [p for p in body.rglob("*") if p.suffix in (".bin", ".pkl", ".pt", ".pth")]
+    loaded = load_framing_model(path)
+    assert np.array_equal(loaded.predict_proba(TEXTS), tuned.predict_proba(TEXTS))
+
+    article = tmp_path / "new.txt"
+    article.write_text(NEW["official"])
+    done = subprocess.run([sys.executable, "-m", "stance", "-q", "predict", str(path),
+                           str(article), "--format", "csv"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(io.StringIO(done.stdout))["predicted"].tolist() == ["official"]
+
+    with (body / "model.safetensors").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(StanceError, match="does not belong to this model file"):
+        load_framing_model(path)

@@ -61,9 +61,10 @@ def test_topic_diversity_known_values():
     assert math.isnan(topic_diversity([], k=10))
 
 
-def test_stability_ari():
-    assert stability([0, 0, 1, 1, -1], [[1, 1, 0, 0, 2], [0, 0, 1, 1, -1]]) == {
-        "runs": 2, "ari_mean": 1.0, "ari": [1.0, 1.0]}
-    low = stability([0, 0, 1, 1], [[0, 1, 0, 1]])
-    assert low["ari"][0] < 0.5
-    assert stability([0, 1], []) == {"runs": 0, "ari_mean": None, "ari": []}
+def test_stability_ari_over_every_pair_of_fits():
+    assert stability([[0, 0, 1, 1, -1], [1, 1, 0, 0, 2], [0, 0, 1, 1, -1]]) == {
+        "runs": 3, "ari_mean": 1.0, "ari": [1.0, 1.0, 1.0]}
+    pairs = stability([[0, 0, 1, 1], [0, 0, 1, 1], [0, 1, 0, 1]])
+    assert pairs["ari"][0] == 1.0 and pairs["ari"][1] < 0.5 and pairs["ari"][2] < 0.5
+    assert pairs["ari_mean"] == pytest.approx(sum(pairs["ari"]) / 3)
+    assert stability([[0, 1]]) == {"runs": 1, "ari_mean": None, "ari": []}

@@ -180,7 +180,7 @@ def test_cli_run_with_a_sweep_runs_the_sweep(tmp_path, monkeypatch, capsys):
 def test_tiny_sweep_of_the_seed_corpus(tmp_path):
     raw = load_config(EXPERIMENTS / "seeds_sweep.yaml").resolved_dump()
     raw["output_dir"] = str(tmp_path)
-    raw["topics"]["stability_runs"] = 1
+    raw["topics"]["stability_runs"] = 2
     raw["framing"]["enabled"] = False  # the framing stage has its own tests; keep this fast
     raw["sweep"] = {"seed": [42, 43]}
     sweep = run_sweep(parse_config(raw), progress=False)

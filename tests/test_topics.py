@@ -142,7 +142,7 @@ def test_same_config_and_seed_give_identical_topics(fake, corpus):
     second = fit_topics(segments, embeddings, config(), seed=11, embedder=fake)
     pd.testing.assert_frame_equal(first.assignments, second.assignments)
     pd.testing.assert_frame_equal(first.topics, second.topics)
-    assert stability(first.assignments["topic"], [second.assignments["topic"]])["ari"] == [1.0]
+    assert stability([first.assignments["topic"], second.assignments["topic"]])["ari"] == [1.0]
 
 
 def test_fit_leaves_the_embeddings_unchanged(fake, corpus):
@@ -188,13 +188,13 @@ def test_topic_metrics_are_json_ready(fake, corpus):
     import json
 
     segments, embeddings = corpus
-    cfg = config(stability_runs=2)
+    cfg = config(stability_runs=3)
     result = fit_topics(segments, embeddings, cfg, seed=4, embedder=fake)
     metrics = topic_metrics(result, segments, embeddings, cfg, seed=4, embedder=fake)
     json.dumps(metrics)
     assert metrics["n_topics"] == len(metrics["npmi"])
     assert 0 < metrics["diversity_10"] <= 1 and 0 < metrics["diversity_25"] <= 1
-    assert metrics["stability"]["runs"] == 2 and len(metrics["stability"]["ari"]) == 2
+    assert metrics["stability"]["runs"] == 3 and len(metrics["stability"]["ari"]) == 3
 
 
 @pytest.fixture(scope="module")

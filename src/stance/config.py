@@ -231,7 +231,9 @@ class TopicsConfig(Section):
     stopwords: list[str] = Field(default_factory=list)
     top_n_words: int = Field(10, ge=1)
     outliers: OutlierConfig = OutlierConfig()
-    stability_runs: int = Field(3, ge=0, description="extra fits with other seeds for the ARI")
+    stability_runs: int = Field(
+        3, ge=0, description="fits compared for stability (mean ARI over every pair): the "
+        "model and refits with seeds seed+1, seed+2, ...; 0 or 1 skips it")
 
 
 class AnalysisConfig(Section):

@@ -87,20 +87,23 @@ def topic_diversity(topic_terms: Sequence[Sequence[str]], k: int = 25) -> float:
     return len({term for t in tops for term in t}) / total
 
 
-def stability(reference: Sequence[int], others: Sequence[Sequence[int]]) -> dict:
-    """Adjusted Rand index between a fit's topic assignments and each refit's.
+def stability(fits: Sequence[Sequence[int]]) -> dict:
+    """Adjusted Rand index between the topic assignments of every pair of fits.
 
     Returns:
-        ``{"runs": n, "ari_mean": mean or None, "ari": [one per refit]}``.
+        ``{"runs": number of fits, "ari_mean": mean over pairs or None, "ari": one per
+        pair, in the order (0, 1), (0, 2), ..., (1, 2), ...}``.
 
     Example:
-        >>> stability([0, 0, 1], [[1, 1, 0]])
-        {'runs': 1, 'ari_mean': 1.0, 'ari': [1.0]}
+        >>> stability([[0, 0, 1], [1, 1, 0]])
+        {'runs': 2, 'ari_mean': 1.0, 'ari': [1.0]}
     """
+    from itertools import combinations
+
     from sklearn.metrics import adjusted_rand_score
 
-    aris = [float(adjusted_rand_score(reference, other)) for other in others]
-    return {"runs": len(aris), "ari_mean": float(np.mean(aris)) if aris else None, "ari": aris}
+    aris = [float(adjusted_rand_score(a, b)) for a, b in combinations(fits, 2)]
+    return {"runs": len(fits), "ari_mean": float(np.mean(aris)) if aris else None, "ari": aris}
 
 
 def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
@@ -109,8 +112,8 @@ def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: Topic
 
     NPMI uses each topic's reported terms and the model's own analyzer; diversity uses
     the c-TF-IDF ranking (the representation lists only ``top_n_words``); stability
-    refits with seeds ``seed + 1 .. seed + cfg.stability_runs``. The outlier topic -1
-    is left out of NPMI and diversity.
+    compares ``cfg.stability_runs`` fits, this one and refits with seeds ``seed + 1``,
+    ``seed + 2``, .... The outlier topic -1 is left out of NPMI and diversity.
 
     Args:
         result: the :class:`stance.topics.TopicModelResult` of the main fit.
@@ -132,7 +135,7 @@ def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: Topic
     # c-TF-IDF: MMR/KeyBERT embed candidate words and were ~70% of a refit's time.
     refit_cfg = cfg.model_copy(update={"representation": "ctfidf"})
     refits = [fit_topics(segments, embeddings, refit_cfg, seed=seed + i, embedder=embedder)
-              for i in range(1, cfg.stability_runs + 1)]
+              for i in range(1, cfg.stability_runs)]
     outliers = result.assignments["topic"] == -1
     return {
         "n_topics": int((result.topics["topic"] != -1).sum()),
@@ -141,8 +144,8 @@ def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: Topic
         "npmi_mean": _json_float(np.nanmean(npmi)) if npmi else None,
         "diversity_10": _json_float(topic_diversity(ranked, 10)),
         "diversity_25": _json_float(topic_diversity(ranked, 25)),
-        "stability": stability(result.assignments["topic"].tolist(),
-                               [r.assignments["topic"].tolist() for r in refits]),
+        "stability": stability([r.assignments["topic"].tolist() for r in [result, *refits]])
+        if refits else {"runs": 1, "ari_mean": None, "ari": []},
     }
 
 

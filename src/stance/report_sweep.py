@@ -74,7 +74,7 @@ def _points(sweep: SweepResult) -> str:
             + m.paragraph(m.text(
                 "One row per point (summary.csv). NPMI: mean coherence of each topic's terms; "
                 "diversity@k: share of distinct terms among the topics' top k; outlier share: "
-                "segments in no topic; stability: mean adjusted Rand index against refits "
+                "segments in no topic; stability: mean adjusted Rand index between fits "
                 "with other seeds; macro-F1: framing with outlets held out." + note))
             + m.table(table, size="8pt", caption="Metrics of each point.")
             + m.table(runs, align=["right", "left"], size="8pt",

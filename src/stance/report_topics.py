@@ -69,8 +69,9 @@ def _quality(run: RunResult) -> str:
          "share of unique terms across topics; 1 = no overlap"),
         ("topic diversity (top-25 terms)", metrics.get("diversity_25"), ""),
         ("outlier share", metrics.get("outlier_share"), "segments in no topic"),
-        (f"stability (ARI over {stability.get('runs', 0)} refits)", stability.get("ari_mean"),
-         "adjusted Rand index of assignments with other seeds; 1 = identical"),
+        (f"stability (ARI, {stability.get('runs', 0)} fits)", stability.get("ari_mean"),
+         "adjusted Rand index of the assignments of fits with other seeds, mean over "
+         "pairs; 1 = identical"),
     ]
     frame = pd.DataFrame([(n, "n/a" if v is None else f"{v:.3f}", d) for n, v, d in rows],
                          columns=["metric", "value", "meaning"])

@@ -273,7 +273,7 @@ def _manifest(cfg: ExperimentConfig, corpus_digest: str, started: datetime) -> d
         "config_sha256": cfg.digest(),
         "corpus_sha256": corpus_digest,
         "seeds": {"seed": cfg.seed, "stability_seeds": [
-            cfg.seed + i for i in range(1, cfg.topics.stability_runs + 1)]},
+            cfg.seed + i for i in range(1, cfg.topics.stability_runs)]},
         "git": git_state(Path.cwd()),
         **environment(),
     }

@@ -3,11 +3,14 @@
 The only module importing bertopic, umap and hdbscan (lazily, inside functions).
 Every random state comes from the ``seed`` argument: UMAP with a ``random_state``
 runs single-threaded and is then deterministic, HDBSCAN and c-TF-IDF are
-deterministic, so one config gives the same topics on one machine.
+deterministic, so one config gives the same topics on one machine. Every UMAP of a
+run (the model, stability refits, the topic map) builds on one neighbour graph
+(:mod:`stance.neighbors`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ import pandas as pd
 from stance.config import TopicsConfig
 from stance.data import Embeddings, Segments
 from stance.errors import StanceError
+from stance.neighbors import knn_graph
 
 if TYPE_CHECKING:
     from bertopic import BERTopic
@@ -166,14 +170,12 @@ def load_topic_model(folder: Path, embedder) -> BERTopic:
 
 def map_coordinates(embeddings: Embeddings, *, seed: int) -> np.ndarray:
     """Project segment embeddings to 2-D with UMAP for the topic map; rows follow seg_ids."""
-    from umap import UMAP
-
     n = len(embeddings)
     if n < 4:  # UMAP needs a neighbourhood graph; lay tiny corpora out on a line
         return np.column_stack([np.arange(n, dtype=float), np.zeros(n)])
-    reducer = UMAP(n_neighbors=min(15, n - 1), n_components=2, min_dist=0.1,
-                   metric="cosine", init="spectral" if n >= 100 else "random",
-                   random_state=seed, n_jobs=1)
+    # 200 epochs, UMAP's own choice above 10,000 points, at every size: this is a picture
+    reducer = _umap(seed, n_neighbors=min(15, n - 1), n_components=2, min_dist=0.1,
+                    metric="cosine", init="spectral" if n >= 100 else "random", n_epochs=200)
     return reducer.fit_transform(embeddings.vectors)
 
 
@@ -212,13 +214,12 @@ def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTop
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
     from hdbscan import HDBSCAN
-    from umap import UMAP
 
     themes = cfg.seed_themes if params["guidance"] != "none" else {}
     guided = params["guidance"] == "guided"
     return BERTopic(
         embedding_model=_backend(embedder),
-        umap_model=UMAP(**params["umap"], random_state=seed, n_jobs=1),
+        umap_model=_umap(seed, **params["umap"]),
         hdbscan_model=HDBSCAN(**params["hdbscan"], metric="euclidean",
                               cluster_selection_method="eom", prediction_data=True),
         vectorizer_model=_vectorizer(cfg),
@@ -235,6 +236,58 @@ def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTop
         calculate_probabilities=cfg.outliers.reduce and cfg.outliers.strategy == "probabilities",
         verbose=False,
     )
+
+
+def _umap(seed: int, **params):
+    """A seeded, single-threaded UMAP that takes its neighbours from :func:`knn_graph`.
+
+    The graph is looked up when UMAP is fitted, on the vectors it is given: guided
+    modelling shifts the embeddings and zero-shot topics hold some segments back, so the
+    vectors UMAP sees are not always the stage's input.
+    """
+    from umap import UMAP
+    from umap.umap_ import nearest_neighbors
+
+    def approximate(vectors: np.ndarray, k: int, metric: str):
+        indices, distances, _ = nearest_neighbors(
+            vectors, k, metric, {}, False, np.random.RandomState(seed), n_jobs=1)
+        return indices, distances
+
+    class SharedGraphUMAP(UMAP):
+        def fit(self, X, y=None, *args, **kwargs):
+            graph = knn_graph(np.asarray(X), self.n_neighbors, self.metric,
+                              approximate=approximate)
+            self.precomputed_knn = (*graph, None)
+            with warnings.catch_warnings():
+                # without pynndescent's index UMAP cannot transform new points; BERTopic
+                # does not need it (topics of new texts come from topic embeddings)
+                warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+                return super().fit(X, y, *args, **kwargs)
+
+        def transform(self, X, *args, **kwargs):
+            """The fitted coordinates of training points (zero-shot topics ask for a subset).
+
+            UMAP would place them anew through a search index, which this graph lacks.
+            """
+            rows = _rows_of(np.asarray(X, dtype=np.float32), self._raw_data)
+            if rows is None:
+                raise ValueError("this UMAP transforms only points it was fitted on")
+            return self.embedding_[rows]
+
+    return SharedGraphUMAP(**params, random_state=seed, n_jobs=1)
+
+
+def _rows_of(points: np.ndarray, data: np.ndarray) -> np.ndarray | None:
+    """Index in ``data`` of each row of ``points``, or None if one is not there."""
+    def as_keys(a):  # one opaque, sortable value per row
+        a = np.ascontiguousarray(a, dtype=np.float32)
+        return a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).ravel()
+
+    keys, wanted = as_keys(data), as_keys(points)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    rows = order[at]
+    return rows if (keys[rows] == wanted).all() else None
 
 
 def _vectorizer(cfg: TopicsConfig):

@@ -63,6 +63,45 @@ def test_second_run_reuses_unchanged_stages_with_identical_output(seed_run):
     assert second.manifest["corpus_sha256"] == first.manifest["corpus_sha256"]
 
 
+def test_second_run_reuses_the_topic_fit_its_quality_and_map(seed_run):
+    _, first, second = seed_run
+    for stage in ("topics", "quality", "map"):
+        assert not first.manifest["stages"][stage]["cached"], stage
+        assert second.manifest["stages"][stage]["cached"], stage
+    for name in ("segment_topics.parquet", "segment_map.parquet"):
+        assert pd.read_parquet(first.run_dir / name).equals(pd.read_parquet(second.run_dir / name))
+    for name in ("topics.csv", "topic_terms.csv"):
+        assert pd.read_csv(first.run_dir / name).equals(pd.read_csv(second.run_dir / name))
+    assert (json.loads((first.run_dir / "metrics.json").read_text())
+            == json.loads((second.run_dir / "metrics.json").read_text()))
+
+
+def test_the_model_saved_from_the_cache_labels_a_new_paragraph(seed_run):
+    from stance.embed import load_embedder
+    from stance.topics import load_topic_model
+
+    cfg, first, second = seed_run
+    embedder = load_embedder(cfg.embedding)
+    model = load_topic_model(second.run_dir / "topic_model", embedder)
+    text = ["Moscow will send more weapons, ammunition and troops to Belarus."]
+    topics, _ = model.transform(text, embeddings=embedder.encode(text))
+    assert topics[0] in set(first.topics.topics["topic"])
+
+
+def test_a_changed_topic_setting_refits_but_keeps_the_upstream_stages(seed_run, tmp_path):
+    import shutil
+
+    cfg, _, _ = seed_run
+    shutil.copytree(cfg.output_dir, tmp_path / "reports", symlinks=True)  # with its caches
+    changed = cfg.model_copy(update={"output_dir": tmp_path / "reports", "topics":
+                                     cfg.topics.model_copy(update={"stability_runs": 2})})
+    third = run_experiment(changed, progress=False)
+    stages = third.manifest["stages"]
+    assert stages["segment"]["cached"] and stages["embed"]["cached"] and stages["map"]["cached"]
+    assert not stages["topics"]["cached"] and not stages["quality"]["cached"]
+    assert third.metrics["stability"]["runs"] == 2
+
+
 def test_every_input_document_is_accounted_for(seed_run):
     _, first, _ = seed_run
     audit = pd.read_csv(first.run_dir / "audit.csv", dtype=str, keep_default_na=False)

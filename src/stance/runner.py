@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -12,11 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from stance.config import ExperimentConfig, dump_config
 from stance.data import CleanedCorpus, Embeddings, Segments
-from stance.manifest import environment, git_state
+from stance.manifest import environment, git_state, package_versions
 from stance.outputs import new_output_dir, point_latest, write_json
 from stance.prepare import prepare_corpus
 from stance.progress import progress_enabled
@@ -84,7 +86,8 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     experiment_dir = cfg.output_dir / cfg.name
     timer = _Timer()
     with progress_enabled(progress):
-        cleaned, corpus_digest, segments = _prepare(cfg, timer, use_cache)
+        cache = StageCache(experiment_dir / "cache", enabled=use_cache)
+        cleaned, corpus_digest, segments, segments_key = _prepare(cfg, timer, cache)
         embedder = embeddings = None
         if cfg.topics.enabled:
             embedder, embeddings = _embed(cfg, segments, timer)
@@ -98,7 +101,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
             manifest["embedding"] = {**embedder.describe(),
                                      "dimension": embeddings.vectors.shape[1],
                                      "texts_encoded_this_run": embedder.texts_encoded}
-            _topic_stages(result, embedder, timer)
+            _topic_stages(result, embedder, timer, cache, segments_key)
         if cfg.framing.enabled is not False:
             _framing_stages(result, timer)
         with timer.stage("figures"):
@@ -120,7 +123,8 @@ def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     """Run the stages up to embedding only (``stance embed``), filling the embedding cache."""
     timer = _Timer()
     with progress_enabled(progress):
-        _, _, segments = _prepare(cfg, timer, use_cache)
+        cache = StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache)
+        segments = _prepare(cfg, timer, cache)[2]
         embedder, embeddings = _embed(cfg, segments, timer)
     return embeddings, {**embedder.describe(), "segments": len(segments),
                         "texts_encoded": embedder.texts_encoded,
@@ -133,9 +137,12 @@ def embedding_cache_dir(cfg: ExperimentConfig) -> Path:
 
 
 def _prepare(cfg: ExperimentConfig, timer: _Timer,
-             use_cache: bool) -> tuple[CleanedCorpus, str, Segments]:
-    """The corpus and segment stages, each skipped when its inputs are unchanged."""
-    cache = StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache)
+             cache: StageCache) -> tuple[CleanedCorpus, str, Segments, str]:
+    """The corpus and segment stages, each skipped when its inputs are unchanged.
+
+    Returns:
+        The cleaned corpus, its digest, the segments and the segment stage's cache key.
+    """
     with timer.stage("corpus") as rec:
         corpus_key = stage_key("corpus", _input_fingerprint(cfg), cfg.corpus, cfg.cleaning,
                                cfg.dedup, cfg.seed, modules=_CORPUS_MODULES)
@@ -149,7 +156,7 @@ def _prepare(cfg: ExperimentConfig, timer: _Timer,
         segments, rec["cached"] = cache.fetch(
             "segment", segments_key, lambda: segment_corpus(cleaned.corpus, cfg.segmentation),
             Segments.save, Segments.load)
-    return cleaned, corpus_digest, segments
+    return cleaned, corpus_digest, segments, segments_key
 
 
 def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
@@ -163,27 +170,44 @@ def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
     return embedder, embeddings
 
 
-def _topic_stages(result: RunResult, embedder, timer: _Timer) -> None:
-    """Fit topics, measure their quality and compare outlets and periods."""
+def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
+                  segments_key: str) -> None:
+    """Fit topics, measure their quality, compare outlets and periods, lay out the map.
+
+    The fit, its quality and the map are skipped when their inputs are unchanged: the
+    segments, the embedding model, the topics section, the seed, the code and the
+    versions of the libraries that fit them.
+    """
     from stance.compare import topic_prevalence, topics_over_time
     from stance.embed import CachedEncoder
     from stance.quality import topic_metrics
     from stance.topics import fit_topics, map_coordinates, save_topic_model
+    from stance.topicstore import load_topic_result, save_topic_result
 
     cfg, run_dir = result.config, result.run_dir
     encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
-    with timer.stage("topics"):
-        topics = fit_topics(result.segments, result.embeddings, cfg.topics, seed=cfg.seed,
-                            embedder=encoder)
+    inputs = (segments_key, embedder.cache_key(), cfg.seed, _fitting_libraries())
+    topics_key = stage_key("topics", *inputs, cfg.topics, modules=_TOPIC_MODULES)
+    with timer.stage("topics") as rec:
+        topics, rec["cached"] = cache.fetch(
+            "topics", topics_key,
+            lambda: fit_topics(result.segments, result.embeddings, cfg.topics, seed=cfg.seed,
+                               embedder=encoder),
+            lambda value, folder: save_topic_result(value, folder, embedder.info.path),
+            lambda folder: load_topic_result(folder, encoder))
         result.topics = topics
         topics.topics.to_csv(run_dir / "topics.csv", index=False)
         topics.terms.to_csv(run_dir / "topic_terms.csv", index=False)
         topics.assignments.to_parquet(run_dir / "segment_topics.parquet", index=False)
         save_topic_model(topics.model, run_dir / "topic_model", embedder.info.path)
         result.manifest["topics"] = topics.params
-    with timer.stage("quality"):
-        result.metrics = topic_metrics(topics, result.segments, result.embeddings, cfg.topics,
-                                       seed=cfg.seed, embedder=encoder)
+    with timer.stage("quality") as rec:
+        result.metrics, rec["cached"] = cache.fetch(
+            "quality", stage_key("quality", topics_key, modules=("stance.quality",)),
+            lambda: topic_metrics(topics, result.segments, result.embeddings, cfg.topics,
+                                  seed=cfg.seed, embedder=encoder),
+            lambda value, folder: write_json(folder / "metrics.json", value),
+            lambda folder: json.loads((folder / "metrics.json").read_text()))
         write_json(run_dir / "metrics.json", result.metrics)
     with timer.stage("compare"):
         result.prevalence = topic_prevalence(topics.assignments, result.segments, cfg.analysis,
@@ -192,11 +216,26 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer) -> None:
         result.over_time = topics_over_time(topics.assignments, result.segments,
                                             result.corpus.corpus, cfg.analysis)
         result.over_time.to_csv(run_dir / "topics_over_time.csv", index=False)
-    with timer.stage("map"):
-        coords = map_coordinates(result.embeddings, seed=cfg.seed)
+    with timer.stage("map") as rec:
+        coords, rec["cached"] = cache.fetch(
+            "map", stage_key("map", *inputs, modules=_TOPIC_MODULES),
+            lambda: map_coordinates(result.embeddings, seed=cfg.seed),
+            lambda value, folder: np.save(folder / "coordinates.npy", value),
+            lambda folder: np.load(folder / "coordinates.npy"))
         result.topics.assignments.assign(x=coords[:, 0], y=coords[:, 1]).to_parquet(
             run_dir / "segment_map.parquet", index=False)
         result.manifest.setdefault("figures_data", {})["map"] = "segment_map.parquet"
+
+
+#: The code that fits topics and lays out the map: editing it invalidates their cache.
+_TOPIC_MODULES = ("stance.topics", "stance.neighbors")
+
+
+def _fitting_libraries() -> dict[str, str | None]:
+    """Versions of the libraries whose updates can change topics (part of the cache key)."""
+    versions = package_versions()
+    return {name: versions[name] for name in ("numpy", "scikit-learn", "scipy", "bertopic",
+                                             "umap-learn", "pynndescent", "numba", "hdbscan")}
 
 
 def _framing_stages(result: RunResult, timer: _Timer) -> None:

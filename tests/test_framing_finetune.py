@@ -14,7 +14,12 @@ from sklearn.linear_model import LogisticRegression
 from stance.config import EmbeddingConfig, FramingConfig, parse_config
 from stance.errors import StanceError
 from stance.finetune import FineTunedEmbeddings, sample_pairs
-from stance.framing_model import build_pipeline, load_framing_model, save_framing_model
+from stance.framing_model import (
+    build_pipeline,
+    load_framing_model,
+    save_framing_model,
+    top_features,
+)
 from tests.test_framing_model import LABELS3, TEXTS
 
 SETFIT = {"classifier": "setfit", "features": ["embeddings"], "calibrate": False}
@@ -146,6 +151,7 @@ def test_fine_tuning_separates_the_classes(tuned):
     after = _separation(block.transform(masked))
     assert after > before + 0.1
     assert tuned.predict(list(NEW.values())).tolist() == list(NEW)
+    assert top_features(tuned, 3)["feature"].str.match(r"^finetuned: dim \d+$").all()
 
 
 @pytest.mark.integration

@@ -261,3 +261,23 @@ def test_seed_model_reloads_and_transforms_a_new_paragraph(tmp_path, seeds):
     text = ["Belarusian factories will supply ammunition and armoured vehicles to Russian troops."]
     topics, _ = model.transform(text, embeddings=embedder.encode(text))
     assert topics[0] in set(result.topics["topic"])
+
+
+def test_mmr_embeds_every_topics_candidates_in_one_call(corpus):
+    class CountingEmbedder(FakeEmbedder):
+        def __init__(self):
+            self.calls = []
+
+        def encode(self, texts):
+            self.calls.append(len(texts))
+            return super().encode(texts)
+
+    segments, embeddings = corpus
+    counting = CountingEmbedder()
+    result = fit_topics(segments, embeddings, config(representation="mmr", guidance="none"),
+                        seed=1, embedder=counting)
+    n_topics = int((result.topics["topic"] != -1).sum())
+    assert n_topics >= 2
+    # one batch of words and joined topic strings (instead of two calls per topic), then
+    # the seed themes for matching
+    assert counting.calls[1:] == [len(THEMES)] and counting.calls[0] > n_topics

@@ -200,12 +200,25 @@ def _aligned_vectors(embeddings: Embeddings, seg_ids: Sequence[str]) -> np.ndarr
 
 
 def _backend(embedder):
-    """Wrap our embedder as a BERTopic backend (seed themes, MMR and KeyBERT embed words)."""
+    """Wrap our embedder as a BERTopic backend (seed themes, MMR and KeyBERT embed words).
+
+    It remembers every vector it returned, so a text is encoded once per model.
+    """
     from bertopic.backend import BaseEmbedder
 
     class StanceBackend(BaseEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.seen: dict[str, np.ndarray] = {}
+
         def embed(self, documents, verbose=False):
-            return embedder.encode(list(documents))
+            documents = list(documents)
+            new = list(dict.fromkeys(d for d in documents if d not in self.seen))
+            if new:
+                self.seen.update(zip(new, embedder.encode(new), strict=True))
+            if not documents:
+                return embedder.encode([])
+            return np.vstack([self.seen[d] for d in documents])
 
     return StanceBackend()
 
@@ -309,7 +322,21 @@ def _representation(cfg: TopicsConfig, seed: int):
     if cfg.representation == "keybert":
         return KeyBERTInspired(top_n_words=cfg.top_n_words, random_state=seed)
     if cfg.representation == "mmr":
-        return MaximalMarginalRelevance(diversity=cfg.mmr_diversity, top_n_words=cfg.top_n_words)
+        class BatchedMMR(MaximalMarginalRelevance):
+            """MMR that embeds every topic's candidates in one batch before ranking.
+
+            BERTopic's MMR encodes each topic's words in two small calls; one call for all
+            topics costs a fraction (our backend remembers the vectors, so MMR's own calls
+            then find them, see :func:`_backend`).
+            """
+
+            def extract_topics(self, topic_model, documents, c_tf_idf, topics):
+                words = [[w for w, _ in candidates] for candidates in topics.values()]
+                batch = sorted({w for ws in words for w in ws}) + [" ".join(ws) for ws in words]
+                topic_model._extract_embeddings(batch, method="word", verbose=False)
+                return super().extract_topics(topic_model, documents, c_tf_idf, topics)
+
+        return BatchedMMR(diversity=cfg.mmr_diversity, top_n_words=cfg.top_n_words)
     return None
 
 

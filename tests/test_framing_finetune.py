@@ -56,7 +56,7 @@ def test_pairs_need_two_classes_and_allow_a_single_text_class():
 
 def test_setfit_config_defaults_and_checks():
     cfg = FramingConfig(**SETFIT)
-    assert (cfg.finetune.steps, cfg.finetune.batch_size) == (400, 16)
+    assert (cfg.finetune.steps, cfg.finetune.batch_size) == (60, 16)
     with pytest.raises(ValidationError, match="calibrate: false"):
         FramingConfig(classifier="setfit", features=["embeddings"])
     with pytest.raises(ValidationError, match="add embeddings to framing.features"):

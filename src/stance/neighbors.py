@@ -21,8 +21,9 @@ import numpy as np
 
 #: Largest corpus searched exactly; the cost grows as points squared times dimensions.
 EXACT_MAX_POINTS = 20_000
-#: Similarity entries per block of rows (float32: 256 MB).
-BLOCK_ENTRIES = 2**26
+#: Similarity entries per block of rows: 64 MB of float32 scores, plus 128 MB of int64
+#: positions while the top k are selected.
+BLOCK_ENTRIES = 2**24
 #: Metrics the exact search computes; others go to the approximate search.
 EXACT_METRICS = ("cosine", "euclidean")
 
@@ -102,10 +103,11 @@ def exact_knn(vectors: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.
 
 def _top_k(score: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's ``k`` highest scores, highest first, ties by index."""
-    if k < score.shape[1]:
-        candidates = np.argpartition(-score, k - 1, axis=1)[:, :k]
+    n = score.shape[1]
+    if k < n:
+        candidates = np.argpartition(score, n - k, axis=1)[:, n - k:]
     else:
-        candidates = np.tile(np.arange(score.shape[1]), (len(score), 1))
+        candidates = np.tile(np.arange(n), (len(score), 1))
     candidates.sort(axis=1)  # so the stable sort below breaks ties by the lower index
     order = np.argsort(-np.take_along_axis(score, candidates, axis=1), axis=1, kind="stable")
     return np.take_along_axis(candidates, order, axis=1)

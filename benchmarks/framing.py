@@ -24,7 +24,8 @@ groups for the grouped one, so the grouped intervals are wide with few outlets).
 ``--setfit`` adds ``framing.classifier: setfit`` on BABE bias (the local MiniLM fine-tuned
 contrastively on each training part, logistic regression head; see run_setfit) to the
 saved results: random 5-fold and outlet-grouped (5 folds of whole outlets, not leave one
-outlet out: 11 fine-tunings would not fit the time budget), with each fold's training time.
+outlet out: 11 fine-tunings would not fit the time budget), with each fold's training time;
+``--setfit-frozen`` runs the same folds, blocks and head over the frozen model beside it.
 Its settings come from ``--tune-setfit``, run once: fold 0 of the random split keeps its
 test documents out; 20% of its training documents are a dev set, the rest train, and the
 best dev macro-F1 within the time budget wins (results/framing_setfit_dev.json). No
@@ -33,6 +34,7 @@ reported fold's test data chose a setting.
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py [--quick]
      flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --tune-setfit
      flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --setfit
+     .venv/bin/python benchmarks/framing.py --setfit-frozen   (cached vectors: seconds)
 """
 
 from __future__ import annotations
@@ -106,11 +108,16 @@ def main() -> None:
                         help="re-print the table and targets of results/framing.json")
     parser.add_argument("--setfit", action="store_true",
                         help="add classifier: setfit on BABE bias to results/framing.json")
+    parser.add_argument("--setfit-frozen", action="store_true",
+                        help="the setfit rows' folds, blocks and head over the frozen model")
     parser.add_argument("--tune-setfit", action="store_true",
                         help="choose the setfit settings on a dev split of fold 0's training part")
     args = parser.parse_args()
-    if args.tune_setfit or args.setfit:
-        (tune_setfit if args.tune_setfit else run_setfit)()
+    if args.tune_setfit:
+        tune_setfit()
+        return
+    if args.setfit or args.setfit_frozen:
+        run_setfit(frozen=args.setfit_frozen, cache_dir=args.cache_dir)
         return
     if args.table_only:
         saved = json.loads((RESULTS / "framing.json").read_text())
@@ -239,8 +246,12 @@ def _chosen_setfit() -> dict:
             "dev_macro_f1": score}
 
 
-def run_setfit() -> None:
-    """classifier: setfit on BABE bias, random 5-fold and grouped 5-fold, into framing.json."""
+def run_setfit(frozen: bool = False, cache_dir: Path | None = None) -> None:
+    """classifier: setfit on BABE bias, random 5-fold and grouped 5-fold, into framing.json.
+
+    ``frozen``: the same folds, blocks and head over the frozen (cached) model instead, so
+    the grouped score has a counterpart under the same 5 outlet folds.
+    """
     from stance.framing_eval import (
         CrossPrediction,
         grouped_folds,
@@ -252,13 +263,15 @@ def run_setfit() -> None:
     cfg, units, outlets, texts, y, groups, doc_ids, digest = _babe_units()
     chosen = _chosen_setfit()
     framing = cfg.framing.model_copy(update={
-        "classifier": "setfit", "calibrate": False, "features": SETFIT_HEADS[chosen["head"]],
+        "classifier": "logreg" if frozen else "setfit", "calibrate": False,
+        "features": SETFIT_HEADS[chosen["head"]],
         "cv": "stratified_group_kfold", "finetune": cfg.framing.finetune.model_copy(update={
             "steps": chosen["steps"], "learning_rate": chosen["learning_rate"]})})
     classes = list(units.classes)
     splits = {"random": (random_folds(y, doc_ids, framing, seed=cfg.seed)[1], doc_ids),
               "grouped": (grouped_folds(y, groups, framing, seed=cfg.seed)[1], groups)}
-    run, label = {"fold_seconds": {}}, "setfit (5 outlet folds)"
+    run = {"fold_seconds": {}}
+    label = "frozen (5 outlet folds)" if frozen else "setfit (5 outlet folds)"
     for split, (folds, resample) in splits.items():
         predicted = np.empty(len(y), dtype=object)
         proba = np.zeros((len(y), len(classes)))
@@ -267,12 +280,13 @@ def run_setfit() -> None:
             train, test = folds != fold, folds == fold
             start = time.perf_counter()
             model = build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,
-                                   embedding=cfg.embedding).fit(texts[train].tolist(), y[train])
+                                   embedding=cfg.embedding, cache_dir=cache_dir)
+            model.fit(texts[train].tolist(), y[train])
             seconds.append(round(time.perf_counter() - start, 1))
             predicted[test] = model.predict(texts[test].tolist())
             proba[test] = model.predict_proba(texts[test].tolist())[
                 :, [list(model.classes_).index(c) for c in classes]]
-            print(f"  setfit {split} fold {fold}: fit {seconds[-1]:.0f} s", flush=True)
+            print(f"  {label} {split} fold {fold}: fit {seconds[-1]:.0f} s", flush=True)
         prediction = CrossPrediction(predicted.astype(str), proba, len(seconds), (), (), ())
         run[split] = score_split(y, prediction, classes, resample=resample, groups=groups,
                                  doc_ids=doc_ids, n_bootstrap=framing.n_bootstrap,
@@ -280,7 +294,7 @@ def run_setfit() -> None:
         run["fold_seconds"][split] = seconds
         print(_line(_row("babe_bias", label, split, run[split], DATASETS["babe_bias"])),
               flush=True)
-    run["settings"] = {**chosen, "batch_size": framing.finetune.batch_size,
+    run["settings"] = {**chosen, "batch_size": framing.finetune.batch_size, "frozen": frozen,
                        "grouped_cv": "stratified_group_kfold, 5 folds of outlets",
                        "calibrate": False, "chosen_by": "results/framing_setfit_dev.json"}
     saved = json.loads((RESULTS / "framing.json").read_text())

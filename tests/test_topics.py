@@ -92,7 +92,8 @@ def test_resolve_params_keeps_and_caps_explicit_values():
                                        "hdbscan": {"min_cluster_size": 40, "min_samples": 2}})
     params = resolve_params(1000, cfg)
     assert params["umap"]["n_neighbors"] == 50 and params["umap"]["n_components"] == 8
-    assert params["hdbscan"] == {"min_cluster_size": 40, "min_samples": 2}
+    assert params["hdbscan"] == {"min_cluster_size": 40, "min_samples": 2,
+                                 "cluster_selection_method": "eom"}
     capped = resolve_params(20, cfg)
     assert capped["umap"]["n_neighbors"] == 19 and capped["hdbscan"]["min_cluster_size"] == 10
 
@@ -161,6 +162,22 @@ def test_representations_and_outlier_reduction(fake, corpus, representation):
     result = fit_topics(segments, embeddings, cfg, seed=2, embedder=fake)
     assert result.terms.groupby("topic").size().max() <= 5
     assert (result.assignments["topic"] == -1).sum() == 0
+
+
+def test_leaf_selection_gives_at_least_as_many_clusters_as_eom(fake, corpus):
+    segments, embeddings = corpus
+    n_topics = {}
+    for method in ("eom", "leaf"):
+        cfg = config(guidance="none", hdbscan={"min_cluster_size": 3,
+                                               "cluster_selection_method": method})
+        result = fit_topics(segments, embeddings, cfg, seed=4, embedder=fake)
+        assert result.model.hdbscan_model.cluster_selection_method == method
+        assert result.params["hdbscan"]["cluster_selection_method"] == method
+        n_topics[method] = (result.topics["topic"] != -1).sum()
+    # leaf picks the leaves of HDBSCAN's cluster tree; eom picks some of their ancestors
+    assert n_topics["leaf"] >= n_topics["eom"]
+    with pytest.raises(ValueError, match="cluster_selection_method"):
+        TopicsConfig.model_validate({"hdbscan": {"cluster_selection_method": "leaves"}})
 
 
 def test_saved_model_reloads_and_transforms(tmp_path, fake, corpus):

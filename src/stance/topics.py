@@ -95,7 +95,8 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
         "umap": {"n_neighbors": n_neighbors, "n_components": n_components,
                  "min_dist": umap.min_dist, "metric": umap.metric,
                  "init": "spectral" if n >= 100 else "random"},
-        "hdbscan": {"min_cluster_size": min_cluster_size, "min_samples": min_samples},
+        "hdbscan": {"min_cluster_size": min_cluster_size, "min_samples": min_samples,
+                    "cluster_selection_method": hdb.cluster_selection_method},
         "nr_topics": cfg.nr_topics,
         "guidance": cfg.guidance if cfg.seed_themes else "none",
     }
@@ -233,8 +234,7 @@ def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTop
     return BERTopic(
         embedding_model=_backend(embedder),
         umap_model=_umap(seed, **params["umap"]),
-        hdbscan_model=HDBSCAN(**params["hdbscan"], metric="euclidean",
-                              cluster_selection_method="eom", prediction_data=True),
+        hdbscan_model=HDBSCAN(**params["hdbscan"], metric="euclidean", prediction_data=True),
         vectorizer_model=_vectorizer(cfg),
         # down-weights words frequent in every topic (actor names, reporting verbs)
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=cfg.reduce_frequent_words),

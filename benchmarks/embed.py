@@ -100,6 +100,7 @@ def measure_speed(texts: list[str], repeats: int) -> dict:
             warm.append(time.perf_counter() - start)
     n = len(texts)
     return {"bare": n / min(bare), "cold": n / min(cold), "warm": n / min(warm),
+            "batch_size": batch_size,
             "seconds": {"bare": bare, "cold": cold, "warm": warm}}
 
 
@@ -135,7 +136,7 @@ def main() -> None:
     cold_vs_bare = speed["cold"] / speed["bare"]
     warm_vs_cold = speed["warm"] / speed["cold"]
     print(f"{n} 20 Newsgroups paragraphs ({words:.0f} words on average), all-MiniLM-L6-v2, "
-          f"batch 64, best of {repeats}")
+          f"batch {speed['batch_size']}, best of {repeats}")
     print(f"{'variant':<8} {'segments/s':>11} {'peak RSS MB':>12} {'s incl. load':>13}")
     for name in ("bare", "cold", "warm"):
         mem = memory[name]

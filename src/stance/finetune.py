@@ -104,7 +104,7 @@ class FineTunedEmbeddings(BaseEstimator, TransformerMixin):
     """
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", weights_sha256: str | None = None,
-                 normalize: bool = True, batch_size: int = 64, max_seq_length: int | None = None,
+                 normalize: bool = True, batch_size: int = 32, max_seq_length: int | None = None,
                  threads: int | None = None, steps: int = 60, train_batch_size: int = 16,
                  learning_rate: float = 2e-5, seed: int = 0):
         self.model = model

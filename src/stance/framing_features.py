@@ -194,7 +194,7 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
 
     def __init__(self, model: str = "all-MiniLM-L6-v2", weights_sha256: str | None = None,
                  normalize: bool = True, cache_dir: str | None = None,
-                 batch_size: int = 64, max_seq_length: int | None = None,
+                 batch_size: int = 32, max_seq_length: int | None = None,
                  threads: int | None = None):
         self.model = model
         self.weights_sha256 = weights_sha256

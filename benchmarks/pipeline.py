@@ -62,6 +62,8 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=YAML", help="override a stance setting (dotted key), e.g. "
                         "framing.enabled=false; recorded in the JSON (default: none)")
+    parser.add_argument("--name", default="pipeline",
+                        help="results file stem in benchmarks/results (default: pipeline)")
     parser.add_argument("--worker", choices=("bertopic",), help=argparse.SUPPRESS)
     parser.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -78,10 +80,10 @@ def main() -> None:
         for size in args.sizes:
             rows.append(_benchmark_size(size, posts, work / f"n{size}"))
             _print_table(rows)
-            _write(rows, final=False)
+            _write(rows, args.name, final=False)
             if args.workdir is None:
                 shutil.rmtree(work / f"n{size}", ignore_errors=True)
-    _write(rows, final=True)
+    _write(rows, args.name, final=True)
 
 
 def _shuffled_posts() -> pd.DataFrame:
@@ -334,7 +336,7 @@ def _print_table(rows: list[dict]) -> None:
         print(pd.DataFrame(_growth(rows)).T.to_string(), flush=True)
 
 
-def _write(rows: list[dict], *, final: bool) -> None:
+def _write(rows: list[dict], name: str, *, final: bool) -> None:
     from stance.config import EmbeddingConfig
     from stance.embed import resolve_model
 
@@ -363,8 +365,8 @@ def _write(rows: list[dict], *, final: bool) -> None:
                     "warm_le_0.2_cold": [r["ratio_warm_cold"] <= 0.2 for r in rows],
                     "rerun_le_0.2_cold": [r["ratio_rerun_cold"] <= 0.2 for r in rows]},
     }
-    (RESULTS / "pipeline.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
-    _plot(rows, RESULTS / "pipeline.png")
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+    _plot(rows, RESULTS / f"{name}.png")
 
 
 def _plot(rows: list[dict], path: Path) -> None:

@@ -144,8 +144,7 @@ def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: Topic
         "npmi_mean": _json_float(np.nanmean(npmi)) if npmi else None,
         "diversity_10": _json_float(topic_diversity(ranked, 10)),
         "diversity_25": _json_float(topic_diversity(ranked, 25)),
-        "stability": stability([r.assignments["topic"].tolist() for r in [result, *refits]])
-        if refits else {"runs": 1, "ari_mean": None, "ari": []},
+        "stability": stability([r.assignments["topic"].tolist() for r in [result, *refits]]),
     }
 
 

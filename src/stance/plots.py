@@ -9,6 +9,15 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+#: Topics drawn in the size chart, the heatmap and the map legend (the largest first); the
+#: CSVs in the run folder hold them all. Hundreds of topics make a figure no one can read and
+#: a PNG of tens of thousands of pixels that takes seconds to render.
+MAX_TOPICS_SHOWN = 25
+#: Outlets drawn in the heatmap (most segments first); topic_prevalence.csv has every outlet.
+MAX_OUTLETS_SHOWN = 40
+#: The heatmap writes share and interval into each cell only up to this many cells.
+MAX_ANNOTATED_CELLS = 150
+
 
 def _new_figure(width: float, height: float) -> Figure:
     # The object-oriented API, not pyplot: no global figure state, safe in threads and servers.
@@ -18,15 +27,20 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def plot_segments_per_outlet(summary: pd.DataFrame) -> Figure:
-    """Horizontal bars of segments per outlet, from :func:`stance.summary.summarise_outlets`."""
-    rows = summary[summary["outlet"] != "all outlets"].sort_values("segments")
+    """Horizontal bars of segments per outlet, from :func:`stance.summary.summarise_outlets`.
+
+    Shows the :data:`MAX_OUTLETS_SHOWN` outlets with most segments.
+    """
+    outlets = summary[summary["outlet"] != "all outlets"]
+    rows = outlets.nlargest(MAX_OUTLETS_SHOWN, "segments").sort_values("segments")
     fig = _new_figure(6.5, max(2.0, 0.35 * len(rows) + 1))
     ax = fig.add_subplot()
     ax.barh(rows["outlet"].astype(str), rows["segments"], color="#4C72B0")
     for y, value in enumerate(rows["segments"]):
         ax.text(value, y, f" {value}", va="center", fontsize=8)
     ax.set_xlabel("segments")
-    ax.set_title("Segments per outlet")
+    ax.set_title("Segments per outlet" + _shown_note(len(rows), len(outlets),
+                                                     "{} outlets with most segments"))
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -35,16 +49,26 @@ def _topic_names(labels: dict[int, str], width: int = 38) -> dict[int, str]:
     return {k: (v if len(v) <= width else v[: width - 1] + "…") for k, v in labels.items()}
 
 
+def _shown_note(shown: int, total: int, what: str) -> str:
+    """' (largest 25 topics of 139)' when a figure leaves some out, else ''."""
+    return f" ({what.format(shown)} of {total})" if shown < total else ""
+
+
 def plot_topic_sizes(topics: pd.DataFrame) -> Figure:
-    """Segments per topic from a topics table (topic, label, size); outliers (-1) in grey."""
-    rows = topics.sort_values("size")
+    """Segments per topic from a topics table (topic, label, size); outliers (-1) in grey.
+
+    Shows the largest :data:`MAX_TOPICS_SHOWN` topics and the outliers.
+    """
+    real = topics[topics["topic"] != -1]
+    shown = real.nlargest(MAX_TOPICS_SHOWN, "size")
+    rows = pd.concat([shown, topics[topics["topic"] == -1]]).sort_values("size")
     fig = _new_figure(7, max(2.0, 0.32 * len(rows) + 1))
     ax = fig.add_subplot()
     names = _topic_names(dict(zip(rows["topic"], rows["label"], strict=True)))
     colors = ["#999999" if t == -1 else "#4C72B0" for t in rows["topic"]]
     ax.barh([f"{t}: {names[t]}" for t in rows["topic"]], rows["size"], color=colors)
     ax.set_xlabel("segments")
-    ax.set_title("Topic sizes")
+    ax.set_title("Topic sizes" + _shown_note(len(shown), len(real), "largest {} topics"))
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -85,26 +109,44 @@ def plot_topic_map(coords, topics, labels: dict[int, str]) -> Figure:
     outlier = topics == -1
     ax.scatter(coords[outlier, 0], coords[outlier, 1], s=6, c="#cccccc", label="outliers",
                rasterized=True)
-    for i, topic in enumerate(t for t in labels if t != -1):
+    ordered = [t for t in labels if t != -1]
+    for i, topic in enumerate(ordered):
         hit = topics == topic
         ax.scatter(coords[hit, 0], coords[hit, 1], s=10, color=f"C{i % 10}", rasterized=True,
-                   label=f"{topic}: {names[topic]}")
+                   label=f"{topic}: {names[topic]}" if i < MAX_TOPICS_SHOWN else None)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title("Segments by topic (2-D UMAP of the embeddings)")
+    legend_note = (f" (legend: largest {MAX_TOPICS_SHOWN} of {len(ordered)} topics)"
+                   if len(ordered) > MAX_TOPICS_SHOWN else "")
+    ax.set_title("Segments by topic (2-D UMAP of the embeddings)" + legend_note)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return fig
 
 
 def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) -> Figure:
-    """Outlet x topic heatmap of topic share, annotated with share and 95% interval."""
+    """Outlet x topic heatmap of topic share, annotated with share and 95% interval.
+
+    Shows the largest :data:`MAX_TOPICS_SHOWN` topics (and outliers) and the
+    :data:`MAX_OUTLETS_SHOWN` outlets with most segments; cells carry their numbers only
+    when there are at most :data:`MAX_ANNOTATED_CELLS` of them.
+    """
     import numpy as np
 
-    topics = [t for t in labels if t in set(prevalence["topic"])]
-    share = prevalence.pivot(index="outlet", columns="topic", values="share")[topics]
-    low = prevalence.pivot(index="outlet", columns="topic", values="low")[topics]
-    high = prevalence.pivot(index="outlet", columns="topic", values="high")[topics]
-    fig = _new_figure(max(5, 1.1 * len(topics) + 2.5), max(2.5, 0.5 * len(share) + 1.5))
+    present = [t for t in labels if t in set(prevalence["topic"])]
+    real = [t for t in present if t != -1]
+    topics = real[:MAX_TOPICS_SHOWN] + [t for t in present if t == -1]
+    segments = prevalence.groupby("outlet")["n_segments"].sum()
+    outlets = sorted(segments.nlargest(MAX_OUTLETS_SHOWN).index)
+
+    def table(values: str) -> pd.DataFrame:
+        return prevalence.pivot(index="outlet", columns="topic", values=values).loc[
+            outlets, topics]
+
+    share, low, high = table("share"), table("low"), table("high")
+    annotate = share.size <= MAX_ANNOTATED_CELLS
+    cell_width, cell_height = (1.1, 0.5) if annotate else (0.4, 0.3)
+    fig = _new_figure(max(5, cell_width * len(topics) + 2.5),
+                      max(2.5, cell_height * len(share) + 1.5))
     ax = fig.add_subplot()
     image = ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, aspect="auto")
     names = _topic_names(labels, 22)
@@ -112,28 +154,36 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
                   ha="right", fontsize=7)
     ax.set_yticks(range(len(share)), share.index, fontsize=8)
     values = share.to_numpy()
-    for (i, j), value in np.ndenumerate(values):
-        colour = "white" if value > 0.6 * np.nanmax(values) else "black"
-        interval = ("1 document" if np.isnan(low.iat[i, j])
-                    else f"[{low.iat[i, j]:.2f}, {high.iat[i, j]:.2f}]")
-        ax.text(j, i, f"{value:.2f}\n{interval}", ha="center", va="center", fontsize=6,
-                color=colour)
+    if annotate:
+        for (i, j), value in np.ndenumerate(values):
+            colour = "white" if value > 0.6 * np.nanmax(values) else "black"
+            interval = ("1 document" if np.isnan(low.iat[i, j])
+                        else f"[{low.iat[i, j]:.2f}, {high.iat[i, j]:.2f}]")
+            ax.text(j, i, f"{value:.2f}\n{interval}", ha="center", va="center", fontsize=6,
+                    color=colour)
     fig.colorbar(image, ax=ax, label="share of the outlet's segments")
-    ax.set_title("Topic prevalence per outlet (95% bootstrap interval over documents)")
+    left_out = (_shown_note(len(topics) - (-1 in topics), len(real), "largest {} topics")
+                + _shown_note(len(outlets), len(segments), "{} outlets with most segments"))
+    ax.set_title("Topic prevalence per outlet" + left_out + (
+        " (95% bootstrap interval over documents)" if annotate
+        else "; shares and intervals in topic_prevalence.csv"), fontsize=9)
     return fig
 
 
-def plot_topics_over_time(over_time: pd.DataFrame, labels: dict[int, str]) -> Figure:
-    """Share of segments per topic in each period (lines with markers)."""
+def plot_topics_over_time(over_time: pd.DataFrame, labels: dict[int, str], *,
+                          max_topics: int = 10) -> Figure:
+    """Share of segments per topic in each period (lines with markers), largest topics."""
     fig = _new_figure(7, 3.8)
     ax = fig.add_subplot()
     names = _topic_names(labels, 30)
-    for i, topic in enumerate(t for t in labels if t in set(over_time["topic"])):
+    present = [t for t in labels if t in set(over_time["topic"])]
+    for i, topic in enumerate(present[:max_topics]):
         rows = over_time[over_time["topic"] == topic].sort_values("period")
         ax.plot(rows["period"], rows["share"], marker="o", color=f"C{i % 10}",
                 label=f"{topic}: {names[topic]}")
     ax.set_ylabel("share of segments")
-    ax.set_title("Topics over time")
+    ax.set_title("Topics over time" + _shown_note(min(max_topics, len(present)), len(present),
+                                                  "largest {} topics"))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.autofmt_xdate()

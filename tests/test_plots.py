@@ -1,0 +1,66 @@
+"""Figures stay readable (and quick to render) when a corpus has many topics and outlets."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stance import plots
+
+
+def _prevalence(n_outlets: int, n_topics: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for o in range(n_outlets):
+        shares = rng.dirichlet(np.ones(n_topics + 1))
+        for t, share in zip(range(-1, n_topics), shares, strict=True):
+            rows.append({"outlet": f"outlet{o:03d}", "topic": t, "share": share,
+                         "low": share / 2, "high": min(1.0, share * 2),
+                         "n_segments": int(share * 100) + o, "n_documents": 5})
+    return pd.DataFrame(rows)
+
+
+def _labels(n_topics: int) -> dict[int, str]:
+    return {**{t: f"topic {t}" for t in range(n_topics)}, -1: "outliers"}
+
+
+def test_small_heatmap_writes_share_and_interval_in_every_cell():
+    fig = plots.plot_prevalence_heatmap(_prevalence(3, 4), _labels(4))
+    ax = fig.axes[0]
+    assert len(ax.texts) == 3 * 5
+    assert "[" in ax.texts[0].get_text()
+
+
+def test_large_heatmap_shows_largest_topics_and_outlets_without_cell_text():
+    prevalence = _prevalence(50, 30)
+    fig = plots.plot_prevalence_heatmap(prevalence, _labels(30))
+    ax = fig.axes[0]
+    assert len(ax.texts) == 0
+    assert len(ax.get_xticklabels()) == plots.MAX_TOPICS_SHOWN + 1  # and the outliers
+    assert len(ax.get_yticklabels()) == plots.MAX_OUTLETS_SHOWN
+    shown = {label.get_text() for label in ax.get_yticklabels()}
+    busiest = prevalence.groupby("outlet")["n_segments"].sum().nlargest(
+        plots.MAX_OUTLETS_SHOWN).index
+    assert shown == set(busiest)
+    title = ax.get_title()
+    assert "largest 25 topics of 30" in title and "40 outlets with most segments of 50" in title
+    assert "topic_prevalence.csv" in title
+
+
+def test_topic_sizes_shows_largest_topics_and_outliers():
+    sizes = pd.DataFrame({"topic": range(-1, 139), "label": [f"t{t}" for t in range(-1, 139)],
+                          "size": [500, *range(139, 0, -1)]})
+    ax = plots.plot_topic_sizes(sizes).axes[0]
+    names = [label.get_text() for label in ax.get_yticklabels()]
+    assert len(names) == plots.MAX_TOPICS_SHOWN + 1
+    assert "-1: t-1" in names and "0: t0" in names and "25: t25" not in names
+    assert "largest 25 topics of 139" in ax.get_title()
+
+
+@pytest.mark.parametrize("n_topics", [5, 60])
+def test_topic_map_legend_is_capped(n_topics):
+    rng = np.random.default_rng(1)
+    topics = rng.integers(-1, n_topics, size=2000)
+    ax = plots.plot_topic_map(rng.normal(size=(2000, 2)), topics, _labels(n_topics)).axes[0]
+    entries = len(ax.get_legend().get_texts())
+    assert entries == 1 + min(n_topics, plots.MAX_TOPICS_SHOWN)  # outliers + topics
+    assert ("legend: largest" in ax.get_title()) == (n_topics > plots.MAX_TOPICS_SHOWN)

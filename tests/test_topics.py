@@ -298,3 +298,21 @@ def test_mmr_embeds_every_topics_candidates_in_one_call(corpus):
     # one batch of words and joined topic strings (instead of two calls per topic), then
     # the seed themes for matching
     assert counting.calls[1:] == [len(THEMES)] and counting.calls[0] > n_topics
+
+
+@pytest.mark.parametrize("guidance", ["guided", "zeroshot"])
+def test_stability_refits_match_fits_in_this_process(fake, corpus, guidance):
+    from stance.quality import start_stability_refits
+    from stance.topics import fit_assignments
+
+    segments, embeddings = corpus
+    cfg = config(guidance=guidance, stability_runs=3)
+    forked = start_stability_refits(segments, embeddings, cfg, seed=4, embedder=fake).results()
+    refit_cfg = cfg.model_copy(update={"representation": "ctfidf"})
+    here = [fit_topics(segments, embeddings, refit_cfg, seed=s, embedder=fake)
+            .assignments["topic"].to_numpy() for s in (5, 6)]
+    assert len(forked) == 2
+    for a, b in zip(forked, here, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(
+        fit_assignments(segments, embeddings, refit_cfg, seed=5, embedder=fake), here[0])

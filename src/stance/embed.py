@@ -24,6 +24,7 @@ from stance.config import EmbeddingConfig
 from stance.data import Embeddings, Segments
 from stance.embedcache import EmbeddingCache, text_keys
 from stance.errors import StanceError
+from stance.forked import NotPrepared, in_worker
 from stance.progress import track
 
 
@@ -219,6 +220,11 @@ class CachedEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts`` (rows in order), encoding only texts never seen before."""
         new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if new and in_worker():
+            # torch's thread pool does not survive a fork, and a worker's vectors would
+            # race this process's into the disk cache: workers use only what it encoded
+            raise NotPrepared(f"{len(new)} texts were not encoded before the worker was "
+                              f"forked, e.g. {new[0][:60]!r}")
         if new:
             self._seen.update(zip(new, embed_texts(new, self.embedder, self.cache_dir),
                                   strict=True))

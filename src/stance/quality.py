@@ -8,6 +8,7 @@ import numpy as np
 
 from stance.config import TopicsConfig
 from stance.data import Embeddings, Segments
+from stance.forked import ForkedJobs
 
 #: Added to the joint probability before the logarithms, as gensim does, so a pair that
 #: never co-occurs scores about -1 instead of -inf.
@@ -106,8 +107,29 @@ def stability(fits: Sequence[Sequence[int]]) -> dict:
     return {"runs": len(fits), "ari_mean": float(np.mean(aris)) if aris else None, "ari": aris}
 
 
+def start_stability_refits(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
+                           seed: int, embedder) -> ForkedJobs:
+    """Start the stability refits (seeds ``seed + 1``, ...) on spare cores, from now.
+
+    Call before fitting the model: on a second core the refits run beside that fit. The
+    seed themes are encoded here first, so no worker needs the model. ``.results()``
+    gives each refit's topic assignments.
+    """
+    from stance.topics import fit_assignments, texts_encoded_by_fit
+
+    for texts in texts_encoded_by_fit(cfg):
+        embedder.encode(texts)
+    # The representation only relabels topics and never moves a segment, so refits use plain
+    # c-TF-IDF: MMR/KeyBERT embed candidate words and were ~70% of a refit's time.
+    refit_cfg = cfg.model_copy(update={"representation": "ctfidf"})
+    seeds = [seed + i for i in range(1, cfg.stability_runs)]
+    return ForkedJobs(
+        lambda s: fit_assignments(segments, embeddings, refit_cfg, seed=s, embedder=embedder),
+        seeds, busy_here=1)
+
+
 def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
-                  seed: int, embedder) -> dict:
+                  seed: int, embedder, refits: ForkedJobs | None = None) -> dict:
     """Every quality figure of a topic model, JSON-ready, for metrics.json.
 
     NPMI uses each topic's reported terms and the model's own analyzer; diversity uses
@@ -122,20 +144,20 @@ def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: Topic
         cfg: the topics section used for the fit.
         seed: the main fit's seed.
         embedder: as passed to :func:`stance.topics.fit_topics`.
+        refits: from :func:`start_stability_refits` with the same arguments, started
+            before the fit; started here when not given.
     """
-    from stance.topics import fit_topics, ranked_terms
+    from stance.topics import ranked_terms
 
+    if refits is None:
+        refits = start_stability_refits(segments, embeddings, cfg, seed=seed, embedder=embedder)
     terms = result.terms[result.terms["topic"] != -1]
     reported = [list(group["term"]) for _, group in terms.groupby("topic", sort=True)]
     texts = segments.table["text"].tolist()
     npmi = npmi_coherence(reported, texts, analyzer=_model_analyzer(result.model))
     ranked = [t for topic, t in ranked_terms(result.model, 25).items() if topic != -1]
     topic_ids = sorted(terms["topic"].unique().tolist())
-    # The representation only relabels topics and never moves a segment, so refits use plain
-    # c-TF-IDF: MMR/KeyBERT embed candidate words and were ~70% of a refit's time.
-    refit_cfg = cfg.model_copy(update={"representation": "ctfidf"})
-    refits = [fit_topics(segments, embeddings, refit_cfg, seed=seed + i, embedder=embedder)
-              for i in range(1, cfg.stability_runs)]
+    fits = [result.assignments["topic"].to_numpy(), *refits.results()]
     outliers = result.assignments["topic"] == -1
     return {
         "n_topics": int((result.topics["topic"] != -1).sum()),
@@ -144,7 +166,7 @@ def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: Topic
         "npmi_mean": _json_float(np.nanmean(npmi)) if npmi else None,
         "diversity_10": _json_float(topic_diversity(ranked, 10)),
         "diversity_25": _json_float(topic_diversity(ranked, 25)),
-        "stability": stability([r.assignments["topic"].tolist() for r in [result, *refits]]),
+        "stability": stability([f.tolist() for f in fits]),
     }
 
 

@@ -180,7 +180,7 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
     """
     from stance.compare import topic_prevalence, topics_over_time
     from stance.embed import CachedEncoder
-    from stance.quality import topic_metrics
+    from stance.quality import start_stability_refits, topic_metrics
     from stance.topics import fit_topics, map_coordinates, save_topic_model
     from stance.topicstore import load_topic_result, save_topic_result
 
@@ -188,27 +188,36 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
     encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
     inputs = (segments_key, embedder.cache_key(), cfg.seed, _fitting_libraries())
     topics_key = stage_key("topics", *inputs, cfg.topics, modules=_TOPIC_MODULES)
-    with timer.stage("topics") as rec:
-        topics, rec["cached"] = cache.fetch(
-            "topics", topics_key,
-            lambda: fit_topics(result.segments, result.embeddings, cfg.topics, seed=cfg.seed,
-                               embedder=encoder),
-            lambda value, folder: save_topic_result(value, folder, embedder.info.path),
-            lambda folder: load_topic_result(folder, encoder))
-        result.topics = topics
-        topics.topics.to_csv(run_dir / "topics.csv", index=False)
-        topics.terms.to_csv(run_dir / "topic_terms.csv", index=False)
-        topics.assignments.to_parquet(run_dir / "segment_topics.parquet", index=False)
-        save_topic_model(topics.model, run_dir / "topic_model", embedder.info.path)
-        result.manifest["topics"] = topics.params
-    with timer.stage("quality") as rec:
-        result.metrics, rec["cached"] = cache.fetch(
-            "quality", stage_key("quality", topics_key, modules=("stance.quality",)),
-            lambda: topic_metrics(topics, result.segments, result.embeddings, cfg.topics,
-                                  seed=cfg.seed, embedder=encoder),
-            lambda value, folder: write_json(folder / "metrics.json", value),
-            lambda folder: json.loads((folder / "metrics.json").read_text()))
-        write_json(run_dir / "metrics.json", result.metrics)
+    quality_key = stage_key("quality", topics_key, modules=("stance.quality",))
+    # the stability refits start first, on a spare core, and run beside the model's fit
+    refits = (None if cache.has("quality", quality_key) else start_stability_refits(
+        result.segments, result.embeddings, cfg.topics, seed=cfg.seed, embedder=encoder))
+    try:
+        with timer.stage("topics") as rec:
+            topics, rec["cached"] = cache.fetch(
+                "topics", topics_key,
+                lambda: fit_topics(result.segments, result.embeddings, cfg.topics,
+                                   seed=cfg.seed, embedder=encoder),
+                lambda value, folder: save_topic_result(value, folder, embedder.info.path),
+                lambda folder: load_topic_result(folder, encoder))
+            result.topics = topics
+            topics.topics.to_csv(run_dir / "topics.csv", index=False)
+            topics.terms.to_csv(run_dir / "topic_terms.csv", index=False)
+            topics.assignments.to_parquet(run_dir / "segment_topics.parquet", index=False)
+            save_topic_model(topics.model, run_dir / "topic_model", embedder.info.path)
+            result.manifest["topics"] = topics.params
+        with timer.stage("quality") as rec:
+            result.metrics, rec["cached"] = cache.fetch(
+                "quality", quality_key,
+                lambda: topic_metrics(topics, result.segments, result.embeddings, cfg.topics,
+                                      seed=cfg.seed, embedder=encoder, refits=refits),
+                lambda value, folder: write_json(folder / "metrics.json", value),
+                lambda folder: json.loads((folder / "metrics.json").read_text()))
+            write_json(run_dir / "metrics.json", result.metrics)
+            rec["refits_in_workers"] = refits.forked if refits is not None else 0
+    finally:
+        if refits is not None:
+            refits.close()
     with timer.stage("compare"):
         result.prevalence = topic_prevalence(topics.assignments, result.segments, cfg.analysis,
                                              seed=cfg.seed)

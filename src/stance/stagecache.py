@@ -44,6 +44,10 @@ class StageCache:
         self.root = Path(root)
         self.enabled = enabled
 
+    def has(self, name: str, key: str) -> bool:
+        """Whether :meth:`fetch` would find this stage's output in the cache."""
+        return self.enabled and (self.root / name / key / _COMPLETE).exists()
+
     def fetch(
         self,
         name: str,
@@ -58,7 +62,7 @@ class StageCache:
             The output and whether it came from the cache.
         """
         folder = self.root / name / key
-        if self.enabled and (folder / _COMPLETE).exists():
+        if self.has(name, key):
             try:
                 return load(folder), True
             except Exception as exc:  # a damaged entry is recomputed, and said so

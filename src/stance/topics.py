@@ -10,6 +10,7 @@ run (the model, stability refits, the topic map) builds on one neighbour graph
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,22 +125,61 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
     seg_ids = segments.table["seg_id"].tolist()
     texts = segments.table["text"].tolist()
     vectors = _aligned_vectors(embeddings, seg_ids)
-    params = resolve_params(len(texts), cfg)
-    params["seed"] = seed
-    model = _build_model(cfg, params, seed, embedder)
-    # guided modelling averages seed vectors into the embeddings in place: give it a copy
-    topics, probabilities = model.fit_transform(texts, embeddings=vectors.copy())
-    topics = np.asarray(topics, dtype=int)
+    model, topics, probabilities, params = _fit(texts, vectors, cfg, seed, embedder)
     probability = _membership(probabilities, topics, len(texts))
     if cfg.outliers.reduce and (topics == -1).any() and (topics != -1).any():
         n_outliers = int((topics == -1).sum())
-        topics = _reduce_outliers(model, texts, topics, probabilities, vectors, cfg)
+        topics = _reassign_outliers(model, texts, topics, probabilities, vectors, cfg)
+        model.update_topics(texts, topics=topics.tolist(), top_n_words=cfg.top_n_words,
+                            vectorizer_model=model.vectorizer_model,
+                            ctfidf_model=model.ctfidf_model,
+                            representation_model=model.representation_model)
         params["outliers_reassigned"] = n_outliers - int((topics == -1).sum())
     theme_vectors = _theme_vectors(cfg.seed_themes, embedder)
     table, terms = _describe(model, topics, vectors, cfg.seed_themes, theme_vectors,
                              cfg.top_n_words)
     assignments = pd.DataFrame({"seg_id": seg_ids, "topic": topics, "probability": probability})
     return TopicModelResult(table, terms, assignments, model, params)
+
+
+def fit_assignments(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
+                    seed: int, embedder) -> np.ndarray:
+    """The topic of each segment from a fit like :func:`fit_topics`, and nothing else.
+
+    The same assignments, without describing the topics: no re-extracted terms after
+    outliers are reassigned and no theme matching, so the only texts encoded are the
+    seed themes of :func:`texts_encoded_by_fit` (the stability refits need no more).
+    """
+    texts = segments.table["text"].tolist()
+    vectors = _aligned_vectors(embeddings, segments.table["seg_id"].tolist())
+    model, topics, probabilities, _ = _fit(texts, vectors, cfg, seed, embedder)
+    if cfg.outliers.reduce and (topics == -1).any() and (topics != -1).any():
+        topics = _reassign_outliers(model, texts, topics, probabilities, vectors, cfg)
+    return topics
+
+
+def texts_encoded_by_fit(cfg: TopicsConfig) -> list[list[str]]:
+    """The texts a fit encodes whatever the data, call by call: the seed themes.
+
+    Guided modelling embeds each theme's words joined by spaces; zero-shot modelling
+    embeds each theme as one text (see :func:`_build_model`).
+    """
+    themes, guided = _guidance(cfg)
+    if not themes:
+        return []
+    if guided:
+        return [[" ".join(words) for words in _seed_topic_list(themes)]]
+    return [[_theme_text(name, words) for name, words in themes.items()]]
+
+
+def _fit(texts: list[str], vectors: np.ndarray, cfg: TopicsConfig, seed: int, embedder):
+    """Fit BERTopic; return the model, topics, its probabilities and the resolved params."""
+    params = resolve_params(len(texts), cfg)
+    params["seed"] = seed
+    model = _build_model(cfg, params, seed, embedder)
+    # guided modelling averages seed vectors into the embeddings in place: give it a copy
+    topics, probabilities = model.fit_transform(texts, embeddings=vectors.copy())
+    return model, np.asarray(topics, dtype=int), probabilities, params
 
 
 def save_topic_model(model: BERTopic, folder: Path, embedder_path_or_id: str | Path) -> None:
@@ -229,26 +269,37 @@ def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTop
     from bertopic.vectorizers import ClassTfidfTransformer
     from hdbscan import HDBSCAN
 
-    themes = cfg.seed_themes if params["guidance"] != "none" else {}
-    guided = params["guidance"] == "guided"
+    themes, guided = _guidance(cfg)
     return BERTopic(
         embedding_model=_backend(embedder),
         umap_model=_umap(seed, **params["umap"]),
-        hdbscan_model=HDBSCAN(**params["hdbscan"], metric="euclidean", prediction_data=True),
+        # core_dist_n_jobs=1: hdbscan's default 4 starts joblib worker processes above 16,384
+        # points, for a query that takes seconds; the refits already use the spare core
+        hdbscan_model=HDBSCAN(**params["hdbscan"], metric="euclidean", prediction_data=True,
+                              core_dist_n_jobs=1),
         vectorizer_model=_vectorizer(cfg),
         # down-weights words frequent in every topic (actor names, reporting verbs)
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=cfg.reduce_frequent_words),
         representation_model=_representation(cfg, seed),
         top_n_words=cfg.top_n_words,
         nr_topics=cfg.nr_topics,
-        seed_topic_list=[[w.lower() for w in words] for words in themes.values()]
-        if guided and themes else None,
+        seed_topic_list=_seed_topic_list(themes) if guided and themes else None,
         zeroshot_topic_list=[_theme_text(name, words) for name, words in themes.items()]
         if not guided and themes else None,
         zeroshot_min_similarity=cfg.zeroshot_min_similarity,
         calculate_probabilities=cfg.outliers.reduce and cfg.outliers.strategy == "probabilities",
         verbose=False,
     )
+
+
+def _guidance(cfg: TopicsConfig) -> tuple[dict[str, list[str]], bool]:
+    """The seed themes the model is given (none when guidance is off) and if it is guided."""
+    guidance = cfg.guidance if cfg.seed_themes else "none"
+    return (cfg.seed_themes if guidance != "none" else {}), guidance == "guided"
+
+
+def _seed_topic_list(themes: dict[str, list[str]]) -> list[list[str]]:
+    return [[w.lower() for w in words] for words in themes.values()]
 
 
 def _umap(seed: int, **params):
@@ -260,6 +311,11 @@ def _umap(seed: int, **params):
     """
     from umap import UMAP
     from umap.umap_ import nearest_neighbors
+
+    from stance.forked import prefer_forkable_numba
+
+    prefer_forkable_numba()  # before UMAP starts numba's thread pool: refits run forked
+    _cache_umap_kernels()
 
     def approximate(vectors: np.ndarray, k: int, metric: str):
         indices, distances, _ = nearest_neighbors(
@@ -288,6 +344,34 @@ def _umap(seed: int, **params):
             return self.embedding_[rows]
 
     return SharedGraphUMAP(**params, random_state=seed, n_jobs=1)
+
+
+#: UMAP's numba kernels that a fit compiles, and UMAP does not cache (pynndescent caches its
+#: own): compiling them costs about 3.5 s in every new process and every forked worker.
+_UMAP_KERNELS = {"umap.umap_": ("smooth_knn_dist", "compute_membership_strengths"),
+                 # the serial variant only (seeded UMAP): numba's cache index does not tell
+                 # it from the parallel one, compiled from the same function
+                 "umap.layouts": ("_nb_optimize_layout_euclidean_single_epoch",),
+                 "umap.utils": ("tau_rand_int", "tau_rand")}
+
+
+@functools.cache
+def _cache_umap_kernels() -> None:
+    """Keep UMAP's compiled kernels in numba's on-disk cache, as ``cache=True`` would.
+
+    numba stores them beside the module (or in ``NUMBA_CACHE_DIR``) keyed by the source
+    file's timestamp and the CPU, and recompiles when either changes; the machine code is
+    the same as a fresh compile's, so results do not change.
+    """
+    import importlib
+
+    from numba.core.dispatcher import Dispatcher
+
+    for module, names in _UMAP_KERNELS.items():
+        for name in names:
+            kernel = getattr(importlib.import_module(module), name, None)
+            if isinstance(kernel, Dispatcher):  # a newer UMAP may rename or cache them
+                kernel.enable_caching()
 
 
 def _rows_of(points: np.ndarray, data: np.ndarray) -> np.ndarray | None:
@@ -350,15 +434,13 @@ def _membership(probabilities, topics: np.ndarray, n: int) -> np.ndarray:
     return probs
 
 
-def _reduce_outliers(model, texts, topics, probabilities, vectors, cfg: TopicsConfig):
+def _reassign_outliers(model, texts, topics, probabilities, vectors,
+                       cfg: TopicsConfig) -> np.ndarray:
+    """Outliers moved to their nearest topic by the configured strategy, where close enough."""
     new = model.reduce_outliers(
         texts, topics.tolist(), strategy=cfg.outliers.strategy,
         threshold=cfg.outliers.threshold, embeddings=vectors,
         probabilities=probabilities if cfg.outliers.strategy == "probabilities" else None)
-    model.update_topics(texts, topics=new, top_n_words=cfg.top_n_words,
-                        vectorizer_model=model.vectorizer_model,
-                        ctfidf_model=model.ctfidf_model,
-                        representation_model=model.representation_model)
     return np.asarray(new, dtype=int)
 
 

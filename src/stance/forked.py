@@ -1,0 +1,164 @@
+"""Run independent, seeded jobs in forked worker processes while this process works on.
+
+The topic stage's stability refits are UMAP + HDBSCAN fits that do not depend on the
+model fit: seeded UMAP is single-threaded, so on a machine with a second core the refits
+can run there while this process fits the model. Workers are *forked*, so they start in
+milliseconds with this process's memory (segments, vectors, compiled numba kernels)
+instead of importing and compiling everything again, and only their small results
+(topic assignments) travel back.
+
+Forking is safe only where every thread pool a worker uses survives a fork:
+
+- numba's GNU OpenMP layer does not (a forked worker entering a parallel region aborts),
+  so :func:`prefer_forkable_numba` selects numba's ``workqueue`` layer before numba
+  starts one, unless ``NUMBA_THREADING_LAYER`` chose another;
+- torch's OpenMP pool does not either: jobs must not call torch, which is why the topic
+  refits get an encoder that answers only from texts encoded before the fork
+  (:meth:`stance.embed.CachedEncoder.frozen`).
+
+Elsewhere (not Linux, one core, numba already on OpenMP) the jobs run here, one after the
+other, with the same results: each job is seeded and single-threaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: numba threading layers whose thread pool survives a fork (numba's docs, "Threading
+#: layers": tbb and workqueue are fork-safe; GNU OpenMP is not).
+_FORKABLE_LAYERS = ("workqueue", "tbb")
+
+
+class NotPrepared(LookupError):
+    """A job needed something that was not made ready before the workers were forked."""
+
+
+#: True in a forked worker process (set before its jobs run).
+_in_worker = False
+
+
+def in_worker() -> bool:
+    """Whether this code runs in a worker forked by :class:`ForkedJobs`."""
+    return _in_worker
+
+
+def prefer_forkable_numba() -> None:
+    """Select numba's fork-safe ``workqueue`` threading layer if numba has not chosen one.
+
+    A no-op when ``NUMBA_THREADING_LAYER`` is set or numba's pool is already running.
+    """
+    import numba
+
+    if numba.config.THREADING_LAYER == "default" and _numba_layer() is None:
+        numba.config.THREADING_LAYER = "workqueue"
+
+
+def spare_cores() -> int:
+    """Worker processes that may be forked beside this one: cores - 1, or 0 where unsafe."""
+    if sys.platform != "linux":  # macOS system frameworks are not fork-safe; no fork on Windows
+        return 0
+    import numba
+
+    prefer_forkable_numba()
+    layer = _numba_layer() or numba.config.THREADING_LAYER
+    if layer not in _FORKABLE_LAYERS:
+        return 0
+    return len(os.sched_getaffinity(0)) - 1
+
+
+def _numba_layer() -> str | None:
+    """The threading layer numba's pool runs on, or None before its first parallel call."""
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
+
+
+class ForkedJobs(Generic[T, R]):
+    """``function(item)`` for each item: some in forked workers from now, the rest here later.
+
+    Args:
+        function: a seeded, deterministic job; it must not call torch (see the module doc).
+        items: one job each.
+        busy_here: jobs' worth of work this process does before :meth:`results` (the
+            model fit beside the refits); the workers take that many more jobs.
+    """
+
+    def __init__(self, function: Callable[[T], R], items: Sequence[T], *,
+                 busy_here: int = 0) -> None:
+        self.function, self.items = function, list(items)
+        processes = 1 + min(spare_cores(), len(self.items))
+        # Jobs are shared as evenly as possible, counting this process's other work.
+        total = len(self.items) + busy_here
+        here = min(len(self.items), max(0, total // processes - busy_here))
+        self._here = list(range(here))
+        self._workers: list[tuple[list[int], Any, Any]] = []
+        context = multiprocessing.get_context("fork")
+        for w in range(processes - 1):
+            share = list(range(here, len(self.items)))[w::processes - 1]
+            if share:
+                receive, send = context.Pipe(duplex=False)
+                # the function and items reach the worker in the memory it inherits
+                worker = context.Process(target=_run_share, args=(function, self.items, share,
+                                                                 send))
+                worker.start()
+                send.close()
+                self._workers.append((share, worker, receive))
+        #: Jobs handed to forked workers (recorded in the run manifest).
+        self.forked = sum(len(share) for share, _, _ in self._workers)
+
+    def results(self) -> list[R]:
+        """Every job's result, in item order (runs this process's share first)."""
+        try:
+            out: dict[int, R] = {i: self.function(self.items[i]) for i in self._here}
+            for share, _, receive in self._workers:
+                try:
+                    ok, value = receive.recv()
+                except EOFError:  # the worker died without an answer
+                    ok, value = False, NotPrepared("the worker process ended unexpectedly")
+                if not ok and not isinstance(value, NotPrepared):
+                    raise value
+                if ok:
+                    out.update(zip(share, value, strict=True))
+                else:
+                    log.warning("a forked worker could not run jobs %s (%s); running them here",
+                                share, value)
+                    out.update((i, self.function(self.items[i])) for i in share)
+        finally:
+            self.close()
+        return [out[i] for i in range(len(self.items))]
+
+    def close(self) -> None:
+        """Stop any worker still running (results() calls it; so should a failed caller)."""
+        for _, worker, receive in self._workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+            receive.close()
+        self._workers = []
+
+
+def _run_share(function: Callable, items: Sequence, share: list[int], send) -> None:
+    """Worker: run ``share``'s jobs and send back ``(True, results)`` or ``(False, error)``."""
+    global _in_worker
+    _in_worker = True
+    try:
+        send.send((True, [function(items[i]) for i in share]))
+    except Exception as exc:  # sent to the parent, which re-raises it or runs the jobs itself
+        try:
+            send.send((False, exc))
+        except Exception:  # the error itself cannot be pickled
+            send.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        send.close()

@@ -1,0 +1,89 @@
+"""Jobs in forked workers: same results as here, errors surfaced, failed workers covered."""
+
+import logging
+import os
+
+import numpy as np
+import pytest
+
+from stance import forked
+from stance.forked import ForkedJobs, NotPrepared, in_worker, spare_cores
+
+needs_spare_core = pytest.mark.skipif(spare_cores() == 0, reason="no core to fork a worker on")
+
+
+def square_and_pid(x):
+    return x * x, os.getpid()
+
+
+def test_results_come_back_in_item_order_whoever_ran_them():
+    jobs = ForkedJobs(square_and_pid, [3, 1, 4, 1, 5], busy_here=1)
+    results = jobs.results()
+    assert [r[0] for r in results] == [9, 1, 16, 1, 25]
+
+
+@needs_spare_core
+def test_jobs_run_in_a_worker_while_this_process_is_busy():
+    # two jobs, this process busy with one more: the worker takes both
+    pids = {pid for _, pid in ForkedJobs(square_and_pid, [1, 2], busy_here=1).results()}
+    assert os.getpid() not in pids and len(pids) == 1
+    # idle here: the jobs are shared
+    pids = [pid for _, pid in ForkedJobs(square_and_pid, [1, 2], busy_here=0).results()]
+    assert pids[0] == os.getpid() and pids[1] != os.getpid()
+
+
+def test_without_spare_cores_everything_runs_here(monkeypatch):
+    monkeypatch.setattr(forked, "spare_cores", lambda: 0)
+    pids = {pid for _, pid in ForkedJobs(square_and_pid, [1, 2, 3], busy_here=1).results()}
+    assert pids == {os.getpid()}
+
+
+def fails_with_value_error(x):
+    raise ValueError(f"bad item {x}")
+
+
+def test_a_job_error_is_raised_here():
+    with pytest.raises(ValueError, match="bad item 7"):
+        ForkedJobs(fails_with_value_error, [7], busy_here=1).results()
+
+
+def needs_preparation(x):
+    if in_worker():
+        raise NotPrepared("not made ready before the fork")
+    return x + 1
+
+
+def crashes_in_worker(x):
+    if in_worker():
+        os._exit(3)
+    return x + 1
+
+
+@needs_spare_core
+@pytest.mark.parametrize("job", [needs_preparation, crashes_in_worker])
+def test_jobs_a_worker_could_not_run_are_run_here(job, caplog):
+    with caplog.at_level(logging.WARNING, logger="stance.forked"):
+        assert ForkedJobs(job, [1, 2], busy_here=1).results() == [2, 3]
+    assert "running them here" in caplog.text
+
+
+@needs_spare_core
+def test_close_stops_a_worker_whose_results_are_not_wanted():
+    import time
+
+    jobs = ForkedJobs(time.sleep, [60], busy_here=1)
+    started = time.perf_counter()
+    jobs.close()
+    assert time.perf_counter() - started < 10
+
+
+def test_numba_uses_a_fork_safe_thread_pool_once_stance_has_fitted_umap():
+    import numba
+
+    from stance.topics import _umap
+
+    _umap(1, n_neighbors=5, n_components=2).fit(
+        np.random.default_rng(0).normal(size=(40, 8)).astype(np.float32))
+    if os.environ.get("NUMBA_THREADING_LAYER"):
+        pytest.skip("the user chose numba's threading layer")
+    assert numba.threading_layer() in ("workqueue", "tbb")

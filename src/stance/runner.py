@@ -189,7 +189,8 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
     inputs = (segments_key, embedder.cache_key(), cfg.seed, _fitting_libraries())
     topics_key = stage_key("topics", *inputs, cfg.topics, modules=_TOPIC_MODULES)
     quality_key = stage_key("quality", topics_key, modules=("stance.quality",))
-    # the stability refits start first, on a spare core, and run beside the model's fit
+    # the stability refits start first, on a spare core, and run beside the model's fit,
+    # the map and the outlet comparison; the quality stage then waits for them
     refits = (None if cache.has("quality", quality_key) else start_stability_refits(
         result.segments, result.embeddings, cfg.topics, seed=cfg.seed, embedder=encoder))
     try:
@@ -206,6 +207,22 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
             topics.assignments.to_parquet(run_dir / "segment_topics.parquet", index=False)
             save_topic_model(topics.model, run_dir / "topic_model", embedder.info.path)
             result.manifest["topics"] = topics.params
+        with timer.stage("map") as rec:
+            coords, rec["cached"] = cache.fetch(
+                "map", stage_key("map", *inputs, modules=_TOPIC_MODULES),
+                lambda: map_coordinates(result.embeddings, seed=cfg.seed),
+                lambda value, folder: np.save(folder / "coordinates.npy", value),
+                lambda folder: np.load(folder / "coordinates.npy"))
+            result.topics.assignments.assign(x=coords[:, 0], y=coords[:, 1]).to_parquet(
+                run_dir / "segment_map.parquet", index=False)
+            result.manifest.setdefault("figures_data", {})["map"] = "segment_map.parquet"
+        with timer.stage("compare"):
+            result.prevalence = topic_prevalence(topics.assignments, result.segments, cfg.analysis,
+                                                 seed=cfg.seed)
+            result.prevalence.to_csv(run_dir / "topic_prevalence.csv", index=False)
+            result.over_time = topics_over_time(topics.assignments, result.segments,
+                                                result.corpus.corpus, cfg.analysis)
+            result.over_time.to_csv(run_dir / "topics_over_time.csv", index=False)
         with timer.stage("quality") as rec:
             result.metrics, rec["cached"] = cache.fetch(
                 "quality", quality_key,
@@ -218,22 +235,6 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
     finally:
         if refits is not None:
             refits.close()
-    with timer.stage("compare"):
-        result.prevalence = topic_prevalence(topics.assignments, result.segments, cfg.analysis,
-                                             seed=cfg.seed)
-        result.prevalence.to_csv(run_dir / "topic_prevalence.csv", index=False)
-        result.over_time = topics_over_time(topics.assignments, result.segments,
-                                            result.corpus.corpus, cfg.analysis)
-        result.over_time.to_csv(run_dir / "topics_over_time.csv", index=False)
-    with timer.stage("map") as rec:
-        coords, rec["cached"] = cache.fetch(
-            "map", stage_key("map", *inputs, modules=_TOPIC_MODULES),
-            lambda: map_coordinates(result.embeddings, seed=cfg.seed),
-            lambda value, folder: np.save(folder / "coordinates.npy", value),
-            lambda folder: np.load(folder / "coordinates.npy"))
-        result.topics.assignments.assign(x=coords[:, 0], y=coords[:, 1]).to_parquet(
-            run_dir / "segment_map.parquet", index=False)
-        result.manifest.setdefault("figures_data", {})["map"] = "segment_map.parquet"
 
 
 #: The code that fits topics and lays out the map: editing it invalidates their cache.

@@ -104,7 +104,7 @@ class ForkedJobs(Generic[T, R]):
         here = min(len(self.items), max(0, total // processes - busy_here))
         self._here = list(range(here))
         self._workers: list[tuple[list[int], Any, Any]] = []
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("fork") if processes > 1 else None
         for w in range(processes - 1):
             share = list(range(here, len(self.items)))[w::processes - 1]
             if share:
@@ -125,16 +125,16 @@ class ForkedJobs(Generic[T, R]):
             for share, _, receive in self._workers:
                 try:
                     ok, value = receive.recv()
-                except EOFError:  # the worker died without an answer
-                    ok, value = False, NotPrepared("the worker process ended unexpectedly")
-                if not ok and not isinstance(value, NotPrepared):
-                    raise value
+                except EOFError:
+                    ok, value = False, "the worker process ended without an answer"
                 if ok:
                     out.update(zip(share, value, strict=True))
-                else:
-                    log.warning("a forked worker could not run jobs %s (%s); running them here",
-                                share, value)
-                    out.update((i, self.function(self.items[i])) for i in share)
+                    continue
+                if not isinstance(value, NotPrepared | str):
+                    raise value
+                log.warning("a forked worker could not run jobs %s (%s); running them here",
+                            share, value)
+                out.update((i, self.function(self.items[i])) for i in share)
         finally:
             self.close()
         return [out[i] for i in range(len(self.items))]

@@ -82,7 +82,7 @@ def test_numba_uses_a_fork_safe_thread_pool_once_stance_has_fitted_umap():
 
     from stance.topics import _umap
 
-    _umap(1, n_neighbors=5, n_components=2).fit(
+    _umap(1, 1, n_neighbors=5, n_components=2).fit(
         np.random.default_rng(0).normal(size=(40, 8)).astype(np.float32))
     if os.environ.get("NUMBA_THREADING_LAYER"):
         pytest.skip("the user chose numba's threading layer")

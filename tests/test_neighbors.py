@@ -72,7 +72,7 @@ def test_umap_takes_its_neighbours_from_the_shared_graph():
 
     x = points(500, 16)
     settings = {"n_neighbors": 10, "n_components": 3, "min_dist": 0.0, "metric": "cosine"}
-    ours = _umap(7, **settings).fit_transform(x)
+    ours = _umap(7, 7, **settings).fit_transform(x)
     # the layout is chaotic: a graph with float64 distances (sklearn's) already moves it
     graph = exact_knn(x, 10, "cosine")
     with warnings.catch_warnings():
@@ -88,7 +88,7 @@ def test_umap_transform_returns_the_fitted_coordinates_of_training_points():
     from stance.topics import _umap
 
     x = points(200, 8)
-    reducer = _umap(3, n_neighbors=8, n_components=2, min_dist=0.0, metric="cosine")
+    reducer = _umap(3, 3, n_neighbors=8, n_components=2, min_dist=0.0, metric="cosine")
     fitted = reducer.fit_transform(x)
     np.testing.assert_array_equal(reducer.transform(x[[5, 2, 5]]), fitted[[5, 2, 5]])
     with pytest.raises(ValueError, match="fitted on"):

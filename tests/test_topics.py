@@ -300,19 +300,53 @@ def test_mmr_embeds_every_topics_candidates_in_one_call(corpus):
     assert counting.calls[1:] == [len(THEMES)] and counting.calls[0] > n_topics
 
 
-@pytest.mark.parametrize("guidance", ["guided", "zeroshot"])
-def test_stability_refits_match_fits_in_this_process(fake, corpus, guidance):
+@pytest.mark.parametrize("exact_max_points", [10_000, 10])  # exact, then approximate search
+@pytest.mark.parametrize("guidance", ["guided", "zeroshot", "none"])
+def test_stability_refits_match_fits_in_this_process(fake, corpus, guidance, exact_max_points,
+                                                      monkeypatch):
+    from stance import neighbors
     from stance.quality import start_stability_refits
     from stance.topics import fit_assignments
 
+    monkeypatch.setattr(neighbors, "EXACT_MAX_POINTS", exact_max_points)
     segments, embeddings = corpus
     cfg = config(guidance=guidance, stability_runs=3)
+    neighbors._last.clear()
     forked = start_stability_refits(segments, embeddings, cfg, seed=4, embedder=fake).results()
     refit_cfg = cfg.model_copy(update={"representation": "ctfidf"})
-    here = [fit_topics(segments, embeddings, refit_cfg, seed=s, embedder=fake)
-            .assignments["topic"].to_numpy() for s in (5, 6)]
+    here = []
+    for s in (5, 6):
+        neighbors._last.clear()  # each fit searches its own graph, seeded by the model's seed
+        here.append(fit_topics(segments, embeddings, refit_cfg, seed=s, embedder=fake,
+                               graph_seed=4).assignments["topic"].to_numpy())
     assert len(forked) == 2
     for a, b in zip(forked, here, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(
-        fit_assignments(segments, embeddings, refit_cfg, seed=5, embedder=fake), here[0])
+        fit_assignments(segments, embeddings, refit_cfg, seed=5, embedder=fake, graph_seed=4),
+        here[0])
+
+
+def test_refits_search_the_approximate_graph_with_the_model_seed(fake, corpus, monkeypatch):
+    import umap.umap_
+
+    from stance import forked, neighbors
+    from stance.quality import start_stability_refits
+
+    seeds_used = []
+    search = umap.umap_.nearest_neighbors
+
+    def spy(*args, **kwargs):
+        random_state = args[5]
+        seeds_used.append(next(s for s in range(10) if np.array_equal(
+            random_state.get_state()[1], np.random.RandomState(s).get_state()[1])))
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", spy)
+    monkeypatch.setattr(neighbors, "EXACT_MAX_POINTS", 10)
+    monkeypatch.setattr(forked, "spare_cores", lambda: 0)  # the spy sees this process only
+    neighbors._last.clear()
+    segments, embeddings = corpus
+    start_stability_refits(segments, embeddings, config(guidance="guided", stability_runs=3),
+                           seed=4, embedder=fake).results()
+    assert seeds_used == [4]  # searched once, with the model's seed; the second refit reuses it

@@ -112,19 +112,23 @@ def start_stability_refits(segments: Segments, embeddings: Embeddings, cfg: Topi
     """Start the stability refits (seeds ``seed + 1``, ...) on spare cores, from now.
 
     Call before fitting the model: on a second core the refits run beside that fit. The
-    seed themes are encoded here first, so no worker needs the model. ``.results()``
-    gives each refit's topic assignments.
+    seed themes are encoded and the neighbour graph searched here first, so no worker
+    needs the embedding model or searches the graph again; every refit builds on the
+    model's graph (seeded by ``seed``). ``.results()`` gives each refit's assignments.
     """
-    from stance.topics import fit_assignments, texts_encoded_by_fit
+    from stance.topics import fit_assignments, search_neighbour_graph, texts_encoded_by_fit
 
-    for texts in texts_encoded_by_fit(cfg):
-        embedder.encode(texts)
+    seeds = [seed + i for i in range(1, cfg.stability_runs)]
+    if seeds:  # what the workers need, before they are forked
+        for texts in texts_encoded_by_fit(cfg):
+            embedder.encode(texts)
+        search_neighbour_graph(segments, embeddings, cfg, seed=seed)
     # The representation only relabels topics and never moves a segment, so refits use plain
     # c-TF-IDF: MMR/KeyBERT embed candidate words and were ~70% of a refit's time.
     refit_cfg = cfg.model_copy(update={"representation": "ctfidf"})
-    seeds = [seed + i for i in range(1, cfg.stability_runs)]
     return ForkedJobs(
-        lambda s: fit_assignments(segments, embeddings, refit_cfg, seed=s, embedder=embedder),
+        lambda s: fit_assignments(segments, embeddings, refit_cfg, seed=s, embedder=embedder,
+                                  graph_seed=seed),
         seeds, busy_here=1)
 
 

@@ -104,7 +104,7 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
 
 
 def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *, seed: int,
-               embedder) -> TopicModelResult:
+               embedder, graph_seed: int | None = None) -> TopicModelResult:
     """Fit BERTopic on precomputed segment embeddings.
 
     Args:
@@ -113,6 +113,9 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
         cfg: the topics section of the experiment.
         seed: drives UMAP (and KeyBERT's sampling).
         embedder: encodes seed themes and candidate words; has ``encode(texts)``.
+        graph_seed: seeds the approximate neighbour search (above 20,000 segments);
+            ``seed`` by default. Refits pass the model's seed, so every fit of a run
+            builds on one graph, whichever process searches it.
 
     Raises:
         StanceError: too few segments for topic modelling.
@@ -125,7 +128,8 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
     seg_ids = segments.table["seg_id"].tolist()
     texts = segments.table["text"].tolist()
     vectors = _aligned_vectors(embeddings, seg_ids)
-    model, topics, probabilities, params = _fit(texts, vectors, cfg, seed, embedder)
+    model, topics, probabilities, params = _fit(texts, vectors, cfg, seed, embedder,
+                                                graph_seed)
     probability = _membership(probabilities, topics, len(texts))
     if cfg.outliers.reduce and (topics == -1).any() and (topics != -1).any():
         n_outliers = int((topics == -1).sum())
@@ -143,7 +147,7 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
 
 
 def fit_assignments(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
-                    seed: int, embedder) -> np.ndarray:
+                    seed: int, embedder, graph_seed: int | None = None) -> np.ndarray:
     """The topic of each segment from a fit like :func:`fit_topics`, and nothing else.
 
     The same assignments, without describing the topics: no re-extracted terms after
@@ -152,10 +156,24 @@ def fit_assignments(segments: Segments, embeddings: Embeddings, cfg: TopicsConfi
     """
     texts = segments.table["text"].tolist()
     vectors = _aligned_vectors(embeddings, segments.table["seg_id"].tolist())
-    model, topics, probabilities, _ = _fit(texts, vectors, cfg, seed, embedder)
+    model, topics, probabilities, _ = _fit(texts, vectors, cfg, seed, embedder, graph_seed)
     if cfg.outliers.reduce and (topics == -1).any() and (topics != -1).any():
         topics = _reassign_outliers(model, texts, topics, probabilities, vectors, cfg)
     return topics
+
+
+def search_neighbour_graph(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
+                           seed: int) -> None:
+    """Search, now, the neighbour graph a fit's UMAP will ask for (see :mod:`stance.neighbors`).
+
+    Workers forked afterwards inherit it instead of searching again. Only without seed
+    themes: guided and zero-shot modelling give UMAP other vectors than the embeddings.
+    """
+    if _guidance(cfg)[0]:
+        return
+    vectors = _aligned_vectors(embeddings, segments.table["seg_id"].tolist())
+    umap = resolve_params(len(vectors), cfg)["umap"]
+    _umap(seed, seed, **umap).neighbours(vectors)
 
 
 def texts_encoded_by_fit(cfg: TopicsConfig) -> list[list[str]]:
@@ -172,11 +190,12 @@ def texts_encoded_by_fit(cfg: TopicsConfig) -> list[list[str]]:
     return [[_theme_text(name, words) for name, words in themes.items()]]
 
 
-def _fit(texts: list[str], vectors: np.ndarray, cfg: TopicsConfig, seed: int, embedder):
+def _fit(texts: list[str], vectors: np.ndarray, cfg: TopicsConfig, seed: int, embedder,
+         graph_seed: int | None):
     """Fit BERTopic; return the model, topics, its probabilities and the resolved params."""
     params = resolve_params(len(texts), cfg)
     params["seed"] = seed
-    model = _build_model(cfg, params, seed, embedder)
+    model = _build_model(cfg, params, seed, embedder, seed if graph_seed is None else graph_seed)
     # guided modelling averages seed vectors into the embeddings in place: give it a copy
     topics, probabilities = model.fit_transform(texts, embeddings=vectors.copy())
     return model, np.asarray(topics, dtype=int), probabilities, params
@@ -215,7 +234,7 @@ def map_coordinates(embeddings: Embeddings, *, seed: int) -> np.ndarray:
     if n < 4:  # UMAP needs a neighbourhood graph; lay tiny corpora out on a line
         return np.column_stack([np.arange(n, dtype=float), np.zeros(n)])
     # 200 epochs, UMAP's own choice above 10,000 points, at every size: this is a picture
-    reducer = _umap(seed, n_neighbors=min(15, n - 1), n_components=2, min_dist=0.1,
+    reducer = _umap(seed, seed, n_neighbors=min(15, n - 1), n_components=2, min_dist=0.1,
                     metric="cosine", init="spectral" if n >= 100 else "random", n_epochs=200)
     return reducer.fit_transform(embeddings.vectors)
 
@@ -264,7 +283,8 @@ def _backend(embedder):
     return StanceBackend()
 
 
-def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTopic:
+def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder,
+                 graph_seed: int) -> BERTopic:
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
     from hdbscan import HDBSCAN
@@ -272,7 +292,7 @@ def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder) -> BERTop
     themes, guided = _guidance(cfg)
     return BERTopic(
         embedding_model=_backend(embedder),
-        umap_model=_umap(seed, **params["umap"]),
+        umap_model=_umap(seed, graph_seed, **params["umap"]),
         # core_dist_n_jobs=1: hdbscan's default 4 starts joblib worker processes above 16,384
         # points, for a query that takes seconds; the refits already use the spare core
         hdbscan_model=HDBSCAN(**params["hdbscan"], metric="euclidean", prediction_data=True,
@@ -302,7 +322,7 @@ def _seed_topic_list(themes: dict[str, list[str]]) -> list[list[str]]:
     return [[w.lower() for w in words] for words in themes.values()]
 
 
-def _umap(seed: int, **params):
+def _umap(seed: int, graph_seed: int, **params):
     """A seeded, single-threaded UMAP that takes its neighbours from :func:`knn_graph`.
 
     The graph is looked up when UMAP is fitted, on the vectors it is given: guided
@@ -319,14 +339,17 @@ def _umap(seed: int, **params):
 
     def approximate(vectors: np.ndarray, k: int, metric: str):
         indices, distances, _ = nearest_neighbors(
-            vectors, k, metric, {}, False, np.random.RandomState(seed), n_jobs=1)
+            vectors, k, metric, {}, False, np.random.RandomState(graph_seed), n_jobs=1)
         return indices, distances
 
     class SharedGraphUMAP(UMAP):
+        def neighbours(self, X) -> tuple[np.ndarray, np.ndarray]:
+            """The neighbour graph of ``X`` this UMAP fits on (searched once per vectors)."""
+            return knn_graph(np.asarray(X), self.n_neighbors, self.metric,
+                             approximate=approximate)
+
         def fit(self, X, y=None, *args, **kwargs):
-            graph = knn_graph(np.asarray(X), self.n_neighbors, self.metric,
-                              approximate=approximate)
-            self.precomputed_knn = (*graph, None)
+            self.precomputed_knn = (*self.neighbours(X), None)
             with warnings.catch_warnings():
                 # without pynndescent's index UMAP cannot transform new points; BERTopic
                 # does not need it (topics of new texts come from topic embeddings)

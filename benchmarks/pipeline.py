@@ -3,7 +3,8 @@
 For each size N (paragraph segments of 20 Newsgroups) the script builds a CSV of the first
 posts of a seeded shuffle of the corpus (doc_id, text, outlet = newsgroup) such that stance's
 own corpus + paragraph segmentation stages yield about N segments, then times, each in its
-own subprocess (peak RSS from ``os.wait4``, so it includes the model, torch and any child):
+own subprocess (peak RSS from ``os.wait4``: the largest of the process and its children,
+not their sum; stance's forked refit worker shares most of its pages with its parent):
 
 - stance cold: ``stance run`` with the DEFAULT config (only name, corpus and
   ``segmentation.unit: paragraph`` set) in a fresh output folder, so no embedding or stage
@@ -20,7 +21,8 @@ own subprocess (peak RSS from ``os.wait4``, so it includes the model, torch and 
   segment texts, ``embedding_model=SentenceTransformer(<local all-MiniLM-L6-v2>)`` (the
   default would fetch the same model from the hub). Plain BERTopic has no cache, so its
   "warm" time equals its cold time. Its UMAP has no seed and runs on every core; ours is
-  seeded, hence single-threaded.
+  seeded, hence single-threaded, and the stability refits run beside it in a worker
+  forked onto the second core.
 
 Times are process wall times (interpreter start, imports and model load included); the
 stance manifest's per-stage seconds are recorded as well.
@@ -163,7 +165,7 @@ def _build_corpus(size: int, posts: pd.DataFrame, folder: Path) -> tuple[Path, p
 
 
 def _run_process(cmd: list[str], log: Path) -> dict:
-    """Run ``cmd``; return its wall seconds and peak RSS (MB, of it and its reaped children)."""
+    """Run ``cmd``; return its wall seconds and peak RSS (MB, largest of it and its children)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
     with log.open("w") as out:

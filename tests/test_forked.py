@@ -87,3 +87,20 @@ def test_numba_uses_a_fork_safe_thread_pool_once_stance_has_fitted_umap():
     if os.environ.get("NUMBA_THREADING_LAYER"):
         pytest.skip("the user chose numba's threading layer")
     assert numba.threading_layer() in ("workqueue", "tbb")
+
+
+def test_a_worker_uses_only_vectors_encoded_before_the_fork(monkeypatch, tmp_path):
+    from stance.config import EmbeddingConfig
+    from stance.embed import CachedEncoder, load_embedder
+
+    embedder = load_embedder(EmbeddingConfig())
+    encoder = CachedEncoder(embedder, tmp_path)
+    primed = encoder.encode(["a text encoded before the fork"])
+    shards = sorted(tmp_path.rglob("*.npy"))
+    monkeypatch.setattr(forked, "_in_worker", True)
+    np.testing.assert_array_equal(encoder.encode(["a text encoded before the fork"]), primed)
+    with pytest.raises(NotPrepared, match="may not encode 1 texts"):
+        encoder.encode(["a text the worker would have to encode"])
+    with pytest.raises(NotPrepared, match="may not load the embedding model"):
+        _ = load_embedder(EmbeddingConfig()).model
+    assert sorted(tmp_path.rglob("*.npy")) == shards  # nothing written to the disk cache

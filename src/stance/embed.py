@@ -122,6 +122,7 @@ class Embedder:
     @cached_property
     def model(self):
         """The SentenceTransformer, on CPU, from local files only."""
+        _refuse_in_worker("load the embedding model")
         # Set here, not at import (importing stance changes nothing global), and before the
         # hub client is imported, which reads them once: nothing may be fetched at run time.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -146,6 +147,8 @@ class Embedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts as float32 rows (L2-normalised when the config says so)."""
+        if len(texts):
+            _refuse_in_worker(f"encode {len(texts)} texts, e.g. {texts[0][:60]!r}")
         self.texts_encoded += len(texts)
         vectors = self.model.encode(list(texts), batch_size=self.cfg.batch_size,
                                     normalize_embeddings=self.cfg.normalize,
@@ -166,6 +169,16 @@ class Embedder:
                 "weights_sha256": self.info.weights_sha256, "normalize": self.cfg.normalize,
                 "max_seq_length": self.cfg.max_seq_length or _configured_max_seq(self.info.path),
                 "batch_size": self.cfg.batch_size, "threads": self.cfg.threads}
+
+
+def _refuse_in_worker(action: str) -> None:
+    """Raise NotPrepared in a forked worker (see :mod:`stance.forked`).
+
+    torch's OpenMP pool does not survive a fork, and a worker's vectors would race the
+    parent's into the disk cache: workers use only what the parent encoded before forking.
+    """
+    if in_worker():
+        raise NotPrepared(f"a forked worker may not {action}")
 
 
 def _configured_max_seq(path: Path) -> int | None:
@@ -220,11 +233,6 @@ class CachedEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts`` (rows in order), encoding only texts never seen before."""
         new = list(dict.fromkeys(t for t in texts if t not in self._seen))
-        if new and in_worker():
-            # torch's thread pool does not survive a fork, and a worker's vectors would
-            # race this process's into the disk cache: workers use only what it encoded
-            raise NotPrepared(f"{len(new)} texts were not encoded before the worker was "
-                              f"forked, e.g. {new[0][:60]!r}")
         if new:
             self._seen.update(zip(new, embed_texts(new, self.embedder, self.cache_dir),
                                   strict=True))

@@ -191,8 +191,11 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
     quality_key = stage_key("quality", topics_key, modules=("stance.quality",))
     # the stability refits start first, on a spare core, and run beside the model's fit,
     # the map and the outlet comparison; the quality stage then waits for them
-    refits = (None if cache.has("quality", quality_key) else start_stability_refits(
-        result.segments, result.embeddings, cfg.topics, seed=cfg.seed, embedder=encoder))
+    refits = None
+    if not cache.has("quality", quality_key):
+        with timer.stage("refit_start"):  # the neighbour graph and theme vectors they inherit
+            refits = start_stability_refits(result.segments, result.embeddings, cfg.topics,
+                                            seed=cfg.seed, embedder=encoder)
     try:
         with timer.stage("topics") as rec:
             topics, rec["cached"] = cache.fetch(

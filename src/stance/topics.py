@@ -99,7 +99,7 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
         "hdbscan": {"min_cluster_size": min_cluster_size, "min_samples": min_samples,
                     "cluster_selection_method": hdb.cluster_selection_method},
         "nr_topics": cfg.nr_topics,
-        "guidance": cfg.guidance if cfg.seed_themes else "none",
+        "guidance": _guidance_mode(cfg),
     }
 
 
@@ -131,7 +131,7 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
     model, topics, probabilities, params = _fit(texts, vectors, cfg, seed, embedder,
                                                 graph_seed)
     probability = _membership(probabilities, topics, len(texts))
-    if cfg.outliers.reduce and (topics == -1).any() and (topics != -1).any():
+    if _reassigns_outliers(cfg, topics):
         n_outliers = int((topics == -1).sum())
         topics = _reassign_outliers(model, texts, topics, probabilities, vectors, cfg)
         model.update_topics(texts, topics=topics.tolist(), top_n_words=cfg.top_n_words,
@@ -157,7 +157,7 @@ def fit_assignments(segments: Segments, embeddings: Embeddings, cfg: TopicsConfi
     texts = segments.table["text"].tolist()
     vectors = _aligned_vectors(embeddings, segments.table["seg_id"].tolist())
     model, topics, probabilities, _ = _fit(texts, vectors, cfg, seed, embedder, graph_seed)
-    if cfg.outliers.reduce and (topics == -1).any() and (topics != -1).any():
+    if _reassigns_outliers(cfg, topics):
         topics = _reassign_outliers(model, texts, topics, probabilities, vectors, cfg)
     return topics
 
@@ -312,10 +312,15 @@ def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder,
     )
 
 
+def _guidance_mode(cfg: TopicsConfig) -> str:
+    """The configured guidance, or ``none`` when there are no seed themes."""
+    return cfg.guidance if cfg.seed_themes else "none"
+
+
 def _guidance(cfg: TopicsConfig) -> tuple[dict[str, list[str]], bool]:
     """The seed themes the model is given (none when guidance is off) and if it is guided."""
-    guidance = cfg.guidance if cfg.seed_themes else "none"
-    return (cfg.seed_themes if guidance != "none" else {}), guidance == "guided"
+    mode = _guidance_mode(cfg)
+    return (cfg.seed_themes if mode != "none" else {}), mode == "guided"
 
 
 def _seed_topic_list(themes: dict[str, list[str]]) -> list[list[str]]:
@@ -455,6 +460,11 @@ def _membership(probabilities, topics: np.ndarray, n: int) -> np.ndarray:
     if probs.ndim == 2:
         return np.where(topics >= 0, probs.max(axis=1), 0.0)
     return probs
+
+
+def _reassigns_outliers(cfg: TopicsConfig, topics: np.ndarray) -> bool:
+    """Whether outliers are to be reassigned: configured, and both outliers and topics exist."""
+    return cfg.outliers.reduce and bool((topics == -1).any()) and bool((topics != -1).any())
 
 
 def _reassign_outliers(model, texts, topics, probabilities, vectors,

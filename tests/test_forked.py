@@ -32,6 +32,41 @@ def test_jobs_run_in_a_worker_while_this_process_is_busy():
     assert pids[0] == os.getpid() and pids[1] != os.getpid()
 
 
+@needs_spare_core
+def test_jobs_are_dealt_round_robin_so_costly_neighbours_split(monkeypatch):
+    monkeypatch.setattr(forked, "spare_cores", lambda: 1)
+    pids = [pid for _, pid in ForkedJobs(square_and_pid, [1, 2, 3, 4, 5]).results()]
+    here = [i for i, pid in enumerate(pids) if pid == os.getpid()]
+    assert here == [0, 2] and len(set(pids)) == 2
+
+
+class _Finalised:
+    """In a reference cycle (so only the garbage collector frees it); notes where it was."""
+
+    def __init__(self, log):
+        self.log, self.cycle = log, self
+
+    def __del__(self):
+        self.log.write_text(str(os.getpid()))
+
+
+def _collect_garbage(_):
+    import gc
+
+    gc.collect()
+    return os.getpid()
+
+
+@needs_spare_core
+def test_workers_never_finalise_what_they_inherit(tmp_path):
+    # e.g. ONNX Runtime's session destructor hangs in a fork, waiting for its thread pool
+    log = tmp_path / "finalised_in"
+    _Finalised(log)  # garbage, not yet collected
+    worker_pid, = ForkedJobs(_collect_garbage, [0], busy_here=1).results()
+    assert worker_pid != os.getpid()
+    assert not log.exists() or log.read_text() != str(worker_pid)
+
+
 def test_without_spare_cores_everything_runs_here(monkeypatch):
     monkeypatch.setattr(forked, "spare_cores", lambda: 0)
     pids = {pid for _, pid in ForkedJobs(square_and_pid, [1, 2, 3], busy_here=1).results()}

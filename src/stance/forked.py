@@ -22,6 +22,7 @@ other, with the same results: each job is seeded and single-threaded.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -99,24 +100,37 @@ class ForkedJobs(Generic[T, R]):
                  busy_here: int = 0) -> None:
         self.function, self.items = function, list(items)
         processes = 1 + min(spare_cores(), len(self.items))
-        # Jobs are shared as evenly as possible, counting this process's other work.
+        # Jobs are shared as evenly as possible, counting this process's other work, and
+        # dealt round-robin, so that jobs of unequal cost listed in order spread out.
         total = len(self.items) + busy_here
         here = min(len(self.items), max(0, total // processes - busy_here))
-        self._here = list(range(here))
+        self._here = list(range(len(self.items)))[::processes][:here]
+        rest = [i for i in range(len(self.items)) if i not in self._here]
         self._workers: list[tuple[list[int], Any, Any]] = []
-        context = multiprocessing.get_context("fork") if processes > 1 else None
-        for w in range(processes - 1):
-            share = list(range(here, len(self.items)))[w::processes - 1]
+        if processes > 1:
+            # Workers never garbage-collect what they inherit: a finalizer run in a fork can
+            # hang (ONNX Runtime's session destructor waits for its thread pool, whose
+            # threads a fork does not copy). Frozen objects also keep their pages shared.
+            gc.freeze()
+            try:
+                self._fork(rest, processes - 1)
+            finally:
+                gc.unfreeze()
+        #: Jobs handed to forked workers (recorded in the run manifest).
+        self.forked = sum(len(share) for share, _, _ in self._workers)
+
+    def _fork(self, jobs: list[int], n_workers: int) -> None:
+        context = multiprocessing.get_context("fork")
+        for w in range(n_workers):
+            share = jobs[w::n_workers]
             if share:
                 receive, send = context.Pipe(duplex=False)
                 # the function and items reach the worker in the memory it inherits
-                worker = context.Process(target=_run_share, args=(function, self.items, share,
-                                                                 send))
+                worker = context.Process(target=_run_share, args=(self.function, self.items,
+                                                                 share, send))
                 worker.start()
                 send.close()
                 self._workers.append((share, worker, receive))
-        #: Jobs handed to forked workers (recorded in the run manifest).
-        self.forked = sum(len(share) for share, _, _ in self._workers)
 
     def results(self) -> list[R]:
         """Every job's result, in item order (runs this process's share first)."""

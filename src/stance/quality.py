@@ -112,14 +112,21 @@ def start_stability_refits(segments: Segments, embeddings: Embeddings, cfg: Topi
     """Start the stability refits (seeds ``seed + 1``, ...) on spare cores, from now.
 
     Call before fitting the model: on a second core the refits run beside that fit. The
-    seed themes are encoded and the neighbour graph searched here first, so no worker
-    needs the embedding model or searches the graph again; every refit builds on the
-    model's graph (seeded by ``seed``). ``.results()`` gives each refit's assignments.
+    fitting libraries are imported, the seed themes encoded and the neighbour graph
+    searched here first, so no worker imports them, needs the embedding model or searches
+    the graph again; every refit builds on the model's graph (seeded by ``seed``).
+    ``.results()`` gives each refit's assignments.
     """
-    from stance.topics import fit_assignments, search_neighbour_graph, texts_encoded_by_fit
+    from stance.topics import (
+        fit_assignments,
+        import_fitting_libraries,
+        search_neighbour_graph,
+        texts_encoded_by_fit,
+    )
 
     seeds = [seed + i for i in range(1, cfg.stability_runs)]
     if seeds:  # what the workers need, before they are forked
+        import_fitting_libraries()
         for texts in texts_encoded_by_fit(cfg):
             embedder.encode(texts)
         search_neighbour_graph(segments, embeddings, cfg, seed=seed)

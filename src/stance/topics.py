@@ -176,6 +176,23 @@ def search_neighbour_graph(segments: Segments, embeddings: Embeddings, cfg: Topi
     _umap(seed, seed, **umap).neighbours(vectors)
 
 
+def import_fitting_libraries() -> None:
+    """Import what a fit runs on (bertopic, hdbscan, umap) and set up UMAP's kernel cache.
+
+    Call before forking refit workers: they inherit the loaded modules. Otherwise each
+    worker imports them again, and bertopic alone takes about 3.5 s, because it imports
+    sentence-transformers and torch.
+    """
+    import bertopic  # noqa: F401
+    import hdbscan  # noqa: F401
+    import umap  # noqa: F401
+
+    from stance.forked import prefer_forkable_numba
+
+    prefer_forkable_numba()  # before UMAP starts numba's thread pool: refits run forked
+    _cache_umap_kernels()
+
+
 def texts_encoded_by_fit(cfg: TopicsConfig) -> list[list[str]]:
     """The texts a fit encodes whatever the data, call by call: the seed themes.
 
@@ -337,10 +354,7 @@ def _umap(seed: int, graph_seed: int, **params):
     from umap import UMAP
     from umap.umap_ import nearest_neighbors
 
-    from stance.forked import prefer_forkable_numba
-
-    prefer_forkable_numba()  # before UMAP starts numba's thread pool: refits run forked
-    _cache_umap_kernels()
+    import_fitting_libraries()
 
     def approximate(vectors: np.ndarray, k: int, metric: str):
         indices, distances, _ = nearest_neighbors(

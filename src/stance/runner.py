@@ -18,6 +18,7 @@ import pandas as pd
 
 from stance.config import ExperimentConfig, dump_config
 from stance.data import CleanedCorpus, Embeddings, Segments
+from stance.forked import ForkedJobs
 from stance.manifest import environment, git_state, package_versions
 from stance.outputs import new_output_dir, point_latest, write_json
 from stance.prepare import prepare_corpus
@@ -354,14 +355,20 @@ def _save_figures(result: RunResult) -> dict[str, Path]:
             figures["topics_over_time"] = lambda: plots.plot_topics_over_time(
                 result.over_time, labels)
     figures.update(_framing_figures(result))
-    saved = {}
-    for name, make in figures.items():
-        fig = make()
-        for suffix in ("png", "svg"):
-            fig.savefig(result.run_dir / "figures" / f"{name}.{suffix}", dpi=200,
-                        bbox_inches="tight", metadata={"Date": None} if suffix == "svg" else None)
-        saved[name] = result.run_dir / "figures" / f"{name}.svg"
-    return saved
+    folder = result.run_dir / "figures"
+    # Drawing is single-threaded and about 0.5 s a figure: a worker forked onto a spare
+    # core draws some of them beside this process (each figure is a file, made the same
+    # way wherever it is drawn).
+    ForkedJobs(lambda name: _draw(figures[name], folder / name), list(figures)).results()
+    return {name: folder / f"{name}.svg" for name in figures}
+
+
+def _draw(make: Callable[[], Any], stem: Path) -> None:
+    """Draw one figure and save it as PNG and SVG (without a date, so runs compare)."""
+    fig = make()
+    for suffix in ("png", "svg"):
+        fig.savefig(stem.with_suffix(f".{suffix}"), dpi=200, bbox_inches="tight",
+                    metadata={"Date": None} if suffix == "svg" else None)
 
 
 def _framing_figures(result: RunResult) -> dict[str, Callable[[], Any]]:

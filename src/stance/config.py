@@ -184,7 +184,12 @@ class EmbeddingConfig(Section):
     batch_size: int = Field(
         32, ge=1, description="texts per forward pass; sentence-transformers' default, about "
         "12% faster on CPU than 64 on 20 Newsgroups paragraphs (long texts pad less)")
-    threads: int | None = Field(None, ge=1, description="torch threads (default: all cores)")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="onnx: the model's transformer exported to ONNX Runtime when it "
+        "loads, about 1.5x faster on CPU, the same vectors to 3e-7 (mean-pooled models only); "
+        "torch: sentence-transformers' own forward pass")
+    threads: int | None = Field(None, ge=1, description="threads per forward pass "
+                                "(default: all cores)")
     max_seq_length: int | None = Field(None, ge=8)
     cache_dir: Path | None = Field(None, description="default: <output_dir>/.cache/embeddings")
 

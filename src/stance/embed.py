@@ -140,6 +140,21 @@ class Embedder:
             model.max_seq_length = self.cfg.max_seq_length
         return model
 
+    @cached_property
+    def onnx(self):
+        """The model run by ONNX Runtime (:mod:`stance.onnx_encoder`), exported on first use.
+
+        Raises:
+            StanceError: the model is not a mean-pooled one the export supports.
+        """
+        from stance.onnx_encoder import OnnxEncoder, unsupported_reason
+
+        reason = unsupported_reason(self.model)
+        if reason:
+            raise StanceError(f"embedding.backend: onnx cannot run {self.info.name}: {reason}; "
+                              "set embedding.backend: torch")
+        return OnnxEncoder(self.model, self.cfg.threads)
+
     @property
     def dimension(self) -> int:
         """Length of each vector."""
@@ -150,15 +165,21 @@ class Embedder:
         if len(texts):
             _refuse_in_worker(f"encode {len(texts)} texts, e.g. {texts[0][:60]!r}")
         self.texts_encoded += len(texts)
+        if self.cfg.backend == "onnx":
+            return self.onnx.encode(list(texts), batch_size=self.cfg.batch_size,
+                                    normalize=self.cfg.normalize)
         vectors = self.model.encode(list(texts), batch_size=self.cfg.batch_size,
                                     normalize_embeddings=self.cfg.normalize,
                                     convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def cache_key(self) -> str:
-        """Everything that changes a vector: weights, normalisation, truncation length."""
+        """Everything that changes a vector: weights, normalisation, truncation length, backend.
+
+        The two backends agree to 3e-7, not bit for bit: each keeps its own vectors.
+        """
         setting = "|".join([self.model_id, f"normalize={self.cfg.normalize}",
-                            f"max_seq={self.cfg.max_seq_length}"])
+                            f"max_seq={self.cfg.max_seq_length}", f"backend={self.cfg.backend}"])
         digest = hashlib.sha256(setting.encode()).hexdigest()[:12]
         return f"{Path(self.info.name).name}-{digest}"
 
@@ -168,7 +189,8 @@ class Embedder:
                 "path": str(self.info.path), "weights_file": self.info.weights_file.name,
                 "weights_sha256": self.info.weights_sha256, "normalize": self.cfg.normalize,
                 "max_seq_length": self.cfg.max_seq_length or _configured_max_seq(self.info.path),
-                "batch_size": self.cfg.batch_size, "threads": self.cfg.threads}
+                "batch_size": self.cfg.batch_size, "threads": self.cfg.threads,
+                "backend": self.cfg.backend}
 
 
 def _refuse_in_worker(action: str) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 #: Packages whose versions can change results; recorded in every manifest.
 RECORDED_PACKAGES = (
     "stance", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "torch",
-    "sentence-transformers", "transformers", "bertopic", "umap-learn", "pynndescent", "numba",
-    "hdbscan",
+    "sentence-transformers", "transformers", "onnx", "onnxruntime", "bertopic", "umap-learn",
+    "pynndescent", "numba", "hdbscan",
     "datasketch", "pydantic", "matplotlib", "typst", "skops",
 )
 

@@ -148,3 +148,12 @@ def test_cli_bad_corpus_is_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no column 'text'" in lines[0], done.stderr
+
+
+def test_the_manifest_records_environment_variables_that_move_numbers(monkeypatch):
+    from stance.manifest import environment
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("STANCE_UNRELATED", "x")
+    recorded = environment()["numeric_env"]
+    assert recorded["OPENBLAS_CORETYPE"] == "Haswell" and "STANCE_UNRELATED" not in recorded

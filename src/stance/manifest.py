@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -43,11 +44,19 @@ def git_state(folder: Path) -> dict[str, object]:
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
+#: Environment variables that change numerical results: BLAS kernels and threads, numba's
+#: threading layer. OPENBLAS_CORETYPE=Haswell on an AMD EPYC changed the seed run's topics
+#: (8 topics instead of 7), so a run folder must say which were set.
+NUMERIC_ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "NUMBA_", "GOTO_", "BLIS_")
+
+
 def environment() -> dict[str, object]:
-    """Python, platform and package versions."""
+    """Python, platform, package versions and the environment variables that move numbers."""
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "machine": platform.machine(),
         "packages": package_versions(),
+        "numeric_env": {k: v for k, v in sorted(os.environ.items())
+                        if k.startswith(NUMERIC_ENV_PREFIXES)},
     }

@@ -196,8 +196,9 @@ class Embedder:
 def _refuse_in_worker(action: str) -> None:
     """Raise NotPrepared in a forked worker (see :mod:`stance.forked`).
 
-    torch's OpenMP pool does not survive a fork, and a worker's vectors would race the
-    parent's into the disk cache: workers use only what the parent encoded before forking.
+    torch's and ONNX Runtime's thread pools do not survive a fork, and a worker's vectors
+    would race the parent's into the disk cache: workers use only what the parent encoded
+    before forking.
     """
     if in_worker():
         raise NotPrepared(f"a forked worker may not {action}")

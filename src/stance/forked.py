@@ -12,9 +12,11 @@ Forking is safe only where every thread pool a worker uses survives a fork:
 - numba's GNU OpenMP layer does not (a forked worker entering a parallel region aborts),
   so :func:`prefer_forkable_numba` selects numba's ``workqueue`` layer before numba
   starts one, unless ``NUMBA_THREADING_LAYER`` chose another;
-- torch's OpenMP pool does not either: jobs must not call torch, which is why the topic
-  refits get an encoder that answers only from texts encoded before the fork
-  (:meth:`stance.embed.CachedEncoder.frozen`).
+- torch's OpenMP pool and ONNX Runtime's thread pool do not either: jobs must not encode.
+  :class:`stance.embed.Embedder` raises :class:`NotPrepared` in a worker, and the parent
+  encodes whatever the jobs need (the seed themes) before forking;
+- a finalizer run in a worker can wait for such a pool's threads, so workers never
+  garbage-collect what they inherit (``gc.freeze`` around the fork).
 
 Elsewhere (not Linux, one core, numba already on OpenMP) the jobs run here, one after the
 other, with the same results: each job is seeded and single-threaded.

@@ -185,12 +185,8 @@ def import_fitting_libraries() -> None:
     """
     import bertopic  # noqa: F401
     import hdbscan  # noqa: F401
-    import umap  # noqa: F401
 
-    from stance.forked import prefer_forkable_numba
-
-    prefer_forkable_numba()  # before UMAP starts numba's thread pool: refits run forked
-    _cache_umap_kernels()
+    _prepare_umap_kernels()
 
 
 def texts_encoded_by_fit(cfg: TopicsConfig) -> list[list[str]]:
@@ -354,7 +350,7 @@ def _umap(seed: int, graph_seed: int, **params):
     from umap import UMAP
     from umap.umap_ import nearest_neighbors
 
-    import_fitting_libraries()
+    _prepare_umap_kernels()
 
     def approximate(vectors: np.ndarray, k: int, metric: str):
         indices, distances, _ = nearest_neighbors(
@@ -395,6 +391,17 @@ _UMAP_KERNELS = {"umap.umap_": ("smooth_knn_dist", "compute_membership_strengths
                  # it from the parallel one, compiled from the same function
                  "umap.layouts": ("_nb_optimize_layout_euclidean_single_epoch",),
                  "umap.utils": ("tau_rand_int", "tau_rand")}
+
+
+def _prepare_umap_kernels() -> None:
+    """Set numba up before UMAP starts its thread pool: fork-safe layer, cached kernels.
+
+    The fork-safe layer lets refits run forked; the disk cache saves recompiling.
+    """
+    from stance.forked import prefer_forkable_numba
+
+    prefer_forkable_numba()
+    _cache_umap_kernels()
 
 
 @functools.cache

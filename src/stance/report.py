@@ -135,7 +135,8 @@ def _topic_methods(run: RunResult) -> list[str]:
         m.text(f"Embeddings: {emb.get('model')} (weights sha256 "
                f"{str(emb.get('weights_sha256', ''))[:16]}…, from {emb.get('source')}), "
                f"{'L2-normalised' if cfg.embedding.normalize else 'not normalised'}, "
-               f"at most {emb.get('max_seq_length')} tokens per segment."),
+               f"at most {emb.get('max_seq_length')} tokens per segment, run by "
+               f"{'ONNX Runtime' if emb.get('backend') == 'onnx' else 'torch'}."),
         m.text(f"Topics: BERTopic {guidance}; UMAP and HDBSCAN with "
                + ", ".join(f"{k} {v}" for k, v in params.items() if not isinstance(v, dict))
                + f"; {topics.representation} representation over "

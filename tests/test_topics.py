@@ -87,6 +87,21 @@ def test_resolve_params_adapts_to_corpus_size():
     assert resolve_params(70, TopicsConfig())["guidance"] == "none"  # no seed themes
 
 
+def test_auto_min_samples_keeps_bertopics_smoothing_as_topics_grow():
+    # HDBSCAN's own default (min_samples = min_cluster_size) merged 93% of 9,775 20NG
+    # paragraphs into one topic at min_cluster_size 97; auto caps the smoothing at 10.
+    def hdbscan(n, **settings):
+        cfg = TopicsConfig.model_validate({"hdbscan": settings})
+        return resolve_params(n, cfg)["hdbscan"]
+
+    assert hdbscan(70)["min_samples"] == 3  # small topics: as small as the topics
+    assert hdbscan(9_775) == {"min_cluster_size": 97, "min_samples": 10,
+                              "cluster_selection_method": "eom"}
+    assert hdbscan(100_000, min_samples=None)["min_samples"] is None  # HDBSCAN's own
+    assert hdbscan(100_000, min_samples=25)["min_samples"] == 25
+    assert hdbscan(1_000, min_cluster_size=40)["min_samples"] == 10
+
+
 def test_resolve_params_keeps_and_caps_explicit_values():
     cfg = TopicsConfig.model_validate({"umap": {"n_neighbors": 50, "n_components": 8},
                                        "hdbscan": {"min_cluster_size": 40, "min_samples": 2}})

@@ -207,7 +207,11 @@ class HdbscanConfig(Section):
     """HDBSCAN settings; ``auto`` adapts to the number of segments."""
 
     min_cluster_size: int | Literal["auto"] = "auto"
-    min_samples: int | None = None
+    min_samples: int | Literal["auto"] | None = Field(
+        "auto", description="density smoothing: auto = min(min_cluster_size, 10), "
+        "BERTopic's default smoothing whatever the topic size; null = HDBSCAN's own "
+        "(min_cluster_size), which at large min_cluster_size can merge most of a corpus "
+        "into one topic")
     cluster_selection_method: Literal["eom", "leaf"] = Field(
         "eom", description="eom keeps the most persistent clusters; leaf the finest ones "
         "(more, smaller and more uniform topics: suits a fixed nr_topics that merges them)")

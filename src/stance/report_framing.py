@@ -88,8 +88,7 @@ def _warning(sentence: str, metrics: dict[str, Any]) -> str:
               f"outlets, {metrics.get('n_units', '?')} units")
     body = m.text(f"Too small to support a claim ({counts}). {sentence} The numbers below are "
                   "reported because the pipeline ran, not as evidence.")
-    return (f"#block(fill: rgb(\"#fdecea\"), inset: 8pt, radius: 3pt, width: 100%)"
-            f"[*{m.text('Small corpus.')}* {body}]\n\n")
+    return m.warning("Small corpus.", body)
 
 
 def _overview(metrics: dict[str, Any], run: RunResult) -> str:

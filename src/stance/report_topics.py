@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 #: Topics listed in the report's table; topics.csv has them all.
 MAX_TOPICS_IN_TABLE = 25
+#: A topic holding more than this share of the segments is flagged: the clustering has
+#: merged most of the corpus, so "what each outlet talks about" is mostly one topic.
+DOMINANT_SHARE = 0.5
 
 _FIGURES = {
     "topic_sizes": "Segments per topic; outliers (topic -1) in grey.",
@@ -42,6 +45,7 @@ def topics_section(run: RunResult) -> str | None:
            if themes else "No topic matches a seed theme. ")
         + "topics.csv lists every topic with its terms and weights; segment_topics.parquet "
           "gives each segment's topic."))
+    out += _dominant_topic_note(real, len(run.segments))
     shown = real.sort_values("size", ascending=False).head(MAX_TOPICS_IN_TABLE)
     table = pd.DataFrame({
         "topic": shown["topic"], "label": shown["label"],
@@ -55,6 +59,21 @@ def topics_section(run: RunResult) -> str | None:
         if name in run.figures:
             out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
     return out
+
+
+def _dominant_topic_note(real: pd.DataFrame, n_segments: int) -> str:
+    """A warning paragraph when one topic holds most of the segments, else ''."""
+    if real.empty or n_segments == 0:
+        return ""
+    largest = real.loc[real["size"].idxmax()]
+    share = int(largest["size"]) / n_segments
+    if share <= DOMINANT_SHARE:
+        return ""
+    return m.warning("One topic holds most of the corpus.", m.text(
+        f"topic {largest['topic']} ({largest['label']}) has {share:.0%} of the segments. "
+        "HDBSCAN has merged what may be several themes; try a smaller "
+        "topics.hdbscan.min_cluster_size or min_samples, or cluster_selection_method: leaf, "
+        "and compare the runs in a sweep."))
 
 
 def _quality(run: RunResult) -> str:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 #: Fewer segments than this cannot form even two HDBSCAN clusters of the smallest size.
 MIN_SEGMENTS = 10
+#: HDBSCAN min_samples under ``auto``: BERTopic's default (its min_cluster_size of 10).
+AUTO_MIN_SAMPLES = 10
 #: A topic whose terms share no word with any seed theme still matches the theme closest to
 #: its centroid at this cosine similarity. On the seeds, MiniLM puts topic centroids 0.0-0.25
 #: from unrelated theme descriptions and 0.3-0.45 from related ones.
@@ -66,7 +68,10 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
     about a fifth of the segments (at least 2) so neighbourhoods stay local. Components
     stay at BERTopic's 5 unless the corpus is too small for them. HDBSCAN's smallest
     cluster is 1% of the segments, at least 3 (a topic of two paragraphs is noise) and at
-    most 100 (so a 100,000-segment corpus still resolves a few hundred topics).
+    most 100 (so a 100,000-segment corpus still resolves a few hundred topics). Its
+    density smoothing (``min_samples``) stays at BERTopic's 10 as topics grow: HDBSCAN's
+    own default ties it to the smallest cluster, and at 1% of 9,775 20 Newsgroups
+    paragraphs that merged 93% of them into one of two topics (22 topics with 10).
     Explicit values are capped to what the corpus allows.
 
     Raises:
@@ -89,7 +94,9 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
     n_neighbors = min(n_neighbors, n - 1)
     n_components = min(n_components, n - 2)
     min_cluster_size = max(2, min(min_cluster_size, n // 2))
-    min_samples = None if hdb.min_samples is None else min(hdb.min_samples, n - 1)
+    min_samples = (min(min_cluster_size, AUTO_MIN_SAMPLES) if hdb.min_samples == "auto"
+                   else hdb.min_samples)
+    min_samples = None if min_samples is None else min(min_samples, n - 1)
     return {
         "n_segments": n,
         # spectral initialisation solves an eigenproblem that fails on tiny graphs

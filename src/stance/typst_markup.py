@@ -50,6 +50,12 @@ def image(path: str, caption: str, width: str = "85%") -> str:
     return f"#figure(image({literal(path)}, width: {width}), caption: [{text(caption)}])\n\n"
 
 
+def warning(title: str, body: str) -> str:
+    """A shaded block opening with ``title`` in bold; ``body`` is already-built markup."""
+    return (f"#block(fill: rgb(\"#fdecea\"), inset: 8pt, radius: 3pt, width: 100%)"
+            f"[*{text(title)}* {body}]\n\n")
+
+
 def bullets(items: Iterable[str]) -> str:
     """A bullet list of already-built markup items."""
     return "".join(f"- {item}\n" for item in items) + "\n"

@@ -64,13 +64,15 @@ class Dataset:
     published: str
     #: A published macro-F1 under a protocol our random split reproduces, else None.
     published_random_f1: float | None = None
+    #: The label column of annotated cue words (framing.rationales), if the data has one.
+    rationales: str | None = None
 
 
 DATASETS = {
     "babe_bias": Dataset(
         "experiments/babe.yaml",
         "0.804 macro-F1, BERT + distant supervision; 0.789 plain BERT (Spinde et al. 2021, "
-        "5-fold CV)", 0.804),
+        "5-fold CV)", 0.804, rationales="biased_words"),
     "babe_leaning": Dataset("experiments/babe_leaning.yaml", "no published figure"),
     "gvfc_frame": Dataset(
         "experiments/gvfc.yaml",
@@ -84,6 +86,9 @@ FEATURE_SETS = {
     "lexicon": ["lexicon"],
     "embeddings": ["embeddings"],
     "embeddings+tfidf_words+lexicon": ["embeddings", "tfidf_words", "lexicon"],
+    # datasets with annotated cue words only (Dataset.rationales)
+    "embeddings+tfidf_words+lexicon+learned_cues": ["embeddings", "tfidf_words", "lexicon",
+                                                    "learned_cues"],
 }
 REFERENCE = "tfidf_words"  # TF-IDF + logistic regression, the baseline a model must beat
 SPLITS = ("random", "grouped")
@@ -139,6 +144,10 @@ def main() -> None:
         baselines_done = False
         for label in feature_sets:
             update = {"features": FEATURE_SETS[label]}
+            if "learned_cues" in FEATURE_SETS[label]:
+                if dataset.rationales is None:
+                    continue
+                update["rationales"] = dataset.rationales
             if args.quick:
                 update["n_bootstrap"] = 100
             framing = cfg.framing.model_copy(update=update)

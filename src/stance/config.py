@@ -304,8 +304,15 @@ class FramingConfig(Section):
         None, description="CSV or Parquet with seg_id and the label column, overriding the "
         "labels segments inherit")
     group: str = Field("outlet", description="documents sharing this column stay in one fold")
-    features: list[Literal["embeddings", "tfidf_words", "tfidf_chars", "lexicon"]] = Field(
-        default_factory=lambda: ["tfidf_words", "lexicon"], min_length=1)
+    features: list[Literal["embeddings", "tfidf_words", "tfidf_chars", "lexicon",
+                           "learned_cues"]] = Field(
+        default_factory=lambda: ["tfidf_words", "lexicon"], min_length=1,
+        description="learned_cues: a cue lexicon learned from framing.rationales inside "
+        "each training part")
+    rationales: str | None = Field(
+        None, description="label column holding each document's annotated cue words (a "
+        "list such as ['word', 'two words'] or words separated by ';'), the supervision of "
+        "the learned_cues feature; read only for training texts, never to score a text")
     classifier: Literal["logreg", "linearsvc", "setfit"] = Field(
         "logreg", description="setfit: fine-tune the embedding model on each training part "
         "(framing.finetune), then a logistic regression over the features; needs embeddings "
@@ -325,6 +332,14 @@ class FramingConfig(Section):
     distinctive_prior: float = Field(
         0.01, gt=0, description="scale of the informative Dirichlet prior (share of counts)")
     top_n: int = Field(15, ge=1, description="features and terms listed per class or outlet")
+
+    @model_validator(mode="after")
+    def _rationales_and_learned_cues_go_together(self) -> FramingConfig:
+        if ("learned_cues" in self.features) != (self.rationales is not None):
+            raise ValueError("framing.features learned_cues and framing.rationales go "
+                             "together: name the rationale column and add learned_cues, "
+                             "or neither")
+        return self
 
     @model_validator(mode="after")
     def _setfit_is_usable(self) -> FramingConfig:

@@ -19,6 +19,8 @@ import pandas as pd
 from stance.config import EmbeddingConfig, FramingConfig
 from stance.data import Corpus, Segments
 from stance.errors import StanceError
+from stance.framing_features import FingerprintMasker
+from stance.learned_cues import LearnedCues, parse_rationale
 from stance.framing_eval import (
     CrossPrediction,
     cross_predict,
@@ -80,6 +82,8 @@ class FramingResult:
     predictions: pd.DataFrame
     top_features: pd.DataFrame
     model: Any
+    #: The cue lexicon learned from every unit's rationales (``learned_cues``), else None.
+    learned_cues: pd.DataFrame | None = None
 
 
 def labelled_units(corpus: Corpus, segments: Segments, cfg: FramingConfig) -> LabelledUnits:
@@ -116,8 +120,11 @@ def labelled_units(corpus: Corpus, segments: Segments, cfg: FramingConfig) -> La
     classes, dropped = _check_classes(table, cfg)
     table = table[table["label"].isin(classes)].reset_index(drop=True)
     table = _add_groups(table, docs, cfg)
-    return LabelledUnits(table[list(UNIT_COLUMNS)], classes, cfg.level, dropped,
-                         int(unlabelled.sum()))
+    columns = list(UNIT_COLUMNS)
+    if cfg.rationales is not None:
+        table["rationale"] = _rationales(table, docs, cfg.rationales)
+        columns.append("rationale")
+    return LabelledUnits(table[columns], classes, cfg.level, dropped, int(unlabelled.sum()))
 
 
 def _check_columns(docs: pd.DataFrame, labels: tuple[str, ...], cfg: FramingConfig) -> None:
@@ -125,9 +132,21 @@ def _check_columns(docs: pd.DataFrame, labels: tuple[str, ...], cfg: FramingConf
         raise StanceError(f"framing.label '{cfg.label}': no such label column in the corpus "
                           f"(label columns: {list(labels)}); add it to corpus.columns.labels "
                           "or set framing.label to one of them")
+    if cfg.rationales is not None and (cfg.rationales not in labels
+                                       or cfg.rationales not in docs.columns):
+        raise StanceError(f"framing.rationales '{cfg.rationales}': no such label column in the "
+                          f"corpus (label columns: {list(labels)}); add it to "
+                          "corpus.columns.labels")
     if cfg.group not in docs.columns:
         raise StanceError(f"framing.group '{cfg.group}': no such document column (columns: "
                           f"{', '.join(docs.columns)}); set framing.group to one of them")
+
+
+def _rationales(table: pd.DataFrame, docs: pd.DataFrame, column: str) -> list[set[str]]:
+    """Each unit's annotated words: its document's (a segment uses those it contains)."""
+    marked = {doc: parse_rationale(value, column=column)
+              for doc, value in zip(docs["doc_id"], docs[column])}
+    return [marked[doc] for doc in table["doc_id"]]
 
 
 def _apply_segment_labels(table: pd.DataFrame, cfg: FramingConfig) -> pd.DataFrame:
@@ -234,6 +253,8 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     y = table["label"].to_numpy(dtype=str)
     groups = table["group"].to_numpy(dtype=object)
     doc_ids = table["doc_id"].to_numpy(dtype=object)
+    rationales = (table["rationale"].to_numpy(dtype=object) if "rationale" in table.columns
+                  else None)
     outlets = tuple(sorted(corpus.documents["outlet"].astype(str).unique()))
 
     def build_model():
@@ -253,14 +274,16 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
         for name, make in models.items():
             prediction = cross_predict(make, texts, y, folds, classes, calibration_groups=resample,
                                        calibrate=cfg.calibrate and name == "model", seed=seed,
-                                       group_noun=noun)
+                                       group_noun=noun,
+                                       rationales=rationales if name == "model" else None)
             scores[name][split] = score_split(
                 y, prediction, classes, resample=resample, groups=groups, doc_ids=doc_ids,
                 n_bootstrap=cfg.n_bootstrap, seed=seed, detail=name == "model")
             if (split, name) == ("grouped", "model"):
                 grouped_prediction = prediction
     model, skipped = fit_model(build_model, texts, y, calibration_groups=groups,
-                               calibrate=cfg.calibrate, seed=seed, group_noun="outlet group")
+                               calibrate=cfg.calibrate, seed=seed, group_noun="outlet group",
+                               rationales=rationales)
     documents = table.groupby("label")["doc_id"].nunique().reindex(classes)
     n_groups = len(np.unique(groups))
     metrics = {
@@ -280,8 +303,12 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
                "n_folds_grouped": int(grouped.max() + 1),
                "n_folds_random": int(by_document.max() + 1)},
     }
+    learned = None
+    if rationales is not None:  # what the final model's cues learn from, outlet names masked
+        masked = FingerprintMasker(outlet_names=outlets).fit_transform(texts.tolist())
+        learned = LearnedCues().fit(masked, rationales=list(rationales)).lexicon()
     return FramingResult(metrics, _predictions(table, grouped, grouped_prediction, classes),
-                         fm.top_features(model, cfg.top_n), model)
+                         fm.top_features(model, cfg.top_n), model, learned)
 
 
 def _predictions(table: pd.DataFrame, folds: np.ndarray, prediction: CrossPrediction,

@@ -125,7 +125,8 @@ def _fold_ids(splits, n_units: int) -> np.ndarray:
 
 def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                   folds: np.ndarray, classes: Sequence[str], *, calibration_groups: np.ndarray,
-                  calibrate: bool, seed: int, group_noun: str = "group") -> CrossPrediction:
+                  calibrate: bool, seed: int, group_noun: str = "group",
+                  rationales: np.ndarray | None = None) -> CrossPrediction:
     """Fit a fresh model per fold on the other folds and predict the held-out units.
 
     Args:
@@ -141,6 +142,8 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
             training part, where every class spans enough groups.
         seed: seeds the inner calibration folds.
         group_noun: what a group is, for the skipped-calibration reasons.
+        rationales: per unit, the annotated words the model's ``learned_cues`` feature
+            learns from; only the training part's reach the model.
     """
     from sklearn.dummy import DummyClassifier
 
@@ -161,7 +164,8 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
         else:
             model, reason = fit_model(make_model, texts[train], y[train], calibrate=calibrate,
                                       calibration_groups=calibration_groups[train], seed=seed,
-                                      group_noun=group_noun)
+                                      group_noun=group_noun,
+                                      rationales=None if rationales is None else rationales[train])
         if calibrate:
             if reason is None:
                 calibrated.append(int(fold))
@@ -183,13 +187,18 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
 
 def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
               calibration_groups: np.ndarray, calibrate: bool, seed: int,
-              group_noun: str = "group") -> tuple[BaseEstimator, str | None]:
+              group_noun: str = "group",
+              rationales: np.ndarray | None = None) -> tuple[BaseEstimator, str | None]:
     """Fit a model, wrapped in sigmoid calibration when asked and the data allow it.
+
+    ``rationales`` (per text, the annotated words) reach the model's ``learned_cues``
+    feature through scikit-learn's metadata routing, calibration's inner folds included.
 
     Returns:
         The fitted model, and why calibration was skipped (None when it was done or
         not asked for).
     """
+    from sklearn import config_context
     from sklearn.calibration import CalibratedClassifierCV
 
     model, reason = make_model(), None
@@ -199,7 +208,10 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
             reason = inner
         else:
             model = CalibratedClassifierCV(model, method="sigmoid", cv=inner)
-    return model.fit(texts.tolist(), y), reason
+    if rationales is None:
+        return model.fit(texts.tolist(), y), reason
+    with config_context(enable_metadata_routing=True):
+        return model.fit(texts.tolist(), y, rationales=list(rationales)), reason
 
 
 def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int,

@@ -26,6 +26,7 @@ from stance.config import EmbeddingConfig, FramingConfig
 from stance.errors import StanceError
 from stance.finetune import FineTunedEmbeddings, require_finetune_packages
 from stance.framing_features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
+from stance.learned_cues import LearnedCues
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -44,7 +45,7 @@ CHARS = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "mi
 MAX_ITER = 5000
 #: Prefixes of the feature blocks, as top_features shows them.
 BLOCKS = {"tfidf_words": "words", "tfidf_chars": "chars", "lexicon": "lexicon",
-          "embeddings": "embedding"}
+          "embeddings": "embedding", "learned_cues": "learned"}
 
 
 def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str] = (),
@@ -80,6 +81,7 @@ def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str]
         "tfidf_words": lambda: TfidfVectorizer(**WORDS),
         "tfidf_chars": lambda: TfidfVectorizer(**CHARS),
         "lexicon": lambda: make_pipeline(LexiconCounts(extra=cfg.lexicon), MaxAbsScaler()),
+        "learned_cues": lambda: make_pipeline(LearnedCues(seed=seed), MaxAbsScaler()),
         "embeddings": lambda: make_pipeline(_embeddings(cfg, embedding, cache_dir, seed),
                                             MaxAbsScaler()),
     }
@@ -240,7 +242,8 @@ def predict_table(pipeline, texts: Sequence[str], ids: Sequence[str]) -> pd.Data
 #: stance's transformers and the private pieces of a calibrated classifier.
 TRUSTED_TYPES = frozenset({
     *(f"{cls.__module__}.{cls.__qualname__}"
-      for cls in (FingerprintMasker, LexiconCounts, SentenceEmbeddings, FineTunedEmbeddings)),
+      for cls in (FingerprintMasker, LexiconCounts, SentenceEmbeddings, FineTunedEmbeddings,
+                  LearnedCues)),
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
 })

@@ -272,6 +272,8 @@ def _framing_stages(result: RunResult, timer: _Timer) -> None:
             write_json(run_dir / "framing_metrics.json", framing.metrics)
             framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
             framing.top_features.to_csv(run_dir / "framing_top_features.csv", index=False)
+            if framing.learned_cues is not None:
+                framing.learned_cues.to_csv(run_dir / "framing_learned_cues.csv", index=False)
             save_framing_model(framing.model, run_dir / "framing_model.skops", metadata={
                 "experiment": cfg.name, "label": cfg.framing.label,
                 "config_sha256": cfg.digest(),

@@ -1,0 +1,170 @@
+"""Framing cues learned from annotated rationales: the words annotators marked in training texts.
+
+Some corpora mark, for each labelled text, the words that carry its framing (BABE's
+``biased_words``: "bizarre", "characteristically"). Learning with rationales (Zaidan,
+Eisner and Piatko 2007) uses them as extra supervision. :class:`LearnedCues` learns a
+lexicon from the training texts' rationales: a word's cue rate is how often, where it
+occurs in a training text, it was marked, shrunk toward 0 by a prior count. A text's
+features are the largest rate, the sum and the number of learned cues in it, so new texts
+need no rationales. The lexicon is data a researcher can audit (:meth:`LearnedCues.lexicon`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import KFold
+from sklearn.utils.validation import check_is_fitted
+
+from stance.errors import StanceError
+
+#: Words as the lexicon sees them: lower case, inner apostrophes and hyphens kept.
+_WORD = re.compile(r"[^\W\d_](?:[\w'\-]*\w)?")
+FEATURES = ("max rate", "sum of rates", "count")
+
+
+def words_of(text: str) -> set[str]:
+    """The distinct lower-cased words of a text.
+
+    Example:
+        >>> sorted(words_of("A self-proclaimed, 'bizarre' leader"))
+        ['a', 'bizarre', 'leader', 'self-proclaimed']
+    """
+    return set(_WORD.findall(str(text).lower()))
+
+
+def parse_rationale(value: object, *, column: str) -> set[str]:
+    """The words of one rationale cell: a list literal (``['a', 'b c']``) or ``a; b c``.
+
+    Empty cells (no words marked) give an empty set.
+
+    Raises:
+        StanceError: a cell that opens a list but is not a list of strings.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return set()
+    text = str(value).strip()
+    if not text.startswith("["):
+        return set().union(*(words_of(part) for part in text.split(";")))
+    try:
+        items = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        items = None
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise StanceError(f"framing.rationales: column '{column}' has {text[:60]!r}, not a list "
+                          "of strings; give each cell as ['word', ...] or words separated by ';'")
+    return set().union(*(words_of(i) for i in items))
+
+
+class LearnedCues(BaseEstimator, TransformerMixin):
+    """Cue-rate features from a lexicon learned on the training texts' rationales.
+
+    ``fit(X, y, rationales=...)`` needs, per text, the set of words annotated in it
+    (:func:`parse_rationale`); pass it through scikit-learn's metadata routing. A word's
+    rate is ``marked / (present + prior)``: ``present`` counts training texts containing
+    it, ``marked`` those of them whose rationale names it. ``fit_transform`` scores each
+    training text with a lexicon learned on the other inner folds (cross-fitting), so a
+    text's own annotation never scores it and the classifier after it learns how far
+    rates carry to texts nobody annotated.
+
+    Args:
+        prior: count added to ``present``; a word marked once in one text gets 1/(1+prior).
+        inner_folds: folds of the cross-fitting in ``fit_transform``.
+        seed: shuffles the inner folds.
+
+    Example:
+        >>> cues = LearnedCues().fit(["a bizarre law", "a law"], rationales=[{"bizarre"}, set()])
+        >>> cues.transform(["what a bizarre day"]).round(2).tolist()
+        [[0.33, 0.33, 1.0]]
+    """
+
+    __metadata_request__fit = {"rationales": True}
+
+    def __init__(self, prior: float = 2.0, inner_folds: int = 5, seed: int = 0):
+        self.prior = prior
+        self.inner_folds = inner_folds
+        self.seed = seed
+
+    def fit(self, X, y=None, rationales: Sequence[set[str]] | None = None):
+        """Learn the cue rates of every word marked in ``rationales``."""
+        texts, marks = self._check(X, rationales)
+        self.marked_, self.present_ = _count(texts, marks)
+        self.rates_ = self._rates(self.marked_, self.present_)
+        return self
+
+    def fit_transform(self, X, y=None, rationales: Sequence[set[str]] | None = None):
+        """Fit on all texts; score each with the lexicon of the other inner folds."""
+        texts, marks = self._check(X, rationales)
+        self.fit(texts, rationales=marks)
+        out = np.zeros((len(texts), len(FEATURES)))
+        n_folds = min(self.inner_folds, len(texts))
+        if n_folds < 2:
+            return out
+        for fit_rows, score_rows in KFold(n_folds, shuffle=True,
+                                          random_state=self.seed).split(texts):
+            rates = self._rates(*_count([texts[i] for i in fit_rows],
+                                        [marks[i] for i in fit_rows]))
+            out[score_rows] = _score([texts[i] for i in score_rows], rates)
+        return out
+
+    def transform(self, X) -> np.ndarray:
+        """Largest rate, sum of rates and number of learned cues in each text."""
+        check_is_fitted(self, "rates_")
+        return _score([str(t) for t in X], self.rates_)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``learned cues:<feature>`` for the three features."""
+        return np.asarray([f"learned cues:{f}" for f in FEATURES], dtype=object)
+
+    def lexicon(self) -> pd.DataFrame:
+        """The learned cues: word, marked, present and rate, highest rate first."""
+        check_is_fitted(self, "rates_")
+        frame = pd.DataFrame({"word": list(self.rates_),
+                              "marked": [self.marked_[w] for w in self.rates_],
+                              "present": [self.present_[w] for w in self.rates_],
+                              "rate": list(self.rates_.values())})
+        return frame.sort_values(["rate", "marked", "word"], ascending=[False, False, True],
+                                 kind="stable", ignore_index=True)
+
+    def _rates(self, marked: dict[str, int], present: dict[str, int]) -> dict[str, float]:
+        return {w: n / (present[w] + self.prior) for w, n in marked.items()}
+
+    @staticmethod
+    def _check(X, rationales) -> tuple[list[str], list[set[str]]]:
+        if rationales is None:
+            raise ValueError("LearnedCues.fit needs rationales (one set of marked words per "
+                             "text), passed through metadata routing")
+        texts = [str(t) for t in X]
+        if len(rationales) != len(texts):
+            raise ValueError(f"LearnedCues.fit got {len(rationales)} rationales for "
+                             f"{len(texts)} texts")
+        return texts, [set(r) for r in rationales]
+
+
+def _count(texts: list[str], marks: list[set[str]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per marked word: texts where it is marked (and present), and texts where it is present.
+
+    Plain dicts, so a saved model holds only built-in types.
+    """
+    marked: Counter = Counter()
+    present: Counter = Counter()
+    for text, mark in zip(texts, marks):
+        words = words_of(text)
+        marked.update(mark & words)
+        present.update(words)
+    return dict(marked), {w: present[w] for w in marked}
+
+
+def _score(texts: list[str], rates: dict[str, float]) -> np.ndarray:
+    out = np.zeros((len(texts), len(FEATURES)))
+    for i, text in enumerate(texts):
+        found = [rates[w] for w in words_of(text) if w in rates]
+        if found:
+            out[i] = (max(found), sum(found), len(found))
+    return out

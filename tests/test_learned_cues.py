@@ -1,0 +1,148 @@
+"""Cues learned from annotated rationales: parsing, rates, cross-fitting, routing, persistence."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import config_context
+from sklearn.calibration import CalibratedClassifierCV
+
+from stance.config import FramingConfig, SegmentationConfig
+from stance.data import Corpus
+from stance.errors import StanceError
+from stance.framing import evaluate_framing, labelled_units
+from stance.framing_eval import cross_predict
+from stance.framing_model import build_pipeline, load_framing_model, save_framing_model
+from stance.learned_cues import LearnedCues, parse_rationale
+from stance.segment import segment_corpus
+
+LOADED = ["bizarre", "shameless", "radical", "disastrous", "reckless", "absurd"]
+NEUTRAL = ["said", "met", "announced", "signed", "visited", "reported"]
+
+
+def make_corpus(n_outlets=6, per_class=4, seed=0):
+    """Biased sentences carry a loaded word (marked as the rationale), others do not."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for o in range(n_outlets):
+        for k in range(2 * per_class):
+            biased = k % 2 == 0
+            word = rng.choice(LOADED if biased else NEUTRAL)
+            rows.append({"doc_id": f"d{len(rows):03d}", "outlet": f"O{o}", "title": "",
+                         "date": pd.NaT, "label": "Biased" if biased else "Non-biased",
+                         "text": f"The senator {word} the plan on {rng.choice(NEUTRAL)} day "
+                                 f"number {k} in town {o}.",
+                         "marked": str([str(word)]) if biased else "[]"})
+    corpus = Corpus(pd.DataFrame(rows), ("label", "marked"))
+    return corpus, segment_corpus(corpus, SegmentationConfig(min_words=1))
+
+
+def cfg(**update):
+    return FramingConfig.model_validate({
+        "label": "label", "level": "document", "features": ["tfidf_words", "learned_cues"],
+        "rationales": "marked", "n_bootstrap": 100, "calibrate": False, **update})
+
+
+@pytest.mark.parametrize("cell, words", [
+    ("['bizarre', 'characteristically']", {"bizarre", "characteristically"}),
+    ("['radical left']", {"radical", "left"}),
+    ("Shameless; so-called", {"shameless", "so-called"}),
+    ("[]", set()), ("", set()), (None, set()), (float("nan"), set())])
+def test_rationale_cells_parse(cell, words):
+    assert parse_rationale(cell, column="marked") == words
+
+
+def test_a_broken_rationale_cell_is_one_line():
+    with pytest.raises(StanceError, match="framing.rationales: column 'marked' has") as info:
+        parse_rationale("['unclosed", column="marked")
+    assert "\n" not in str(info.value)
+
+
+def test_rates_count_marks_where_the_word_occurs():
+    texts = ["a bizarre law", "a bizarre day", "a law", "a radical plan"]
+    marks = [{"bizarre"}, set(), set(), {"radical", "absent"}]
+    cues = LearnedCues(prior=1.0).fit(texts, rationales=marks)
+    lexicon = cues.lexicon().set_index("word")
+    assert lexicon.loc["bizarre", ["marked", "present"]].tolist() == [1, 2]
+    assert lexicon.loc["bizarre", "rate"] == pytest.approx(1 / 3)
+    assert lexicon.loc["radical", "rate"] == pytest.approx(1 / 2)
+    assert "absent" not in lexicon.index  # marked but not in its text: not a cue
+    features = cues.transform(["bizarre and radical", "nothing here"])
+    assert features.tolist() == [[0.5, pytest.approx(5 / 6), 2.0], [0.0, 0.0, 0.0]]
+
+
+def test_a_training_text_is_never_scored_by_its_own_marks():
+    # Each loaded word occurs in one text only: cross-fitting leaves it unscored there,
+    # while the fitted lexicon scores new texts with it.
+    texts = [f"the {w} plan" for w in LOADED]
+    marks = [{w} for w in LOADED]
+    cues = LearnedCues(inner_folds=3)
+    assert not cues.fit_transform(texts, rationales=marks).any()
+    assert (cues.transform(texts)[:, 2] == 1).all()
+
+
+def test_fit_needs_rationales_of_the_same_length():
+    with pytest.raises(ValueError, match="needs rationales"):
+        LearnedCues().fit(["a"])
+    with pytest.raises(ValueError, match="got 1 rationales for 2 texts"):
+        LearnedCues().fit(["a", "b"], rationales=[set()])
+
+
+def test_rationales_reach_the_cues_inside_calibration_and_a_pipeline():
+    corpus, _ = make_corpus()
+    texts = corpus.documents["text"].tolist()
+    y = corpus.documents["label"].to_numpy()
+    marks = [parse_rationale(v, column="marked") for v in corpus.documents["marked"]]
+    model = CalibratedClassifierCV(build_pipeline(cfg(), seed=0), cv=3)
+    with config_context(enable_metadata_routing=True):
+        model.fit(texts, y, rationales=marks)
+    cues = model.calibrated_classifiers_[0].estimator.named_steps["features"]
+    learned = cues.named_transformers["learned"][0].lexicon()
+    assert set(learned["word"]) <= set(LOADED) and len(learned) > 0
+    assert model.predict(["The senator bizarre the plan"])[0] == "Biased"
+
+
+def test_held_out_predictions_never_depend_on_held_out_rationales():
+    corpus, _ = make_corpus()
+    units = labelled_units(corpus, None, cfg())
+    texts = units.table["text"].to_numpy(dtype=object)
+    y = units.table["label"].to_numpy(dtype=str)
+    folds = np.arange(len(y)) % 4
+    marks = units.table["rationale"].to_numpy(dtype=object)
+    scrambled = marks.copy()
+    scrambled[folds == 0] = [{"senator", "plan", "town"}] * int((folds == 0).sum())
+
+    def predict(rationales):
+        return cross_predict(lambda: build_pipeline(cfg(), seed=0), texts, y, folds,
+                             units.classes, calibration_groups=texts, calibrate=False, seed=0,
+                             rationales=rationales)
+
+    honest, tampered = predict(marks), predict(scrambled)
+    assert np.array_equal(honest.proba[folds == 0], tampered.proba[folds == 0])
+    assert not np.array_equal(honest.proba[folds != 0], tampered.proba[folds != 0])
+
+
+def test_evaluation_and_skops_round_trip_with_learned_cues(tmp_path):
+    corpus, segments = make_corpus()
+    result = evaluate_framing(corpus, segments, cfg(), seed=3)
+    assert result.metrics["random"]["macro_f1"] > result.metrics["baselines"]["majority"][
+        "random"]["macro_f1"]
+    assert result.top_features["feature"].str.startswith("learned cues:").any()
+    assert set(result.learned_cues["word"]) == set(LOADED)  # every loaded word was marked
+    assert result.learned_cues["rate"].is_monotonic_decreasing
+    path = save_framing_model(result.model, tmp_path / "framing_model.skops", metadata={})
+    loaded = load_framing_model(path)
+    texts = corpus.documents["text"].tolist()
+    assert np.array_equal(loaded.predict_proba(texts), result.model.predict_proba(texts))
+
+
+def test_learned_cues_and_rationales_go_together():
+    with pytest.raises(ValueError, match="learned_cues and framing.rationales go together"):
+        FramingConfig(features=["tfidf_words", "learned_cues"])
+    with pytest.raises(ValueError, match="go together"):
+        FramingConfig(features=["tfidf_words"], rationales="marked")
+
+
+def test_a_rationale_column_outside_the_labels_is_one_line():
+    corpus, segments = make_corpus()
+    with pytest.raises(StanceError, match="framing.rationales 'words': no such label column"):
+        labelled_units(corpus, segments, cfg(rationales="words"))

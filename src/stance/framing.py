@@ -19,8 +19,6 @@ import pandas as pd
 from stance.config import EmbeddingConfig, FramingConfig
 from stance.data import Corpus, Segments
 from stance.errors import StanceError
-from stance.framing_features import FingerprintMasker
-from stance.learned_cues import LearnedCues, parse_rationale
 from stance.framing_eval import (
     CrossPrediction,
     cross_predict,
@@ -30,6 +28,8 @@ from stance.framing_eval import (
     random_folds,
     score_split,
 )
+from stance.framing_features import FingerprintMasker
+from stance.learned_cues import LearnedCues, parse_rationale
 
 UNIT_COLUMNS = ("unit_id", "doc_id", "outlet", "group", "text", "label")
 #: Below these, scores describe the few outlets and documents at hand, not a population:
@@ -145,7 +145,7 @@ def _check_columns(docs: pd.DataFrame, labels: tuple[str, ...], cfg: FramingConf
 def _rationales(table: pd.DataFrame, docs: pd.DataFrame, column: str) -> list[set[str]]:
     """Each unit's annotated words: its document's (a segment uses those it contains)."""
     marked = {doc: parse_rationale(value, column=column)
-              for doc, value in zip(docs["doc_id"], docs[column])}
+              for doc, value in zip(docs["doc_id"], docs[column], strict=True)}
     return [marked[doc] for doc in table["doc_id"]]
 
 

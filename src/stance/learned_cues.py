@@ -154,7 +154,7 @@ def _count(texts: list[str], marks: list[set[str]]) -> tuple[dict[str, int], dic
     """
     marked: Counter = Counter()
     present: Counter = Counter()
-    for text, mark in zip(texts, marks):
+    for text, mark in zip(texts, marks, strict=True):
         words = words_of(text)
         marked.update(mark & words)
         present.update(words)

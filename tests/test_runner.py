@@ -102,6 +102,29 @@ def test_a_changed_topic_setting_refits_but_keeps_the_upstream_stages(seed_run, 
     assert third.metrics["stability"]["runs"] == 2
 
 
+def test_vectors_changed_in_the_cache_refit_the_topics(seed_run, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from stance.runner import embedding_cache_dir
+
+    cfg, first, _ = seed_run
+    shutil.copytree(cfg.output_dir, tmp_path / "reports", symlinks=True)
+    moved = cfg.model_copy(update={"output_dir": tmp_path / "reports"})
+    # the last digits move, as when a cache is refilled by another encoder version
+    shards = sorted(embedding_cache_dir(moved).rglob("*.vecs.npy"))
+    assert shards
+    for shard in shards:
+        np.save(shard, np.nextafter(np.load(shard), np.float32(2)))
+    again = run_experiment(moved, progress=False)
+    stages = again.manifest["stages"]
+    assert stages["embed"]["cached"] and stages["segment"]["cached"]
+    assert not stages["topics"]["cached"] and not stages["map"]["cached"]
+    assert (again.manifest["embedding"]["vectors_sha256"]
+            != first.manifest["embedding"]["vectors_sha256"])
+
+
 def test_every_input_document_is_accounted_for(seed_run):
     _, first, _ = seed_run
     audit = pd.read_csv(first.run_dir / "audit.csv", dtype=str, keep_default_na=False)

@@ -6,13 +6,14 @@ import pytest
 from sklearn import config_context
 from sklearn.calibration import CalibratedClassifierCV
 
-from stance.config import FramingConfig, SegmentationConfig
+from stance.config import FramingConfig, SegmentationConfig, load_config
 from stance.data import Corpus
 from stance.errors import StanceError
 from stance.framing import evaluate_framing, labelled_units
 from stance.framing_eval import cross_predict
 from stance.framing_model import build_pipeline, load_framing_model, save_framing_model
 from stance.learned_cues import LearnedCues, parse_rationale
+from stance.runner import run_experiment
 from stance.segment import segment_corpus
 
 LOADED = ["bizarre", "shameless", "radical", "disastrous", "reckless", "absurd"]
@@ -48,12 +49,15 @@ def cfg(**update):
     ("Shameless; so-called", {"shameless", "so-called"}),
     ("[]", set()), ("", set()), (None, set()), (float("nan"), set())])
 def test_rationale_cells_parse(cell, words):
-    assert parse_rationale(cell, column="marked") == words
+    assert parse_rationale(cell, where="here") == words
 
 
 def test_a_broken_rationale_cell_is_one_line():
-    with pytest.raises(StanceError, match="framing.rationales: column 'marked' has") as info:
-        parse_rationale("['unclosed", column="marked")
+    corpus, segments = make_corpus()
+    corpus.documents.loc[3, "marked"] = "['unclosed"
+    with pytest.raises(StanceError, match="framing.rationales: column 'marked' of document "
+                                          "d003 has \"\\['unclosed\"") as info:
+        labelled_units(corpus, segments, cfg())
     assert "\n" not in str(info.value)
 
 
@@ -91,7 +95,7 @@ def test_rationales_reach_the_cues_inside_calibration_and_a_pipeline():
     corpus, _ = make_corpus()
     texts = corpus.documents["text"].tolist()
     y = corpus.documents["label"].to_numpy()
-    marks = [parse_rationale(v, column="marked") for v in corpus.documents["marked"]]
+    marks = [parse_rationale(v, where="marked") for v in corpus.documents["marked"]]
     model = CalibratedClassifierCV(build_pipeline(cfg(), seed=0), cv=3)
     with config_context(enable_metadata_routing=True):
         model.fit(texts, y, rationales=marks)
@@ -146,3 +150,20 @@ def test_a_rationale_column_outside_the_labels_is_one_line():
     corpus, segments = make_corpus()
     with pytest.raises(StanceError, match="framing.rationales 'words': no such label column"):
         labelled_units(corpus, segments, cfg(rationales="words"))
+
+
+def test_a_run_writes_the_learned_lexicon(tmp_path, write_csv):
+    docs = make_corpus()[0].documents
+    path = write_csv([["doc_id", "outlet", "text", "label", "marked"]]
+                     + docs[["doc_id", "outlet", "text", "label", "marked"]].values.tolist())
+    config = tmp_path / "cues.yaml"
+    config.write_text(
+        f"name: cues\noutput_dir: {tmp_path / 'out'}\ncorpus:\n  path: {path}\n  columns:\n"
+        "    labels: [label, marked]\nsegmentation: {unit: document, min_words: 1}\n"
+        "topics: {enabled: false}\nframing: {label: label, level: document, features: "
+        "[tfidf_words, learned_cues], rationales: marked, n_bootstrap: 100}\n")
+    result = run_experiment(load_config(config), progress=False)
+    lexicon = pd.read_csv(result.run_dir / "framing_learned_cues.csv")
+    assert list(lexicon.columns) == ["word", "marked", "present", "rate"]
+    assert set(lexicon["word"]) == set(LOADED)
+    assert (result.run_dir / "report.pdf").is_file()

@@ -144,7 +144,7 @@ def _check_columns(docs: pd.DataFrame, labels: tuple[str, ...], cfg: FramingConf
 
 def _rationales(table: pd.DataFrame, docs: pd.DataFrame, column: str) -> list[set[str]]:
     """Each unit's annotated words: its document's (a segment uses those it contains)."""
-    marked = {doc: parse_rationale(value, column=column)
+    marked = {doc: parse_rationale(value, where=f"column '{column}' of document {doc}")
               for doc, value in zip(docs["doc_id"], docs[column], strict=True)}
     return [marked[doc] for doc in table["doc_id"]]
 

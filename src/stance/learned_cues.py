@@ -39,10 +39,11 @@ def words_of(text: str) -> set[str]:
     return set(_WORD.findall(str(text).lower()))
 
 
-def parse_rationale(value: object, *, column: str) -> set[str]:
+def parse_rationale(value: object, *, where: str) -> set[str]:
     """The words of one rationale cell: a list literal (``['a', 'b c']``) or ``a; b c``.
 
-    Empty cells (no words marked) give an empty set.
+    Empty cells (no words marked) give an empty set. ``where`` names the cell in errors
+    ("column 'biased_words' of document 12").
 
     Raises:
         StanceError: a cell that opens a list but is not a list of strings.
@@ -57,8 +58,8 @@ def parse_rationale(value: object, *, column: str) -> set[str]:
     except (ValueError, SyntaxError):
         items = None
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise StanceError(f"framing.rationales: column '{column}' has {text[:60]!r}, not a list "
-                          "of strings; give each cell as ['word', ...] or words separated by ';'")
+        raise StanceError(f"framing.rationales: {where} has {text[:60]!r}, not a list of "
+                          "strings; give each cell as ['word', ...] or words separated by ';'")
     return set().union(*(words_of(i) for i in items))
 
 

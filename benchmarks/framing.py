@@ -31,10 +31,17 @@ test documents out; 20% of its training documents are a dev set, the rest train,
 best dev macro-F1 within the time budget wins (results/framing_setfit_dev.json). No
 reported fold's test data chose a setting.
 
+BABE also marks, in each sentence, the words that make it biased (``biased_words``). The
+feature set ``...+learned_cues`` learns a cue lexicon from the training part's marked words
+(framing.rationales; see stance.learned_cues) and runs on BABE bias only; a test sentence's
+own marks are never read. It uses supervision the published model did not have, so its rows
+are shown apart from the sentence-label-only ones. ``--learned-cues`` adds it to the
+``--setfit`` and ``--setfit-frozen`` runs.
+
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py [--quick]
      flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --tune-setfit
-     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --setfit
-     .venv/bin/python benchmarks/framing.py --setfit-frozen   (cached vectors: seconds)
+     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --setfit [--learned-cues]
+     .venv/bin/python benchmarks/framing.py --setfit-frozen [--learned-cues]   (seconds)
 """
 
 from __future__ import annotations
@@ -115,6 +122,9 @@ def main() -> None:
                         help="add classifier: setfit on BABE bias to results/framing.json")
     parser.add_argument("--setfit-frozen", action="store_true",
                         help="the setfit rows' folds, blocks and head over the frozen model")
+    parser.add_argument("--learned-cues", action="store_true",
+                        help="with --setfit or --setfit-frozen: add cues learned from BABE's "
+                             "annotated words")
     parser.add_argument("--tune-setfit", action="store_true",
                         help="choose the setfit settings on a dev split of fold 0's training part")
     args = parser.parse_args()
@@ -122,7 +132,8 @@ def main() -> None:
         tune_setfit()
         return
     if args.setfit or args.setfit_frozen:
-        run_setfit(frozen=args.setfit_frozen, cache_dir=args.cache_dir)
+        run_setfit(frozen=args.setfit_frozen, cache_dir=args.cache_dir,
+                   learned_cues=args.learned_cues)
         return
     if args.table_only:
         saved = json.loads((RESULTS / "framing.json").read_text())
@@ -185,9 +196,17 @@ def main() -> None:
     _finish(rows, details, feature_sets, args.quick)
 
 
-def _babe_units():
-    """BABE bias as the framing stage sees it: config, units, texts, labels, groups, documents."""
+def _babe_units(learned_cues: bool = False):
+    """BABE bias as the framing stage sees it: config, units, texts, labels, groups, documents.
+
+    ``learned_cues``: the config's framing section also learns cues from the annotated
+    words (``Dataset.rationales``), and the units carry them.
+    """
     cfg = load_config(ROOT / DATASETS["babe_bias"].config)
+    if learned_cues:
+        cfg = cfg.model_copy(update={"framing": cfg.framing.model_copy(update={
+            "rationales": DATASETS["babe_bias"].rationales,
+            "features": [*cfg.framing.features, "learned_cues"]})})
     cleaned, digest = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
     segments = segment_corpus(cleaned.corpus, cfg.segmentation)
     units = labelled_units(cleaned.corpus, segments, cfg.framing)
@@ -255,32 +274,37 @@ def _chosen_setfit() -> dict:
             "dev_macro_f1": score}
 
 
-def run_setfit(frozen: bool = False, cache_dir: Path | None = None) -> None:
+def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
+               learned_cues: bool = False) -> None:
     """classifier: setfit on BABE bias, random 5-fold and grouped 5-fold, into framing.json.
 
     ``frozen``: the same folds, blocks and head over the frozen (cached) model instead, so
-    the grouped score has a counterpart under the same 5 outlet folds.
+    the grouped score has a counterpart under the same 5 outlet folds. ``learned_cues``:
+    the learned_cues block (from BABE's annotated words) beside the chosen head's blocks.
     """
     from stance.framing_eval import (
         CrossPrediction,
+        fit_model,
         grouped_folds,
         random_folds,
         score_split,
     )
     from stance.framing_model import build_pipeline
 
-    cfg, units, outlets, texts, y, groups, doc_ids, digest = _babe_units()
+    cfg, units, outlets, texts, y, groups, doc_ids, digest = _babe_units(learned_cues)
+    rationales = units.table["rationale"].to_numpy(dtype=object) if learned_cues else None
     chosen = _chosen_setfit()
     framing = cfg.framing.model_copy(update={
         "classifier": "logreg" if frozen else "setfit", "calibrate": False,
-        "features": SETFIT_HEADS[chosen["head"]],
+        "features": SETFIT_HEADS[chosen["head"]] + (["learned_cues"] if learned_cues else []),
         "cv": "stratified_group_kfold", "finetune": cfg.framing.finetune.model_copy(update={
             "steps": chosen["steps"], "learning_rate": chosen["learning_rate"]})})
     classes = list(units.classes)
     splits = {"random": (random_folds(y, doc_ids, framing, seed=cfg.seed)[1], doc_ids),
               "grouped": (grouped_folds(y, groups, framing, seed=cfg.seed)[1], groups)}
     run = {"fold_seconds": {}}
-    label = "frozen (5 outlet folds)" if frozen else "setfit (5 outlet folds)"
+    label = (("frozen" if frozen else "setfit") + (" + learned cues" if learned_cues else "")
+             + " (5 outlet folds)")
     for split, (folds, resample) in splits.items():
         predicted = np.empty(len(y), dtype=object)
         proba = np.zeros((len(y), len(classes)))
@@ -288,9 +312,11 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None) -> None:
         for fold in np.unique(folds):
             train, test = folds != fold, folds == fold
             start = time.perf_counter()
-            model = build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,
-                                   embedding=cfg.embedding, cache_dir=cache_dir)
-            model.fit(texts[train].tolist(), y[train])
+            model, _ = fit_model(
+                lambda: build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,
+                                       embedding=cfg.embedding, cache_dir=cache_dir),
+                texts[train], y[train], calibration_groups=groups[train], calibrate=False,
+                seed=cfg.seed, rationales=None if rationales is None else rationales[train])
             seconds.append(round(time.perf_counter() - start, 1))
             predicted[test] = model.predict(texts[test].tolist())
             proba[test] = model.predict_proba(texts[test].tolist())[
@@ -304,6 +330,7 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None) -> None:
         print(_line(_row("babe_bias", label, split, run[split], DATASETS["babe_bias"])),
               flush=True)
     run["settings"] = {**chosen, "batch_size": framing.finetune.batch_size, "frozen": frozen,
+                       "learned_cues": learned_cues,
                        "grouped_cv": "stratified_group_kfold, 5 folds of outlets",
                        "calibrate": False, "chosen_by": "results/framing_setfit_dev.json"}
     saved = json.loads((RESULTS / "framing.json").read_text())
@@ -358,13 +385,13 @@ def _row(dataset: str, model: str, split: str, scores: dict, info: Dataset) -> d
 
 
 def _line(row: dict) -> str:
-    return (f"{row['dataset']:<13} {row['model']:<31} {row['split']:<8} "
+    return (f"{row['dataset']:<13} {row['model']:<44} {row['split']:<8} "
             f"{row['macro_f1']:.3f} [{row['low']:.3f}, {row['high']:.3f}]  "
             f"acc {row['accuracy']:.3f}")
 
 
 def _table(rows: list[dict]) -> str:
-    header = (f"{'dataset':<13} {'model':<31} {'split':<8} {'macro-F1 [95% CI]':<22}  "
+    header = (f"{'dataset':<13} {'model':<44} {'split':<8} {'macro-F1 [95% CI]':<22}  "
               f"{'accuracy':<9}  published macro-F1")
     lines = []
     for dataset in dict.fromkeys(row["dataset"] for row in rows):

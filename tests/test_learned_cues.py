@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 from sklearn import config_context
 from sklearn.calibration import CalibratedClassifierCV
 
@@ -166,4 +167,7 @@ def test_a_run_writes_the_learned_lexicon(tmp_path, write_csv):
     lexicon = pd.read_csv(result.run_dir / "framing_learned_cues.csv")
     assert list(lexicon.columns) == ["word", "marked", "present", "rate"]
     assert set(lexicon["word"]) == set(LOADED)
-    assert (result.run_dir / "report.pdf").is_file()
+    text = " ".join(" ".join(page.extract_text().split())
+                    for page in PdfReader(result.run_dir / "report.pdf").pages)
+    assert "Learned cues: a lexicon learned, inside each training part" in text
+    assert f"Learned from all units: {len(LOADED)} words" in text

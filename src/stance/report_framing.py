@@ -75,6 +75,15 @@ def framing_methods(run: RunResult) -> list[str]:
             f"{cfg.n_bootstrap} bootstrap resamples for intervals; "
             + ("sigmoid calibration inside each training fold." if cfg.calibrate
                else "no calibration.")))
+        if cfg.rationales is not None:
+            learned = run.framing.learned_cues
+            items.append(m.text(
+                f"Learned cues: a lexicon learned, inside each training part, from the words "
+                f"annotators marked (column {cfg.rationales}); a word's rate is marked / "
+                "(present + 2) over the training texts containing it, training texts are "
+                "scored by the other inner folds' lexicons and no held-out text's marks are "
+                f"read. Learned from all units: {0 if learned is None else len(learned)} "
+                "words (framing_learned_cues.csv)."))
     items.append(m.text(
         f"Actor naming: {len(cfg.actors)} actors ({', '.join(cfg.actors)}) with their aliases; "
         "each mention's preceding title or apposition is classified with the framing-cue "

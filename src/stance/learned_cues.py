@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -94,30 +94,34 @@ class LearnedCues(BaseEstimator, TransformerMixin):
 
     def fit(self, X, y=None, rationales: Sequence[set[str]] | None = None):
         """Learn the cue rates of every word marked in ``rationales``."""
-        texts, marks = self._check(X, rationales)
-        self.marked_, self.present_ = _count(texts, marks)
-        self.rates_ = self._rates(self.marked_, self.present_)
+        self._learn(*self._check(X, rationales))
         return self
 
     def fit_transform(self, X, y=None, rationales: Sequence[set[str]] | None = None):
-        """Fit on all texts; score each with the lexicon of the other inner folds."""
-        texts, marks = self._check(X, rationales)
-        self.fit(texts, rationales=marks)
-        out = np.zeros((len(texts), len(FEATURES)))
-        n_folds = min(self.inner_folds, len(texts))
+        """Fit on all texts; score each with the lexicon of the other inner folds.
+
+        One pass over the texts: each inner fold's counts are taken away from the totals
+        (rather than recounting the other folds), so the cost stays that of one count.
+        """
+        words, marks = self._check(X, rationales)
+        self._learn(words, marks)
+        out = np.zeros((len(words), len(FEATURES)))
+        n_folds = min(self.inner_folds, len(words))
         if n_folds < 2:
             return out
-        for fit_rows, score_rows in KFold(n_folds, shuffle=True,
-                                          random_state=self.seed).split(texts):
-            rates = self._rates(*_count([texts[i] for i in fit_rows],
-                                        [marks[i] for i in fit_rows]))
-            out[score_rows] = _score([texts[i] for i in score_rows], rates)
+        for _, rows in KFold(n_folds, shuffle=True, random_state=self.seed).split(out):
+            held_marked, held_present = _count([words[i] for i in rows],
+                                               [marks[i] for i in rows], self.marked_)
+            rates = {w: (n - held_marked.get(w, 0))
+                     / (self.present_[w] - held_present.get(w, 0) + self.prior)
+                     for w, n in self.marked_.items() if n > held_marked.get(w, 0)}
+            out[rows] = _score([words[i] for i in rows], rates)
         return out
 
     def transform(self, X) -> np.ndarray:
         """Largest rate, sum of rates and number of learned cues in each text."""
         check_is_fitted(self, "rates_")
-        return _score([str(t) for t in X], self.rates_)
+        return _score([words_of(t) for t in X], self.rates_)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``learned cues:<feature>`` for the three features."""
@@ -133,39 +137,45 @@ class LearnedCues(BaseEstimator, TransformerMixin):
         return frame.sort_values(["rate", "marked", "word"], ascending=[False, False, True],
                                  kind="stable", ignore_index=True)
 
-    def _rates(self, marked: dict[str, int], present: dict[str, int]) -> dict[str, float]:
-        return {w: n / (present[w] + self.prior) for w, n in marked.items()}
+    def _learn(self, words: list[set[str]], marks: list[set[str]]) -> None:
+        self.marked_, self.present_ = _count(words, marks)
+        self.rates_ = {w: n / (self.present_[w] + self.prior) for w, n in self.marked_.items()}
 
     @staticmethod
-    def _check(X, rationales) -> tuple[list[str], list[set[str]]]:
+    def _check(X, rationales) -> tuple[list[set[str]], list[set[str]]]:
+        """Each text's words and marks."""
         if rationales is None:
             raise ValueError("LearnedCues.fit needs rationales (one set of marked words per "
                              "text), passed through metadata routing")
-        texts = [str(t) for t in X]
-        if len(rationales) != len(texts):
+        words = [words_of(t) for t in X]
+        if len(rationales) != len(words):
             raise ValueError(f"LearnedCues.fit got {len(rationales)} rationales for "
-                             f"{len(texts)} texts")
-        return texts, [set(r) for r in rationales]
+                             f"{len(words)} texts")
+        return words, [set(r) for r in rationales]
 
 
-def _count(texts: list[str], marks: list[set[str]]) -> tuple[dict[str, int], dict[str, int]]:
+def _count(words: list[set[str]], marks: list[set[str]],
+           vocabulary: Iterable[str] | None = None) -> tuple[dict[str, int], dict[str, int]]:
     """Per marked word: texts where it is marked (and present), and texts where it is present.
 
-    Plain dicts, so a saved model holds only built-in types.
+    ``vocabulary`` (default: the words marked here) limits the present counts. Plain
+    dicts, so a saved model holds only built-in types.
     """
     marked: Counter = Counter()
+    for found, mark in zip(words, marks, strict=True):
+        marked.update(mark & found)
+    keep = set(marked if vocabulary is None else vocabulary)
     present: Counter = Counter()
-    for text, mark in zip(texts, marks, strict=True):
-        words = words_of(text)
-        marked.update(mark & words)
-        present.update(words)
-    return dict(marked), {w: present[w] for w in marked}
+    for found in words:
+        present.update(found & keep)
+    return dict(marked), dict(present)
 
 
-def _score(texts: list[str], rates: dict[str, float]) -> np.ndarray:
-    out = np.zeros((len(texts), len(FEATURES)))
-    for i, text in enumerate(texts):
-        found = [rates[w] for w in words_of(text) if w in rates]
-        if found:
-            out[i] = (max(found), sum(found), len(found))
+def _score(words: list[set[str]], rates: dict[str, float]) -> np.ndarray:
+    """Largest rate, sum and count of the learned cues among each text's words."""
+    out = np.zeros((len(words), len(FEATURES)))
+    for i, found in enumerate(words):
+        hits = [rates[w] for w in found if w in rates]
+        if hits:
+            out[i] = (max(hits), sum(hits), len(hits))
     return out

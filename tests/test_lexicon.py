@@ -65,6 +65,21 @@ def test_case_insensitive_and_word_boundaries(lexicon):
     assert _cues(lexicon, "regimental bands", "delegitimising") == []
 
 
+@pytest.mark.parametrize("text", [
+    "The parade on 9 May drew both leaders.", "In May 2023 they met again.",
+    "Since May, talks have stalled.", "Theresa May said nothing."])
+def test_the_month_and_the_name_may_are_not_the_hedge(lexicon, text):
+    assert "may" not in _cues(lexicon, text, "speculative")
+    assert lexicon.count([text])[0, lexicon.categories.index("speculative")] == 0
+
+
+@pytest.mark.parametrize("text", [
+    "The army may move north.", "May the talks succeed.", "Talks ended. May we expect more?",
+    "ARMY MAY MOVE NORTH", "It may, experts say, happen."])
+def test_the_modal_may_is_the_hedge_wherever_it_stands(lexicon, text):
+    assert "may" in _cues(lexicon, text, "speculative")
+
+
 def test_multi_word_cue_across_a_line_break(lexicon):
     (match,) = [m for m in lexicon.matches("said the press\n  secretary.") if
                 m.category == "official"]

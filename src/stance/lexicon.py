@@ -3,13 +3,15 @@
 Cues are data (``data/lexicon.yaml``), grouped in categories (delegitimising,
 official, speculative, and any the config adds). Matching is case-insensitive;
 a trailing ``*`` matches any word ending, and whitespace inside a cue matches any
-run of whitespace, so a cue split over a line break still counts.
+run of whitespace, so a cue split over a line break still counts. One exception: a
+cue spelled like a name (:data:`NAME_HOMOGRAPHS`: "may") does not match its
+capitalised form inside a sentence ("on 9 May", "Theresa May").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -19,6 +21,11 @@ import yaml
 
 from stance.errors import StanceError
 
+#: Cues spelled like proper nouns (the month May, Theresa May): capitalised inside a
+#: sentence ("on 9 May", "in May", "Theresa May said"), they are the name, not the cue.
+NAME_HOMOGRAPHS = frozenset({"may"})
+#: What may end the previous sentence: a capitalised homograph right after it can be the cue.
+_SENTENCE_END = re.compile(r"(?:\A|[.!?:;\"\u201d)\]]|\n)\s*\Z")
 #: Descriptor class of a phrase with no cue of these categories (see :meth:`Lexicon.classify`).
 NEUTRAL = "neutral"
 #: Categories that classify an actor's descriptor, strongest first: a phrase with both a
@@ -70,22 +77,27 @@ class Lexicon:
             >>> [m.cue for m in load_lexicon().matches("The self-proclaimed president")]
             ['self-proclaimed']
         """
-        found = []
-        for category, pattern in self._patterns.items():
-            cues = self._ordered[category]
-            for match in pattern.finditer(text):
-                index = int(match.lastgroup[1:])
-                found.append(CueMatch(category, cues[index], match.start(), match.end(),
-                                      match.group()))
+        found = [match for category in self._patterns
+                 for match in self._category_matches(category, text)]
         return sorted(found, key=lambda m: (m.start, m.category))
 
     def count(self, texts: Sequence[str]) -> np.ndarray:
         """Cue occurrences per text and category: an (n_texts, n_categories) int array."""
         counts = np.zeros((len(texts), len(self.cues)), dtype=np.int32)
-        for j, pattern in enumerate(self._patterns.values()):
+        for j, category in enumerate(self._patterns):
             for i, text in enumerate(texts):
-                counts[i, j] = sum(1 for _ in pattern.finditer(text))
+                counts[i, j] = sum(1 for _ in self._category_matches(category, text))
         return counts
+
+    def _category_matches(self, category: str, text: str) -> Iterator[CueMatch]:
+        """The category's cues in ``text``, without names spelled like a cue."""
+        cues = self._ordered[category]
+        for match in self._patterns[category].finditer(text):
+            cue = cues[int(match.lastgroup[1:])]
+            if cue in NAME_HOMOGRAPHS and match.group().istitle() \
+                    and not _SENTENCE_END.search(text, 0, match.start()):
+                continue
+            yield CueMatch(category, cue, match.start(), match.end(), match.group())
 
     def classify(self, phrase: str) -> str:
         """Descriptor class of a phrase: the strongest descriptor category it has a cue of.

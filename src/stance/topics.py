@@ -71,7 +71,7 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
     most 100 (so a 100,000-segment corpus still resolves a few hundred topics). Its
     density smoothing (``min_samples``) stays at BERTopic's 10 as topics grow: HDBSCAN's
     own default ties it to the smallest cluster, and at 1% of 9,775 20 Newsgroups
-    paragraphs that merged 93% of them into one of two topics (22 topics with 10).
+    paragraphs that merged 93% of them into one of two topics (about 20 topics with 10).
     Explicit values are capped to what the corpus allows.
 
     Raises:

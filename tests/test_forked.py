@@ -139,3 +139,31 @@ def test_a_worker_uses_only_vectors_encoded_before_the_fork(monkeypatch, tmp_pat
     with pytest.raises(NotPrepared, match="may not load the embedding model"):
         _ = load_embedder(EmbeddingConfig()).model
     assert sorted(tmp_path.rglob("*.npy")) == shards  # nothing written to the disk cache
+
+
+@needs_spare_core
+def test_running_until_every_worker_has_answered(tmp_path):
+    import time
+
+    go = tmp_path / "go"
+
+    def wait_for_go(_):
+        while not go.exists():
+            time.sleep(0.01)
+        return 1
+
+    jobs = ForkedJobs(wait_for_go, [0], busy_here=1)
+    assert jobs.running()
+    go.touch()
+    deadline = time.perf_counter() + 30
+    while jobs.running() and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert not jobs.running()
+    assert jobs.results() == [1]
+
+
+def test_jobs_run_here_are_never_running(monkeypatch):
+    monkeypatch.setattr(forked, "spare_cores", lambda: 0)
+    jobs = ForkedJobs(square_and_pid, [1, 2])
+    assert not jobs.running()
+    assert [r[0] for r in jobs.results()] == [1, 4]

@@ -134,6 +134,11 @@ class ForkedJobs(Generic[T, R]):
                 send.close()
                 self._workers.append((share, worker, receive))
 
+    def running(self) -> bool:
+        """Whether a forked worker is still working on its jobs."""
+        return any(worker.is_alive() and not receive.poll()
+                   for _, worker, receive in self._workers)
+
     def results(self) -> list[R]:
         """Every job's result, in item order (runs this process's share first)."""
         try:

@@ -230,6 +230,11 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
             result.over_time = topics_over_time(topics.assignments, result.segments,
                                                 result.corpus.corpus, cfg.analysis)
             result.over_time.to_csv(run_dir / "topics_over_time.csv", index=False)
+        if refits is not None:  # the refits hold the spare core: draw here while they run
+            with timer.stage("topic_figures") as rec:
+                drawn = _draw_while(refits.running, _topic_figures(result), run_dir / "figures")
+                result.figures.update(drawn)
+                rec["drawn"] = list(drawn)
         with timer.stage("quality") as rec:
             result.metrics, rec["cached"] = cache.fetch(
                 "quality", quality_key,
@@ -343,34 +348,57 @@ def _manifest(cfg: ExperimentConfig, corpus_digest: str, started: datetime) -> d
 
 
 def _save_figures(result: RunResult) -> dict[str, Path]:
+    """Draw every figure of the run not drawn yet; return {name: SVG path} of those drawn."""
     from stance import plots
     from stance.summary import summarise_outlets
 
     figures: dict[str, Callable[[], Any]] = {
         "segments_per_outlet": lambda: plots.plot_segments_per_outlet(
             summarise_outlets(result.corpus.corpus, result.segments)),
+        **(_topic_figures(result) if result.topics is not None else {}),
+        **_framing_figures(result),
     }
-    if result.topics is not None:
-        topics = result.topics
-        labels = topic_labels(topics.topics)
-        figures["topic_sizes"] = lambda: plots.plot_topic_sizes(topics.topics)
-        figures["topic_terms"] = lambda: plots.plot_topic_terms(
-            topics.terms[topics.terms["topic"] != -1], labels)
-        coords = pd.read_parquet(result.run_dir / "segment_map.parquet")
-        figures["topic_map"] = lambda: plots.plot_topic_map(
-            coords[["x", "y"]].to_numpy(), coords["topic"].to_numpy(), labels)
-        figures["prevalence_heatmap"] = lambda: plots.plot_prevalence_heatmap(
-            result.prevalence, labels)
-        if result.over_time is not None and result.over_time["period"].nunique() > 1:
-            figures["topics_over_time"] = lambda: plots.plot_topics_over_time(
-                result.over_time, labels)
-    figures.update(_framing_figures(result))
+    figures = {name: make for name, make in figures.items() if name not in result.figures}
     folder = result.run_dir / "figures"
     # Drawing is single-threaded and about 0.5 s a figure: a worker forked onto a spare
     # core draws some of them beside this process (each figure is a file, made the same
     # way wherever it is drawn).
     ForkedJobs(lambda name: _draw(figures[name], folder / name), list(figures)).results()
     return {name: folder / f"{name}.svg" for name in figures}
+
+
+def _draw_while(busy: Callable[[], bool], figures: dict[str, Callable[[], Any]],
+                folder: Path) -> dict[str, Path]:
+    """Draw figures one by one while ``busy()`` (other work holds the spare core)."""
+    drawn = {}
+    for name, make in figures.items():
+        if not busy():
+            break
+        _draw(make, folder / name)
+        drawn[name] = folder / f"{name}.svg"
+    return drawn
+
+
+def _topic_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
+    from stance import plots
+
+    topics = result.topics
+    labels = topic_labels(topics.topics)
+    coords = pd.read_parquet(result.run_dir / "segment_map.parquet")
+    # quickest first: drawn while the refits run, a figure may outlast them
+    figures: dict[str, Callable[[], Any]] = {
+        "topic_map": lambda: plots.plot_topic_map(
+            coords[["x", "y"]].to_numpy(), coords["topic"].to_numpy(), labels),
+        "topic_sizes": lambda: plots.plot_topic_sizes(topics.topics),
+    }
+    if result.over_time is not None and result.over_time["period"].nunique() > 1:
+        figures["topics_over_time"] = lambda: plots.plot_topics_over_time(
+            result.over_time, labels)
+    figures["prevalence_heatmap"] = lambda: plots.plot_prevalence_heatmap(
+        result.prevalence, labels)
+    figures["topic_terms"] = lambda: plots.plot_topic_terms(
+        topics.terms[topics.terms["topic"] != -1], labels)
+    return figures
 
 
 def _draw(make: Callable[[], Any], stem: Path) -> None:

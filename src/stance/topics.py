@@ -1,6 +1,7 @@
 """Topics: BERTopic on the cached segment embeddings, guided by seed themes.
 
-The only module importing bertopic, umap and hdbscan (lazily, inside functions).
+The only module importing bertopic, umap and hdbscan (lazily, inside functions; bertopic
+through :func:`stance.bertopic_imports.import_bertopic`).
 Every random state comes from the ``seed`` argument: UMAP with a ``random_state``
 runs single-threaded and is then deterministic, HDBSCAN and c-TF-IDF are
 deterministic, so one config gives the same topics on one machine. Every UMAP of a
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from stance.bertopic_imports import absent, import_bertopic
 from stance.config import TopicsConfig
 from stance.data import Embeddings, Segments
 from stance.errors import StanceError
@@ -187,11 +189,11 @@ def import_fitting_libraries() -> None:
     """Import what a fit runs on (bertopic, hdbscan, umap) and set up UMAP's kernel cache.
 
     Call before forking refit workers: they inherit the loaded modules. Otherwise each
-    worker imports them again, and bertopic alone takes about 3.5 s, because it imports
-    sentence-transformers and torch.
+    worker imports them again (bertopic, umap and hdbscan take about 1.5 s).
     """
-    import bertopic  # noqa: F401
     import hdbscan  # noqa: F401
+
+    import_bertopic()
 
     _prepare_umap_kernels()
 
@@ -240,12 +242,16 @@ def load_topic_model(folder: Path, embedder) -> BERTopic:
         >>> model = load_topic_model(run_dir / "topic_model", embedder)  # doctest: +SKIP
         >>> model.transform(texts, embeddings=embedder.encode(texts))  # doctest: +SKIP
     """
-    from bertopic import BERTopic
+    BERTopic = import_bertopic().BERTopic
 
     if not (Path(folder) / "topics.json").is_file():
         raise StanceError(f"{folder}: no saved topic model (topics.json missing); "
                           "run the experiment again to fit one")
-    return BERTopic.load(str(folder), embedding_model=_backend(embedder))
+    # BERTopic.load first builds a SentenceTransformer from the model name saved with the
+    # model, then swaps ours in. With sentence-transformers hidden it skips that: 4 s of
+    # loading weights we never use, and a hub request where the saved path does not exist.
+    with absent("sentence_transformers"):
+        return BERTopic.load(str(folder), embedding_model=_backend(embedder))
 
 
 def map_coordinates(embeddings: Embeddings, *, seed: int) -> np.ndarray:
@@ -305,9 +311,10 @@ def _backend(embedder):
 
 def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder,
                  graph_seed: int) -> BERTopic:
-    from bertopic import BERTopic
-    from bertopic.vectorizers import ClassTfidfTransformer
     from hdbscan import HDBSCAN
+
+    BERTopic = import_bertopic().BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
 
     themes, guided = _guidance(cfg)
     return BERTopic(

@@ -1,7 +1,7 @@
 """Framing pipelines: features, fingerprint masking, explanations, skops persistence."""
 
 import json
-
+import shutil
 import numpy as np
 import pandas as pd
 import pytest
@@ -301,3 +301,8 @@ def test_embeddings_with_the_real_model(tmp_path):
     loaded = load_framing_model(path)
     assert np.array_equal(loaded.predict(TEXTS), model.predict(TEXTS))
     assert np.allclose(loaded.predict_proba(TEXTS), model.predict_proba(TEXTS))
+    # on a machine without the run's cache folder: the same answers, and no folder made
+    shutil.rmtree(cache)
+    assert np.allclose(load_framing_model(path).predict_proba(TEXTS),
+                       model.predict_proba(TEXTS), atol=1e-6)
+    assert not cache.exists()

@@ -62,6 +62,13 @@ def test_a_broken_rationale_cell_is_one_line():
     assert "\n" not in str(info.value)
 
 
+def test_a_broken_rationale_cell_in_a_dropped_document_is_no_error():
+    corpus, segments = make_corpus()
+    corpus.documents.loc[3, ["label", "marked"]] = ["", "['unclosed"]  # unlabelled: dropped
+    units = labelled_units(corpus, segments, cfg())
+    assert "d003" not in set(units.table["doc_id"]) and len(units.table) == 47
+
+
 def test_rates_count_marks_where_the_word_occurs():
     texts = ["a bizarre law", "a bizarre day", "a law", "a radical plan"]
     marks = [{"bizarre"}, set(), set(), {"radical", "absent"}]

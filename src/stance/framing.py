@@ -143,9 +143,13 @@ def _check_columns(docs: pd.DataFrame, labels: tuple[str, ...], cfg: FramingConf
 
 
 def _rationales(table: pd.DataFrame, docs: pd.DataFrame, column: str) -> list[set[str]]:
-    """Each unit's annotated words: its document's (a segment uses those it contains)."""
+    """Each unit's annotated words: its document's (a segment uses those it contains).
+
+    Only the documents kept are read: a broken cell in a dropped document is not an error.
+    """
+    kept = set(table["doc_id"])
     marked = {doc: parse_rationale(value, where=f"column '{column}' of document {doc}")
-              for doc, value in zip(docs["doc_id"], docs[column], strict=True)}
+              for doc, value in zip(docs["doc_id"], docs[column], strict=True) if doc in kept}
     return [marked[doc] for doc in table["doc_id"]]
 
 

@@ -183,7 +183,7 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
         weights_sha256: expected sha256 of the weights (checked when given).
         normalize: L2-normalise vectors.
         cache_dir: embedding cache folder (a str keeps the saved model free of path
-            types); None embeds without caching to disk.
+            types); None, or a folder that does not exist, embeds without caching to disk.
         batch_size: texts per encoder batch.
         max_seq_length: truncation length (None: the model's own).
         threads: torch threads (None: all cores).
@@ -235,7 +235,9 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
         from stance.embed import embed_texts
 
         texts = [str(t) for t in X]
-        if self.cache_dir is None:
+        # a saved model records the run's cache folder: where it is missing (another
+        # machine, a cleared cache) embed without one rather than create that path
+        if self.cache_dir is None or not Path(self.cache_dir).is_dir():
             vectors = embedder.encode(texts)
         else:
             vectors = embed_texts(texts, embedder, Path(self.cache_dir))

@@ -183,7 +183,8 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
         weights_sha256: expected sha256 of the weights (checked when given).
         normalize: L2-normalise vectors.
         cache_dir: embedding cache folder (a str keeps the saved model free of path
-            types); None, or a folder that does not exist, embeds without caching to disk.
+            types); None embeds without caching to disk. A saved model loaded where that
+            folder does not exist embeds without it.
         batch_size: texts per encoder batch.
         max_seq_length: truncation length (None: the model's own).
         threads: torch threads (None: all cores).
@@ -235,9 +236,7 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
         from stance.embed import embed_texts
 
         texts = [str(t) for t in X]
-        # a saved model records the run's cache folder: where it is missing (another
-        # machine, a cleared cache) embed without one rather than create that path
-        if self.cache_dir is None or not Path(self.cache_dir).is_dir():
+        if self.cache_dir is None:
             vectors = embedder.encode(texts)
         else:
             vectors = embed_texts(texts, embedder, Path(self.cache_dir))
@@ -264,3 +263,11 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
         state = dict(super().__getstate__())
         state.pop("_embedder", None)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        # A saved model records the run's cache folder: loaded where it is missing (another
+        # machine, a cleared cache), it embeds without one rather than create that path.
+        state = dict(state)
+        if state.get("cache_dir") is not None and not Path(state["cache_dir"]).is_dir():
+            state["cache_dir"] = None
+        super().__setstate__(state)

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+
 import numpy as np
 import pandas as pd
 import pytest

@@ -249,7 +249,7 @@ def load_topic_model(folder: Path, embedder) -> BERTopic:
                           "run the experiment again to fit one")
     # BERTopic.load first builds a SentenceTransformer from the model name saved with the
     # model, then swaps ours in. With sentence-transformers hidden it skips that: 4 s of
-    # loading weights we never use, and a hub request where the saved path does not exist.
+    # loading weights it discards (and a hub request, were a name saved instead of a folder).
     with absent("sentence_transformers"):
         return BERTopic.load(str(folder), embedding_model=_backend(embedder))
 

@@ -259,7 +259,34 @@ def test_seed_corpus_end_to_end():
     assert metrics["dropped_classes"] == {"neutral-wire": 1}
     assert metrics["classes"] == ["delegitimising", "official-sourced"]
     assert metrics["n_documents"] == 4 and metrics["small_n"]
+    assert metrics["outlet_label"] is None  # one document per outlet says nothing
     assert metrics["grouped"]["calibration_skipped"]  # too few outlets to calibrate
     assert set(result.predictions["unit_id"]) == set(
         segments.table.loc[segments.table["doc_id"] != "002_22f1c6345fe1daae", "seg_id"])
 
+
+
+def test_no_outlet_label_warning_when_outlets_mix_labels(evaluated):
+    assert evaluated[3].metrics["outlet_label"] is None
+
+
+def test_a_label_of_the_outlet_is_flagged_in_metrics_and_the_report(tmp_path):
+    from types import SimpleNamespace
+
+    from stance.report_framing import framing_section
+
+    from .test_report_topics import pdf_text
+
+    plan = [(f"O{i}", "delegitimising" if i % 2 else "official-sourced", 3) for i in range(6)]
+    corpus, segments = make_corpus(plan)
+    cfg = config(level="document")
+    result = evaluate_framing(corpus, segments, cfg, seed=0)
+    warning = result.metrics["outlet_label"]
+    assert "property of the outlet" in warning and "set framing.calibrate: false" in warning
+    quiet = evaluate_framing(corpus, segments, config(level="document", calibrate=False), seed=0)
+    assert "property of the outlet" in quiet.metrics["outlet_label"]
+    assert "calibrat" not in quiet.metrics["outlet_label"]
+    run = SimpleNamespace(framing=result, config=SimpleNamespace(framing=cfg), figures={},
+                          distinctive_terms=None, actor_naming=None, run_dir=tmp_path)
+    text = " ".join(pdf_text(framing_section(run), tmp_path).split())
+    assert "The label is the outlet's." in text and "framing.calibrate: false" in text

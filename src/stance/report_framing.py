@@ -37,6 +37,8 @@ def framing_section(run: RunResult) -> str | None:
     out = m.heading("Framing")
     if metrics.get("small_n"):
         out += _warning(metrics["small_n"], metrics)
+    if metrics.get("outlet_label"):
+        out += m.warning("The label is the outlet's.", m.text(metrics["outlet_label"]))
     out += m.paragraph(m.text(_overview(metrics, run)))
     out += m.table(_score_table(metrics), align=["left", "left", "right", "right"],
                    caption="Macro-F1 with 95% bootstrap intervals (documents resampled under "

@@ -26,6 +26,8 @@ from stance.errors import StanceError
 NAME_HOMOGRAPHS = frozenset({"may"})
 #: What may end the previous sentence: a capitalised homograph right after it can be the cue.
 _SENTENCE_END = re.compile(r"(?:\A|[.!?:;\"\u201d)\]]|\n)\s*\Z")
+#: Characters before a homograph searched for that end: the search stays short on long texts.
+_LOOK_BACK = 80
 #: Descriptor class of a phrase with no cue of these categories (see :meth:`Lexicon.classify`).
 NEUTRAL = "neutral"
 #: Categories that classify an actor's descriptor, strongest first: a phrase with both a
@@ -95,7 +97,8 @@ class Lexicon:
         for match in self._patterns[category].finditer(text):
             cue = cues[int(match.lastgroup[1:])]
             if cue in NAME_HOMOGRAPHS and match.group().istitle() \
-                    and not _SENTENCE_END.search(text, 0, match.start()):
+                    and not _SENTENCE_END.search(text, max(0, match.start() - _LOOK_BACK),
+                                                 match.start()):
                 continue
             yield CueMatch(category, cue, match.start(), match.end(), match.group())
 

@@ -83,3 +83,16 @@ def test_config_show_prints_defaults(capsys):
     assert main(["config", "show", str(EXPERIMENTS / "seeds.yaml")]) == 0
     out = capsys.readouterr().out
     assert "min_words: 8" in out and "on_invalid: error" in out
+
+
+def test_the_stance_executable_runs_main_then_freezes_the_collector(monkeypatch):
+    from importlib.metadata import entry_points
+
+    from stance import cli
+
+    (script,) = entry_points(group="console_scripts", name="stance")
+    assert script.value == "stance.cli:command"
+    events = []
+    monkeypatch.setattr(cli, "main", lambda: events.append("main") or 3)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: events.append("freeze"))
+    assert cli.command() == 3 and events == ["main", "freeze"]

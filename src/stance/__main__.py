@@ -2,6 +2,6 @@
 
 import sys
 
-from stance.cli import main
+from stance.cli import command
 
-sys.exit(main())
+sys.exit(command())

@@ -342,6 +342,34 @@ def test_stability_refits_match_fits_in_this_process(fake, corpus, guidance, exa
         here[0])
 
 
+@pytest.mark.parametrize(("update", "describes"), [
+    ({"guidance": "guided"}, False),
+    ({"guidance": "none"}, False),
+    ({"guidance": "none", "nr_topics": 2}, True),
+    ({"guidance": "none", "outliers": {"reduce": True, "strategy": "c-tf-idf"}}, True),
+    ({"guidance": "zeroshot"}, True),
+])
+def test_assignments_skip_describing_only_where_it_moves_no_segment(fake, corpus, update,
+                                                                     describes, monkeypatch):
+    from bertopic import BERTopic
+
+    from stance.topics import fit_assignments
+
+    segments, embeddings = corpus
+    cfg = config(representation="ctfidf", hdbscan={"min_cluster_size": 5, "min_samples": 5},
+                 **update)
+    full = fit_topics(segments, embeddings, cfg, seed=3, embedder=fake)
+    calls = []
+    original = BERTopic._extract_topics
+    monkeypatch.setattr(BERTopic, "_extract_topics",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    topics = fit_assignments(segments, embeddings, cfg, seed=3, embedder=fake)
+    np.testing.assert_array_equal(topics, full.assignments["topic"].to_numpy())
+    assert bool(calls) is describes
+    if "nr_topics" in update:  # the case skipping would get wrong: clusters were merged
+        assert full.model.hdbscan_model.labels_.max() + 1 > (full.topics["topic"] != -1).sum()
+
+
 def test_refits_search_the_approximate_graph_with_the_model_seed(fake, corpus, monkeypatch):
     import umap.umap_
 

@@ -64,3 +64,43 @@ def test_topic_map_legend_is_capped(n_topics):
     entries = len(ax.get_legend().get_texts())
     assert entries == 1 + min(n_topics, plots.MAX_TOPICS_SHOWN)  # outliers + topics
     assert ("legend: largest" in ax.get_title()) == (n_topics > plots.MAX_TOPICS_SHOWN)
+
+
+def test_pngs_rendered_from_the_svgs_match_what_matplotlib_would_draw(tmp_path):
+    import base64
+    import re
+
+    from PIL import Image
+
+    from stance.figure_files import DPI, save_figure
+
+    rng = np.random.default_rng(2)
+    figures = {"sizes": plots.plot_topic_sizes(pd.DataFrame(
+                   {"topic": [-1, 0, 1], "label": ["outliers", "war", "trade"],
+                    "size": [5, 30, 12]})),
+               "map": plots.plot_topic_map(rng.normal(size=(300, 2)),
+                                           rng.integers(-1, 4, size=300), _labels(4))}
+    for name, fig in figures.items():
+        assert save_figure(fig, tmp_path / name) == tmp_path / f"{name}.svg"
+    def grey_blocks(path, rows, cols, k=8):  # mean grey of k x k pixel blocks
+        grey = np.asarray(Image.open(path).convert("L"), dtype=float)[:rows // k * k,
+                                                                      :cols // k * k]
+        return grey.reshape(rows // k, k, cols // k, k).mean(axis=(1, 3))
+
+    for name, fig in figures.items():
+        fig.savefig(tmp_path / f"{name}_matplotlib.png", dpi=DPI, bbox_inches="tight")
+        ours, theirs = (Image.open(tmp_path / f"{name}{end}.png").size
+                        for end in ("", "_matplotlib"))
+        assert abs(ours[0] - theirs[0]) <= 1 and abs(ours[1] - theirs[1]) <= 1
+        cols, rows = min(ours[0], theirs[0]), min(ours[1], theirs[1])
+        # the same picture: anti-aliased edges differ by a pixel, which 8-pixel blocks
+        # average out (about 1.5 grey levels here; without the title it is 6 to 25)
+        difference = (grey_blocks(tmp_path / f"{name}.png", rows, cols)
+                      - grey_blocks(tmp_path / f"{name}_matplotlib.png", rows, cols))
+        assert np.abs(difference).mean() < 3
+    # the map's points are a raster layer inside the SVG, drawn at the PNGs' resolution
+    svg = (tmp_path / "map.svg").read_text()
+    width_pt = float(re.search(r'<image[^>]*width="([\d.]+)"', svg).group(1))
+    layer = base64.b64decode(re.search(r'base64,([^"]+)"', svg).group(1))
+    (tmp_path / "layer.png").write_bytes(layer)
+    assert Image.open(tmp_path / "layer.png").width == pytest.approx(width_pt * DPI / 72, abs=2)

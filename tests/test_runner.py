@@ -198,9 +198,42 @@ def test_every_figure_is_in_the_run_whoever_drew_it(seed_run):
     _, first, second = seed_run
     for result in (first, second):
         stages = json.loads((result.run_dir / "manifest.json").read_text())["stages"]
-        early = stages.get("topic_figures", {}).get("drawn", [])
-        assert set(early) <= {"topic_map", "topic_sizes", "topics_over_time",
-                              "prevalence_heatmap", "topic_terms"}
-        assert sorted(result.figures) == sorted(
-            p.stem for p in (result.run_dir / "figures").glob("*.svg"))
+        early = stages.get("early_figures", {}).get("drawn", [])
+        assert set(early) <= set(result.figures)
+        folder = result.run_dir / "figures"
+        for suffix in ("svg", "png"):
+            assert sorted(result.figures) == sorted(p.stem for p in folder.glob(f"*.{suffix}"))
         assert {"topic_map", "topic_terms", "framing_confusion"} <= set(result.figures)
+
+
+def test_the_corpus_stages_run_in_a_worker_beside_the_imports_with_the_same_result(
+        seed_run, monkeypatch, tmp_path):
+    import os
+
+    from stance import runner
+    from stance.runner import _prepare, _prepare_beside_imports, _Timer
+    from stance.stagecache import StageCache
+
+    cfg = seed_run[0]
+    cache = StageCache(cfg.output_dir / "unused", enabled=False)
+    here = _prepare(cfg, _Timer(), cache)
+    where = tmp_path / "pid"
+    monkeypatch.setattr(runner, "_prepare", lambda *args: where.write_text(
+        str(os.getpid())) and _prepare(*args))
+    timer = _Timer()
+    beside = _prepare_beside_imports(cfg, timer, cache)
+    assert int(where.read_text()) != os.getpid()  # the stages ran in a forked worker
+    assert beside[1] == here[1] and beside[3] == here[3]  # corpus digest, segments key
+    pd.testing.assert_frame_equal(beside[0].audit.documents, here[0].audit.documents)
+    pd.testing.assert_frame_equal(beside[0].corpus.documents, here[0].corpus.documents)
+    pd.testing.assert_frame_equal(beside[2].table, here[2].table)
+    assert list(timer.stages) == ["imports", "corpus", "segment"]
+
+
+def test_a_user_error_raised_in_a_worker_keeps_one_problem_per_line():
+    import pickle
+
+    from stance.errors import StanceError
+
+    error = pickle.loads(pickle.dumps(StanceError("corpus.csv: no column 'text'", "and more")))
+    assert error.problems == ("corpus.csv: no column 'text'", "and more")

@@ -13,3 +13,7 @@ class StanceError(Exception):
             raise ValueError("StanceError needs at least one problem")
         self.problems = tuple(problems)
         super().__init__("\n".join(problems))
+
+    def __reduce__(self):
+        # one problem per line after pickling too (errors raised in forked workers)
+        return type(self), self.problems

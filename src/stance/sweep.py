@@ -280,6 +280,7 @@ def _problem(exc: ValidationError) -> str:
 
 def _save_figures(summary: pd.DataFrame, parameters: list[str], folder: Path) -> dict[str, Path]:
     """One figure per swept setting: a panel per metric that some point measured."""
+    from stance.figure_files import save_figure
     from stance.plots_sweep import plot_metrics_against
 
     measured = {k: v for k, v in METRICS.items() if summary[k].notna().any()}
@@ -288,9 +289,6 @@ def _save_figures(summary: pd.DataFrame, parameters: list[str], folder: Path) ->
     saved = {}
     for parameter in parameters:
         name = "metrics_vs_" + parameter.replace(".", "_")
-        fig = plot_metrics_against(summary, parameter, measured)
-        for suffix in ("png", "svg"):
-            fig.savefig(folder / f"{name}.{suffix}", dpi=200, bbox_inches="tight",
-                        metadata={"Date": None} if suffix == "svg" else None)
-        saved[parameter] = folder / f"{name}.svg"
+        saved[parameter] = save_figure(plot_metrics_against(summary, parameter, measured),
+                                       folder / name)
     return saved

@@ -393,3 +393,20 @@ def test_refits_search_the_approximate_graph_with_the_model_seed(fake, corpus, m
     start_stability_refits(segments, embeddings, config(guidance="guided", stability_runs=3),
                            seed=4, embedder=fake).results()
     assert seeds_used == [4]  # searched once, with the model's seed; the second refit reuses it
+
+
+def test_the_kernels_umap_and_pynndescent_leave_uncached_are_kept_in_numba_cache():
+    import importlib
+
+    from numba.core.caching import NullCache
+
+    from stance.topics import _UNCACHED_KERNELS, _prepare_umap_kernels
+
+    _prepare_umap_kernels()
+    for module, names in _UNCACHED_KERNELS.items():
+        for name in names:  # each still exists under its name, and now has a disk cache
+            kernel = getattr(importlib.import_module(module), name)
+            assert not isinstance(kernel._cache, NullCache), (module, name)
+    # the approximate search's own (above 20,000 segments), which pynndescent leaves uncached
+    search = importlib.import_module("pynndescent.pynndescent_")
+    assert not isinstance(search.process_candidates._cache, NullCache)

@@ -426,13 +426,23 @@ def _umap(seed: int, graph_seed: int, **params):
     return SharedGraphUMAP(**params, random_state=seed, n_jobs=1)
 
 
-#: UMAP's numba kernels that a fit compiles, and UMAP does not cache (pynndescent caches its
-#: own): compiling them costs about 3.5 s in every new process and every forked worker.
-_UMAP_KERNELS = {"umap.umap_": ("smooth_knn_dist", "compute_membership_strengths"),
-                 # the serial variant only (seeded UMAP): numba's cache index does not tell
-                 # it from the parallel one, compiled from the same function
-                 "umap.layouts": ("_nb_optimize_layout_euclidean_single_epoch",),
-                 "umap.utils": ("tau_rand_int", "tau_rand")}
+#: numba kernels that a fit compiles and their library does not cache; compiling them costs
+#: about 3.5 s (UMAP's) in every new process and forked worker, and 9 s (pynndescent's, the
+#: approximate neighbour search above :data:`stance.neighbors.EXACT_MAX_POINTS`) a process.
+_UNCACHED_KERNELS = {
+    "umap.umap_": ("smooth_knn_dist", "compute_membership_strengths"),
+    # the serial variant only (seeded UMAP): numba's cache index does not tell it from the
+    # parallel one, compiled from the same function
+    "umap.layouts": ("_nb_optimize_layout_euclidean_single_epoch",),
+    "umap.utils": ("tau_rand_int", "tau_rand"),
+    # not nn_descent and nn_descent_internal, which numba cannot cache (they take the
+    # distance function as an argument): about 10 s of compiling stays
+    "pynndescent.pynndescent_": ("process_candidates", "init_random", "init_rp_tree",
+                                 "generate_leaf_updates"),
+    "pynndescent.utils": ("deheap_sort", "build_candidates_owner", "generate_graph_update_array"),
+    "pynndescent.kernels": ("generate_graph_update_array_batched",),
+    "pynndescent.distances": ("alternative_dot",),
+}
 
 
 def _prepare_umap_kernels() -> None:
@@ -443,12 +453,12 @@ def _prepare_umap_kernels() -> None:
     from stance.forked import prefer_forkable_numba
 
     prefer_forkable_numba()
-    _cache_umap_kernels()
+    _cache_numba_kernels()
 
 
 @functools.cache
-def _cache_umap_kernels() -> None:
-    """Keep UMAP's compiled kernels in numba's on-disk cache, as ``cache=True`` would.
+def _cache_numba_kernels() -> None:
+    """Keep :data:`_UNCACHED_KERNELS` in numba's on-disk cache, as ``cache=True`` would.
 
     numba stores them beside the module (or in ``NUMBA_CACHE_DIR``) keyed by the source
     file's timestamp and the CPU, and recompiles when either changes; the machine code is
@@ -458,10 +468,10 @@ def _cache_umap_kernels() -> None:
 
     from numba.core.dispatcher import Dispatcher
 
-    for module, names in _UMAP_KERNELS.items():
+    for module, names in _UNCACHED_KERNELS.items():
         for name in names:
             kernel = getattr(importlib.import_module(module), name, None)
-            if isinstance(kernel, Dispatcher):  # a newer UMAP may rename or cache them
+            if isinstance(kernel, Dispatcher):  # a newer version may rename or cache them
                 kernel.enable_caching()
 
 

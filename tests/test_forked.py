@@ -167,3 +167,21 @@ def test_jobs_run_here_are_never_running(monkeypatch):
     jobs = ForkedJobs(square_and_pid, [1, 2])
     assert not jobs.running()
     assert [r[0] for r in jobs.results()] == [1, 4]
+
+
+def blas_threads(_=None):
+    from threadpoolctl import threadpool_info
+
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+@needs_spare_core
+def test_workers_and_this_process_keep_their_thread_pools_to_their_own_cores():
+    before = blas_threads()
+    assert before  # numpy's BLAS is loaded
+    jobs = ForkedJobs(blas_threads, [0])
+    during = blas_threads()
+    (in_worker,) = jobs.results()
+    assert in_worker == {1}  # a worker holds one core
+    assert during == {max(1, len(os.sched_getaffinity(0)) - 1)}  # this process the rest
+    assert blas_threads() == before  # restored once the workers are done

@@ -431,10 +431,14 @@ def _topic_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
 
     topics = result.topics
     labels = topic_labels(topics.topics)
-    coords = pd.read_parquet(result.run_dir / "segment_map.parquet")
+
+    def topic_map():  # reads the map's coordinates only when this figure is drawn
+        coords = pd.read_parquet(result.run_dir / "segment_map.parquet")
+        return plots.plot_topic_map(coords[["x", "y"]].to_numpy(), coords["topic"].to_numpy(),
+                                    labels)
+
     figures: dict[str, Callable[[], Any]] = {
-        "topic_map": lambda: plots.plot_topic_map(
-            coords[["x", "y"]].to_numpy(), coords["topic"].to_numpy(), labels),
+        "topic_map": topic_map,
         "topic_sizes": lambda: plots.plot_topic_sizes(topics.topics),
     }
     if result.over_time is not None and result.over_time["period"].nunique() > 1:

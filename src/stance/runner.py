@@ -147,7 +147,7 @@ def _prepare_beside_imports(cfg: ExperimentConfig, timer: _Timer,
     """:func:`_prepare` in a forked worker while this process imports the later stages' libraries.
 
     Cleaning, deduplication and imports are all pure Python: on two cores they take the
-    longer one's time instead of the sum (about 1.3 s of imports beside 1.5 s of corpus
+    longer one's time instead of the sum (1.5-1.8 s of imports beside 1.5 s of corpus
     stages at 10,000 segments). The prepared corpus comes back pickled, 0.15 s at 50,000.
     Without a spare core the stages run here, after the imports, with the same results.
     """

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from stance import forked
-from stance.forked import ForkedJobs, NotPrepared, in_worker, spare_cores
+from stance.errors import StanceError
+from stance.forked import ForkedChain, ForkedJobs, NotPrepared, in_worker, spare_cores
 
 needs_spare_core = pytest.mark.skipif(spare_cores() == 0, reason="no core to fork a worker on")
 
@@ -17,27 +18,44 @@ def square_and_pid(x):
 
 
 def test_results_come_back_in_item_order_whoever_ran_them():
-    jobs = ForkedJobs(square_and_pid, [3, 1, 4, 1, 5], busy_here=1)
+    jobs = ForkedJobs(square_and_pid, [3, 1, 4, 1, 5])
     results = jobs.results()
     assert [r[0] for r in results] == [9, 1, 16, 1, 25]
 
 
+def wait_until_answered(jobs, seconds=30):
+    import time
+
+    deadline = time.perf_counter() + seconds
+    while jobs.running() and time.perf_counter() < deadline:
+        time.sleep(0.01)
+
+
 @needs_spare_core
-def test_jobs_run_in_a_worker_while_this_process_is_busy():
-    # two jobs, this process busy with one more: the worker takes both
-    pids = {pid for _, pid in ForkedJobs(square_and_pid, [1, 2], busy_here=1).results()}
+def test_a_worker_takes_every_job_while_this_process_is_busy():
+    jobs = ForkedJobs(square_and_pid, [1, 2, 3])
+    wait_until_answered(jobs)  # busy elsewhere until the worker is done
+    pids = {pid for _, pid in jobs.results()}
     assert os.getpid() not in pids and len(pids) == 1
-    # idle here: the jobs are shared
-    pids = [pid for _, pid in ForkedJobs(square_and_pid, [1, 2], busy_here=0).results()]
-    assert pids[0] == os.getpid() and pids[1] != os.getpid()
+    assert jobs.forked == 3
+
+
+def sleep_first_then_pid(x):
+    import time
+
+    if x == 0:
+        time.sleep(1.0)
+    return os.getpid()
 
 
 @needs_spare_core
-def test_jobs_are_dealt_round_robin_so_costly_neighbours_split(monkeypatch):
+def test_jobs_go_to_whichever_process_is_free(monkeypatch):
+    # a static share would give one process the slow job and some quick ones; here the
+    # process that took the slow job (whichever it was) takes no other
     monkeypatch.setattr(forked, "spare_cores", lambda: 1)
-    pids = [pid for _, pid in ForkedJobs(square_and_pid, [1, 2, 3, 4, 5]).results()]
-    here = [i for i, pid in enumerate(pids) if pid == os.getpid()]
-    assert here == [0, 2] and len(set(pids)) == 2
+    pids = ForkedJobs(sleep_first_then_pid, [0, 1, 2, 3, 4, 5]).results()
+    assert pids[0] not in pids[1:]
+    assert len(set(pids)) == 2
 
 
 class _Finalised:
@@ -62,14 +80,16 @@ def test_workers_never_finalise_what_they_inherit(tmp_path):
     # e.g. ONNX Runtime's session destructor hangs in a fork, waiting for its thread pool
     log = tmp_path / "finalised_in"
     _Finalised(log)  # garbage, not yet collected
-    worker_pid, = ForkedJobs(_collect_garbage, [0], busy_here=1).results()
+    jobs = ForkedJobs(_collect_garbage, [0])
+    wait_until_answered(jobs)
+    worker_pid, = jobs.results()
     assert worker_pid != os.getpid()
     assert not log.exists() or log.read_text() != str(worker_pid)
 
 
 def test_without_spare_cores_everything_runs_here(monkeypatch):
     monkeypatch.setattr(forked, "spare_cores", lambda: 0)
-    pids = {pid for _, pid in ForkedJobs(square_and_pid, [1, 2, 3], busy_here=1).results()}
+    pids = {pid for _, pid in ForkedJobs(square_and_pid, [1, 2, 3]).results()}
     assert pids == {os.getpid()}
 
 
@@ -79,7 +99,7 @@ def fails_with_value_error(x):
 
 def test_a_job_error_is_raised_here():
     with pytest.raises(ValueError, match="bad item 7"):
-        ForkedJobs(fails_with_value_error, [7], busy_here=1).results()
+        ForkedJobs(fails_with_value_error, [7]).results()
 
 
 def needs_preparation(x):
@@ -98,15 +118,17 @@ def crashes_in_worker(x):
 @pytest.mark.parametrize("job", [needs_preparation, crashes_in_worker])
 def test_jobs_a_worker_could_not_run_are_run_here(job, caplog):
     with caplog.at_level(logging.WARNING, logger="stance.forked"):
-        assert ForkedJobs(job, [1, 2], busy_here=1).results() == [2, 3]
-    assert "running them here" in caplog.text
+        jobs = ForkedJobs(job, [1, 2])
+        wait_until_answered(jobs)  # the worker took a job, and could not run it
+        assert jobs.results() == [2, 3]
+    assert "running it here" in caplog.text
 
 
 @needs_spare_core
 def test_close_stops_a_worker_whose_results_are_not_wanted():
     import time
 
-    jobs = ForkedJobs(time.sleep, [60], busy_here=1)
+    jobs = ForkedJobs(time.sleep, [60])
     started = time.perf_counter()
     jobs.close()
     assert time.perf_counter() - started < 10
@@ -152,7 +174,7 @@ def test_running_until_every_worker_has_answered(tmp_path):
             time.sleep(0.01)
         return 1
 
-    jobs = ForkedJobs(wait_for_go, [0], busy_here=1)
+    jobs = ForkedJobs(wait_for_go, [0])
     assert jobs.running()
     go.touch()
     deadline = time.perf_counter() + 30
@@ -185,3 +207,76 @@ def test_workers_and_this_process_keep_their_thread_pools_to_their_own_cores():
     assert in_worker == {1}  # a worker holds one core
     assert during == {max(1, len(os.sched_getaffinity(0)) - 1)}  # this process the rest
     assert blas_threads() == before  # restored once the workers are done
+
+
+def pid_and_policy(_=None):
+    return os.getpid(), os.sched_getscheduler(0)
+
+
+@needs_spare_core
+def test_a_chain_runs_both_steps_in_one_worker_the_second_only_on_idle_time():
+    chain = ForkedChain(pid_and_policy, pid_and_policy)
+    first_pid, first_policy = chain.first()
+    second_pid, second_policy = chain.then()
+    assert first_pid == second_pid != os.getpid()
+    assert first_policy == os.sched_getscheduler(0) != os.SCHED_IDLE
+    assert second_policy == os.SCHED_IDLE
+
+
+def the_number(_=None):
+    return 41
+
+
+@needs_spare_core
+def test_a_chain_passes_the_first_result_on_and_gives_back_this_process_threads():
+    before = blas_threads()
+    chain = ForkedChain(lambda: (the_number(), blas_threads()), lambda first: first[0] + 1)
+    during = blas_threads()
+    value, in_worker = chain.first()
+    assert value == 41 and in_worker == {1}
+    assert during == {max(1, len(os.sched_getaffinity(0)) - 1)}
+    assert blas_threads() == before  # the second step does not hold a core
+    assert chain.then() == 42
+
+
+def test_a_chain_without_spare_cores_runs_its_steps_here_when_asked(monkeypatch):
+    monkeypatch.setattr(forked, "spare_cores", lambda: 0)
+    chain = ForkedChain(pid_and_policy, lambda first: (first, pid_and_policy()))
+    assert chain.first()[0] == os.getpid()
+    assert chain.then()[1][0] == os.getpid()
+
+
+def bad_corpus():
+    raise StanceError("corpus.csv: no column 'text'", "rename a column to text")
+
+
+def test_a_chain_raises_a_step_error_here_with_its_problems():
+    chain = ForkedChain(bad_corpus, the_number)
+    with pytest.raises(StanceError) as raised:
+        chain.first()
+    assert raised.value.problems == ("corpus.csv: no column 'text'", "rename a column to text")
+    chain.close()
+
+
+@needs_spare_core
+@pytest.mark.parametrize("step", ["first", "then"])
+@pytest.mark.parametrize("job", [needs_preparation, crashes_in_worker])
+def test_a_chain_step_a_worker_could_not_run_is_run_here(step, job, caplog):
+    chain = (ForkedChain(lambda: job(1), the_number) if step == "first"
+             else ForkedChain(lambda: 1, job))
+    with caplog.at_level(logging.WARNING, logger="stance.forked"):
+        assert chain.then() == (41 if step == "first" else 2)
+    assert "running it here" in caplog.text
+
+
+@needs_spare_core
+def test_a_chain_goes_on_to_its_second_step_before_a_large_first_result_is_read(tmp_path):
+    import time
+
+    started = tmp_path / "second step started"
+    chain = ForkedChain(lambda: bytes(1 << 20), lambda first: started.touch() or len(first))
+    deadline = time.perf_counter() + 30  # a pipe holds 64 KiB: a plain send would block
+    while not started.exists() and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert started.exists()
+    assert len(chain.first()) == 1 << 20 and chain.then() == 1 << 20

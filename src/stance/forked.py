@@ -1,5 +1,8 @@
 """Run independent, seeded jobs in forked worker processes while this process works on.
 
+:class:`ForkedJobs` shares a list of jobs among workers and this process;
+:class:`ForkedChain` runs two dependent steps in one worker and answers each in turn.
+
 The topic stage's stability refits are UMAP + HDBSCAN fits that do not depend on the
 model fit: seeded UMAP is single-threaded, so on a machine with a second core the refits
 can run there while this process fits the model. Workers are *forked*, so they start in
@@ -34,6 +37,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -76,12 +80,13 @@ def spare_cores() -> int:
     """Worker processes that may be forked beside this one: cores - 1, or 0 where unsafe."""
     if sys.platform != "linux":  # macOS system frameworks are not fork-safe; no fork on Windows
         return 0
-    import numba
-
-    prefer_forkable_numba()
-    layer = _numba_layer() or numba.config.THREADING_LAYER
-    if layer not in _FORKABLE_LAYERS:
-        return 0
+    # Before numba is imported its thread pool cannot be running: forking is safe, and
+    # importing numba here would cost 0.15 s before the first fork (the corpus worker).
+    if "numba" in sys.modules:
+        prefer_forkable_numba()
+        layer = _numba_layer() or sys.modules["numba"].config.THREADING_LAYER
+        if layer not in _FORKABLE_LAYERS:
+            return 0
     return len(os.sched_getaffinity(0)) - 1
 
 
@@ -96,105 +101,246 @@ def _numba_layer() -> str | None:
 
 
 class ForkedJobs(Generic[T, R]):
-    """``function(item)`` for each item: some in forked workers from now, the rest here later.
+    """``function(item)`` for each item: in forked workers from now, and here in :meth:`results`.
+
+    Jobs are taken in list order by whichever process is free: workers from the moment
+    they are forked, this process once it asks for the results. So a worker takes every
+    job while this process is busy elsewhere (the model fit beside the refits), and jobs
+    of unequal cost even out (list the costly ones first).
 
     Args:
         function: a seeded, deterministic job; it must not call torch (see the module doc).
         items: one job each.
-        busy_here: jobs' worth of work this process does before :meth:`results` (the
-            model fit beside the refits); the workers take that many more jobs.
     """
 
-    def __init__(self, function: Callable[[T], R], items: Sequence[T], *,
-                 busy_here: int = 0) -> None:
+    def __init__(self, function: Callable[[T], R], items: Sequence[T]) -> None:
         self.function, self.items = function, list(items)
-        processes = 1 + min(spare_cores(), len(self.items))
-        # Jobs are shared as evenly as possible, counting this process's other work, and
-        # dealt round-robin, so that jobs of unequal cost listed in order spread out.
-        total = len(self.items) + busy_here
-        here = min(len(self.items), max(0, total // processes - busy_here))
-        self._here = list(range(len(self.items)))[::processes][:here]
-        rest = [i for i in range(len(self.items)) if i not in self._here]
-        self._workers: list[tuple[list[int], Any, Any]] = []
-        self._limits = None
-        if processes > 1:
-            # Workers never garbage-collect what they inherit: a finalizer run in a fork can
-            # hang (ONNX Runtime's session destructor waits for its thread pool, whose
-            # threads a fork does not copy). Frozen objects also keep their pages shared.
-            gc.freeze()
-            try:
-                self._fork(rest, processes - 1)
-            finally:
-                gc.unfreeze()
-        if self._workers:  # until close(), this process's pools keep off the workers' cores
-            cores = len(os.sched_getaffinity(0))
-            self._limits = threadpool_limits(max(1, cores - len(self._workers)))
-        #: Jobs handed to forked workers (recorded in the run manifest).
-        self.forked = sum(len(share) for share, _, _ in self._workers)
-
-    def _fork(self, jobs: list[int], n_workers: int) -> None:
-        context = multiprocessing.get_context("fork")
-        for w in range(n_workers):
-            share = jobs[w::n_workers]
-            if share:
-                receive, send = context.Pipe(duplex=False)
-                # the function and items reach the worker in the memory it inherits
-                worker = context.Process(target=_run_share, args=(self.function, self.items,
-                                                                 share, send))
-                worker.start()
-                send.close()
-                self._workers.append((share, worker, receive))
+        n_workers = min(spare_cores(), len(self.items))
+        self._next = multiprocessing.get_context("fork").Value("i", 0) if n_workers else None
+        self._workers = _fork(n_workers, _run_jobs, function, self.items, self._next)
+        self._limits = _keep_off_workers_cores(len(self._workers))
+        #: Jobs forked workers ran (known once :meth:`results` returns; in the run manifest).
+        self.forked = 0
 
     def running(self) -> bool:
         """Whether a forked worker is still working on its jobs."""
-        return any(worker.is_alive() and not receive.poll()
-                   for _, worker, receive in self._workers)
+        return any(not worker.answered() for worker in self._workers)
 
     def results(self) -> list[R]:
-        """Every job's result, in item order (runs this process's share first)."""
+        """Every job's result, in item order."""
+        n = len(self.items)
         try:
-            out: dict[int, R] = {i: self.function(self.items[i]) for i in self._here}
-            for share, _, receive in self._workers:
-                try:
-                    ok, value = receive.recv()
-                except EOFError:
-                    ok, value = False, "the worker process ended without an answer"
-                if ok:
-                    out.update(zip(share, value, strict=True))
-                    continue
-                if not isinstance(value, NotPrepared | str):
-                    raise value
-                log.warning("a forked worker could not run jobs %s (%s); running them here",
-                            share, value)
-                out.update((i, self.function(self.items[i])) for i in share)
+            out: dict[int, R] = {}
+            while (i := _take(self._next, n)) is not None:
+                out[i] = self.function(self.items[i])
+            for worker in self._workers:
+                done, error = worker.answer(default=([], "the worker process ended "
+                                                         "without an answer"))
+                out.update(done)
+                self.forked += len(done)
+                if error is not None and not isinstance(error, NotPrepared | str):
+                    raise error
+                if error is not None:
+                    log.warning("a forked worker could not run a job (%s); running it here",
+                                error)
+            for i in range(n):  # taken by a worker that could not finish them
+                if i not in out:
+                    out[i] = self.function(self.items[i])
         finally:
             self.close()
-        return [out[i] for i in range(len(self.items))]
+        return [out[i] for i in range(n)]
 
     def close(self) -> None:
         """Stop any worker still running (results() calls it; so should a failed caller)."""
-        for _, worker, receive in self._workers:
-            if worker.is_alive():
-                worker.terminate()
-            worker.join()
-            receive.close()
+        for worker in self._workers:
+            worker.stop()
         self._workers = []
-        if self._limits is not None:
-            self._limits.restore_original_limits()
+        _restore(self._limits)
+        self._limits = None
+
+
+class ForkedChain(Generic[T, R]):
+    """``first()``, then ``then(<its result>)``: in one forked worker from now, answered in turn.
+
+    The first step holds a core as :class:`ForkedJobs`' workers do. The second runs only on
+    time no other process wants (Linux SCHED_IDLE), and this process gets its threads back.
+    Without a spare core both steps run here when asked for.
+
+    Example:
+        >>> chain = ForkedChain(load_corpus, tabulate)  # doctest: +SKIP
+        >>> import_libraries()  # while the worker loads the corpus  # doctest: +SKIP
+        >>> corpus = chain.first()  # doctest: +SKIP
+        >>> fit(corpus)  # while the worker runs tabulate(corpus)  # doctest: +SKIP
+        >>> table = chain.then()  # doctest: +SKIP
+    """
+
+    def __init__(self, first: Callable[[], T], then: Callable[[T], R]) -> None:
+        self._first, self._then = first, then
+        workers = _fork(min(1, spare_cores()), _run_chain, first, then)
+        self._worker = workers[0] if workers else None
+        self._limits = _keep_off_workers_cores(len(workers))
+        self._first_result: tuple[T] | None = None
+
+    def first(self) -> T:
+        """The first step's result (waits for it)."""
+        if self._first_result is None:
+            self._first_result = (self._answer(self._first),)
+            _restore(self._limits)
             self._limits = None
+        return self._first_result[0]
+
+    def then(self) -> R:
+        """The second step's result (waits for it)."""
+        value = self.first()
+        try:
+            return self._answer(lambda: self._then(value))
+        finally:
+            self.close()
+
+    def _answer(self, run_here: Callable[[], Any]) -> Any:
+        if self._worker is None:
+            return run_here()
+        ok, value = self._worker.answer(default=(False, "the worker process ended without "
+                                                        "an answer"))
+        if ok:
+            return value
+        self.close()  # the worker stopped at this step
+        if not isinstance(value, NotPrepared | str):
+            raise value
+        log.warning("a forked worker could not run a step (%s); running it here", value)
+        return run_here()
+
+    def close(self) -> None:
+        """Stop the worker if it is still running."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        _restore(self._limits)
+        self._limits = None
 
 
-def _run_share(function: Callable, items: Sequence, share: list[int], send) -> None:
-    """Worker: run ``share``'s jobs and send back ``(True, results)`` or ``(False, error)``."""
+class _Worker:
+    """One forked process and the pipe it answers on."""
+
+    def __init__(self, context, target: Callable, args: tuple) -> None:
+        self._receive, send = context.Pipe(duplex=False)
+        # the target and its arguments reach the worker in the memory it inherits
+        self._process = context.Process(target=target, args=(*args, send))
+        self._process.start()
+        send.close()
+
+    def answered(self) -> bool:
+        """Whether it has sent an answer or ended."""
+        return not self._process.is_alive() or self._receive.poll()
+
+    def answer(self, *, default: Any) -> Any:
+        """Its next answer (waits for it), or ``default`` if it ended without one."""
+        try:
+            return self._receive.recv()
+        except EOFError:
+            return default
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receive.close()
+
+
+def _fork(n_workers: int, target: Callable, *args: Any) -> list[_Worker]:
+    if n_workers <= 0:
+        return []
+    context = multiprocessing.get_context("fork")
+    # Workers never garbage-collect what they inherit: a finalizer run in a fork can hang
+    # (ONNX Runtime's session destructor waits for its thread pool, whose threads a fork
+    # does not copy). Frozen objects also keep their pages shared.
+    gc.freeze()
+    try:
+        return [_Worker(context, target, args) for _ in range(n_workers)]
+    finally:
+        gc.unfreeze()
+
+
+def _keep_off_workers_cores(n_workers: int):
+    """Until restored, this process's thread pools keep to the cores the workers leave."""
+    if not n_workers:
+        return None
+    return threadpool_limits(max(1, len(os.sched_getaffinity(0)) - n_workers))
+
+
+def _restore(limits) -> None:
+    if limits is not None:
+        limits.restore_original_limits()
+
+
+def _take(counter, n: int) -> int | None:
+    """The next job no process has taken, or None (every job runs here without workers)."""
+    if counter is None:
+        return None
+    with counter.get_lock():
+        i = counter.value
+        if i >= n:
+            return None
+        counter.value = i + 1
+        return i
+
+
+def _become_worker() -> None:
     global _in_worker
     _in_worker = True
     threadpool_limits(1)  # one core each
+
+
+def _run_jobs(function: Callable, items: Sequence, counter, send) -> None:
+    """Worker: take jobs until none is left; send ``(done, None)`` or ``(done, error)``."""
+    _become_worker()
+    done: list[tuple[int, Any]] = []
     try:
-        send.send((True, [function(items[i]) for i in share]))
-    except Exception as exc:  # sent to the parent, which re-raises it or runs the jobs itself
-        try:
-            send.send((False, exc))
-        except Exception:  # the error itself cannot be pickled
-            send.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        while (i := _take(counter, len(items))) is not None:
+            done.append((i, function(items[i])))
+        send.send((done, None))
+    except Exception as exc:  # sent to the parent, which re-raises it or runs the job itself
+        _send_error(send, lambda error: (done, error), exc)
     finally:
         send.close()
+
+
+def _run_chain(first: Callable, then: Callable, send) -> None:
+    """Worker: send ``(True, first())``, then, on idle time only, ``(True, then(that))``."""
+    _become_worker()
+    sending = None
+    try:
+        value = first()
+        # A pipe holds 64 KiB: sending blocks until the parent reads, which it may do only
+        # once its own work is done. A thread sends while the second step runs.
+        sending = threading.Thread(target=send.send, args=((True, value),))
+        sending.start()
+        _run_only_when_idle()
+        second = then(value)
+        sending.join()
+        send.send((True, second))
+    except Exception as exc:  # sent to the parent, which re-raises it or runs the step itself
+        if sending is not None:
+            sending.join()
+        _send_error(send, lambda error: (False, error), exc)
+    finally:
+        send.close()
+
+
+def _run_only_when_idle() -> None:
+    """Give this process the CPU only when no other process wants it (Linux SCHED_IDLE).
+
+    nice 10 was not enough: at 10,000 segments its 10% share slowed the stability
+    refits, which the run waits for, by 0.6 s.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux
+        os.nice(19)
+
+
+def _send_error(send, message: Callable[[Any], tuple], exc: Exception) -> None:
+    try:
+        send.send(message(exc))
+    except Exception:  # the error itself cannot be pickled
+        send.send(message(RuntimeError(f"{type(exc).__name__}: {exc}")))

@@ -136,7 +136,7 @@ def start_stability_refits(segments: Segments, embeddings: Embeddings, cfg: Topi
     return ForkedJobs(
         lambda s: fit_assignments(segments, embeddings, refit_cfg, seed=s, embedder=embedder,
                                   graph_seed=seed),
-        seeds, busy_here=1)
+        seeds)
 
 
 def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,

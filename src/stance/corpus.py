@@ -91,10 +91,15 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
     return LoadedCorpus(corpus, audit, _digest(corpus))
 
 
-def _detect_format(cfg: CorpusConfig) -> str:
-    path = cfg.path
+def require_corpus_path(path: Path) -> None:
+    """Raise the user's error when ``corpus.path`` names nothing on disk."""
     if not path.exists():
         raise StanceError(f"{path}: corpus.path does not exist; point it at a folder or file")
+
+
+def _detect_format(cfg: CorpusConfig) -> str:
+    path = cfg.path
+    require_corpus_path(path)
     if cfg.format != "auto":
         expected_dir = cfg.format == "folder"
         if path.is_dir() != expected_dir:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stance.config import ExperimentConfig, dump_config
+from stance.corpus import require_corpus_path
 from stance.data import CleanedCorpus, Embeddings, Segments
 from stance.figure_files import save_figure
 from stance.forked import ForkedJobs
@@ -356,6 +357,7 @@ def _input_fingerprint(cfg: ExperimentConfig) -> str:
     bytes costs far less than loading and cleaning them again.
     """
     path = cfg.corpus.path
+    require_corpus_path(path)  # the first stage to read it
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     h = hashlib.sha256()
     for file in files:

@@ -171,6 +171,8 @@ def test_cli_bad_corpus_is_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no column 'text'" in lines[0], done.stderr
+    # the run folder is claimed before the corpus is read; a corpus that fails removes it
+    assert list((tmp_path / "out" / "bad" / "runs").iterdir()) == []
 
 
 def test_cli_missing_corpus_path_is_one_line_and_exit_2(tmp_path):
@@ -214,31 +216,51 @@ def test_every_figure_is_in_the_run_whoever_drew_it(seed_run):
         folder = result.run_dir / "figures"
         for suffix in ("svg", "png"):
             assert sorted(result.figures) == sorted(p.stem for p in folder.glob(f"*.{suffix}"))
-        assert {"topic_map", "topic_terms", "framing_confusion"} <= set(result.figures)
+        assert {"topic_map", "topic_terms", "framing_confusion", "segments_per_outlet",
+                "actor_naming", "distinctive_terms"} <= set(result.figures)
 
 
-def test_the_corpus_stages_run_in_a_worker_beside_the_imports_with_the_same_result(
+def test_the_corpus_and_outlet_stages_run_in_a_worker_beside_this_process_with_the_same_result(
         seed_run, monkeypatch, tmp_path):
     import os
 
     from stance import runner
-    from stance.runner import _prepare, _prepare_beside_imports, _Timer
+    from stance.runner import _outlet_stages, _prepare, _prepare_beside_imports, _Timer
     from stance.stagecache import StageCache
 
     cfg = seed_run[0]
     cache = StageCache(cfg.output_dir / "unused", enabled=False)
     here = _prepare(cfg, _Timer(), cache)
-    where = tmp_path / "pid"
-    monkeypatch.setattr(runner, "_prepare", lambda *args: where.write_text(
-        str(os.getpid())) and _prepare(*args))
+    (tmp_path / "here" / "figures").mkdir(parents=True)
+    outlets_here = _outlet_stages(cfg, here[0], here[2], tmp_path / "here", _Timer())
+    where = {name: tmp_path / f"{name}.pid" for name in ("_prepare", "_outlet_stages")}
+
+    def noting_pid(run, file):
+        return lambda *args: file.write_text(str(os.getpid())) and run(*args)
+
+    for name, file in where.items():
+        monkeypatch.setattr(runner, name, noting_pid(getattr(runner, name), file))
     timer = _Timer()
-    beside = _prepare_beside_imports(cfg, timer, cache)
-    assert int(where.read_text()) != os.getpid()  # the stages ran in a forked worker
+    run_dir = tmp_path / "beside"
+    (run_dir / "figures").mkdir(parents=True)
+    beside, chain = _prepare_beside_imports(cfg, timer, cache, run_dir)
+    outlets, stages = chain.then()
+    for file in where.values():  # both ran in the one forked worker
+        assert int(file.read_text()) != os.getpid()
+    assert where["_prepare"].read_text() == where["_outlet_stages"].read_text()
     assert beside[1] == here[1] and beside[3] == here[3]  # corpus digest, segments key
     pd.testing.assert_frame_equal(beside[0].audit.documents, here[0].audit.documents)
     pd.testing.assert_frame_equal(beside[0].corpus.documents, here[0].corpus.documents)
     pd.testing.assert_frame_equal(beside[2].table, here[2].table)
     assert list(timer.stages) == ["imports", "corpus", "segment"]
+    assert list(stages) == ["actors", "distinctive", "outlet_figures"]
+    pd.testing.assert_frame_equal(outlets.actor_naming, outlets_here.actor_naming)
+    pd.testing.assert_frame_equal(outlets.distinctive_terms, outlets_here.distinctive_terms)
+    assert sorted(outlets.figures) == sorted(outlets_here.figures) == [
+        "actor_naming", "distinctive_terms", "segments_per_outlet"]
+    for name in ("corpus.parquet", "segments.parquet", "actors.csv", "distinctive_terms.csv",
+                 "figures/actor_naming.svg", "figures/segments_per_outlet.png"):
+        assert (run_dir / name).is_file(), name
 
 
 def test_a_user_error_raised_in_a_worker_keeps_one_problem_per_line():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from stance.config import ExperimentConfig, dump_config
 from stance.corpus import require_corpus_path
 from stance.data import CleanedCorpus, Embeddings, Segments
 from stance.figure_files import save_figure
-from stance.forked import ForkedJobs
+from stance.forked import ForkedChain, ForkedJobs
 from stance.manifest import environment, git_state, package_versions
 from stance.outputs import new_output_dir, point_latest, write_json
 from stance.prepare import prepare_corpus
@@ -90,26 +91,31 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     timer = _Timer()
     with progress_enabled(progress):
         cache = StageCache(experiment_dir / "cache", enabled=use_cache)
-        cleaned, corpus_digest, segments, segments_key = _prepare_beside_imports(cfg, timer,
-                                                                                 cache)
-        embedder = embeddings = None
-        if cfg.topics.enabled:
-            embedder, embeddings = _embed(cfg, segments, timer)
         run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
-        cleaned.save(run_dir)
-        segments.save(run_dir)
-        (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
-        manifest = _manifest(cfg, corpus_digest, started)
-        result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
-        if embedder is not None:
-            manifest["embedding"] = {**embedder.describe(),
-                                     "dimension": embeddings.vectors.shape[1],
-                                     "vectors_sha256": _vectors_sha256(embeddings.vectors),
-                                     "texts_encoded_this_run": embedder.texts_encoded}
-            with _topic_stages(result, embedder, timer, cache, segments_key) as refits_running:
-                _framing_and_early_figures(result, timer, refits_running)
-        else:
-            _framing_and_early_figures(result, timer, lambda: False)
+        (cleaned, corpus_digest, segments, segments_key), outlet_side = _prepare_beside_imports(
+            cfg, timer, cache, run_dir)
+        try:
+            embedder = embeddings = None
+            if cfg.topics.enabled:
+                embedder, embeddings = _embed(cfg, segments, timer)
+            (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
+            manifest = _manifest(cfg, corpus_digest, started)
+            result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
+            if embedder is not None:
+                manifest["embedding"] = {**embedder.describe(),
+                                         "dimension": embeddings.vectors.shape[1],
+                                         "vectors_sha256": _vectors_sha256(embeddings.vectors),
+                                         "texts_encoded_this_run": embedder.texts_encoded}
+                with _topic_stages(result, embedder, timer, cache,
+                                   segments_key) as refits_running:
+                    _framing_and_early_figures(result, timer, refits_running)
+            else:
+                _framing_and_early_figures(result, timer, lambda: False)
+            outlets, stages = outlet_side.then()
+        finally:
+            outlet_side.close()
+        timer.stages.update(stages)
+        outlets.apply_to(result)
         with timer.stage("figures"):
             result.figures.update(_save_figures(result))
         if cfg.report.enabled:
@@ -118,7 +124,8 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
 
                 write_report(result, run_dir / "report.pdf")
     manifest["stages"] = timer.stages
-    # stages overlap (the imports and corpus stages; the refits): their sum overstates it
+    # stages overlap (imports beside the corpus worker, which goes on with the outlet stages;
+    # the refits): their sum overstates it
     manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
     write_json(run_dir / "manifest.json", manifest)
     point_latest(experiment_dir, run_dir)
@@ -143,33 +150,47 @@ def embedding_cache_dir(cfg: ExperimentConfig) -> Path:
     return cfg.embedding.cache_dir or cfg.output_dir / ".cache" / "embeddings"
 
 
-def _prepare_beside_imports(cfg: ExperimentConfig, timer: _Timer,
-                            cache: StageCache) -> tuple[CleanedCorpus, str, Segments, str]:
+_Prepared = tuple[CleanedCorpus, str, Segments, str]
+
+
+def _prepare_beside_imports(cfg: ExperimentConfig, timer: _Timer, cache: StageCache,
+                            run_dir: Path) -> tuple[_Prepared, ForkedChain]:
     """:func:`_prepare` in a forked worker while this process imports the later stages' libraries.
 
     Cleaning, deduplication and imports are all pure Python: on two cores they take the
     longer one's time instead of the sum (1.5-1.8 s of imports beside 1.5 s of corpus
     stages at 10,000 segments). The prepared corpus comes back pickled, 0.15 s at 50,000.
-    Without a spare core the stages run here, after the imports, with the same results.
+    The worker then goes on with :func:`_outlet_stages`, whose results the returned chain
+    gives (``.then()``). Without a spare core the stages run here, with the same results.
+    If preparing fails, ``run_dir`` (still empty) is removed.
     """
-    def prepare(_: None) -> tuple[tuple[CleanedCorpus, str, Segments, str], dict]:
+    def prepare() -> tuple[_Prepared, dict]:
         stages = _Timer()
         return _prepare(cfg, stages, cache), stages.stages
 
-    job = ForkedJobs(prepare, [None])
-    with timer.stage("imports"):
-        if cfg.topics.enabled:
-            from stance.topics import import_fitting_libraries
+    def outlet_stages(prepared: tuple[_Prepared, dict]) -> tuple[_OutletResults, dict]:
+        (cleaned, _, segments, _), _ = prepared
+        stages = _Timer()
+        return _outlet_stages(cfg, cleaned, segments, run_dir, stages), stages.stages
 
-            import_fitting_libraries()
-        import matplotlib.figure  # noqa: F401  (every run draws figures)
-    ((prepared, stages),) = job.results()
+    chain = ForkedChain(prepare, outlet_stages)
+    try:
+        with timer.stage("imports"):
+            if cfg.topics.enabled:
+                from stance.topics import import_fitting_libraries
+
+                import_fitting_libraries()
+            import matplotlib.figure  # noqa: F401  (every run draws figures)
+        prepared, stages = chain.first()
+    except BaseException:
+        chain.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     timer.stages.update(stages)
-    return prepared
+    return prepared, chain
 
 
-def _prepare(cfg: ExperimentConfig, timer: _Timer,
-             cache: StageCache) -> tuple[CleanedCorpus, str, Segments, str]:
+def _prepare(cfg: ExperimentConfig, timer: _Timer, cache: StageCache) -> _Prepared:
     """The corpus and segment stages, each skipped when its inputs are unchanged.
 
     Returns:
@@ -298,9 +319,9 @@ def _fitting_libraries() -> dict[str, str | None]:
 
 def _framing_and_early_figures(result: RunResult, timer: _Timer,
                                refits_running: Callable[[], bool]) -> None:
-    """The framing stages, then figures drawn here while the refits hold the spare core."""
-    if result.config.framing.enabled is not False:
-        _framing_stages(result, timer)
+    """The framing stage (when labels are loaded); then figures, drawn while refits run."""
+    if result.config.framing_runs:
+        _framing_stage(result, timer)
     if refits_running():
         with timer.stage("early_figures") as rec:
             drawn = _draw_while(refits_running, _figures(result), result.run_dir / "figures")
@@ -308,43 +329,77 @@ def _framing_and_early_figures(result: RunResult, timer: _Timer,
             rec["drawn"] = list(drawn)
 
 
-def _framing_stages(result: RunResult, timer: _Timer) -> None:
-    """Classify framing (when labels are loaded), then actor naming and distinctive terms."""
-    from stance.actors import find_mentions, tabulate_actor_naming
-    from stance.distinctive import distinctive_terms
-    from stance.lexicon import load_lexicon
+def _framing_stage(result: RunResult, timer: _Timer) -> None:
+    """Classify framing, evaluated with outlets held out; write its metrics and model."""
+    from stance.framing import evaluate_framing
+    from stance.framing_model import save_framing_model
 
     cfg, run_dir = result.config, result.run_dir
-    outlets = sorted(result.corpus.corpus.documents["outlet"].astype(str).unique())
-    if cfg.framing_runs:
-        from stance.framing import evaluate_framing
-        from stance.framing_model import save_framing_model
+    with timer.stage("framing"):
+        framing = evaluate_framing(result.corpus.corpus, result.segments, cfg.framing,
+                                   seed=cfg.seed, embedding=cfg.embedding,
+                                   cache_dir=embedding_cache_dir(cfg))
+        result.framing = framing
+        write_json(run_dir / "framing_metrics.json", framing.metrics)
+        framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
+        framing.top_features.to_csv(run_dir / "framing_top_features.csv", index=False)
+        if framing.learned_cues is not None:
+            framing.learned_cues.to_csv(run_dir / "framing_learned_cues.csv", index=False)
+        save_framing_model(framing.model, run_dir / "framing_model.skops", metadata={
+            "experiment": cfg.name, "label": cfg.framing.label,
+            "config_sha256": cfg.digest(),
+            "corpus_sha256": result.manifest["corpus_sha256"]})
 
-        with timer.stage("framing"):
-            framing = evaluate_framing(result.corpus.corpus, result.segments, cfg.framing,
-                                       seed=cfg.seed, embedding=cfg.embedding,
-                                       cache_dir=embedding_cache_dir(cfg))
-            result.framing = framing
-            write_json(run_dir / "framing_metrics.json", framing.metrics)
-            framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
-            framing.top_features.to_csv(run_dir / "framing_top_features.csv", index=False)
-            if framing.learned_cues is not None:
-                framing.learned_cues.to_csv(run_dir / "framing_learned_cues.csv", index=False)
-            save_framing_model(framing.model, run_dir / "framing_model.skops", metadata={
-                "experiment": cfg.name, "label": cfg.framing.label,
-                "config_sha256": cfg.digest(),
-                "corpus_sha256": result.manifest["corpus_sha256"]})
-    with timer.stage("actors"):
-        lexicon = load_lexicon(cfg.framing.lexicon)
-        result.actor_mentions = find_mentions(result.segments, cfg.framing.actors, lexicon)
-        result.actor_naming = tabulate_actor_naming(result.actor_mentions)
-        result.actor_mentions.to_csv(run_dir / "actor_mentions.csv", index=False)
-        result.actor_naming.to_csv(run_dir / "actors.csv", index=False)
-    with timer.stage("distinctive"):
-        result.distinctive_terms = distinctive_terms(
-            result.segments, prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
-            outlet_names=outlets)
-        result.distinctive_terms.to_csv(run_dir / "distinctive_terms.csv", index=False)
+
+@dataclass
+class _OutletResults:
+    """What :func:`_outlet_stages` made: actor naming, distinctive terms, their figures."""
+
+    figures: dict[str, Path]
+    actor_mentions: pd.DataFrame | None = None
+    actor_naming: pd.DataFrame | None = None
+    distinctive_terms: pd.DataFrame | None = None
+
+    def apply_to(self, result: RunResult) -> None:
+        result.figures.update(self.figures)
+        result.actor_mentions, result.actor_naming = self.actor_mentions, self.actor_naming
+        result.distinctive_terms = self.distinctive_terms
+
+
+def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segments,
+                   run_dir: Path, timer: _Timer) -> _OutletResults:
+    """Save the corpus and segments; actor naming and distinctive terms; draw their figures.
+
+    These need only the segments, so they run in the corpus worker beside the imports and
+    topic stages (the figures alone take about 1 s at 1,000 segments; distinctive terms
+    2.5 s at 50,000). Actors and distinctive terms are skipped when framing is disabled.
+    """
+    cleaned.save(run_dir)
+    segments.save(run_dir)
+    partial = RunResult(run_dir, cfg, cleaned, segments, manifest={})
+    if cfg.framing.enabled is not False:
+        from stance.actors import find_mentions, tabulate_actor_naming
+        from stance.distinctive import distinctive_terms
+        from stance.lexicon import load_lexicon
+
+        with timer.stage("actors"):
+            lexicon = load_lexicon(cfg.framing.lexicon)
+            partial.actor_mentions = find_mentions(segments, cfg.framing.actors, lexicon)
+            partial.actor_naming = tabulate_actor_naming(partial.actor_mentions)
+            partial.actor_mentions.to_csv(run_dir / "actor_mentions.csv", index=False)
+            partial.actor_naming.to_csv(run_dir / "actors.csv", index=False)
+        with timer.stage("distinctive"):
+            outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
+            partial.distinctive_terms = distinctive_terms(
+                segments, prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
+                outlet_names=outlets)
+            partial.distinctive_terms.to_csv(run_dir / "distinctive_terms.csv", index=False)
+    with timer.stage("outlet_figures"):
+        for name, make in _outlet_figures(partial).items():
+            _draw(make, run_dir / "figures" / name)
+            partial.figures[name] = run_dir / "figures" / f"{name}.svg"
+    return _OutletResults(partial.figures, partial.actor_mentions, partial.actor_naming,
+                          partial.distinctive_terms)
 
 
 _CORPUS_MODULES = ("stance.corpus", "stance.clean", "stance.dedup", "stance.prepare")
@@ -391,27 +446,48 @@ def _manifest(cfg: ExperimentConfig, corpus_digest: str, started: datetime) -> d
     }
 
 
+#: The figures this process draws, the slowest first (at 1,000 segments topic_terms takes
+#: 0.6 s, the heatmap 0.3 s, the others 0.1-0.2 s): taken in this order by whichever
+#: process is free, no process is left drawing one slow figure alone at the end.
+_DRAWING_ORDER = ("topic_terms", "framing_top_features", "prevalence_heatmap", "topic_map",
+                  "topics_over_time", "framing_by_outlet", "framing_confusion", "topic_sizes",
+                  "framing_reliability")
+
+
 def _figures(result: RunResult) -> dict[str, Callable[[], Any]]:
-    """Every figure of the run: name -> a function drawing it."""
+    """The topic and framing stages' figures: name -> a function drawing it, slowest first."""
+    figures = {**(_topic_figures(result) if result.topics is not None else {}),
+               **_framing_figures(result)}
+    rank = {name: i for i, name in enumerate(_DRAWING_ORDER)}
+    return dict(sorted(figures.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+def _outlet_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
+    """The figures :func:`_outlet_stages` draws: segments, actor naming, distinctive terms."""
     from stance import plots
+    from stance import plots_framing as pf
     from stance.summary import summarise_outlets
 
-    return {
+    figures: dict[str, Callable[[], Any]] = {
         "segments_per_outlet": lambda: plots.plot_segments_per_outlet(
-            summarise_outlets(result.corpus.corpus, result.segments)),
-        **(_topic_figures(result) if result.topics is not None else {}),
-        **_framing_figures(result),
-    }
+            summarise_outlets(result.corpus.corpus, result.segments))}
+    if result.distinctive_terms is not None and not result.distinctive_terms.empty:
+        figures["distinctive_terms"] = lambda: pf.plot_ranked_terms(
+            result.distinctive_terms, "outlet", "term", "z",
+            title="Distinctive terms per outlet (weighted log-odds z)")
+    if result.actor_naming is not None and not result.actor_naming.empty:
+        figures["actor_naming"] = lambda: pf.plot_actor_naming(result.actor_naming)
+    return figures
 
 
 def _save_figures(result: RunResult) -> dict[str, Path]:
-    """Draw every figure of the run not drawn yet; return {name: SVG path} of those drawn."""
+    """Draw every figure of :func:`_figures` not drawn yet; return {name: SVG path} of those."""
     figures = {name: make for name, make in _figures(result).items()
                if name not in result.figures}
     folder = result.run_dir / "figures"
-    # Drawing is single-threaded and up to 0.5 s a figure: a worker forked onto a spare
-    # core draws some of them beside this process (each figure is a file, made the same
-    # way wherever it is drawn).
+    # Drawing is single-threaded and up to 0.6 s a figure: a worker forked onto a spare
+    # core draws beside this process, each taking the next figure (each figure is a file,
+    # made the same way wherever it is drawn).
     ForkedJobs(lambda name: _draw(figures[name], folder / name), list(figures)).results()
     return {name: folder / f"{name}.svg" for name in figures}
 
@@ -476,12 +552,6 @@ def _framing_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
             figures["framing_top_features"] = lambda: pf.plot_ranked_terms(
                 framing.top_features, "class", "feature", "coefficient",
                 title="Top features per class")
-    if result.distinctive_terms is not None and not result.distinctive_terms.empty:
-        figures["distinctive_terms"] = lambda: pf.plot_ranked_terms(
-            result.distinctive_terms, "outlet", "term", "z",
-            title="Distinctive terms per outlet (weighted log-odds z)")
-    if result.actor_naming is not None and not result.actor_naming.empty:
-        figures["actor_naming"] = lambda: pf.plot_actor_naming(result.actor_naming)
     return figures
 
 

@@ -280,3 +280,38 @@ def test_a_chain_goes_on_to_its_second_step_before_a_large_first_result_is_read(
         time.sleep(0.01)
     assert started.exists()
     assert len(chain.first()) == 1 << 20 and chain.then() == 1 << 20
+
+
+def sleeps_in_worker(first):
+    import time
+
+    if in_worker():
+        time.sleep(60)  # a step that gets no CPU time, as on idle time under full load
+    return first + 1
+
+
+@needs_spare_core
+def test_a_chain_runs_its_second_step_here_when_the_worker_gets_no_cpu_time(caplog):
+    import time
+
+    chain = ForkedChain(the_number, sleeps_in_worker)
+    started = time.perf_counter()
+    with caplog.at_level(logging.INFO, logger="stance.forked"):
+        assert chain.then() == 42
+    assert time.perf_counter() - started < 30
+    assert "got no CPU time" in caplog.text
+
+
+def spins_for_three_seconds(_):
+    import time
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < 3:  # longer than a stall, using CPU all along
+        pass
+    return os.getpid()
+
+
+@needs_spare_core
+def test_a_chain_waits_for_a_second_step_that_keeps_working():
+    chain = ForkedChain(the_number, spins_for_three_seconds)
+    assert chain.then() != os.getpid()

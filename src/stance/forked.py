@@ -39,6 +39,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -190,9 +191,17 @@ class ForkedChain(Generic[T, R]):
         return self._first_result[0]
 
     def then(self) -> R:
-        """The second step's result (waits for it)."""
+        """The second step's result: waits while the worker gets CPU time, else runs it here.
+
+        A step run on idle time only gets none while other processes hold every core;
+        then waiting could last as long as they do.
+        """
         value = self.first()
         try:
+            if self._worker is not None and not self._worker.progresses_until_answered():
+                log.info("the forked worker got no CPU time for %s s; running its step here",
+                         _STALLED_SECONDS)
+                self.close()
             return self._answer(lambda: self._then(value))
         finally:
             self.close()
@@ -240,11 +249,37 @@ class _Worker:
         except EOFError:
             return default
 
+    def progresses_until_answered(self) -> bool:
+        """Wait for its answer; False if it used no CPU time for :data:`_STALLED_SECONDS`."""
+        used = _cpu_ticks(self._process.pid)
+        while not self._receive.poll(_STALLED_SECONDS):
+            if not self._process.is_alive():
+                return True  # answer() reports how it ended
+            now = _cpu_ticks(self._process.pid)
+            if now == used:
+                return False
+            used = now
+        return True
+
     def stop(self) -> None:
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
         self._receive.close()
+
+
+#: A worker on idle time only that gets no CPU time for this long is taken as starved.
+_STALLED_SECONDS = 2.0
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """User + system CPU time of a process, in clock ticks (Linux /proc), or None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (command) "
+    return int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
 
 
 def _fork(n_workers: int, target: Callable, *args: Any) -> list[_Worker]:

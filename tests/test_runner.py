@@ -254,6 +254,8 @@ def test_the_corpus_and_outlet_stages_run_in_a_worker_beside_this_process_with_t
     pd.testing.assert_frame_equal(beside[2].table, here[2].table)
     assert list(timer.stages) == ["imports", "corpus", "segment"]
     assert list(stages) == ["actors", "distinctive", "outlet_figures"]
+    assert [r["in_worker"] for r in [*timer.stages.values(), *stages.values()]] == [
+        False, True, True, True, True, True]  # told apart in the manifest
     pd.testing.assert_frame_equal(outlets.actor_naming, outlets_here.actor_naming)
     pd.testing.assert_frame_equal(outlets.distinctive_terms, outlets_here.distinctive_terms)
     assert sorted(outlets.figures) == sorted(outlets_here.figures) == [

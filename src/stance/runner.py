@@ -21,7 +21,7 @@ from stance.config import ExperimentConfig, dump_config
 from stance.corpus import require_corpus_path
 from stance.data import CleanedCorpus, Embeddings, Segments
 from stance.figure_files import save_figure
-from stance.forked import ForkedChain, ForkedJobs
+from stance.forked import ForkedChain, ForkedJobs, in_worker
 from stance.manifest import environment, git_state, package_versions
 from stance.outputs import new_output_dir, point_latest, write_json
 from stance.prepare import prepare_corpus
@@ -67,7 +67,8 @@ class _Timer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, Any]]:
-        record: dict[str, Any] = {"cached": False}
+        # in_worker: the stage ran in a forked worker, beside this process's stages
+        record: dict[str, Any] = {"cached": False, "in_worker": in_worker()}
         start = time.perf_counter()
         log.info("stage %s ...", name)
         yield record

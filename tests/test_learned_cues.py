@@ -1,5 +1,7 @@
 """Cues learned from annotated rationales: parsing, rates, cross-fitting, routing, persistence."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,8 +59,8 @@ def test_a_broken_rationale_cell_is_one_line():
     corpus, segments = make_corpus()
     corpus.documents.loc[3, "marked"] = "['unclosed"
     with pytest.raises(StanceError, match="framing.rationales: column 'marked' of document "
-                                          "d003 has \"\\['unclosed\"") as info:
-        labelled_units(corpus, segments, cfg())
+                                          "d003 in corpus.csv has \"\\['unclosed\"") as info:
+        labelled_units(corpus, segments, cfg(), source=Path("corpus.csv"))
     assert "\n" not in str(info.value)
 
 
@@ -160,8 +162,7 @@ def test_a_rationale_column_outside_the_labels_is_one_line():
         labelled_units(corpus, segments, cfg(rationales="words"))
 
 
-def test_a_run_writes_the_learned_lexicon(tmp_path, write_csv):
-    docs = make_corpus()[0].documents
+def cues_config(tmp_path, write_csv, docs):
     path = write_csv([["doc_id", "outlet", "text", "label", "marked"]]
                      + docs[["doc_id", "outlet", "text", "label", "marked"]].values.tolist())
     config = tmp_path / "cues.yaml"
@@ -170,6 +171,26 @@ def test_a_run_writes_the_learned_lexicon(tmp_path, write_csv):
         "    labels: [label, marked]\nsegmentation: {unit: document, min_words: 1}\n"
         "topics: {enabled: false}\nframing: {label: label, level: document, features: "
         "[tfidf_words, learned_cues], rationales: marked, n_bootstrap: 100}\n")
+    return config, path
+
+
+def test_a_broken_rationale_cell_stops_the_run_with_one_line_naming_the_file(tmp_path,
+                                                                           write_csv):
+    import subprocess
+    import sys
+
+    docs = make_corpus()[0].documents
+    docs.loc[3, "marked"] = "['unclosed"
+    config, path = cues_config(tmp_path, write_csv, docs)
+    done = subprocess.run([sys.executable, "-m", "stance", "-q", "run", str(config)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"column 'marked' of document d003 in {path} has" in lines[0]
+
+
+def test_a_run_writes_the_learned_lexicon(tmp_path, write_csv):
+    config, _ = cues_config(tmp_path, write_csv, make_corpus()[0].documents)
     result = run_experiment(load_config(config), progress=False)
     lexicon = pd.read_csv(result.run_dir / "framing_learned_cues.csv")
     assert list(lexicon.columns) == ["word", "marked", "present", "rate"]

@@ -86,8 +86,11 @@ class FramingResult:
     learned_cues: pd.DataFrame | None = None
 
 
-def labelled_units(corpus: Corpus, segments: Segments, cfg: FramingConfig) -> LabelledUnits:
+def labelled_units(corpus: Corpus, segments: Segments, cfg: FramingConfig, *,
+                   source: Path | None = None) -> LabelledUnits:
     """Units with their labels and fold groups; unlabelled units are dropped and counted.
+
+    ``source``, the corpus file or folder, is named in errors about a cell's value.
 
     Raises:
         StanceError: a missing label or group column, an unknown class, fewer than two
@@ -122,7 +125,7 @@ def labelled_units(corpus: Corpus, segments: Segments, cfg: FramingConfig) -> La
     table = _add_groups(table, docs, cfg)
     columns = list(UNIT_COLUMNS)
     if cfg.rationales is not None:
-        table["rationale"] = _rationales(table, docs, cfg.rationales)
+        table["rationale"] = _rationales(table, docs, cfg.rationales, source)
         columns.append("rationale")
     return LabelledUnits(table[columns], classes, cfg.level, dropped, int(unlabelled.sum()))
 
@@ -142,13 +145,15 @@ def _check_columns(docs: pd.DataFrame, labels: tuple[str, ...], cfg: FramingConf
                           f"{', '.join(docs.columns)}); set framing.group to one of them")
 
 
-def _rationales(table: pd.DataFrame, docs: pd.DataFrame, column: str) -> list[set[str]]:
+def _rationales(table: pd.DataFrame, docs: pd.DataFrame, column: str,
+                source: Path | None) -> list[set[str]]:
     """Each unit's annotated words: its document's (a segment uses those it contains).
 
     Only the documents kept are read: a broken cell in a dropped document is not an error.
     """
     kept = set(table["doc_id"])
-    marked = {doc: parse_rationale(value, where=f"column '{column}' of document {doc}")
+    within = f" in {source}" if source is not None else ""
+    marked = {doc: parse_rationale(value, where=f"column '{column}' of document {doc}{within}")
               for doc, value in zip(docs["doc_id"], docs[column], strict=True) if doc in kept}
     return [marked[doc] for doc in table["doc_id"]]
 
@@ -230,8 +235,8 @@ def _add_groups(table: pd.DataFrame, docs: pd.DataFrame, cfg: FramingConfig) -> 
 
 
 def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, seed: int,
-                     embedding: EmbeddingConfig | None = None,
-                     cache_dir: Path | None = None) -> FramingResult:
+                     embedding: EmbeddingConfig | None = None, cache_dir: Path | None = None,
+                     source: Path | None = None) -> FramingResult:
     """Evaluate the framing classifier and its baselines, then fit it on every unit.
 
     Grouped cross-validation (outlets held out) is the headline; a random split of
@@ -243,7 +248,8 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     random (scores of :func:`stance.framing_eval.score_split`), baselines
     (majority and lexicon, each grouped and random), leakage_gap (random minus
     grouped macro-F1), small_n (a sentence, or None), final_model (whether the
-    saved model is calibrated) and cv (the schemes).
+    saved model is calibrated) and cv (the schemes). ``source``, the corpus file or
+    folder, is named in errors about a cell's value.
 
     Example:
         >>> result = evaluate_framing(corpus, segments, cfg.framing, seed=42)  # doctest: +SKIP
@@ -251,7 +257,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     """
     from stance import framing_model as fm
 
-    units = labelled_units(corpus, segments, cfg)
+    units = labelled_units(corpus, segments, cfg, source=source)
     table, classes = units.table, units.classes
     texts = table["text"].to_numpy(dtype=object)
     y = table["label"].to_numpy(dtype=str)

@@ -339,7 +339,7 @@ def _framing_stage(result: RunResult, timer: _Timer) -> None:
     with timer.stage("framing"):
         framing = evaluate_framing(result.corpus.corpus, result.segments, cfg.framing,
                                    seed=cfg.seed, embedding=cfg.embedding,
-                                   cache_dir=embedding_cache_dir(cfg))
+                                   cache_dir=embedding_cache_dir(cfg), source=cfg.corpus.path)
         result.framing = framing
         write_json(run_dir / "framing_metrics.json", framing.metrics)
         framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)

@@ -189,7 +189,8 @@ def _run_process(cmd: list[str], log: Path) -> dict:
 def _stance_run(cfg_path: Path, output: Path, name: str, log: Path, *flags: str) -> dict:
     measured = _run_process([str(STANCE), "-q", "run", *flags, str(cfg_path)], log)
     manifest = json.loads((output / name / "latest" / "manifest.json").read_text())
-    measured["stages"] = {k: {"seconds": v["seconds"], "cached": v.get("cached", False)}
+    measured["stages"] = {k: {"seconds": v["seconds"], "cached": v.get("cached", False),
+                              "in_worker": v.get("in_worker", False)}
                           for k, v in manifest["stages"].items()}
     measured["stages_seconds"] = manifest["wall_seconds"]
     measured["texts_encoded"] = manifest["stages"]["embed"].get("texts_encoded")

@@ -139,11 +139,8 @@ class ForkedJobs(Generic[T, R]):
                                                          "without an answer"))
                 out.update(done)
                 self.forked += len(done)
-                if error is not None and not isinstance(error, NotPrepared | str):
-                    raise error
                 if error is not None:
-                    log.warning("a forked worker could not run a job (%s); running it here",
-                                error)
+                    _raise_unless_runnable_here(error, "a job")
             for i in range(n):  # taken by a worker that could not finish them
                 if i not in out:
                     out[i] = self.function(self.items[i])
@@ -214,9 +211,7 @@ class ForkedChain(Generic[T, R]):
         if ok:
             return value
         self.close()  # the worker stopped at this step
-        if not isinstance(value, NotPrepared | str):
-            raise value
-        log.warning("a forked worker could not run a step (%s); running it here", value)
+        _raise_unless_runnable_here(value, "a step")
         return run_here()
 
     def close(self) -> None:
@@ -266,6 +261,17 @@ class _Worker:
             self._process.terminate()
         self._process.join()
         self._receive.close()
+
+
+def _raise_unless_runnable_here(error: Exception | str, what: str) -> None:
+    """Re-raise a worker's error, unless the work can run here instead (then log it).
+
+    NotPrepared (the job needed what was not made ready before the fork) and a worker
+    that ended without an answer (a string) can: the caller runs the work itself.
+    """
+    if not isinstance(error, NotPrepared | str):
+        raise error
+    log.warning("a forked worker could not run %s (%s); running it here", what, error)
 
 
 #: A worker on idle time only that gets no CPU time for this long is taken as starved.

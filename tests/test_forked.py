@@ -315,3 +315,46 @@ def spins_for_three_seconds(_):
 def test_a_chain_waits_for_a_second_step_that_keeps_working():
     chain = ForkedChain(the_number, spins_for_three_seconds)
     assert chain.then() != os.getpid()
+
+
+@needs_spare_core
+def test_idle_workers_run_only_on_idle_time_and_leave_this_process_its_threads():
+    before = blas_threads()
+    jobs = ForkedJobs(lambda _: (os.getpid(), os.sched_getscheduler(0)), [0, 1], idle=True)
+    during = blas_threads()
+    wait_until_answered(jobs)  # busy elsewhere until the worker is done
+    assert {policy for pid, policy in jobs.results() if pid != os.getpid()} == {os.SCHED_IDLE}
+    assert jobs.forked == 2
+    assert during == before  # an idle worker holds no core
+
+
+def takes_then_sleeps_in_worker(taken):
+    import time
+
+    if in_worker():
+        taken.touch()
+        time.sleep(60)  # a job that gets no CPU time, as on idle time under full load
+    return os.getpid()
+
+
+@needs_spare_core
+def test_an_idle_worker_that_gets_no_cpu_time_has_its_jobs_run_here(tmp_path, caplog):
+    import time
+
+    taken = tmp_path / "taken"
+    jobs = ForkedJobs(takes_then_sleeps_in_worker, [taken], idle=True)
+    deadline = time.perf_counter() + 30
+    while not taken.exists() and time.perf_counter() < deadline:  # the worker holds the job
+        time.sleep(0.01)
+    started = time.perf_counter()
+    with caplog.at_level(logging.INFO, logger="stance.forked"):
+        assert jobs.results() == [os.getpid()]
+    assert time.perf_counter() - started < 30
+    assert "got no CPU time" in caplog.text and jobs.forked == 0
+
+
+@needs_spare_core
+def test_an_idle_worker_that_keeps_working_is_waited_for():
+    jobs = ForkedJobs(spins_for_three_seconds, [0], idle=True)
+    wait_until_answered(jobs, seconds=0.5)  # let the worker take the job
+    assert jobs.results() != [os.getpid()] and jobs.forked == 1

@@ -195,24 +195,11 @@ def test_the_manifest_records_environment_variables_that_move_numbers(monkeypatc
     assert recorded["OPENBLAS_CORETYPE"] == "Haswell" and "STANCE_UNRELATED" not in recorded
 
 
-def test_figures_drawn_while_refits_run_stop_when_they_end(tmp_path):
-    import matplotlib.pyplot as plt
-
-    from stance.runner import _draw_while
-
-    answers = iter([True, True, False, True])
-    figures = {name: (lambda: plt.figure(figsize=(1, 1))) for name in ("a", "b", "c", "d")}
-    drawn = _draw_while(lambda: next(answers), figures, tmp_path)
-    assert list(drawn) == ["a", "b"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "a.svg", "b.png", "b.svg"]
-
-
 def test_every_figure_is_in_the_run_whoever_drew_it(seed_run):
     _, first, second = seed_run
     for result in (first, second):
         stages = json.loads((result.run_dir / "manifest.json").read_text())["stages"]
-        early = stages.get("early_figures", {}).get("drawn", [])
-        assert set(early) <= set(result.figures)
+        assert 0 <= stages["figures"]["drawn_in_worker"] < len(result.figures)
         folder = result.run_dir / "figures"
         for suffix in ("svg", "png"):
             assert sorted(result.figures) == sorted(p.stem for p in folder.glob(f"*.{suffix}"))

@@ -109,17 +109,24 @@ class ForkedJobs(Generic[T, R]):
     job while this process is busy elsewhere (the model fit beside the refits), and jobs
     of unequal cost even out (list the costly ones first).
 
+    With ``idle=True`` workers run only on time no other process wants (Linux SCHED_IDLE)
+    and this process keeps its threads: they fill a core other work leaves free without
+    slowing that work. A worker that gets no CPU time for :data:`_STALLED_SECONDS` while
+    :meth:`results` waits is stopped, and its jobs run here.
+
     Args:
         function: a seeded, deterministic job; it must not call torch (see the module doc).
         items: one job each.
+        idle: run the workers on idle time only.
     """
 
-    def __init__(self, function: Callable[[T], R], items: Sequence[T]) -> None:
-        self.function, self.items = function, list(items)
+    def __init__(self, function: Callable[[T], R], items: Sequence[T], *,
+                 idle: bool = False) -> None:
+        self.function, self.items, self._idle = function, list(items), idle
         n_workers = min(spare_cores(), len(self.items))
         self._next = multiprocessing.get_context("fork").Value("i", 0) if n_workers else None
-        self._workers = _fork(n_workers, _run_jobs, function, self.items, self._next)
-        self._limits = _keep_off_workers_cores(len(self._workers))
+        self._workers = _fork(n_workers, _run_jobs, function, self.items, self._next, idle)
+        self._limits = None if idle else _keep_off_workers_cores(len(self._workers))
         #: Jobs forked workers ran (known once :meth:`results` returns; in the run manifest).
         self.forked = 0
 
@@ -135,6 +142,11 @@ class ForkedJobs(Generic[T, R]):
             while (i := _take(self._next, n)) is not None:
                 out[i] = self.function(self.items[i])
             for worker in self._workers:
+                if self._idle and not worker.progresses_until_answered():
+                    log.info("a forked worker got no CPU time for %s s; running its jobs "
+                             "here", _STALLED_SECONDS)
+                    worker.stop()
+                    continue
                 done, error = worker.answer(default=([], "the worker process ended "
                                                          "without an answer"))
                 out.update(done)
@@ -332,9 +344,11 @@ def _become_worker() -> None:
     threadpool_limits(1)  # one core each
 
 
-def _run_jobs(function: Callable, items: Sequence, counter, send) -> None:
+def _run_jobs(function: Callable, items: Sequence, counter, idle: bool, send) -> None:
     """Worker: take jobs until none is left; send ``(done, None)`` or ``(done, error)``."""
     _become_worker()
+    if idle:
+        _run_only_when_idle()
     done: list[tuple[int, Any]] = []
     try:
         while (i := _take(counter, len(items))) is not None:

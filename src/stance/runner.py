@@ -107,18 +107,15 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                                          "dimension": embeddings.vectors.shape[1],
                                          "vectors_sha256": _vectors_sha256(embeddings.vectors),
                                          "texts_encoded_this_run": embedder.texts_encoded}
-                with _topic_stages(result, embedder, timer, cache,
-                                   segments_key) as refits_running:
-                    _framing_and_early_figures(result, timer, refits_running)
+                with _topic_stages(result, embedder, timer, cache, segments_key):
+                    _framing_and_figures(result, timer)
             else:
-                _framing_and_early_figures(result, timer, lambda: False)
+                _framing_and_figures(result, timer)
             outlets, stages = outlet_side.then()
         finally:
             outlet_side.close()
         timer.stages.update(stages)
         outlets.apply_to(result)
-        with timer.stage("figures"):
-            result.figures.update(_save_figures(result))
         if cfg.report.enabled:
             with timer.stage("report"):
                 from stance.report import write_report
@@ -226,12 +223,11 @@ def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
 
 @contextmanager
 def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
-                  segments_key: str) -> Iterator[Callable[[], bool]]:
+                  segments_key: str) -> Iterator[None]:
     """Fit topics, lay out the map, compare outlets and periods; on exit, measure quality.
 
     The stability refits start first, on a spare core. The block inside ``with`` runs
-    while they may still be running, and is given a function telling whether they are;
-    the quality stage then waits for them.
+    while they may still be running; the quality stage then waits for them.
 
     The fit, its quality and the map are skipped when their inputs are unchanged: the
     segments, the embedding model and the segments' vectors (which a refilled embedding
@@ -287,7 +283,7 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
             result.over_time = topics_over_time(topics.assignments, result.segments,
                                                 result.corpus.corpus, cfg.analysis)
             result.over_time.to_csv(run_dir / "topics_over_time.csv", index=False)
-        yield refits.running if refits is not None else lambda: False
+        yield
         with timer.stage("quality") as rec:
             result.metrics, rec["cached"] = cache.fetch(
                 "quality", quality_key,
@@ -318,16 +314,25 @@ def _fitting_libraries() -> dict[str, str | None]:
                                              "umap-learn", "pynndescent", "numba", "hdbscan")}
 
 
-def _framing_and_early_figures(result: RunResult, timer: _Timer,
-                               refits_running: Callable[[], bool]) -> None:
-    """The framing stage (when labels are loaded); then figures, drawn while refits run."""
+def _framing_and_figures(result: RunResult, timer: _Timer) -> None:
+    """The framing stage (when labels are loaded); then the topic and framing figures.
+
+    Drawing is single-threaded, up to 0.6 s a figure at 1,000 segments. A worker forked
+    on idle time (:class:`ForkedJobs`) draws beside this process once the stability
+    refits leave the spare core, each process taking the next figure; while they run,
+    this process draws them all. Each figure is a file, made the same way wherever it is
+    drawn.
+    """
     if result.config.framing_runs:
         _framing_stage(result, timer)
-    if refits_running():
-        with timer.stage("early_figures") as rec:
-            drawn = _draw_while(refits_running, _figures(result), result.run_dir / "figures")
-            result.figures.update(drawn)
-            rec["drawn"] = list(drawn)
+    with timer.stage("figures") as rec:
+        figures = _figures(result)
+        folder = result.run_dir / "figures"
+        jobs = ForkedJobs(lambda name: _draw(figures[name], folder / name), list(figures),
+                          idle=True)
+        jobs.results()
+        result.figures.update({name: folder / f"{name}.svg" for name in figures})
+        rec["drawn_in_worker"] = jobs.forked
 
 
 def _framing_stage(result: RunResult, timer: _Timer) -> None:
@@ -479,30 +484,6 @@ def _outlet_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
     if result.actor_naming is not None and not result.actor_naming.empty:
         figures["actor_naming"] = lambda: pf.plot_actor_naming(result.actor_naming)
     return figures
-
-
-def _save_figures(result: RunResult) -> dict[str, Path]:
-    """Draw every figure of :func:`_figures` not drawn yet; return {name: SVG path} of those."""
-    figures = {name: make for name, make in _figures(result).items()
-               if name not in result.figures}
-    folder = result.run_dir / "figures"
-    # Drawing is single-threaded and up to 0.6 s a figure: a worker forked onto a spare
-    # core draws beside this process, each taking the next figure (each figure is a file,
-    # made the same way wherever it is drawn).
-    ForkedJobs(lambda name: _draw(figures[name], folder / name), list(figures)).results()
-    return {name: folder / f"{name}.svg" for name in figures}
-
-
-def _draw_while(busy: Callable[[], bool], figures: dict[str, Callable[[], Any]],
-                folder: Path) -> dict[str, Path]:
-    """Draw figures one by one while ``busy()`` (other work holds the spare core)."""
-    drawn = {}
-    for name, make in figures.items():
-        if not busy():
-            break
-        _draw(make, folder / name)
-        drawn[name] = folder / f"{name}.svg"
-    return drawn
 
 
 def _topic_figures(result: RunResult) -> dict[str, Callable[[], Any]]:

@@ -26,8 +26,8 @@ not their sum; stance's forked refit worker shares most of its pages with its pa
 
 Times are process wall times (interpreter start, imports and model load included); the
 stance manifest's per-stage seconds are recorded as well. They are wall times too: a stage
-run in stance's forked worker on idle CPU time (``in_worker``) includes its waits for a core,
-and the plot stacks only the main process's stages.
+run in stance's forked worker on idle CPU time (``in_worker``) includes its waits for a core
+(its ``cpu_seconds`` do not), and the plot stacks only the main process's stages.
 
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/pipeline.py [--sizes 1000 ...]
 """
@@ -189,7 +189,8 @@ def _run_process(cmd: list[str], log: Path) -> dict:
 def _stance_run(cfg_path: Path, output: Path, name: str, log: Path, *flags: str) -> dict:
     measured = _run_process([str(STANCE), "-q", "run", *flags, str(cfg_path)], log)
     manifest = json.loads((output / name / "latest" / "manifest.json").read_text())
-    measured["stages"] = {k: {"seconds": v["seconds"], "cached": v.get("cached", False),
+    measured["stages"] = {k: {"seconds": v["seconds"], "cpu_seconds": v.get("cpu_seconds"),
+                              "cached": v.get("cached", False),
                               "in_worker": v.get("in_worker", False)}
                           for k, v in manifest["stages"].items()}
     measured["stages_seconds"] = manifest["wall_seconds"]

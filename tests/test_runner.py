@@ -259,3 +259,20 @@ def test_a_user_error_raised_in_a_worker_keeps_one_problem_per_line():
 
     error = pickle.loads(pickle.dumps(StanceError("corpus.csv: no column 'text'", "and more")))
     assert error.problems == ("corpus.csv: no column 'text'", "and more")
+
+
+def test_a_stage_records_its_wall_time_and_the_cpu_time_it_got():
+    import time
+
+    from stance.runner import _Timer
+
+    timer = _Timer()
+    with timer.stage("waiting"):
+        time.sleep(0.3)  # as a worker on idle time waits for a core
+    with timer.stage("working"):
+        started = time.perf_counter()
+        while time.perf_counter() - started < 0.3:
+            pass
+    waiting, working = timer.stages["waiting"], timer.stages["working"]
+    assert waiting["seconds"] >= 0.3 and waiting["cpu_seconds"] < 0.1
+    assert working["seconds"] >= 0.3 and working["cpu_seconds"] >= 0.2

@@ -67,12 +67,15 @@ class _Timer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, Any]]:
-        # in_worker: the stage ran in a forked worker, beside this process's stages
+        # in_worker: the stage ran in a forked worker, beside this process's stages.
+        # cpu_seconds: the CPU time its process got in it (every thread): a worker on idle
+        # time waits for a core, which its wall seconds include
         record: dict[str, Any] = {"cached": False, "in_worker": in_worker()}
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         log.info("stage %s ...", name)
         yield record
         record["seconds"] = round(time.perf_counter() - start, 3)
+        record["cpu_seconds"] = round(time.process_time() - cpu_start, 3)
         self.stages[name] = record
         log.info("stage %s done in %.2fs%s", name, record["seconds"],
                  " (cached)" if record["cached"] else "")

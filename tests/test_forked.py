@@ -24,10 +24,14 @@ def test_results_come_back_in_item_order_whoever_ran_them():
 
 
 def wait_until_answered(jobs, seconds=30):
+    """Until every worker has sent its answer or ended (this process stays busy)."""
     import time
 
+    def answered(worker):
+        return not worker._process.is_alive() or worker._receive.poll()
+
     deadline = time.perf_counter() + seconds
-    while jobs.running() and time.perf_counter() < deadline:
+    while not all(map(answered, jobs._workers)) and time.perf_counter() < deadline:
         time.sleep(0.01)
 
 
@@ -163,34 +167,6 @@ def test_a_worker_uses_only_vectors_encoded_before_the_fork(monkeypatch, tmp_pat
     assert sorted(tmp_path.rglob("*.npy")) == shards  # nothing written to the disk cache
 
 
-@needs_spare_core
-def test_running_until_every_worker_has_answered(tmp_path):
-    import time
-
-    go = tmp_path / "go"
-
-    def wait_for_go(_):
-        while not go.exists():
-            time.sleep(0.01)
-        return 1
-
-    jobs = ForkedJobs(wait_for_go, [0])
-    assert jobs.running()
-    go.touch()
-    deadline = time.perf_counter() + 30
-    while jobs.running() and time.perf_counter() < deadline:
-        time.sleep(0.01)
-    assert not jobs.running()
-    assert jobs.results() == [1]
-
-
-def test_jobs_run_here_are_never_running(monkeypatch):
-    monkeypatch.setattr(forked, "spare_cores", lambda: 0)
-    jobs = ForkedJobs(square_and_pid, [1, 2])
-    assert not jobs.running()
-    assert [r[0] for r in jobs.results()] == [1, 4]
-
-
 def blas_threads(_=None):
     from threadpoolctl import threadpool_info
 
@@ -290,16 +266,28 @@ def sleeps_in_worker(first):
     return first + 1
 
 
-@needs_spare_core
-def test_a_chain_runs_its_second_step_here_when_the_worker_gets_no_cpu_time(caplog):
+def trickles_in_worker(first):
     import time
 
-    chain = ForkedChain(the_number, sleeps_in_worker)
+    while in_worker():  # a step given a sliver of a core, as on idle time under full load
+        started = time.perf_counter()
+        while time.perf_counter() - started < 0.002:
+            pass
+        time.sleep(0.1)
+    return first + 1
+
+
+@needs_spare_core
+@pytest.mark.parametrize("step", [sleeps_in_worker, trickles_in_worker])
+def test_a_chain_runs_its_second_step_here_when_the_worker_is_starved(step, caplog):
+    import time
+
+    chain = ForkedChain(the_number, step)
     started = time.perf_counter()
     with caplog.at_level(logging.INFO, logger="stance.forked"):
         assert chain.then() == 42
     assert time.perf_counter() - started < 30
-    assert "got no CPU time" in caplog.text
+    assert "got almost no CPU time" in caplog.text
 
 
 def spins_for_three_seconds(_):
@@ -350,7 +338,7 @@ def test_an_idle_worker_that_gets_no_cpu_time_has_its_jobs_run_here(tmp_path, ca
     with caplog.at_level(logging.INFO, logger="stance.forked"):
         assert jobs.results() == [os.getpid()]
     assert time.perf_counter() - started < 30
-    assert "got no CPU time" in caplog.text and jobs.forked == 0
+    assert "got almost no CPU time" in caplog.text and jobs.forked == 0
 
 
 @needs_spare_core

@@ -111,8 +111,8 @@ class ForkedJobs(Generic[T, R]):
 
     With ``idle=True`` workers run only on time no other process wants (Linux SCHED_IDLE)
     and this process keeps its threads: they fill a core other work leaves free without
-    slowing that work. A worker that gets no CPU time for :data:`_STALLED_SECONDS` while
-    :meth:`results` waits is stopped, and its jobs run here.
+    slowing that work. A worker starved while :meth:`results` waits (see
+    :meth:`_Worker.progresses_until_answered`) is stopped, and its jobs run here.
 
     Args:
         function: a seeded, deterministic job; it must not call torch (see the module doc).
@@ -130,10 +130,6 @@ class ForkedJobs(Generic[T, R]):
         #: Jobs forked workers ran (known once :meth:`results` returns; in the run manifest).
         self.forked = 0
 
-    def running(self) -> bool:
-        """Whether a forked worker is still working on its jobs."""
-        return any(not worker.answered() for worker in self._workers)
-
     def results(self) -> list[R]:
         """Every job's result, in item order."""
         n = len(self.items)
@@ -143,8 +139,8 @@ class ForkedJobs(Generic[T, R]):
                 out[i] = self.function(self.items[i])
             for worker in self._workers:
                 if self._idle and not worker.progresses_until_answered():
-                    log.info("a forked worker got no CPU time for %s s; running its jobs "
-                             "here", _STALLED_SECONDS)
+                    log.info("a forked worker got almost no CPU time for %s s; running its "
+                             "jobs here", _STALLED_SECONDS)
                     worker.stop()
                     continue
                 done, error = worker.answer(default=([], "the worker process ended "
@@ -202,14 +198,14 @@ class ForkedChain(Generic[T, R]):
     def then(self) -> R:
         """The second step's result: waits while the worker gets CPU time, else runs it here.
 
-        A step run on idle time only gets none while other processes hold every core;
-        then waiting could last as long as they do.
+        A step run on idle time only gets next to none while other processes hold every
+        core; then waiting could last as long as they do.
         """
         value = self.first()
         try:
             if self._worker is not None and not self._worker.progresses_until_answered():
-                log.info("the forked worker got no CPU time for %s s; running its step here",
-                         _STALLED_SECONDS)
+                log.info("the forked worker got almost no CPU time for %s s; running its step "
+                         "here", _STALLED_SECONDS)
                 self.close()
             return self._answer(lambda: self._then(value))
         finally:
@@ -245,10 +241,6 @@ class _Worker:
         self._process.start()
         send.close()
 
-    def answered(self) -> bool:
-        """Whether it has sent an answer or ended."""
-        return not self._process.is_alive() or self._receive.poll()
-
     def answer(self, *, default: Any) -> Any:
         """Its next answer (waits for it), or ``default`` if it ended without one."""
         try:
@@ -257,13 +249,19 @@ class _Worker:
             return default
 
     def progresses_until_answered(self) -> bool:
-        """Wait for its answer; False if it used no CPU time for :data:`_STALLED_SECONDS`."""
+        """Wait for its answer; False once it is starved (see :data:`_STARVED_SHARE`).
+
+        On idle time only a worker gets about 0.3% of a core while other processes hold
+        every core (SCHED_IDLE's weight is 3 against 1024): enough to count a tick now and
+        then, far too little to finish.
+        """
+        needed = _STALLED_SECONDS * os.sysconf("SC_CLK_TCK") * _STARVED_SHARE
         used = _cpu_ticks(self._process.pid)
         while not self._receive.poll(_STALLED_SECONDS):
-            if not self._process.is_alive():
-                return True  # answer() reports how it ended
             now = _cpu_ticks(self._process.pid)
-            if now == used:
+            if now is None or used is None or not self._process.is_alive():
+                return True  # answer() reports how it ended
+            if now - used < needed:
                 return False
             used = now
         return True
@@ -286,7 +284,9 @@ def _raise_unless_runnable_here(error: Exception | str, what: str) -> None:
     log.warning("a forked worker could not run %s (%s); running it here", what, error)
 
 
-#: A worker on idle time only that gets no CPU time for this long is taken as starved.
+#: A worker on idle time only that gets under this share of a core for
+#: :data:`_STALLED_SECONDS` while this process waits for it is taken as starved.
+_STARVED_SHARE = 0.1
 _STALLED_SECONDS = 2.0
 
 

@@ -179,11 +179,13 @@ def test_cli_missing_corpus_path_is_one_line_and_exit_2(tmp_path):
     config = tmp_path / "missing.yaml"
     config.write_text(f"name: missing\noutput_dir: {tmp_path / 'out'}\n"
                       "corpus:\n  path: no_such_folder\n")
-    done = subprocess.run([sys.executable, "-m", "stance", "-q", "run", str(config)],
+    # without -q: no stage starts (and logs its progress) before the path is checked
+    done = subprocess.run([sys.executable, "-m", "stance", "run", str(config)],
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.strip() == (f"error: {tmp_path / 'no_such_folder'}: corpus.path does not "
                                    "exist; point it at a folder or file"), done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_manifest_records_environment_variables_that_move_numbers(monkeypatch):

@@ -90,6 +90,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         >>> (result.run_dir / "report.pdf").exists()
         True
     """
+    require_corpus_path(cfg.corpus.path)  # before any stage starts or any folder is made
     started, clock = datetime.now(UTC), time.perf_counter()
     experiment_dir = cfg.output_dir / cfg.name
     timer = _Timer()

@@ -112,7 +112,7 @@ class ForkedJobs(Generic[T, R]):
     With ``idle=True`` workers run only on time no other process wants (Linux SCHED_IDLE)
     and this process keeps its threads: they fill a core other work leaves free without
     slowing that work. A worker starved while :meth:`results` waits (see
-    :meth:`_Worker.progresses_until_answered`) is stopped, and its jobs run here.
+    :meth:`_Worker.starved`) is stopped, and its jobs run here.
 
     Args:
         function: a seeded, deterministic job; it must not call torch (see the module doc).
@@ -138,10 +138,7 @@ class ForkedJobs(Generic[T, R]):
             while (i := _take(self._next, n)) is not None:
                 out[i] = self.function(self.items[i])
             for worker in self._workers:
-                if self._idle and not worker.progresses_until_answered():
-                    log.info("a forked worker got almost no CPU time for %s s; running its "
-                             "jobs here", _STALLED_SECONDS)
-                    worker.stop()
+                if self._idle and worker.starved("its jobs"):
                     continue
                 done, error = worker.answer(default=([], "the worker process ended "
                                                          "without an answer"))
@@ -203,9 +200,7 @@ class ForkedChain(Generic[T, R]):
         """
         value = self.first()
         try:
-            if self._worker is not None and not self._worker.progresses_until_answered():
-                log.info("the forked worker got almost no CPU time for %s s; running its step "
-                         "here", _STALLED_SECONDS)
+            if self._worker is not None and self._worker.starved("its step"):
                 self.close()
             return self._answer(lambda: self._then(value))
         finally:
@@ -248,23 +243,27 @@ class _Worker:
         except EOFError:
             return default
 
-    def progresses_until_answered(self) -> bool:
-        """Wait for its answer; False once it is starved (see :data:`_STARVED_SHARE`).
+    def starved(self, work: str) -> bool:
+        """Wait for its answer; True if it starved first (then it is stopped, logged).
 
-        On idle time only a worker gets about 0.3% of a core while other processes hold
-        every core (SCHED_IDLE's weight is 3 against 1024): enough to count a tick now and
-        then, far too little to finish.
+        ``work`` names what runs here instead (:data:`_STARVED_SHARE` says when). On
+        idle time only a worker gets about 0.3% of a core while other processes hold every
+        core (SCHED_IDLE's weight is 3 against 1024): enough to count a tick now and then,
+        far too little to finish.
         """
         needed = _STALLED_SECONDS * os.sysconf("SC_CLK_TCK") * _STARVED_SHARE
         used = _cpu_ticks(self._process.pid)
         while not self._receive.poll(_STALLED_SECONDS):
             now = _cpu_ticks(self._process.pid)
             if now is None or used is None or not self._process.is_alive():
-                return True  # answer() reports how it ended
+                return False  # answer() reports how it ended
             if now - used < needed:
-                return False
+                log.info("a forked worker got almost no CPU time for %s s; running %s here",
+                         _STALLED_SECONDS, work)
+                self.stop()
+                return True
             used = now
-        return True
+        return False
 
     def stop(self) -> None:
         if self._process.is_alive():

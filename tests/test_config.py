@@ -53,6 +53,21 @@ def test_wrong_type_names_line_and_value(tmp_path):
     assert "'lots'" in line
 
 
+@pytest.mark.parametrize(("section", "key", "value", "expected"), [
+    ("umap", "n_epochs", "0", "input should be greater than or equal to 1; or 'auto' (found 0)"),
+    ("umap", "n_neighbors", "fast", "input should be a valid integer, unable to parse string "
+                                    "as an integer; or 'auto' (found 'fast')"),
+    ("hdbscan", "min_samples", "2.5", "input should be a valid integer, got a number with a "
+                                      "fractional part; or 'auto' (found 2.5)"),
+])
+def test_a_value_fitting_no_member_of_a_union_is_one_problem(tmp_path, section, key, value,
+                                                              expected):
+    # pydantic fails a union once per member (int, 'auto'), each at its own location
+    line = _error(tmp_path, f"name: x\ncorpus:\n  path: a.csv\ntopics:\n  {section}:\n"
+                            f"    {key}: {value}\n")
+    assert line == f"{tmp_path / 'bad.yaml'}:6 topics.{section}.{key}: {expected}"
+
+
 def test_missing_section_and_bad_choice(tmp_path):
     assert "corpus: required key is missing" in _error(tmp_path, "name: x\n")
     line = _error(tmp_path, "name: x\ncorpus:\n  path: a\nsegmentation:\n  unit: chapter\n")

@@ -81,6 +81,9 @@ def test_resolve_params_adapts_to_corpus_size():
     assert small["umap"]["init"] == "random" and large["umap"]["init"] == "spectral"
     assert small["hdbscan"]["min_cluster_size"] == 3
     assert large["hdbscan"]["min_cluster_size"] == 100
+    # UMAP's own epochs, by the number of points it lays out
+    assert [resolve_params(n, TopicsConfig())["umap"]["n_epochs"]
+            for n in (70, 10_000, 10_001)] == [500, 500, 200]
     tiny = resolve_params(MIN_SEGMENTS, TopicsConfig())
     assert tiny["umap"]["n_neighbors"] == 2 and tiny["umap"]["n_components"] < MIN_SEGMENTS - 1
     assert tiny["hdbscan"]["min_cluster_size"] <= MIN_SEGMENTS // 2
@@ -103,10 +106,12 @@ def test_auto_min_samples_keeps_bertopics_smoothing_as_topics_grow():
 
 
 def test_resolve_params_keeps_and_caps_explicit_values():
-    cfg = TopicsConfig.model_validate({"umap": {"n_neighbors": 50, "n_components": 8},
+    cfg = TopicsConfig.model_validate({"umap": {"n_neighbors": 50, "n_components": 8,
+                                                "n_epochs": 60},
                                        "hdbscan": {"min_cluster_size": 40, "min_samples": 2}})
     params = resolve_params(1000, cfg)
     assert params["umap"]["n_neighbors"] == 50 and params["umap"]["n_components"] == 8
+    assert params["umap"]["n_epochs"] == 60
     assert params["hdbscan"] == {"min_cluster_size": 40, "min_samples": 2,
                                  "cluster_selection_method": "eom"}
     capped = resolve_params(20, cfg)
@@ -159,6 +164,17 @@ def test_same_config_and_seed_give_identical_topics(fake, corpus):
     pd.testing.assert_frame_equal(first.assignments, second.assignments)
     pd.testing.assert_frame_equal(first.topics, second.topics)
     assert stability([first.assignments["topic"], second.assignments["topic"]])["ari"] == [1.0]
+
+
+def test_umap_epochs_reach_the_fitted_layout(fake, corpus):
+    segments, embeddings = corpus
+    layouts = {}
+    for epochs in ("auto", 30):
+        umap = fit_topics(segments, embeddings, config(umap={"n_epochs": epochs}), seed=3,
+                          embedder=fake).model.umap_model
+        layouts[epochs] = umap.embedding_
+        assert umap.n_epochs == (500 if epochs == "auto" else 30)
+    assert not np.allclose(layouts["auto"], layouts[30])
 
 
 def test_fit_leaves_the_embeddings_unchanged(fake, corpus):

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from stance.bertopic_imports import absent, import_bertopic
-from stance.config import TopicsConfig
+from stance.config import UMAP_SMALL_CORPUS, TopicsConfig
 from stance.data import Embeddings, Segments
 from stance.errors import StanceError
 from stance.neighbors import knn_graph
@@ -74,6 +74,7 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
     density smoothing (``min_samples``) stays at BERTopic's 10 as topics grow: HDBSCAN's
     own default ties it to the smallest cluster, and at 1% of 9,775 20 Newsgroups
     paragraphs that merged 93% of them into one of two topics (about 20 topics with 10).
+    Layout epochs follow UMAP's own rule, resolved here so the run's params name them.
     Explicit values are capped to what the corpus allows.
 
     Raises:
@@ -93,6 +94,8 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
     n_components = 5 if umap.n_components == "auto" else umap.n_components
     min_cluster_size = (min(100, max(3, n // 100)) if hdb.min_cluster_size == "auto"
                         else hdb.min_cluster_size)
+    n_epochs = ((500 if n <= UMAP_SMALL_CORPUS else 200) if umap.n_epochs == "auto"
+                else umap.n_epochs)
     n_neighbors = min(n_neighbors, n - 1)
     n_components = min(n_components, n - 2)
     min_cluster_size = max(2, min(min_cluster_size, n // 2))
@@ -103,7 +106,7 @@ def resolve_params(n_segments: int, cfg: TopicsConfig) -> dict[str, Any]:
         "n_segments": n,
         # spectral initialisation solves an eigenproblem that fails on tiny graphs
         "umap": {"n_neighbors": n_neighbors, "n_components": n_components,
-                 "min_dist": umap.min_dist, "metric": umap.metric,
+                 "min_dist": umap.min_dist, "metric": umap.metric, "n_epochs": n_epochs,
                  "init": "spectral" if n >= 100 else "random"},
         "hdbscan": {"min_cluster_size": min_cluster_size, "min_samples": min_samples,
                     "cluster_selection_method": hdb.cluster_selection_method},

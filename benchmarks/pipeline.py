@@ -76,7 +76,7 @@ def main() -> None:
         return
 
     OVERRIDES.update(_parse_overrides(args.overrides))
-    posts = _shuffled_posts()
+    posts = shuffled_posts()
     rows = []
     with tempfile.TemporaryDirectory(prefix="stance-pipeline-") as tmp:
         work = args.workdir or Path(tmp)
@@ -90,7 +90,7 @@ def main() -> None:
     _write(rows, args.name, final=True)
 
 
-def _shuffled_posts() -> pd.DataFrame:
+def shuffled_posts() -> pd.DataFrame:
     """Every post, in a seeded random order so every prefix mixes the 20 newsgroups."""
     posts = pd.read_json(DATA, lines=True)
     order = np.random.default_rng(SHUFFLE_SEED).permutation(len(posts))
@@ -136,7 +136,7 @@ def _segments_of(csv: Path, output: Path) -> pd.DataFrame:
     return segment_corpus(cleaned.corpus, cfg.segmentation).table
 
 
-def _build_corpus(size: int, posts: pd.DataFrame, folder: Path) -> tuple[Path, pd.DataFrame]:
+def build_corpus(size: int, posts: pd.DataFrame, folder: Path) -> tuple[Path, pd.DataFrame]:
     """Write the shortest prefix of ``posts`` whose stance segmentation gives ~``size`` segments.
 
     Cleaning (repeated lines per outlet) and de-duplication depend on the whole corpus, so
@@ -207,7 +207,7 @@ def _n_topics(run_dir: Path) -> int | None:
 def _benchmark_size(size: int, posts: pd.DataFrame, folder: Path) -> dict:
     import yaml
 
-    csv, segments = _build_corpus(size, posts, folder)
+    csv, segments = build_corpus(size, posts, folder)
     texts = folder / "segments.json"
     texts.write_text(json.dumps(segments["text"].tolist()))
     output, name = folder / "out", f"pipeline{size}"

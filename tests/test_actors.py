@@ -8,7 +8,7 @@ from stance.actors import (
     find_mentions,
     tabulate_actor_naming,
 )
-from stance.config import DEFAULT_ACTORS, load_config
+from stance.config import load_config
 from stance.data import Segments
 from stance.errors import StanceError
 from stance.lexicon import load_lexicon
@@ -17,6 +17,8 @@ from stance.segment import segment_corpus
 from tests.conftest import EXPERIMENTS
 
 LEXICON = load_lexicon()
+#: The seed story's actors, as experiments/seeds.yaml names them.
+SEED_ACTORS = load_config(EXPERIMENTS / "seeds.yaml").framing.actors
 
 
 def _segments(*texts, outlet="X"):
@@ -26,11 +28,11 @@ def _segments(*texts, outlet="X"):
         "start": 0, "end": [len(t) for t in texts], "text": list(texts)}))
 
 
-def _mentions(text, actors=DEFAULT_ACTORS):
+def _mentions(text, actors=SEED_ACTORS):
     return find_mentions(_segments(text), actors, LEXICON)
 
 
-def _described(text, actors=DEFAULT_ACTORS):
+def _described(text, actors=SEED_ACTORS):
     """(actor, descriptor, class) of every mention, in text order."""
     found = _mentions(text, actors)
     return list(zip(found["actor"], found["descriptor"], found["descriptor_class"], strict=True))

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -252,6 +253,25 @@ def test_the_corpus_and_outlet_stages_run_in_a_worker_beside_this_process_with_t
     for name in ("corpus.parquet", "segments.parquet", "actors.csv", "distinctive_terms.csv",
                  "figures/actor_naming.svg", "figures/segments_per_outlet.png"):
         assert (run_dir / name).is_file(), name
+
+
+def test_without_configured_actors_only_actor_naming_is_skipped(seed_run, tmp_path):
+    from stance.report_framing import framing_methods
+    from stance.runner import _outlet_stages, _prepare, _Timer
+    from stance.stagecache import StageCache
+
+    cfg = seed_run[0]
+    cfg = cfg.model_copy(update={"framing": cfg.framing.model_copy(update={"actors": {}})})
+    cleaned, _, segments, _ = _prepare(cfg, _Timer(), StageCache(tmp_path / "c", enabled=False))
+    (tmp_path / "figures").mkdir()
+    timer = _Timer()
+    outlets = _outlet_stages(cfg, cleaned, segments, tmp_path, timer)
+    assert list(timer.stages) == ["distinctive", "outlet_figures"]
+    assert outlets.actor_naming is None and not (tmp_path / "actors.csv").exists()
+    assert sorted(outlets.figures) == ["distinctive_terms", "segments_per_outlet"]
+    methods = framing_methods(SimpleNamespace(
+        framing=None, config=cfg, actor_naming=None, distinctive_terms=outlets.distinctive_terms))
+    assert len(methods) == 1 and "Distinctive terms" in methods[0] and "Actor" not in methods[0]
 
 
 def test_a_user_error_raised_in_a_worker_keeps_one_problem_per_line():

@@ -271,15 +271,6 @@ class AnalysisConfig(Section):
     )
 
 
-DEFAULT_ACTORS = {
-    "Lukashenko": ["Lukashenko", "Lukashenka", "Alexander Lukashenko", "Oleksandr Lukashenko",
-                   "Aleksandr Lukashenko", "Alyaksandr Lukashenka"],
-    "Putin": ["Putin", "Vladimir Putin"],
-    "Russia": ["Russia", "Russian Federation", "Moscow", "Kremlin"],
-    "Belarus": ["Belarus", "Republic of Belarus", "Minsk"],
-}
-
-
 class FinetuneConfig(Section):
     """Contrastive fine-tuning of the embedding model for ``framing.classifier: setfit``.
 
@@ -338,8 +329,8 @@ class FramingConfig(Section):
     lexicon: dict[str, list[str]] = Field(
         default_factory=dict, description="extra cues per category, added to the packaged ones")
     actors: dict[str, list[str]] = Field(
-        default_factory=lambda: {k: list(v) for k, v in DEFAULT_ACTORS.items()},
-        description="actor -> aliases (every variant that names the actor)")
+        default_factory=dict, description="actor -> aliases (every variant that names the "
+        "actor); none by default: actor naming runs for the actors of your story")
     distinctive_prior: float = Field(
         0.01, gt=0, description="scale of the informative Dirichlet prior (share of counts)")
     top_n: int = Field(15, ge=1, description="features and terms listed per class or outlet")

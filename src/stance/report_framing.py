@@ -63,7 +63,7 @@ def framing_section(run: RunResult) -> str | None:
 
 def framing_methods(run: RunResult) -> list[str]:
     """Method bullets for the framing stage, written from the resolved config."""
-    if run.framing is None and run.actor_naming is None:
+    if run.framing is None and run.actor_naming is None and run.distinctive_terms is None:
         return []
     cfg = run.config.framing
     items = []
@@ -86,11 +86,15 @@ def framing_methods(run: RunResult) -> list[str]:
                 "scored by the other inner folds' lexicons and no held-out text's marks are "
                 f"read. Learned from all units: {0 if learned is None else len(learned)} "
                 "words (framing_learned_cues.csv)."))
-    items.append(m.text(
-        f"Actor naming: {len(cfg.actors)} actors ({', '.join(cfg.actors)}) with their aliases; "
-        "each mention's preceding title or apposition is classified with the framing-cue "
-        "lexicon. Distinctive terms: weighted log-odds with an informative Dirichlet prior "
-        f"(Monroe, Colaresi and Quinn 2008), prior scale {cfg.distinctive_prior}."))
+    if run.actor_naming is not None:
+        items.append(m.text(
+            f"Actor naming: {len(cfg.actors)} actors ({', '.join(cfg.actors)}) with their "
+            "aliases; each mention's preceding title or apposition is classified with the "
+            "framing-cue lexicon."))
+    if run.distinctive_terms is not None:
+        items.append(m.text(
+            "Distinctive terms: weighted log-odds with an informative Dirichlet prior "
+            f"(Monroe, Colaresi and Quinn 2008), prior scale {cfg.distinctive_prior}."))
     return items
 
 

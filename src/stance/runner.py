@@ -382,14 +382,14 @@ def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segm
 
     These need only the segments, so they run in the corpus worker beside the imports and
     topic stages (the figures alone take about 1 s at 1,000 segments; distinctive terms
-    2.5 s at 50,000). Actors and distinctive terms are skipped when framing is disabled.
+    2.5 s at 50,000). Both are skipped when framing is disabled, actors also when
+    ``framing.actors`` names none.
     """
     cleaned.save(run_dir)
     segments.save(run_dir)
     partial = RunResult(run_dir, cfg, cleaned, segments, manifest={})
-    if cfg.framing.enabled is not False:
+    if cfg.framing.enabled is not False and cfg.framing.actors:
         from stance.actors import find_mentions, tabulate_actor_naming
-        from stance.distinctive import distinctive_terms
         from stance.lexicon import load_lexicon
 
         with timer.stage("actors"):
@@ -398,6 +398,9 @@ def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segm
             partial.actor_naming = tabulate_actor_naming(partial.actor_mentions)
             partial.actor_mentions.to_csv(run_dir / "actor_mentions.csv", index=False)
             partial.actor_naming.to_csv(run_dir / "actors.csv", index=False)
+    if cfg.framing.enabled is not False:
+        from stance.distinctive import distinctive_terms
+
         with timer.stage("distinctive"):
             outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
             partial.distinctive_terms = distinctive_terms(

@@ -75,9 +75,35 @@ def test_mapped_columns_and_content_hash_ids(write_csv):
     assert list(first["outlet"]) == ["X", "Y"]
 
 
-def test_missing_outlet_becomes_unknown(write_csv):
+def test_missing_outlet_becomes_unknown_and_is_logged(write_csv, caplog):
     path = write_csv([["doc_id", "text"], ["1", "Some text here."]])
     assert load_corpus(CorpusConfig(path=path)).corpus.documents.loc[0, "outlet"] == "unknown"
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith(f"{path}: no column 'outlet' (corpus.columns.outlet: one outlet")
+    assert "'date' (corpus.columns.date: no dates" in warning and "'title'" in warning
+    caplog.clear()
+    quiet = CorpusConfig(path=path, columns={"outlet": None, "date": None, "title": None})
+    load_corpus(quiet)
+    assert not caplog.records  # set to null: the corpus has none, nothing to say
+
+
+@pytest.mark.parametrize("key", ["id", "outlet", "date", "title"])
+def test_a_named_column_the_input_lacks_stops_the_run(write_csv, key):
+    path = write_csv([["doc_id", "outlet", "date", "title", "text"],
+                      ["1", "A", "2024-01-02", "T", "Some text here."]])
+    line = _one_problem(CorpusConfig(path=path, columns={key: "mistyped"}))
+    assert line == (f"{path}: no column 'mistyped' (corpus.columns.{key}); found doc_id, "
+                    f"outlet, date, title, text; set corpus.columns.{key} to the right column")
+
+
+def test_documents_naming_no_outlet_are_counted(write_csv, caplog):
+    path = write_csv([["doc_id", "outlet", "text"], ["1", "A", "One text."], ["2", "", "Two."],
+                      ["3", " ", "Three."]])
+    docs = load_corpus(CorpusConfig(path=path, columns={"date": None, "title": None}))
+    assert list(docs.corpus.documents["outlet"]) == ["A", "unknown", "unknown"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: 2 of 3 documents name no outlet; they share the outlet 'unknown' "
+        "(corpus.default_outlet)"]
 
 
 # --- bad input: one line per problem, naming file, row and column, and what to do ---
@@ -137,7 +163,7 @@ def test_empty_and_binary_files_in_folder(tmp_path):
     assert any(str(tmp_path / "empty.txt") in p and "empty text" in p for p in lines)
 
 
-def test_drop_mode_accounts_for_every_document(tmp_path):
+def test_drop_mode_accounts_for_every_document(tmp_path, caplog):
     (tmp_path / "good.txt").write_text("A real article about the talks.")
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "image.txt").write_bytes(b"\x00\x01\x02")
@@ -148,6 +174,7 @@ def test_drop_mode_accounts_for_every_document(tmp_path):
     assert audit.loc["empty", "status"] == "dropped"
     assert "empty text" in audit.loc["empty", "reason"]
     assert audit.loc["image", "status"] == "dropped" and "binary" in audit.loc["image", "reason"]
+    assert f"{tmp_path}: dropped 2 of 3 documents as invalid" in caplog.text
 
 
 def test_latin1_file_is_decoded_with_a_warning(tmp_path, caplog):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from stance.config import CorpusConfig
+from stance.config import Columns, CorpusConfig
 from stance.data import AUDIT_COLUMNS, Corpus
 from stance.errors import StanceError
 from stance.progress import track
@@ -262,6 +262,33 @@ def _require_column(frame: pd.DataFrame, column: str, key: str, source: Path) ->
                           f"set {key} to the right column")
 
 
+#: What a run does without each optional column.
+_WITHOUT = {"id": "ids from the text", "outlet": "one outlet, corpus.default_outlet",
+            "date": "no dates, so no topics over time", "title": "no titles"}
+
+
+def _check_optional_columns(raw: pd.DataFrame, cfg: CorpusConfig, source: Path) -> None:
+    """Stop on an id, outlet, date or title column the config names but the input lacks.
+
+    Left at its default name, an absent column is only logged: a corpus may have no dates
+    or titles.
+    """
+    defaults, absent = Columns(), []
+    for key, without in _WITHOUT.items():
+        column = getattr(cfg.columns, key)
+        if column is None or column in raw.columns:
+            continue
+        if column != getattr(defaults, key):
+            _require_column(raw, column, f"corpus.columns.{key}", source)
+        derived = ((key == "id" and "_default_id" in raw.columns)
+                   or (key == "outlet" and cfg.outlet_from_url is not None))
+        if not derived:
+            absent.append(f"'{column}' (corpus.columns.{key}: {without})")
+    if absent:
+        log.warning("%s: no column %s; name the right columns, or set them to null to silence "
+                    "this", source, ", ".join(absent))
+
+
 def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -> pd.DataFrame:
     """Map configured columns onto the standard ones and record per-row problems."""
     cols = cfg.columns
@@ -271,6 +298,7 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     _require_column(raw, cols.text, "corpus.columns.text", source)
     for label in cols.labels:
         _require_column(raw, label, "corpus.columns.labels", source)
+    _check_optional_columns(raw, cfg, source)
     out = pd.DataFrame(index=raw.index)
     texts = raw[cols.text].astype("string").fillna("")
     out["text"] = texts.astype(object)
@@ -280,9 +308,6 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     elif "_default_id" in raw.columns:
         out["doc_id"] = raw["_default_id"]
     else:
-        if cols.id is not None:
-            log.warning("%s: no id column '%s'; using content-hash ids (set corpus.columns.id "
-                        "to keep your own)", source, cols.id)
         # Stable ids from content: the same text gets the same id in every run.
         out["doc_id"] = [hashlib.sha256(t.encode()).hexdigest()[:16] for t in out["text"]]
     for name, column in (("outlet", cols.outlet), ("title", cols.title)):
@@ -291,6 +316,10 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     if cfg.outlet_from_url is not None:
         out["outlet"] = _outlets_from_urls(raw, cfg.outlet_from_url, out, problems, source)
     outlets = out["outlet"].str.strip().replace(cfg.outlet_names)
+    unnamed = int((outlets == "").sum())
+    if unnamed and unnamed < len(outlets):  # a corpus naming no outlet at all is logged above
+        log.warning("%s: %d of %d documents name no outlet; they share the outlet '%s' "
+                    "(corpus.default_outlet)", source, unnamed, len(outlets), cfg.default_outlet)
     out["outlet"] = outlets.replace("", cfg.default_outlet).astype(object)
     out["title"] = out["title"].astype(object)
     out["date"] = _parse_dates(raw, cols.date, out, problems)
@@ -394,6 +423,10 @@ def _apply_problems(frame, problems, notes, cfg, unwanted) -> tuple[pd.DataFrame
         "duplicate_of": "",
     })[list(AUDIT_COLUMNS)]
     kept = frame.drop(index=list(reasons))
+    if problems:
+        log.warning("%s: dropped %d of %d documents as invalid (corpus.on_invalid: drop); "
+                    "audit.csv gives each reason", cfg.path, len({p.index for p in problems}),
+                    len(frame))
     return kept, audit.reset_index(drop=True)
 
 

@@ -68,6 +68,18 @@ def test_a_value_fitting_no_member_of_a_union_is_one_problem(tmp_path, section, 
     assert line == f"{tmp_path / 'bad.yaml'}:6 topics.{section}.{key}: {expected}"
 
 
+def test_a_named_framing_label_must_be_loaded_even_when_framing_is_auto(tmp_path):
+    line = _error(tmp_path, "name: x\ncorpus:\n  path: a.csv\n  columns: {labels: [framing]}\n"
+                            "framing:\n  label: stanse\n")
+    assert line == (f"{tmp_path / 'bad.yaml'}:6 framing.label 'stanse' is not in "
+                    "corpus.columns.labels ['framing']; add the label column there, correct the "
+                    "name, or set framing.enabled: false")
+    # the default label only says "when loaded": a corpus without labels runs no framing
+    config = tmp_path / "plain.yaml"
+    config.write_text("name: x\ncorpus:\n  path: a.csv\n")
+    assert load_config(config).framing_runs is False
+
+
 def test_missing_section_and_bad_choice(tmp_path):
     assert "corpus: required key is missing" in _error(tmp_path, "name: x\n")
     line = _error(tmp_path, "name: x\ncorpus:\n  path: a\nsegmentation:\n  unit: chapter\n")

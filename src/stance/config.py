@@ -387,11 +387,15 @@ class ExperimentConfig(Section):
 
     @model_validator(mode="after")
     def _framing_label_is_loaded(self) -> ExperimentConfig:
-        labels = self.corpus.columns.labels
-        if self.framing.enabled is True and self.framing.label not in labels:
+        # with framing.enabled: auto a label left at its default only says "if loaded"; one
+        # the user named (or framing.enabled: true) must be loaded, or a typo turns framing off
+        labels, label = self.corpus.columns.labels, self.framing.label
+        named = label != FramingConfig.model_fields["label"].default
+        if (self.framing.enabled is True or (self.framing.enabled == "auto" and named)) \
+                and label not in labels:
             raise ValueError(
-                f"framing.label '{self.framing.label}' is not in corpus.columns.labels {labels}; "
-                "add the label column there or set framing.enabled: false")
+                f"framing.label '{label}' is not in corpus.columns.labels {labels}; add the "
+                "label column there, correct the name, or set framing.enabled: false")
         return self
 
     @model_validator(mode="after")

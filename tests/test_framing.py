@@ -9,6 +9,7 @@ from stance.data import Corpus
 from stance.errors import StanceError
 from stance.framing import evaluate_framing, labelled_units
 from stance.framing_eval import bootstrap_macro_f1, grouped_folds, merge_groups, random_folds
+from stance.report_framing import _calibration_method
 from stance.segment import segment_corpus
 
 from .conftest import EXPERIMENTS
@@ -134,6 +135,7 @@ def test_metrics_layout_and_json(evaluated):
             assert 0 <= metrics["baselines"][baseline][split]["macro_f1"] <= 1
     grouped = metrics["grouped"]
     assert grouped["calibrated_folds"]  # 6 outlets: each class spans enough training groups
+    assert metrics["final_model"] == {"calibrated": True, "calibration_skipped": None}
     assert sum(row["n_units"] for row in grouped["per_outlet"]) == metrics["n_units"]
     assert sum(grouped["reliability"]["count"]) == metrics["n_units"]
     assert 0 <= grouped["brier"] <= 2
@@ -261,6 +263,15 @@ def test_seed_corpus_end_to_end():
     assert metrics["n_documents"] == 4 and metrics["small_n"]
     assert metrics["outlet_label"] is None  # one document per outlet says nothing
     assert metrics["grouped"]["calibration_skipped"]  # too few outlets to calibrate
+    # ... in any outlets-held-out fold: calibration was never scored, so the saved model,
+    # like every model scored, is uncalibrated, and the report's Methods say so
+    assert not metrics["grouped"]["calibrated_folds"]
+    assert metrics["final_model"]["calibrated"] is False
+    assert "never scored" in metrics["final_model"]["calibration_skipped"]
+    assert type(result.model).__name__ != "CalibratedClassifierCV"
+    method = _calibration_method(metrics, asked=True)
+    assert method.startswith("sigmoid calibration asked for, done in 0 of 4 outlets-held-out")
+    assert "the saved model is not (no outlets-held-out fold could be calibrated" in method
     assert set(result.predictions["unit_id"]) == set(
         segments.table.loc[segments.table["doc_id"] != "002_22f1c6345fe1daae", "seg_id"])
 

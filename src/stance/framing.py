@@ -291,9 +291,16 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
                 n_bootstrap=cfg.n_bootstrap, seed=seed, detail=name == "model")
             if (split, name) == ("grouped", "model"):
                 grouped_prediction = prediction
+    # The saved model is calibrated only if calibration was scored on held-out outlets:
+    # otherwise every score reported describes an uncalibrated model, and so must it.
+    scored = bool(grouped_prediction.calibrated_folds)
     model, skipped = fit_model(build_model, texts, y, calibration_groups=groups,
-                               calibrate=cfg.calibrate, seed=seed, group_noun="outlet group",
-                               rationales=rationales)
+                               calibrate=cfg.calibrate and scored, seed=seed,
+                               group_noun="outlet group", rationales=rationales)
+    if cfg.calibrate and not scored:
+        skipped = ("no outlets-held-out fold could be calibrated (see grouped."
+                   "calibration_skipped), so calibration was never scored; the saved model "
+                   "is uncalibrated, as every model scored")
     documents = table.groupby("label")["doc_id"].nunique().reindex(classes)
     n_groups = len(np.unique(groups))
     metrics = {
@@ -307,7 +314,8 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
         "leakage_gap": scores["model"]["random"]["macro_f1"]
         - scores["model"]["grouped"]["macro_f1"],
         "small_n": small_n_warning(n_groups, documents),
-        "outlet_label": outlet_label_warning(y, groups, doc_ids, calibrated=cfg.calibrate),
+        "outlet_label": outlet_label_warning(y, groups, doc_ids,
+                                             calibrated=cfg.calibrate and scored),
         "final_model": {"calibrated": cfg.calibrate and skipped is None,
                         "calibration_skipped": skipped},
         "cv": {"grouped": grouped_name, "random": random_name, "n_splits": cfg.n_splits,

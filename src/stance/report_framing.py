@@ -75,8 +75,7 @@ def framing_methods(run: RunResult) -> list[str]:
             f"(outlets held out, near-duplicate documents kept in one fold) and by a random "
             f"split of documents ({cv.get('random', 'stratified k-fold')}); "
             f"{cfg.n_bootstrap} bootstrap resamples for intervals; "
-            + ("sigmoid calibration inside each training fold." if cfg.calibrate
-               else "no calibration.")))
+            + _calibration_method(run.framing.metrics, cfg.calibrate)))
         if cfg.rationales is not None:
             learned = run.framing.learned_cues
             items.append(m.text(
@@ -96,6 +95,25 @@ def framing_methods(run: RunResult) -> list[str]:
             "Distinctive terms: weighted log-odds with an informative Dirichlet prior "
             f"(Monroe, Colaresi and Quinn 2008), prior scale {cfg.distinctive_prior}."))
     return items
+
+
+def _calibration_method(metrics: dict[str, Any], asked: bool) -> str:
+    """What calibration was done: asked for, in how many folds, and for the saved model."""
+    if not asked:
+        return "no calibration."
+    cv = metrics.get("cv", {})
+    done = {split: len(metrics.get(split, {}).get("calibrated_folds", []))
+            for split in ("grouped", "random")}
+    folds = {"grouped": cv.get("n_folds_grouped"), "random": cv.get("n_folds_random")}
+    if done == folds:
+        return "sigmoid calibration inside each training fold."
+    final = metrics.get("final_model", {})
+    saved = ("the saved model is calibrated" if final.get("calibrated")
+             else f"the saved model is not ({final.get('calibration_skipped')})")
+    return (f"sigmoid calibration asked for, done in {done['grouped']} of {folds['grouped']} "
+            f"outlets-held-out and {done['random']} of {folds['random']} random training folds "
+            "(each class needs two training groups; the scores of the others are uncalibrated, "
+            f"framing_metrics.json gives why); {saved}.")
 
 
 def _warning(sentence: str, metrics: dict[str, Any]) -> str:

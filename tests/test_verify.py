@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from stance.cli import main
-from stance.verify import compare_runs, flatten
+from stance.verify import VerifyReport, compare_runs, environment_differences, flatten
 
 
 def test_flatten_gives_dotted_keys():
@@ -44,12 +44,32 @@ def test_output_missing_on_one_side_is_a_mismatch(tmp_path):
     assert checks["metrics.json"].examples[0].found == "absent"
 
 
+def test_environment_differences_are_listed_beside_the_checks(tmp_path):
+    a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
+    b = _run_folder(tmp_path / "b", {"n": 1}, [0, 0])
+    for run, numeric_env, numpy in ((a, {}, "2.1.0"), (b, {"OPENBLAS_CORETYPE": "Haswell"},
+                                                        "2.2.0")):
+        (run / "manifest.json").write_text(json.dumps({
+            "corpus_sha256": "abc", "python": "3.11.7", "numeric_env": numeric_env,
+            "packages": {"numpy": numpy, "scipy": "1.14.0"}}))
+    assert [(d.key, d.expected, d.found) for d in environment_differences(a, b)] == [
+        ("packages.numpy", "2.1.0", "2.2.0"), ("numeric_env.OPENBLAS_CORETYPE", None, "Haswell")]
+    report = VerifyReport(a, compare_runs(a, b), 0.0, b, environment_differences(a, b))
+    assert not report.ok  # the outputs decide; the environment says why they may differ
+    assert report.table().splitlines()[-3:] == [
+        "environment differs (numbers may move with it):",
+        "  packages.numpy: run '2.1.0', now '2.2.0'",
+        "  numeric_env.OPENBLAS_CORETYPE: run absent, now 'Haswell'"]
+    assert environment_differences(a, a) == ()
+
+
 @pytest.mark.integration
 def test_a_rerun_of_the_seed_run_is_identical(seed_run_dir, capsys):
     # --no-cache recomputes the embeddings too, so this also checks the model is deterministic
     assert main(["-q", "verify", str(seed_run_dir), "--no-cache"]) == 0
     out = capsys.readouterr().out
     assert "MISMATCH" not in out and out.strip().splitlines()[-1].startswith("reproduced:")
+    assert "environment differs" not in out  # the same process environment
     for name in ("segments.parquet text", "segment_topics.parquet topic", "metrics.json",
                  "predictions.parquet predicted", "framing_metrics.json"):
         assert name in out

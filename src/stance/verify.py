@@ -72,6 +72,8 @@ class VerifyReport:
     checks: tuple[Check, ...]
     seconds: float
     against: Path | None = None
+    #: How the two runs' environments differ (manifest.json): context, not a check.
+    environment: tuple[Difference, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -89,6 +91,10 @@ class VerifyReport:
             for d in c.examples:
                 lines.append(f"  {c.name} {d.key}: expected {_short(d.expected)}, "
                              f"found {_short(d.found)}")
+        if self.environment:
+            lines.append("environment differs (numbers may move with it):")
+            lines += [f"  {d.key}: run {_short(d.expected)}, now {_short(d.found)}"
+                      for d in self.environment]
         return "\n".join(lines)
 
     def verdict(self) -> str:
@@ -126,7 +132,8 @@ def verify_run(run_dir: str | Path, *, use_cache: bool = True, progress: bool = 
     start = time.perf_counter()
     if against is not None:
         against = load_run(against).run_dir
-        return VerifyReport(run_dir, compare_runs(run_dir, against), 0.0, against)
+        return VerifyReport(run_dir, compare_runs(run_dir, against), 0.0, against,
+                            environment_differences(run_dir, against))
     cfg = load_config(run_dir / "config.yaml")
     with tempfile.TemporaryDirectory(prefix="stance-verify-") as tmp:
         cache_dir = embedding_cache_dir(cfg)
@@ -137,7 +144,22 @@ def verify_run(run_dir: str | Path, *, use_cache: bool = True, progress: bool = 
             "embedding": cfg.embedding.model_copy(update={"cache_dir": cache_dir})})
         result = run_experiment(rerun, progress=progress, use_cache=use_cache)
         checks = compare_runs(run_dir, result.run_dir)
-    return VerifyReport(run_dir, checks, round(time.perf_counter() - start, 1))
+        environment = environment_differences(run_dir, result.run_dir)
+    return VerifyReport(run_dir, checks, round(time.perf_counter() - start, 1),
+                        environment=environment)
+
+
+#: Manifest entries of the environment a run's numbers depend on.
+_ENVIRONMENT = ("python", "platform", "machine", "packages", "numeric_env")
+
+
+def environment_differences(expected: Path, found: Path) -> tuple[Difference, ...]:
+    """Where the environments recorded in two run folders' manifests differ."""
+    sides = [_load_json(Path(run) / "manifest.json") for run in (expected, found)]
+    left, right = (flatten({k: side.get(k) for k in _ENVIRONMENT}) for side in sides)
+    keys = dict.fromkeys([*left, *right])
+    return tuple(Difference(k, left.get(k), right.get(k)) for k in keys
+                 if left.get(k) != right.get(k))
 
 
 def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:

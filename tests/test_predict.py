@@ -25,6 +25,15 @@ def test_read_texts_from_files_and_csv(tmp_path):
     assert ids == ["a.txt", "x", "y"] and texts == [NEW_ARTICLE, OFFICIAL, NEW_ARTICLE]
 
 
+def test_csv_rows_with_empty_text_are_skipped_with_a_warning(tmp_path, caplog):
+    pd.DataFrame({"body": [OFFICIAL, "", "   ", NEW_ARTICLE], "site": list("abcd")}).to_csv(
+        tmp_path / "b.csv", index=False)
+    ids, texts = read_texts([tmp_path / "b.csv"], column="body")
+    assert ids == ["b.csv:row 2", "b.csv:row 5"] and texts == [OFFICIAL, NEW_ARTICLE]
+    assert caplog.messages == [f"{tmp_path / 'b.csv'}: 2 rows with empty text in column 'body' "
+                               "are skipped (b.csv:row 3, b.csv:row 4)"]
+
+
 @pytest.mark.parametrize("content, name, message", [
     (None, "missing.txt", "file not found"),
     ("", "empty.txt", "file is empty"),

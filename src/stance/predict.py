@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +12,11 @@ from stance.config import CorpusConfig
 from stance.corpus import decode_text
 from stance.errors import StanceError
 
+log = logging.getLogger(__name__)
+
 TEXT_SUFFIXES = (".txt", ".md")
+#: Ids of skipped rows named in the warning, at most.
+MAX_SHOWN = 5
 #: The corpus loader's default fallbacks; latin-1 decodes any bytes, so text is never None.
 _FALLBACKS = CorpusConfig.model_fields["encoding_fallbacks"].get_default(
     call_default_factory=True)
@@ -23,6 +28,7 @@ def read_texts(paths: Sequence[str | Path], *, column: str = "text",
 
     Raises:
         StanceError: a missing or empty file, an unknown suffix, or a CSV without the column.
+        CSV rows with empty text are skipped with a warning naming them.
     """
     ids: list[str] = []
     texts: list[str] = []
@@ -42,10 +48,16 @@ def read_texts(paths: Sequence[str | Path], *, column: str = "text",
                     raise StanceError(f"{path}: no column '{name}' (columns: "
                                       f"{', '.join(frame.columns)}); name it with --column "
                                       "or --id-column")
-            row_ids = frame[id_column] if id_column else [f"{path.name}:row {i + 2}"
-                                                          for i in range(len(frame))]
-            ids += [str(i) for i in row_ids]
-            texts += frame[column].tolist()
+            row_ids = pd.Series([str(i) for i in frame[id_column]] if id_column else
+                                [f"{path.name}:row {i + 2}" for i in range(len(frame))])
+            empty = frame[column].str.strip().eq("").to_numpy()
+            if empty.any():
+                shown = ", ".join(row_ids[empty][:MAX_SHOWN])
+                more = f" and {empty.sum() - MAX_SHOWN} more" if empty.sum() > MAX_SHOWN else ""
+                log.warning("%s: %d rows with empty text in column '%s' are skipped (%s%s)",
+                            path, empty.sum(), column, shown, more)
+            ids += row_ids[~empty].tolist()
+            texts += frame.loc[~empty, column].tolist()
         else:
             raise StanceError(f"{path}: unknown suffix '{path.suffix}'; give .txt, .md or .csv")
     return ids, texts

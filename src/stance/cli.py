@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run an experiment config and write its run folder")
     run.add_argument("config", help="experiments/NAME.yaml")
-    run.add_argument("--no-cache", action="store_true", help="recompute every stage")
+    run.add_argument("--no-cache", action="store_true",
+                     help="recompute every stage (embeddings stay cached)")
     run.set_defaults(handler=_run)
 
     embed = commands.add_parser("embed", help="run the stages up to embedding (fills the cache)")

@@ -129,6 +129,15 @@ def test_duplicate_ids(write_csv):
     assert f"{path}:row 2" in line and "duplicate id '1'" in line and "make ids unique" in line
 
 
+def test_problems_are_listed_in_input_order(write_csv):
+    path = write_csv([["doc_id", "text"], ["1", "one text"], ["2", "  "], ["1", "again"],
+                      ["3", ""]])
+    with pytest.raises(StanceError) as caught:
+        load_corpus(CorpusConfig(path=path))
+    rows = [p.split(":row ")[1].split(":")[0] for p in caught.value.problems if ":row " in p]
+    assert rows == ["2", "3", "4"]  # empty, duplicate, empty: not grouped by kind
+
+
 def test_bad_date(write_csv):
     path = write_csv([["doc_id", "text", "date"], ["1", "text", "26/09/2022"]])
     line = _one_problem(CorpusConfig(path=path))

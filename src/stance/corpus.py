@@ -404,6 +404,7 @@ def _apply_problems(frame, problems, notes, cfg, unwanted) -> tuple[pd.DataFrame
     ``unwanted`` rows (a label outside keep_labels) are dropped either way: the
     config asked for it, so they are not errors.
     """
+    problems = sorted(problems, key=lambda p: p.index)  # in input order, whatever found them
     if problems and cfg.on_invalid == "error":
         lines = [p.line() for p in problems[:MAX_PROBLEMS_SHOWN]]
         if len(problems) > MAX_PROBLEMS_SHOWN:

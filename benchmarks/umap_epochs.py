@@ -24,7 +24,14 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from pipeline import DATA, RESULTS, SHUFFLE_SEED, build_corpus, shuffled_posts
+from pipeline import (
+    DATA,
+    NO_DATES_OR_TITLES,
+    RESULTS,
+    SHUFFLE_SEED,
+    build_corpus,
+    shuffled_posts,
+)
 
 SIZES = (1000, 10000)
 SEEDS = (0, 1, 2, 3, 4)
@@ -63,7 +70,8 @@ def _sweep(size: int, posts: pd.DataFrame, folder: Path) -> list[dict]:
     csv, segments = build_corpus(size, posts, folder)
     experiment = Experiment.from_dict({
         "name": f"epochs{size}", "output_dir": str(folder / "out"),
-        "corpus": {"path": str(csv)}, "segmentation": {"unit": "paragraph"},
+        "corpus": {"path": str(csv), "columns": NO_DATES_OR_TITLES},
+        "segmentation": {"unit": "paragraph"},
         "sweep": {"topics.umap.n_epochs": list(EPOCHS), "seed": list(SEEDS)}})
     experiment.embed(progress=False)
     sweep = experiment.run_sweep(progress=False, use_cache=False)

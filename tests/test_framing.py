@@ -8,7 +8,13 @@ from stance.config import FramingConfig, SegmentationConfig
 from stance.data import Corpus
 from stance.errors import StanceError
 from stance.framing import evaluate_framing, labelled_units
-from stance.framing_eval import bootstrap_macro_f1, grouped_folds, merge_groups, random_folds
+from stance.framing_eval import (
+    bootstrap_macro_f1,
+    grouped_folds,
+    merge_groups,
+    per_group_scores,
+    random_folds,
+)
 from stance.report_framing import _calibration_method
 from stance.segment import segment_corpus
 
@@ -106,6 +112,37 @@ def test_random_split_keeps_a_documents_segments_together():
     assert len(np.unique(folds)) == 5
     # Random with respect to outlets: some outlet is spread over several folds.
     assert pd.Series(folds).groupby(table["outlet"].to_numpy()).nunique().max() > 1
+
+
+def test_the_random_split_keeps_near_copies_in_one_fold(monkeypatch):
+    import stance.framing
+
+    pairs = [("d00", "d03"), ("d01", "d10")]
+    corpus, segments = make_corpus(balanced_plan(), dup_pairs=pairs)
+    seen = {}
+
+    def spy(y, together, cfg, *, seed):
+        seen["name"], seen["folds"] = random_folds(y, together, cfg, seed=seed)
+        return seen["name"], seen["folds"]
+
+    monkeypatch.setattr(stance.framing, "random_folds", spy)
+    result = evaluate_framing(corpus, segments, config(), seed=7)
+    docs = labelled_units(corpus, segments, config()).table["doc_id"].to_numpy()
+    folds = pd.Series(seen["folds"])
+    for pair in pairs:  # the copy is in the same fold as its first, whatever its outlet
+        assert folds[np.isin(docs, pair)].nunique() == 1
+    assert result.metrics["cv"]["random"] == "stratified_kfold_by_near_duplicate_group"
+
+
+def test_per_outlet_macro_f1_averages_over_the_outlets_own_classes():
+    y = np.array(["a"] * 10 + ["a", "b"] * 5)
+    predicted = np.array(["a"] * 9 + ["b"] + ["a", "b"] * 5)
+    groups = np.array(["one-class"] * 10 + ["mixed"] * 10)
+    scores = {row["group"]: row for row in per_group_scores(y, predicted, groups, groups)}
+    # one stray "b" in an all-"a" outlet: F1 of "a" (0.947), not the mean with a 0 for "b"
+    assert scores["one-class"]["macro_f1"] == pytest.approx(2 * 0.9 / 1.9)
+    assert scores["one-class"]["accuracy"] == pytest.approx(0.9)
+    assert scores["mixed"]["macro_f1"] == 1.0
 
 
 def test_predictions_cover_every_unit_exactly_once(evaluated):

@@ -31,7 +31,7 @@ from stance.framing_eval import (
 from stance.framing_features import FingerprintMasker
 from stance.learned_cues import LearnedCues, parse_rationale
 
-UNIT_COLUMNS = ("unit_id", "doc_id", "outlet", "group", "text", "label")
+UNIT_COLUMNS = ("unit_id", "doc_id", "dup_group", "outlet", "group", "text", "label")
 #: Below these, scores describe the few outlets and documents at hand, not a population:
 #: fewer held-out groups make the grouped score hinge on which outlets happen to be in the
 #: corpus; fewer documents per class move per-class scores by 5+ points per document.
@@ -44,7 +44,8 @@ class LabelledUnits:
     """The units the classifier learns from: one row per labelled segment (or document).
 
     ``group`` is the fold group: the document's ``framing.group`` (outlet), joined
-    with every group it shares a near-duplicate document with.
+    with every group it shares a near-duplicate document with. ``dup_group`` is the
+    document's near-duplicate group (the random split keeps it in one fold).
     """
 
     table: pd.DataFrame
@@ -231,7 +232,9 @@ def _add_groups(table: pd.DataFrame, docs: pd.DataFrame, cfg: FramingConfig) -> 
     group = pd.Series(merge_groups(kept[cfg.group].astype(str).tolist(), dup.astype(str).tolist()),
                       index=kept["doc_id"].to_numpy())
     outlet = pd.Series(kept["outlet"].astype(str).to_numpy(), index=kept["doc_id"].to_numpy())
-    return table.assign(outlet=table["doc_id"].map(outlet), group=table["doc_id"].map(group))
+    copies = pd.Series(dup.astype(str).to_numpy(), index=kept["doc_id"].to_numpy())
+    return table.assign(outlet=table["doc_id"].map(outlet), group=table["doc_id"].map(group),
+                        dup_group=table["doc_id"].map(copies))
 
 
 def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, seed: int,
@@ -274,10 +277,12 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     models = {"model": build_model, "majority": fm.build_majority_baseline,
               "lexicon": lambda: fm.build_lexicon_baseline(cfg, seed=seed)}
     grouped_name, grouped = grouped_folds(y, groups, cfg, seed=seed)
-    random_name, by_document = random_folds(y, doc_ids, cfg, seed=seed)
-    # Resample (and calibrate) over what each split holds out: groups, or documents.
+    copies = table["dup_group"].to_numpy(dtype=object)
+    random_name, by_copies = random_folds(y, copies, cfg, seed=seed)
+    # Resample (and calibrate) over what each split holds out: outlet groups, or documents
+    # with their near-copies.
     splits = {"grouped": (grouped, groups, "outlet group"),
-              "random": (by_document, doc_ids, "document")}
+              "random": (by_copies, copies, "document")}
     scores: dict[str, dict[str, Any]] = {name: {} for name in models}
     grouped_prediction: CrossPrediction | None = None
     for split, (folds, resample, noun) in splits.items():
@@ -320,7 +325,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
                         "calibration_skipped": skipped},
         "cv": {"grouped": grouped_name, "random": random_name, "n_splits": cfg.n_splits,
                "n_folds_grouped": int(grouped.max() + 1),
-               "n_folds_random": int(by_document.max() + 1)},
+               "n_folds_random": int(by_copies.max() + 1)},
     }
     learned = None
     if rationales is not None:  # what the final model's cues learn from, outlet names masked

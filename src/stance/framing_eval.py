@@ -99,21 +99,22 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, cfg: FramingConfig, *,
     return scheme, _fold_ids(splitter.split(np.zeros(len(y)), y, groups), len(y))
 
 
-def random_folds(y: np.ndarray, doc_ids: np.ndarray, cfg: FramingConfig, *,
+def random_folds(y: np.ndarray, together: np.ndarray, cfg: FramingConfig, *,
                  seed: int) -> tuple[str, np.ndarray]:
-    """Fold of every unit in a stratified random split of documents (outlets ignored).
+    """Fold of every unit in a stratified random split (outlets ignored).
 
-    A document's segments stay together, so the split leaks outlets but not
-    documents. The number of folds is capped by the smallest class's documents,
-    so each class can be in every training part.
+    ``together`` names what must not be split: each unit's near-duplicate group (a
+    document and its near-copies), so the split leaks outlets but no text, and the gap
+    to the outlet-grouped score is outlet leakage alone. The number of folds is capped by
+    the smallest class's groups, so each class can be in every training part.
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
-    per_class = pd.Series(doc_ids).groupby(y).nunique()
+    per_class = pd.Series(together).groupby(y).nunique()
     n_splits = min(cfg.n_splits, int(per_class.min()))  # >= 2: labelled_units ensures it
     splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
-    folds = _fold_ids(splitter.split(np.zeros(len(y)), y, doc_ids), len(y))
-    return "stratified_kfold_by_document", folds
+    folds = _fold_ids(splitter.split(np.zeros(len(y)), y, together), len(y))
+    return "stratified_kfold_by_near_duplicate_group", folds
 
 
 def _fold_ids(splits, n_units: int) -> np.ndarray:
@@ -297,7 +298,10 @@ def per_group_scores(y: np.ndarray, predicted: np.ndarray, groups: np.ndarray,
     for group, part in table.groupby("group", sort=True):
         rows.append({"group": str(group), "n_documents": int(part["doc"].nunique()),
                      "n_units": len(part), "accuracy": float((part["y"] == part["p"]).mean()),
+                     # over the group's own classes: one stray prediction of another
+                     # class would otherwise add a class scored 0 to the mean
                      "macro_f1": float(f1_score(part["y"], part["p"], average="macro",
+                                                labels=sorted(part["y"].unique()),
                                                 zero_division=0))})
     return rows
 
@@ -309,7 +313,8 @@ def bootstrap_macro_f1(y: np.ndarray, predicted: np.ndarray, classes: Sequence[s
 
     Each resample's confusion matrix is a weighted sum of per-unit confusion
     counts, so no resample touches the units' rows; a class absent from a
-    resample (neither true nor predicted) is left out of its mean, as sklearn does.
+    resample (neither true nor predicted) is left out of its mean, as sklearn's
+    ``f1_score`` does without ``labels``.
     """
     n_classes = len(classes)
     index = {c: k for k, c in enumerate(classes)}

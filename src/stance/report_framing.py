@@ -73,7 +73,8 @@ def framing_methods(run: RunResult) -> list[str]:
             f"Framing classifier: {cfg.classifier} on {', '.join(cfg.features)} after masking "
             f"outlet names, bylines and datelines; evaluated by {cv.get('grouped', cfg.cv)} "
             f"(outlets held out, near-duplicate documents kept in one fold) and by a random "
-            f"split of documents ({cv.get('random', 'stratified k-fold')}); "
+            f"split of documents, each with its near-copies "
+            f"({cv.get('random', 'stratified k-fold')}); "
             f"{cfg.n_bootstrap} bootstrap resamples for intervals; "
             + _calibration_method(run.framing.metrics, cfg.calibrate)))
         if cfg.rationales is not None:

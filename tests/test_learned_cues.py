@@ -94,6 +94,43 @@ def test_a_training_text_is_never_scored_by_its_own_marks():
     assert (cues.transform(texts)[:, 2] == 1).all()
 
 
+def test_a_segment_is_never_scored_by_its_documents_marks_on_a_sister_segment():
+    # Four segments per document share its annotation; each loaded word occurs in every
+    # segment of one document only. Folds by segment would score each segment with its
+    # sisters' copy of the marks; folds by document leave every segment unscored.
+    texts, marks, documents = [], [], []
+    for word in LOADED:
+        for part in range(4):
+            texts.append(f"part {part}: the {word} plan")
+            marks.append({word})
+            documents.append(f"doc-{word}")
+    by_segment = LearnedCues(inner_folds=3).fit_transform(texts, rationales=marks)
+    assert by_segment.any()  # the leak this guards against
+    by_document = LearnedCues(inner_folds=3).fit_transform(texts, rationales=marks,
+                                                           documents=documents)
+    assert not by_document.any()
+
+
+def test_segment_runs_route_each_units_document_to_the_cues(monkeypatch):
+    seen = []
+    fit_transform = LearnedCues.fit_transform
+
+    def spy(self, X, y=None, rationales=None, documents=None):
+        seen.append(documents)
+        return fit_transform(self, X, y, rationales=rationales, documents=documents)
+
+    monkeypatch.setattr(LearnedCues, "fit_transform", spy)
+    documents = make_corpus()[0].documents
+    documents["text"] = documents["text"] + "\n\nA second paragraph " + documents["doc_id"] + "."
+    corpus = Corpus(documents, ("label", "marked"))
+    segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
+    units = labelled_units(corpus, segments, cfg(level="segment"))
+    assert units.table["doc_id"].duplicated().any()  # several segments per document
+    evaluate_framing(corpus, segments, cfg(level="segment"), seed=0)
+    assert seen and all(d is not None for d in seen)
+    assert set().union(*map(set, seen)) <= set(units.table["doc_id"])
+
+
 def test_fit_needs_rationales_of_the_same_length():
     with pytest.raises(ValueError, match="needs rationales"):
         LearnedCues().fit(["a"])

@@ -290,7 +290,8 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
             prediction = cross_predict(make, texts, y, folds, classes, calibration_groups=resample,
                                        calibrate=cfg.calibrate and name == "model", seed=seed,
                                        group_noun=noun,
-                                       rationales=rationales if name == "model" else None)
+                                       rationales=rationales if name == "model" else None,
+                                       documents=doc_ids)
             scores[name][split] = score_split(
                 y, prediction, classes, resample=resample, groups=groups, doc_ids=doc_ids,
                 n_bootstrap=cfg.n_bootstrap, seed=seed, detail=name == "model")
@@ -301,7 +302,8 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     scored = bool(grouped_prediction.calibrated_folds)
     model, skipped = fit_model(build_model, texts, y, calibration_groups=groups,
                                calibrate=cfg.calibrate and scored, seed=seed,
-                               group_noun="outlet group", rationales=rationales)
+                               group_noun="outlet group", rationales=rationales,
+                               documents=doc_ids)
     if cfg.calibrate and not scored:
         skipped = ("no outlets-held-out fold could be calibrated (see grouped."
                    "calibration_skipped), so calibration was never scored; the saved model "

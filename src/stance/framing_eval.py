@@ -127,7 +127,8 @@ def _fold_ids(splits, n_units: int) -> np.ndarray:
 def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                   folds: np.ndarray, classes: Sequence[str], *, calibration_groups: np.ndarray,
                   calibrate: bool, seed: int, group_noun: str = "group",
-                  rationales: np.ndarray | None = None) -> CrossPrediction:
+                  rationales: np.ndarray | None = None,
+                  documents: np.ndarray | None = None) -> CrossPrediction:
     """Fit a fresh model per fold on the other folds and predict the held-out units.
 
     Args:
@@ -145,6 +146,8 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
         group_noun: what a group is, for the skipped-calibration reasons.
         rationales: per unit, the annotated words the model's ``learned_cues`` feature
             learns from; only the training part's reach the model.
+        documents: per unit, its document, which ``learned_cues`` keeps whole in its
+            inner folds (segments share their document's rationale).
     """
     from sklearn.dummy import DummyClassifier
 
@@ -166,7 +169,8 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
             model, reason = fit_model(make_model, texts[train], y[train], calibrate=calibrate,
                                       calibration_groups=calibration_groups[train], seed=seed,
                                       group_noun=group_noun,
-                                      rationales=None if rationales is None else rationales[train])
+                                      rationales=None if rationales is None else rationales[train],
+                                      documents=None if documents is None else documents[train])
         if calibrate:
             if reason is None:
                 calibrated.append(int(fold))
@@ -188,12 +192,13 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
 
 def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
               calibration_groups: np.ndarray, calibrate: bool, seed: int,
-              group_noun: str = "group",
-              rationales: np.ndarray | None = None) -> tuple[BaseEstimator, str | None]:
+              group_noun: str = "group", rationales: np.ndarray | None = None,
+              documents: np.ndarray | None = None) -> tuple[BaseEstimator, str | None]:
     """Fit a model, wrapped in sigmoid calibration when asked and the data allow it.
 
-    ``rationales`` (per text, the annotated words) reach the model's ``learned_cues``
-    feature through scikit-learn's metadata routing, calibration's inner folds included.
+    ``rationales`` (per text, the annotated words) and ``documents`` (per text, its
+    document) reach the model's ``learned_cues`` feature through scikit-learn's metadata
+    routing, calibration's inner folds included.
 
     Returns:
         The fitted model, and why calibration was skipped (None when it was done or
@@ -211,8 +216,11 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
             model = CalibratedClassifierCV(model, method="sigmoid", cv=inner)
     if rationales is None:
         return model.fit(texts.tolist(), y), reason
+    routed = {"rationales": list(rationales)}
+    if documents is not None:
+        routed["documents"] = list(documents)
     with config_context(enable_metadata_routing=True):
-        return model.fit(texts.tolist(), y, rationales=list(rationales)), reason
+        return model.fit(texts.tolist(), y, **routed), reason
 
 
 def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int,

@@ -72,7 +72,9 @@ class LearnedCues(BaseEstimator, TransformerMixin):
     it, ``marked`` those of them whose rationale names it. ``fit_transform`` scores each
     training text with a lexicon learned on the other inner folds (cross-fitting), so a
     text's own annotation never scores it and the classifier after it learns how far
-    rates carry to texts nobody annotated.
+    rates carry to texts nobody annotated. Segments share their document's annotation:
+    pass ``documents`` (routed like ``rationales``) and a document's texts stay in one
+    inner fold, so neither is scored by the other's copy of it.
 
     Args:
         prior: count added to ``present``; a word marked once in one text gets 1/(1+prior).
@@ -85,31 +87,38 @@ class LearnedCues(BaseEstimator, TransformerMixin):
         [[0.33, 0.33, 1.0]]
     """
 
-    __metadata_request__fit = {"rationales": True}
+    __metadata_request__fit = {"rationales": True, "documents": True}
 
     def __init__(self, prior: float = 2.0, inner_folds: int = 5, seed: int = 0):
         self.prior = prior
         self.inner_folds = inner_folds
         self.seed = seed
 
-    def fit(self, X, y=None, rationales: Sequence[set[str]] | None = None):
+    def fit(self, X, y=None, rationales: Sequence[set[str]] | None = None,
+            documents: Sequence[str] | None = None):
         """Learn the cue rates of every word marked in ``rationales``."""
         self._learn(*self._check(X, rationales))
         return self
 
-    def fit_transform(self, X, y=None, rationales: Sequence[set[str]] | None = None):
+    def fit_transform(self, X, y=None, rationales: Sequence[set[str]] | None = None,
+                      documents: Sequence[str] | None = None):
         """Fit on all texts; score each with the lexicon of the other inner folds.
 
+        ``documents`` (default: each text its own) are kept whole in the inner folds.
         One pass over the texts: each inner fold's counts are taken away from the totals
         (rather than recounting the other folds), so the cost stays that of one count.
         """
         words, marks = self._check(X, rationales)
         self._learn(words, marks)
         out = np.zeros((len(words), len(FEATURES)))
-        n_folds = min(self.inner_folds, len(words))
+        # first-seen order: with one text per document the folds are KFold's over the texts
+        codes, names = pd.factorize(pd.Series(range(len(words)) if documents is None
+                                              else list(documents), dtype=object))
+        n_folds = min(self.inner_folds, len(names))
         if n_folds < 2:
             return out
-        for _, rows in KFold(n_folds, shuffle=True, random_state=self.seed).split(out):
+        for _, held in KFold(n_folds, shuffle=True, random_state=self.seed).split(names):
+            rows = np.flatnonzero(np.isin(codes, held))
             held_marked, held_present = _count([words[i] for i in rows],
                                                [marks[i] for i in rows], self.marked_)
             rates = {w: (n - held_marked.get(w, 0))

@@ -83,7 +83,8 @@ def framing_methods(run: RunResult) -> list[str]:
                 f"Learned cues: a lexicon learned, inside each training part, from the words "
                 f"annotators marked (column {cfg.rationales}); a word's rate is marked / "
                 "(present + 2) over the training texts containing it, training texts are "
-                "scored by the other inner folds' lexicons and no held-out text's marks are "
+                "scored by the other inner folds' lexicons (a document's segments in one "
+                "fold) and no held-out text's marks are "
                 f"read. Learned from all units: {0 if learned is None else len(learned)} "
                 "words (framing_learned_cues.csv)."))
     if run.actor_naming is not None:

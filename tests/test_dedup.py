@@ -45,3 +45,19 @@ def test_method_none_and_deterministic():
     assert find_near_duplicates(corpus, DedupConfig(method="none")).empty
     cfg = DedupConfig(threshold=0.7)
     assert find_near_duplicates(corpus, cfg).equals(find_near_duplicates(corpus, cfg))
+
+
+def test_drop_merges_only_copies_that_pass_the_threshold_themselves():
+    # d joined a's group through c (a chain): too unlike a to be merged into it, so it is
+    # kept, and stays in a's group (one fold)
+    corpus, audit = _corpus()
+    found = pd.DataFrame({"doc_id": ["c", "d"], "duplicate_of": ["a", "a"],
+                          "similarity": [0.9, 0.594]})
+    dropped, drop_audit = apply_duplicates(corpus, audit, found,
+                                           DedupConfig(threshold=0.8, action="drop"))
+    assert list(dropped.documents["doc_id"]) == ["a", "b", "d"]
+    assert list(dropped.documents["dup_group"]) == ["a", "b", "a"]
+    rows = drop_audit.set_index("doc_id")
+    assert rows.loc["c", "status"] == "merged" and rows.loc["d", "status"] == "kept"
+    assert rows.loc["d", "reason"] == ("kept; in a's near-duplicate group through other copies "
+                                       "(Jaccard 0.59 to it, below 0.8)")

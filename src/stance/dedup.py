@@ -21,6 +21,10 @@ DUPLICATE_COLUMNS = ("doc_id", "duplicate_of", "similarity")
 def find_near_duplicates(corpus: Corpus, cfg: DedupConfig, *, seed: int = 1) -> pd.DataFrame:
     """Group near-duplicate documents and name each group's first document.
 
+    Groups are connected components of the pairs that pass the threshold (single
+    linkage), so copies of copies share a group, as they must share a fold; a member's
+    similarity to the group's first document can be below the threshold.
+
     Returns:
         One row per duplicate (not per first copy): doc_id, duplicate_of (the
         earliest document of its group in corpus order) and the estimated
@@ -69,7 +73,9 @@ def apply_duplicates(
     """Record duplicates in the audit and add ``dup_group``; drop them if configured.
 
     ``dup_group`` names each document's group (its first copy), so later stages
-    can keep syndicated copies in one cross-validation fold.
+    can keep syndicated copies in one cross-validation fold. ``action: drop`` merges a
+    copy into the first only if they pass the threshold themselves: one that joined the
+    group through other copies is kept (in the group).
     """
     documents = corpus.documents.copy()
     first_of = dict(zip(duplicates["doc_id"], duplicates["duplicate_of"], strict=True))
@@ -78,14 +84,21 @@ def apply_duplicates(
     audit = audit.copy()
     is_dup = audit["doc_id"].isin(first_of) & (audit["status"] == "kept")
     audit.loc[is_dup, "duplicate_of"] = audit.loc[is_dup, "doc_id"].map(first_of)
-    verb = "merged into" if cfg.action == "drop" else "kept; near-duplicate of"
-    audit.loc[is_dup, "reason"] = [
-        f"{verb} {first_of[d]} (Jaccard {similarity[d]:.2f})" for d in audit.loc[is_dup, "doc_id"]
-    ]
-    if cfg.action == "drop":
-        audit.loc[is_dup, "status"] = "merged"
-        documents = documents[~documents["doc_id"].isin(first_of)]
+    merged = {d for d in first_of if cfg.action == "drop" and similarity[d] >= cfg.threshold}
+    audit.loc[is_dup, "reason"] = [_reason(d, first_of[d], similarity[d], d in merged, cfg)
+                                   for d in audit.loc[is_dup, "doc_id"]]
+    audit.loc[is_dup & audit["doc_id"].isin(merged), "status"] = "merged"
+    documents = documents[~documents["doc_id"].isin(merged)]
     return corpus.with_documents(documents), audit
+
+
+def _reason(doc_id: str, first: str, similarity: float, merged: bool, cfg: DedupConfig) -> str:
+    if merged:
+        return f"merged into {first} (Jaccard {similarity:.2f})"
+    if similarity >= cfg.threshold:
+        return f"kept; near-duplicate of {first} (Jaccard {similarity:.2f})"
+    return (f"kept; in {first}'s near-duplicate group through other copies (Jaccard "
+            f"{similarity:.2f} to it, below {cfg.threshold:g})")
 
 
 def _shingles(text: str, size: int) -> list[bytes]:

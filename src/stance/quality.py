@@ -11,7 +11,8 @@ from stance.data import Embeddings, Segments
 from stance.forked import ForkedJobs
 
 #: Added to the joint probability before the logarithms, as gensim does, so a pair that
-#: never co-occurs scores about -1 instead of -inf.
+#: never co-occurs gets a finite score instead of -inf: log(eps / (P(a) P(b))) / -log(eps),
+#: which is -1 only as P(a) P(b) reaches 1 (-0.9 at 1/4, -0.5 at 1/1000), as in gensim.
 EPSILON = 1e-12
 
 

@@ -205,7 +205,8 @@ def cues_config(tmp_path, write_csv, docs):
     config = tmp_path / "cues.yaml"
     config.write_text(
         f"name: cues\noutput_dir: {tmp_path / 'out'}\ncorpus:\n  path: {path}\n  columns:\n"
-        "    labels: [label, marked]\n    date: null\n    title: null\nsegmentation: {unit: document, min_words: 1}\n"
+        "    labels: [label, marked]\n    date: null\n    title: null\n"
+        "segmentation: {unit: document, min_words: 1}\n"
         "topics: {enabled: false}\nframing: {label: label, level: document, features: "
         "[tfidf_words, learned_cues], rationales: marked, n_bootstrap: 100}\n")
     return config, path

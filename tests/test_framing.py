@@ -134,6 +134,26 @@ def test_the_random_split_keeps_near_copies_in_one_fold(monkeypatch):
     assert result.metrics["cv"]["random"] == "stratified_kfold_by_near_duplicate_group"
 
 
+@pytest.mark.parametrize(("grouped", "random", "saved", "expected"), [
+    ([0, 1, 2], [0, 1], True, "sigmoid calibration inside each training fold."),
+    ([0, 2], [], True, "sigmoid calibration inside 2 of 3 outlets-held-out and 0 of 2 random "
+                       "training folds (each class needs two training groups; framing_metrics."
+                       "json gives why; the other folds' scores are uncalibrated); the saved "
+                       "model is calibrated."),
+    ([], [], False, "sigmoid calibration asked for but possible in none of the 3 outlets-held-"
+                    "out and 2 random training folds (each class needs two training groups; "
+                    "framing_metrics.json gives why), so every score, and the saved model, is "
+                    "uncalibrated."),
+])
+def test_the_methods_say_in_how_many_folds_calibration_was_done(grouped, random, saved,
+                                                                 expected):
+    metrics = {"cv": {"n_folds_grouped": 3, "n_folds_random": 2},
+               "grouped": {"calibrated_folds": grouped}, "random": {"calibrated_folds": random},
+               "final_model": {"calibrated": saved}}
+    assert _calibration_method(metrics, asked=True) == expected
+    assert _calibration_method(metrics, asked=False) == "no calibration."
+
+
 def test_per_outlet_macro_f1_averages_over_the_outlets_own_classes():
     y = np.array(["a"] * 10 + ["a", "b"] * 5)
     predicted = np.array(["a"] * 9 + ["b"] + ["a", "b"] * 5)
@@ -307,8 +327,9 @@ def test_seed_corpus_end_to_end():
     assert "never scored" in metrics["final_model"]["calibration_skipped"]
     assert type(result.model).__name__ != "CalibratedClassifierCV"
     method = _calibration_method(metrics, asked=True)
-    assert method.startswith("sigmoid calibration asked for, done in 0 of 4 outlets-held-out")
-    assert "the saved model is not (no outlets-held-out fold could be calibrated" in method
+    assert method.startswith("sigmoid calibration asked for but possible in none of the 4 "
+                             "outlets-held-out and 2 random training folds")
+    assert method.endswith("so every score, and the saved model, is uncalibrated.")
     assert set(result.predictions["unit_id"]) == set(
         segments.table.loc[segments.table["doc_id"] != "002_22f1c6345fe1daae", "seg_id"])
 

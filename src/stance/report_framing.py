@@ -109,13 +109,16 @@ def _calibration_method(metrics: dict[str, Any], asked: bool) -> str:
     folds = {"grouped": cv.get("n_folds_grouped"), "random": cv.get("n_folds_random")}
     if done == folds:
         return "sigmoid calibration inside each training fold."
-    final = metrics.get("final_model", {})
-    saved = ("the saved model is calibrated" if final.get("calibrated")
-             else f"the saved model is not ({final.get('calibration_skipped')})")
-    return (f"sigmoid calibration asked for, done in {done['grouped']} of {folds['grouped']} "
+    why = "each class needs two training groups; framing_metrics.json gives why"
+    if not any(done.values()):
+        return (f"sigmoid calibration asked for but possible in none of the {folds['grouped']} "
+                f"outlets-held-out and {folds['random']} random training folds ({why}), so "
+                "every score, and the saved model, is uncalibrated.")
+    saved = ("the saved model is calibrated" if metrics.get("final_model", {}).get("calibrated")
+             else "the saved model is not")
+    return (f"sigmoid calibration inside {done['grouped']} of {folds['grouped']} "
             f"outlets-held-out and {done['random']} of {folds['random']} random training folds "
-            "(each class needs two training groups; the scores of the others are uncalibrated, "
-            f"framing_metrics.json gives why); {saved}.")
+            f"({why}; the other folds' scores are uncalibrated); {saved}.")
 
 
 def _warning(sentence: str, metrics: dict[str, Any]) -> str:

@@ -300,7 +300,8 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
         "cv": "stratified_group_kfold", "finetune": cfg.framing.finetune.model_copy(update={
             "steps": chosen["steps"], "learning_rate": chosen["learning_rate"]})})
     classes = list(units.classes)
-    splits = {"random": (random_folds(y, doc_ids, framing, seed=cfg.seed)[1], doc_ids),
+    copies = units.table["dup_group"].to_numpy(dtype=object)  # as evaluate_framing splits
+    splits = {"random": (random_folds(y, copies, framing, seed=cfg.seed)[1], copies),
               "grouped": (grouped_folds(y, groups, framing, seed=cfg.seed)[1], groups)}
     run = {"fold_seconds": {}}
     label = (("frozen" if frozen else "setfit") + (" + learned cues" if learned_cues else "")
@@ -316,7 +317,8 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
                 lambda: build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,
                                        embedding=cfg.embedding, cache_dir=cache_dir),
                 texts[train], y[train], calibration_groups=groups[train], calibrate=False,
-                seed=cfg.seed, rationales=None if rationales is None else rationales[train])
+                seed=cfg.seed, rationales=None if rationales is None else rationales[train],
+                documents=doc_ids[train])
             seconds.append(round(time.perf_counter() - start, 1))
             predicted[test] = model.predict(texts[test].tolist())
             proba[test] = model.predict_proba(texts[test].tolist())[

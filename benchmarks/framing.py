@@ -17,7 +17,8 @@ corpus pipeline loads, filters, de-duplicates and segments them):
 For each dataset, each feature set runs through ``stance.framing.evaluate_framing`` (balanced
 logistic regression, sigmoid calibration, as the experiment configures it), which also scores
 the majority and lexicon-only baselines, under a random stratified 5-fold split of documents
-(each with its near-copies) and an outlet-grouped split. TF-IDF words + logistic regression is the reference baseline.
+(each with its near-copies) and an outlet-grouped split. TF-IDF words + logistic regression
+is the reference baseline.
 Intervals are 95% bootstrap intervals (documents resampled for the random split, outlet
 groups for the grouped one, so the grouped intervals are wide with few outlets).
 

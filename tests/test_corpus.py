@@ -104,6 +104,12 @@ def test_documents_naming_no_outlet_are_counted(write_csv, caplog):
     assert [r.getMessage() for r in caplog.records] == [
         f"{path}: 2 of 3 documents name no outlet; they share the outlet 'unknown' "
         "(corpus.default_outlet)"]
+    caplog.clear()
+    empty = write_csv([["doc_id", "outlet", "text"], ["1", "", "One."], ["2", "", "Two."]],
+                      name="empty_outlets.csv")
+    load_corpus(CorpusConfig(path=empty, columns={"date": None, "title": None}))
+    assert caplog.messages == [f"{empty}: 2 of 2 documents name no outlet; they share the "
+                               "outlet 'unknown' (corpus.default_outlet)"]
 
 
 # --- bad input: one line per problem, naming file, row and column, and what to do ---

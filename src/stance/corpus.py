@@ -317,7 +317,9 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
         out["outlet"] = _outlets_from_urls(raw, cfg.outlet_from_url, out, problems, source)
     outlets = out["outlet"].str.strip().replace(cfg.outlet_names)
     unnamed = int((outlets == "").sum())
-    if unnamed and unnamed < len(outlets):  # a corpus naming no outlet at all is logged above
+    read = cfg.outlet_from_url is not None or (cols.outlet is not None
+                                                and cols.outlet in raw.columns)
+    if unnamed and read:  # without an outlet column, _check_optional_columns said so
         log.warning("%s: %d of %d documents name no outlet; they share the outlet '%s' "
                     "(corpus.default_outlet)", source, unnamed, len(outlets), cfg.default_outlet)
     out["outlet"] = outlets.replace("", cfg.default_outlet).astype(object)

@@ -48,6 +48,26 @@ def test_single_document_outlet_has_no_interval():
     assert table[table.outlet != "C"]["low"].notna().all()
 
 
+def test_another_outlet_leaves_the_others_intervals_as_they_were():
+    # documents of varied length and topic mix, so intervals move with the resampling
+    data = np.random.default_rng(0)
+    rows, topics = [], []
+    for outlet in ("0", "A", "B"):  # "0" sorts first: resampled before A and B
+        for d in range(8):
+            for k in range(int(data.integers(1, 6))):
+                rows.append((f"{outlet}{d}:{k}", f"{outlet}{d}", outlet, k, 0, 1, "x"))
+                topics.append(int(data.integers(0, 3)))
+    segs = Segments(pd.DataFrame(rows, columns=["seg_id", "doc_id", "outlet", "position",
+                                                "start", "end", "text"]))
+    assignments = pd.DataFrame({"seg_id": segs.table["seg_id"], "topic": topics})
+    cfg = AnalysisConfig(n_bootstrap=200)
+    table = topic_prevalence(assignments, segs, cfg, seed=1)
+    others = segs.table["outlet"] != "0"
+    alone = topic_prevalence(assignments[others.to_numpy()],
+                             Segments(segs.table[others].reset_index(drop=True)), cfg, seed=1)
+    pd.testing.assert_frame_equal(table[table.outlet != "0"].reset_index(drop=True), alone)
+
+
 def test_prevalence_is_seeded():
     segs, assignments = _setup()
     cfg = AnalysisConfig(n_bootstrap=200)

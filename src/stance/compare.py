@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 
@@ -36,10 +38,12 @@ def topic_prevalence(
     table = segments.table[["seg_id", "doc_id", "outlet"]].merge(
         assignments[["seg_id", "topic"]], on="seg_id", how="inner", validate="one_to_one")
     topics = np.sort(table["topic"].unique())
-    rng = np.random.default_rng(seed)
     alpha = (1 - cfg.confidence) / 2
     rows = []
     for outlet, group in table.groupby("outlet", sort=True):
+        # a generator per outlet, from the seed and its name: adding or removing an outlet
+        # leaves the others' intervals as they were
+        rng = np.random.default_rng([seed, zlib.crc32(str(outlet).encode())])
         counts = pd.crosstab(group["doc_id"], group["topic"]).reindex(columns=topics, fill_value=0)
         matrix = counts.to_numpy(dtype=np.float64)  # documents x topics
         share = matrix.sum(0) / matrix.sum()

@@ -120,7 +120,7 @@ def _config(name: str, csv: Path, output: Path) -> dict:
     The corpus is described as it is: it has no date or title column.
     """
     cfg: dict = {"name": name, "output_dir": str(output),
-                 "corpus": {"path": str(csv), "columns": NO_DATES_OR_TITLES},
+                 "corpus": {"path": str(csv), "columns": dict(NO_DATES_OR_TITLES)},
                  "segmentation": {"unit": "paragraph"}}
     for dotted, value in OVERRIDES.items():
         *parents, last = dotted.split(".")

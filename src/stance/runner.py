@@ -388,7 +388,8 @@ def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segm
     cleaned.save(run_dir)
     segments.save(run_dir)
     partial = RunResult(run_dir, cfg, cleaned, segments, manifest={})
-    if cfg.framing.enabled is not False and cfg.framing.actors:
+    framing_on = cfg.framing.enabled is not False
+    if framing_on and cfg.framing.actors:
         from stance.actors import find_mentions, tabulate_actor_naming
         from stance.lexicon import load_lexicon
 
@@ -398,7 +399,7 @@ def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segm
             partial.actor_naming = tabulate_actor_naming(partial.actor_mentions)
             partial.actor_mentions.to_csv(run_dir / "actor_mentions.csv", index=False)
             partial.actor_naming.to_csv(run_dir / "actors.csv", index=False)
-    if cfg.framing.enabled is not False:
+    if framing_on:
         from stance.distinctive import distinctive_terms
 
         with timer.stage("distinctive"):

@@ -157,9 +157,7 @@ def environment_differences(expected: Path, found: Path) -> tuple[Difference, ..
     """Where the environments recorded in two run folders' manifests differ."""
     sides = [_load_json(Path(run) / "manifest.json") for run in (expected, found)]
     left, right = (flatten({k: side.get(k) for k in _ENVIRONMENT}) for side in sides)
-    keys = dict.fromkeys([*left, *right])
-    return tuple(Difference(k, left.get(k), right.get(k)) for k in keys
-                 if left.get(k) != right.get(k))
+    return tuple(_differences(left, right))
 
 
 def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:
@@ -202,10 +200,16 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _compare_values(name: str, expected: dict[str, Any], found: dict[str, Any]) -> Check:
-    keys = list(dict.fromkeys([*expected, *found]))
-    differ = [Difference(k, expected.get(k), found.get(k)) for k in keys
-              if k not in expected or k not in found or not _same(expected[k], found[k])]
-    return Check(name, len(keys), len(differ), tuple(differ[:MAX_EXAMPLES]))
+    differ = _differences(expected, found)
+    n_keys = len(expected.keys() | found.keys())
+    return Check(name, n_keys, len(differ), tuple(differ[:MAX_EXAMPLES]))
+
+
+def _differences(expected: dict[str, Any], found: dict[str, Any]) -> list[Difference]:
+    """Every key absent on one side or whose values differ beyond rounding, in key order."""
+    keys = dict.fromkeys([*expected, *found])
+    return [Difference(k, expected.get(k), found.get(k)) for k in keys
+            if k not in expected or k not in found or not _same(expected[k], found[k])]
 
 
 def _same(a: Any, b: Any) -> bool:

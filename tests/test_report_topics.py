@@ -34,3 +34,58 @@ def test_a_topic_with_most_segments_is_flagged_in_the_pdf(tmp_path):
 @pytest.mark.parametrize("sizes", [{-1: 60, 0: 50, 1: 10}, {0: 50, 1: 50}])
 def test_no_flag_when_no_topic_has_more_than_half(sizes):
     assert "holds most of the corpus" not in topics_section(run_with_topic_sizes(sizes))
+
+
+def fitted_params(n_segments: int, cfg) -> dict:
+    from stance.topics import resolve_params
+
+    return resolve_params(n_segments, cfg) | {"seed": 7}
+
+
+def test_the_methods_name_every_resolved_umap_and_hdbscan_setting():
+    from stance.config import TopicsConfig
+    from stance.report import fit_settings
+
+    cfg = TopicsConfig()
+    text = fit_settings(fitted_params(70, cfg), cfg)
+    assert text == ("UMAP to 5 dimensions (14 neighbours, min_dist 0.0, cosine metric, 500 "
+                    "epochs, random initialisation, seed 7); HDBSCAN (min_cluster_size 3, "
+                    "min_samples 3, eom cluster selection); topics not merged (nr_topics unset).")
+
+
+@pytest.mark.parametrize(("nr_topics", "expected"), [
+    ("auto", "similar topics merged automatically (nr_topics auto)."),
+    (5, "topics merged down to 5, the outlier topic counted among them."),
+])
+def test_the_methods_say_how_topics_were_merged(nr_topics, expected):
+    from stance.config import TopicsConfig
+    from stance.report import fit_settings
+
+    cfg = TopicsConfig(nr_topics=nr_topics)
+    assert fit_settings(fitted_params(400, cfg), cfg).endswith(expected)
+
+
+def test_the_methods_count_reassigned_outliers():
+    from stance.config import TopicsConfig
+    from stance.report import fit_settings
+
+    cfg = TopicsConfig(outliers={"reduce": True, "strategy": "c-tf-idf", "threshold": 0.1})
+    params = fitted_params(400, cfg) | {"outliers_reassigned": 12}
+    assert fit_settings(params, cfg).endswith(
+        "topics not merged (nr_topics unset). 12 outlier segments reassigned to a topic "
+        "(c-tf-idf strategy, threshold 0.1).")
+
+
+@pytest.mark.parametrize(("representation", "named"), [
+    ("ctfidf", "Topic terms: c-TF-IDF, 10 per topic"),
+    ("mmr", "Topic terms: c-TF-IDF reranked by MMR (diversity 0.3), 10 per topic"),
+    ("keybert", "Topic terms: c-TF-IDF reranked by KeyBERTInspired, 10 per topic"),
+])
+def test_the_methods_name_the_term_representation(representation, named):
+    from stance.config import TopicsConfig
+    from stance.report import _term_settings
+
+    text = _term_settings(TopicsConfig(representation=representation, stopwords=["said"]))
+    assert text.startswith(named)
+    assert text.endswith("1-2-grams without English and 1 configured stopwords; words "
+                         "frequent in every topic down-weighted (reduce_frequent_words).")

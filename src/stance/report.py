@@ -20,6 +20,7 @@ from stance.report_topics import topics_section
 from stance.summary import summarise_outlets
 
 if TYPE_CHECKING:
+    from stance.config import TopicsConfig
     from stance.runner import RunResult
 
 Section = Callable[["RunResult"], str | None]
@@ -137,14 +138,51 @@ def _topic_methods(run: RunResult) -> list[str]:
                f"{'L2-normalised' if cfg.embedding.normalize else 'not normalised'}, "
                f"at most {emb.get('max_seq_length')} tokens per segment, run by "
                f"{'ONNX Runtime' if emb.get('backend') == 'onnx' else 'torch'}."),
-        m.text(f"Topics: BERTopic {guidance}; UMAP and HDBSCAN with "
-               + ", ".join(f"{k} {v}" for k, v in params.items() if not isinstance(v, dict))
-               + f"; {topics.representation} representation over "
-               f"{topics.ngram_range[0]}-{topics.ngram_range[1]}-grams without English and "
-               f"{len(topics.stopwords)} configured stopwords."),
+        m.text(f"Topics: BERTopic {guidance}, on {params['n_segments']} segments. "
+               + fit_settings(params, topics) + " " + _term_settings(topics)),
         m.text(f"Outlet comparison: {cfg.analysis.n_bootstrap} bootstrap resamples of each "
-               f"outlet's documents, {cfg.analysis.confidence:.0%} percentile intervals."),
+               f"outlet's documents, {cfg.analysis.confidence:.0%} percentile intervals; "
+               "exact (Clopper-Pearson) over the documents where none or all of an outlet's "
+               "segments are in a topic, which no resample moves."),
     ]
+
+
+def fit_settings(params: dict, topics: TopicsConfig) -> str:
+    """The resolved UMAP, HDBSCAN, merging and outlier settings of a fit, as sentences.
+
+    ``params`` is the fit's resolved params (``manifest["topics"]``), ``topics`` its config:
+    "UMAP to 5 dimensions (14 neighbours, min_dist 0.0, cosine metric, ...); HDBSCAN (...)".
+    """
+    umap, hdb, merge = params["umap"], params["hdbscan"], params["nr_topics"]
+    sentence = (
+        f"UMAP to {umap['n_components']} dimensions ({umap['n_neighbors']} neighbours, "
+        f"min_dist {umap['min_dist']}, {umap['metric']} metric, {umap['n_epochs']} epochs, "
+        f"{umap['init']} initialisation, seed {params['seed']}); HDBSCAN (min_cluster_size "
+        f"{hdb['min_cluster_size']}, min_samples {hdb['min_samples']}, "
+        f"{hdb['cluster_selection_method']} cluster selection); "
+        + ("topics not merged (nr_topics unset)." if merge is None else
+           "similar topics merged automatically (nr_topics auto)." if merge == "auto" else
+           f"topics merged down to {merge}, the outlier topic counted among them.")
+    )
+    if "outliers_reassigned" in params:
+        sentence += (f" {params['outliers_reassigned']} outlier segments reassigned to a topic "
+                     f"({topics.outliers.strategy} strategy, threshold "
+                     f"{topics.outliers.threshold}).")
+    return sentence
+
+
+def _term_settings(topics: TopicsConfig) -> str:
+    """How topic terms were chosen, as a sentence."""
+    representation = {
+        "ctfidf": "c-TF-IDF",
+        "mmr": f"c-TF-IDF reranked by MMR (diversity {topics.mmr_diversity})",
+        "keybert": "c-TF-IDF reranked by KeyBERTInspired",
+    }[topics.representation]
+    return (f"Topic terms: {representation}, {topics.top_n_words} per topic, over "
+            f"{topics.ngram_range[0]}-{topics.ngram_range[1]}-grams without English and "
+            f"{len(topics.stopwords)} configured stopwords"
+            + ("; words frequent in every topic down-weighted (reduce_frequent_words)."
+               if topics.reduce_frequent_words else "."))
 
 
 #: The report's sections in order; a later stage appends its own.

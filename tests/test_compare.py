@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from stance.compare import choose_period, topic_prevalence, topics_over_time
 from stance.config import AnalysisConfig
@@ -31,7 +32,30 @@ def test_prevalence_shares_sum_to_one_and_intervals_bracket():
     assert a0.share == 0.5 and a0.n_documents == 4 and a0.n_segments == 6
     assert a0.low < 0.5 < a0.high  # documents disagree, so the interval has width
     b0 = table[(table.outlet == "B") & (table.topic == 0)].iloc[0]
-    assert b0.low == b0.high == 1.0  # every document agrees: no uncertainty
+    assert b0.share == b0.high == 1.0
+
+
+def test_a_share_no_resample_can_move_gets_the_exact_interval_over_documents():
+    # outlet B: both documents wholly in topic 0, none in topic 1; every resample agrees,
+    # yet two documents cannot make a share of 1 (or 0) certain
+    segs, assignments = _setup()
+    table = topic_prevalence(assignments, segs, AnalysisConfig(n_bootstrap=500), seed=1)
+    b = table[table.outlet == "B"].set_index("topic")
+    bound = 0.025 ** (1 / 2)  # Clopper-Pearson, 0 or 2 of 2 documents, 2.5% per tail
+    assert b.loc[0, ["share", "low", "high"]].tolist() == pytest.approx([1.0, bound, 1.0])
+    assert b.loc[1, ["share", "low", "high"]].tolist() == pytest.approx([0.0, 0.0, 1 - bound])
+    # the more documents agree, the narrower: 0 of 40 documents gives about 3/40
+    rows = [(f"D{d}:0", f"D{d}", "D", 0, 0, 1, "x") for d in range(40)]
+    many = Segments(pd.DataFrame(rows, columns=segs.table.columns))
+    both = pd.DataFrame({"seg_id": many.table["seg_id"], "topic": 0})
+    other = pd.DataFrame({"seg_id": ["E0:0", "E1:0"], "topic": 1})
+    e = Segments(pd.DataFrame([(f"E{d}:0", f"E{d}", "E", 0, 0, 1, "x") for d in range(2)],
+                              columns=segs.table.columns))
+    table = topic_prevalence(pd.concat([both, other]),
+                             Segments(pd.concat([many.table, e.table], ignore_index=True)),
+                             AnalysisConfig(), seed=1)
+    d1 = table[(table.outlet == "D") & (table.topic == 1)].iloc[0]
+    assert d1.low == 0.0 and 0.08 < d1.high < 0.09
 
 
 def test_single_document_outlet_has_no_interval():

@@ -171,7 +171,7 @@ class Run:
 
     @cached_property
     def prevalence(self) -> pd.DataFrame | None:
-        """Topic share per outlet with bootstrap intervals (low, high)."""
+        """Topic share per outlet with intervals over documents (low, high)."""
         return self._table("topic_prevalence.csv")
 
     @cached_property

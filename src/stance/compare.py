@@ -1,4 +1,4 @@
-"""Outlet and time comparison of topics: prevalence with bootstrap intervals over documents."""
+"""Outlet and time comparison of topics: prevalence with intervals over documents."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ _PERIOD_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "ye
 def topic_prevalence(
     assignments: pd.DataFrame, segments: Segments, cfg: AnalysisConfig, *, seed: int
 ) -> pd.DataFrame:
-    """Share of each outlet's segments in each topic, with bootstrap intervals.
+    """Share of each outlet's segments in each topic, with intervals over its documents.
 
     Documents, not segments, are resampled (with replacement, within each
     outlet): segments of one article are not independent, so resampling them
-    would give intervals that are too narrow.
+    would give intervals that are too narrow. Where the outlet has no segment in
+    a topic (or only segments in it), resampling cannot move the share, and the
+    interval is the exact binomial one over its documents instead
+    (:func:`_exact_where_degenerate`).
 
     Args:
         assignments: seg_id and topic per segment (outliers are topic -1).
@@ -53,12 +56,29 @@ def topic_prevalence(
             low = high = np.full(len(topics), np.nan)
         else:
             boot = _bootstrap_shares(matrix, cfg.n_bootstrap, rng)
-            low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
+            low, high = _exact_where_degenerate(
+                *np.quantile(boot, [alpha, 1 - alpha], axis=0), matrix, alpha)
         for k, topic in enumerate(topics):
             rows.append((outlet, int(topic), share[k], low[k], high[k],
                          int(matrix[:, k].sum()), matrix.shape[0]))
     return pd.DataFrame(rows, columns=["outlet", "topic", "share", "low", "high",
                                        "n_segments", "n_documents"])
+
+
+def _exact_where_degenerate(low: np.ndarray, high: np.ndarray, matrix: np.ndarray,
+                            alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Clopper-Pearson bounds, documents as trials, where no resample can move the share.
+
+    When no segment of the outlet is in a topic (or every one is), every resample gives the
+    same share, and the percentile interval [0, 0] (or [1, 1]) would claim certainty from
+    a handful of documents. The interval is then the exact binomial one for 0 (or n) of
+    the outlet's n documents: [0, 1 - alpha^(1/n)] (or [alpha^(1/n), 1]), alpha per tail;
+    at 95% about 3/n wide, the rule of three.
+    """
+    counts, n_docs = matrix.sum(0), matrix.shape[0]
+    bound = alpha ** (1 / n_docs)
+    return (np.where(counts == matrix.sum(), bound, low),
+            np.where(counts == 0, 1 - bound, high))
 
 
 def _bootstrap_shares(matrix: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:

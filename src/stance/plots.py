@@ -165,7 +165,7 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
     left_out = (_shown_note(len(topics) - (-1 in topics), len(real), "largest {} topics")
                 + _shown_note(len(outlets), len(segments), "{} outlets with most segments"))
     ax.set_title("Topic prevalence per outlet" + left_out + (
-        " (95% bootstrap interval over documents)" if annotate
+        " (95% interval over documents)" if annotate
         else "; shares and intervals in topic_prevalence.csv"), fontsize=9)
     return fig
 

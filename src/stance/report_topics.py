@@ -22,9 +22,9 @@ _FIGURES = {
     "topic_terms": "Top terms per topic, by weight of the configured representation.",
     "topic_map": "Segments in two dimensions (UMAP of the embeddings, for display only), "
                  "coloured by topic.",
-    "prevalence_heatmap": "Share of each outlet's segments per topic. The 95% bootstrap "
-                          "intervals (resampling the outlet's documents) are in the cells "
-                          "of a small table and in topic_prevalence.csv.",
+    "prevalence_heatmap": "Share of each outlet's segments per topic. The 95% intervals "
+                          "over the outlet's documents (see Methods) are in the cells of a "
+                          "small table and in topic_prevalence.csv.",
     "topics_over_time": "Share of segments per topic in each period, all outlets.",
 }
 

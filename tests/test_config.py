@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from stance.cli import main
-from stance.config import dump_config, load_config, parse_config
+from stance.config import dump_config, load_config, locate, parse_config
 from stance.errors import StanceError
 
 from .conftest import EXPERIMENTS
@@ -123,3 +123,37 @@ def test_the_stance_executable_runs_main_then_freezes_the_collector(monkeypatch)
     monkeypatch.setattr(cli, "main", lambda: events.append("main") or 3)
     monkeypatch.setattr(cli.gc, "freeze", lambda: events.append("freeze"))
     assert cli.command() == 3 and events == ["main", "freeze"]
+
+
+def test_a_problem_found_while_running_names_the_config_file_and_line(tmp_path):
+    config = tmp_path / "exp.yaml"
+    config.write_text("name: x\ncorpus:\n  path: a.csv\nframing:\n  enabled: true\n"
+                      "  rare_classes: error\n")
+    found = StanceError("framing.rare_classes: 'c' has one document; set it to drop",
+                        "framing.label 'framing': one class; label more documents",
+                        "topics: 4 segments; use a larger corpus",
+                        f"{tmp_path / 'a.csv'}: no column 'date'; name it",
+                        "experiment 'x' has a sweep: section")
+    assert locate(found, config).problems == (
+        f"{config}:6 framing.rare_classes: 'c' has one document; set it to drop",
+        f"{config}:4 framing.label 'framing': one class; label more documents",  # its section
+        f"{config}: topics: 4 segments; use a larger corpus",  # no topics section in the file
+        f"{tmp_path / 'a.csv'}: no column 'date'; name it",  # a data file's problem: as it was
+        "experiment 'x' has a sweep: section")
+
+
+def test_the_cli_points_a_problem_found_while_running_at_the_config(tmp_path, monkeypatch,
+                                                                     capsys):
+    import stance.runner
+
+    def fails(cfg, **_):
+        raise StanceError("framing.label 'framing': classes 'c' (1 document) have fewer than "
+                          "2 documents; set framing.rare_classes: drop")
+
+    monkeypatch.setattr(stance.runner, "run_experiment", fails)
+    config = tmp_path / "exp.yaml"
+    config.write_text("name: x\ncorpus:\n  path: a.csv\n")
+    assert main(["-q", "run", str(config)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {config}: framing.label 'framing': classes 'c' (1 document) have fewer than "
+        "2 documents; set framing.rare_classes: drop"]

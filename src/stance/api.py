@@ -7,7 +7,8 @@ run folder whose tables are read on first access and then kept.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from stance.config import ExperimentConfig, dump_config, load_config, parse_config, set_dotted
+from stance.config import (
+    ExperimentConfig,
+    dump_config,
+    load_config,
+    locate,
+    parse_config,
+    set_dotted,
+)
 from stance.errors import StanceError
 
 if TYPE_CHECKING:
@@ -33,13 +41,18 @@ class Experiment:
         >>> run.topics[["topic", "label", "size"]]  # doctest: +SKIP
     """
 
-    def __init__(self, config: ExperimentConfig):
+    def __init__(self, config: ExperimentConfig, *, source: Path | None = None):
         self._config = config
+        self._source = source
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, output_dir: str | Path | None = None) -> Experiment:
-        """Load ``experiments/NAME.yaml``; ``output_dir`` replaces the config's run location."""
-        experiment = cls(load_config(path))
+        """Load ``experiments/NAME.yaml``; ``output_dir`` replaces the config's run location.
+
+        A problem the run finds with a setting (a label class too small to test, say) then
+        names this file and the setting's line.
+        """
+        experiment = cls(load_config(path), source=Path(path))
         return experiment if output_dir is None else experiment.with_settings(
             {"output_dir": output_dir})
 
@@ -69,7 +82,8 @@ class Experiment:
             >>> quick = experiment.with_settings({"topics.stability_runs": 0})  # doctest: +SKIP
         """
         values = {k: str(v) if isinstance(v, Path) else v for k, v in settings.items()}
-        return Experiment(parse_config(set_dotted(self._config.resolved_dump(), values)))
+        return Experiment(parse_config(set_dotted(self._config.resolved_dump(), values)),
+                          source=self._source)
 
     def to_yaml(self) -> str:
         """The resolved config as YAML text (what the run folder's config.yaml will hold)."""
@@ -86,8 +100,9 @@ class Experiment:
         if self._config.sweep:
             raise StanceError(f"experiment '{self._config.name}' has a sweep: section; "
                               "call run_sweep() or remove the section")
-        return load_run(run_experiment(self._config, progress=progress,
-                                       use_cache=use_cache).run_dir)
+        with self._located():
+            return load_run(run_experiment(self._config, progress=progress,
+                                           use_cache=use_cache).run_dir)
 
     def run_sweep(self, *, progress: bool = True, use_cache: bool = True) -> SweepResult:
         """Run every combination of the ``sweep:`` values, one run folder each."""
@@ -96,14 +111,26 @@ class Experiment:
         if not self._config.sweep:
             raise StanceError(f"experiment '{self._config.name}' has no sweep: section; "
                               "add one or call run()")
-        return run_sweep(self._config, progress=progress, use_cache=use_cache)
+        with self._located():
+            return run_sweep(self._config, progress=progress, use_cache=use_cache)
 
     def embed(self, *, progress: bool = True,
               use_cache: bool = True) -> tuple[Embeddings, dict[str, Any]]:
         """Run the stages up to embedding only, filling the embedding cache."""
         from stance.runner import embed_experiment
 
-        return embed_experiment(self._config, progress=progress, use_cache=use_cache)
+        with self._located():
+            return embed_experiment(self._config, progress=progress, use_cache=use_cache)
+
+    @contextmanager
+    def _located(self) -> Iterator[None]:
+        """Point problems with a setting at the YAML file it came from, if any."""
+        try:
+            yield
+        except StanceError as error:
+            if self._source is None:
+                raise
+            raise locate(error, self._source) from None
 
     def latest(self) -> Run | None:
         """The run ``<output_dir>/<name>/latest`` points at if it ran exactly this config.

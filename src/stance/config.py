@@ -521,6 +521,31 @@ def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
     return found
 
 
+def locate(error: StanceError, source: Path) -> StanceError:
+    """``error`` with each problem that starts with a config key pointed at ``source``.
+
+    Checks that need the data (a label class with one document, too few segments) name
+    the key they concern but run long after the config was read; this adds the file and
+    the key's line (or its section's) as :func:`load_config` gives them. Problems that
+    start with anything else, such as a data file's path, are left as they are.
+    """
+    lines: dict[str, int] | None = None
+    problems = []
+    for problem in error.problems:
+        key = problem.split(maxsplit=1)[0].rstrip(":") if problem.strip() else ""
+        if key.split(".")[0] not in ExperimentConfig.model_fields:
+            problems.append(problem)
+            continue
+        if lines is None:
+            try:
+                lines = _key_lines(yaml.compose(source.read_text(encoding="utf-8")))
+            except (OSError, yaml.YAMLError):  # changed or gone since it was read
+                lines = {}
+        line = lines.get(key) or lines.get(key.split(".")[0])
+        problems.append(f"{source}:{line} {problem}" if line else f"{source}: {problem}")
+    return StanceError(*problems)
+
+
 def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) -> list[str]:
     problems = []
     for error in _merge_union_branches(exc.errors()):

@@ -10,6 +10,7 @@ from stance.errors import StanceError
 from stance.framing import evaluate_framing, labelled_units
 from stance.framing_eval import (
     bootstrap_macro_f1,
+    bootstrap_macro_f1_gap,
     grouped_folds,
     merge_groups,
     per_group_scores,
@@ -198,6 +199,8 @@ def test_metrics_layout_and_json(evaluated):
     assert 0 <= grouped["brier"] <= 2
     assert metrics["leakage_gap"] == pytest.approx(
         metrics["random"]["macro_f1"] - grouped["macro_f1"])
+    low, high = metrics["leakage_gap_interval"]
+    assert low <= metrics["leakage_gap"] <= high
     assert "fewer than 10" in metrics["small_n"]
     assert not result.top_features.empty and hasattr(result.model, "predict_proba")
 
@@ -214,6 +217,25 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
 
     point = f1_score(y, predicted, average="macro")
     assert first[0] < point < first[1]
+
+
+def test_the_gap_interval_is_paired():
+    # two predictions of the same units that differ on a tenth of them: resampling both
+    # together leaves the shared errors out of the gap
+    rng = np.random.default_rng(0)
+    y = rng.choice(["a", "b", "c"], 600)
+    second = np.where(rng.random(600) < 0.6, y, rng.choice(["a", "b", "c"], 600))
+    first = np.where(rng.random(600) < 0.1, y, second)  # some errors fixed, none added
+    outlets = np.repeat(np.arange(20), 30)
+    classes = ["a", "b", "c"]
+    low, high = bootstrap_macro_f1_gap(y, first, second, classes, outlets, 500, seed=4)
+    from sklearn.metrics import f1_score
+
+    gap = f1_score(y, first, average="macro") - f1_score(y, second, average="macro")
+    assert 0 < low < gap < high
+    alone = [bootstrap_macro_f1(y, p, classes, outlets, 500, seed=4) for p in (first, second)]
+    assert high - low < min(top - bottom for bottom, top in alone) / 2
+    assert bootstrap_macro_f1_gap(y, second, second, classes, outlets, 100, seed=4) == (0, 0)
 
 
 def test_evaluation_is_seeded():
@@ -359,3 +381,14 @@ def test_a_label_of_the_outlet_is_flagged_in_metrics_and_the_report(tmp_path):
                           distinctive_terms=None, actor_naming=None, run_dir=tmp_path)
     text = " ".join(pdf_text(framing_section(run), tmp_path).split())
     assert "The label is the outlet's." in text and "framing.calibrate: false" in text
+
+
+def test_the_report_gives_the_leakage_gap_with_its_paired_interval():
+    from stance.report_framing import _leakage_sentence
+
+    sentence = _leakage_sentence({"leakage_gap": 0.1234, "leakage_gap_interval": [0.05, 0.2]})
+    assert sentence.startswith("Leakage gap (random split minus outlets held out, macro-F1): "
+                               "+0.123 [+0.050, +0.200] (95% paired bootstrap: the same outlet "
+                               "groups resampled for both splits).")
+    # a run folder written before the interval existed still reads
+    assert "[" not in _leakage_sentence({"leakage_gap": 0.1234})

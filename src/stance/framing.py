@@ -21,6 +21,7 @@ from stance.data import Corpus, Segments
 from stance.errors import StanceError
 from stance.framing_eval import (
     CrossPrediction,
+    bootstrap_macro_f1_gap,
     cross_predict,
     fit_model,
     grouped_folds,
@@ -250,7 +251,8 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     n_groups, documents_per_class, dropped_classes, unlabelled_units, grouped and
     random (scores of :func:`stance.framing_eval.score_split`), baselines
     (majority and lexicon, each grouped and random), leakage_gap (random minus
-    grouped macro-F1), small_n (a sentence, or None), final_model (whether the
+    grouped macro-F1) and leakage_gap_interval (its 95% paired bootstrap interval,
+    outlet groups resampled), small_n (a sentence, or None), final_model (whether the
     saved model is calibrated) and cv (the schemes). ``source``, the corpus file or
     folder, is named in errors about a cell's value.
 
@@ -284,7 +286,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     splits = {"grouped": (grouped, groups, "outlet group"),
               "random": (by_copies, copies, "document")}
     scores: dict[str, dict[str, Any]] = {name: {} for name in models}
-    grouped_prediction: CrossPrediction | None = None
+    model_predictions: dict[str, CrossPrediction] = {}
     for split, (folds, resample, noun) in splits.items():
         for name, make in models.items():
             prediction = cross_predict(make, texts, y, folds, classes, calibration_groups=resample,
@@ -295,8 +297,9 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
             scores[name][split] = score_split(
                 y, prediction, classes, resample=resample, groups=groups, doc_ids=doc_ids,
                 n_bootstrap=cfg.n_bootstrap, seed=seed, detail=name == "model")
-            if (split, name) == ("grouped", "model"):
-                grouped_prediction = prediction
+            if name == "model":
+                model_predictions[split] = prediction
+    grouped_prediction = model_predictions["grouped"]
     # The saved model is calibrated only if calibration was scored on held-out outlets:
     # otherwise every score reported describes an uncalibrated model, and so must it.
     scored = bool(grouped_prediction.calibrated_folds)
@@ -320,6 +323,10 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
         "baselines": {name: scores[name] for name in ("majority", "lexicon")},
         "leakage_gap": scores["model"]["random"]["macro_f1"]
         - scores["model"]["grouped"]["macro_f1"],
+        # both splits predict every unit once: resample outlet groups, the same for both
+        "leakage_gap_interval": list(bootstrap_macro_f1_gap(
+            y, model_predictions["random"].predicted, grouped_prediction.predicted, classes,
+            groups, cfg.n_bootstrap, seed=seed)),
         "small_n": small_n_warning(n_groups, documents),
         "outlet_label": outlet_label_warning(y, groups, doc_ids,
                                              calibrated=cfg.calibrate and scored),

@@ -161,9 +161,12 @@ def _leakage_sentence(metrics: dict[str, Any]) -> str:
     gap = metrics.get("leakage_gap")
     if gap is None:
         return "The leakage gap could not be computed."
-    return (f"Leakage gap (random split minus outlets held out, macro-F1): {gap:+.3f}. A large "
-            "positive gap means the random split rewards recognising outlets rather than "
-            "framing; the held-out-outlet score is the honest one.")
+    interval = metrics.get("leakage_gap_interval")
+    paired = (f" [{interval[0]:+.3f}, {interval[1]:+.3f}] (95% paired bootstrap: the same "
+              "outlet groups resampled for both splits)" if interval else "")
+    return (f"Leakage gap (random split minus outlets held out, macro-F1): {gap:+.3f}{paired}. "
+            "A large positive gap means the random split rewards recognising outlets rather "
+            "than framing; the held-out-outlet score is the honest one.")
 
 
 def _per_class_table(per_class: dict[str, Any]) -> pd.DataFrame:

@@ -96,6 +96,15 @@ def test_a_named_column_the_input_lacks_stops_the_run(write_csv, key):
                     f"outlet, date, title, text; set corpus.columns.{key} to the right column")
 
 
+def test_a_folder_corpus_lists_the_metadata_columns_it_has(tmp_path, write_csv):
+    (tmp_path / "a.txt").write_text("Some text here.")
+    write_csv([["doc_id", "file", "outlet"], ["a", "a.txt", "A"]], name="metadata.csv")
+    line = _one_problem(CorpusConfig(path=tmp_path, columns={"date": "pubdate"}))
+    # not 'text': in folder format the text comes from the files
+    assert line == (f"{tmp_path / 'metadata.csv'}: no column 'pubdate' (corpus.columns.date); "
+                    "found doc_id, file, outlet; set corpus.columns.date to the right column")
+
+
 def test_documents_naming_no_outlet_are_counted(write_csv, caplog):
     path = write_csv([["doc_id", "outlet", "text"], ["1", "A", "One text."], ["2", "", "Two."],
                       ["3", " ", "Three."]])

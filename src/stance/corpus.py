@@ -190,6 +190,7 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
                           "format the text comes from the files, so drop that column")
     meta[cfg.columns.text] = texts
     meta["_where"] = [str(root / str(n)) for n in meta[file_col]]
+    meta.attrs["columns_read"] = [c for c in meta.columns if c != cfg.columns.text]
     if cfg.columns.id is None or cfg.columns.id not in meta.columns:
         # Folder corpora have a natural id: the file name without suffix.
         meta["_default_id"] = [Path(str(n)).stem for n in meta[file_col]]
@@ -257,7 +258,9 @@ def _read_jsonl(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
 
 def _require_column(frame: pd.DataFrame, column: str, key: str, source: Path) -> None:
     if column not in frame.columns:
-        found = ", ".join(c for c in frame.columns if not c.startswith("_"))
+        # a folder corpus's text column comes from its files, not from metadata.csv
+        read = frame.attrs.get("columns_read", frame.columns)
+        found = ", ".join(c for c in read if not c.startswith("_"))
         raise StanceError(f"{source}: no column '{column}' ({key}); found {found}; "
                           f"set {key} to the right column")
 

@@ -63,8 +63,21 @@ def test_topic_diversity_known_values():
 
 def test_stability_ari_over_every_pair_of_fits():
     assert stability([[0, 0, 1, 1, -1], [1, 1, 0, 0, 2], [0, 0, 1, 1, -1]]) == {
-        "runs": 3, "ari_mean": 1.0, "ari": [1.0, 1.0, 1.0]}
+        "runs": 3, "ari_mean": 1.0, "ari": [1.0, 1.0, 1.0], "ari_topics_mean": 1.0,
+        "ari_topics": [1.0, 1.0, 1.0]}
     pairs = stability([[0, 0, 1, 1], [0, 0, 1, 1], [0, 1, 0, 1]])
     assert pairs["ari"][0] == 1.0 and pairs["ari"][1] < 0.5 and pairs["ari"][2] < 0.5
     assert pairs["ari_mean"] == pytest.approx(sum(pairs["ari"]) / 3)
-    assert stability([[0, 1]]) == {"runs": 1, "ari_mean": None, "ari": []}
+    assert stability([[0, 1]]) == {"runs": 1, "ari_mean": None, "ari": [],
+                                    "ari_topics_mean": None, "ari_topics": []}
+
+
+def test_stability_without_outliers_is_not_carried_by_agreeing_on_them():
+    # two fits that leave the same 8 segments out but split the other 4 differently
+    first = [-1] * 8 + [0, 0, 1, 1]
+    second = [-1] * 8 + [0, 1, 0, 1]
+    scores = stability([first, second])
+    assert scores["ari"][0] > 0.4  # the shared outliers look like one agreed cluster
+    assert scores["ari_topics"][0] < 0 and scores["ari_topics_mean"] == scores["ari_topics"][0]
+    # a pair sharing fewer than two segments in topics has no such score
+    assert stability([[-1, -1, 0], [0, -1, -1]])["ari_topics"] == [None]

@@ -111,6 +111,9 @@ def test_point_metrics_reads_topics_and_framing(tmp_path):
                "outlier_share": 0.2, "stability": {"runs": 0, "ari_mean": None, "ari": []}}
     values = point_metrics(metrics, tmp_path)
     assert values["n_topics"] == 4 and math.isnan(values["stability_ari"])
+    assert math.isnan(values["stability_ari_topics"])  # runs of old versions lack it
+    stable = {"stability": {"ari_mean": 0.7, "ari_topics_mean": 0.4}}
+    assert point_metrics(stable, tmp_path)["stability_ari_topics"] == 0.4
     assert math.isnan(values["macro_f1"])
     (tmp_path / "framing_metrics.json").write_text(json.dumps({"grouped": {"macro_f1": 0.5}}))
     assert point_metrics({}, tmp_path)["macro_f1"] == 0.5

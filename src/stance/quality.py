@@ -92,20 +92,35 @@ def topic_diversity(topic_terms: Sequence[Sequence[str]], k: int = 25) -> float:
 def stability(fits: Sequence[Sequence[int]]) -> dict:
     """Adjusted Rand index between the topic assignments of every pair of fits.
 
+    The outlier topic -1 counts as one cluster in ``ari``: two fits that leave the same
+    segments out agree on them. ``ari_topics`` compares only the segments both fits put
+    in a topic, so agreement on outliers cannot carry it (None for a pair with fewer
+    than two such segments).
+
     Returns:
         ``{"runs": number of fits, "ari_mean": mean over pairs or None, "ari": one per
-        pair, in the order (0, 1), (0, 2), ..., (1, 2), ...}``.
+        pair, in the order (0, 1), (0, 2), ..., (1, 2), ..., "ari_topics_mean",
+        "ari_topics"}``.
 
     Example:
-        >>> stability([[0, 0, 1], [1, 1, 0]])
-        {'runs': 2, 'ari_mean': 1.0, 'ari': [1.0]}
+        >>> stability([[0, 0, 1, -1], [1, 1, 0, -1]])["ari_mean"]
+        1.0
     """
     from itertools import combinations
 
     from sklearn.metrics import adjusted_rand_score
 
-    aris = [float(adjusted_rand_score(a, b)) for a, b in combinations(fits, 2)]
-    return {"runs": len(fits), "ari_mean": float(np.mean(aris)) if aris else None, "ari": aris}
+    aris, in_topics = [], []
+    for a, b in combinations(fits, 2):
+        a, b = np.asarray(a), np.asarray(b)
+        aris.append(float(adjusted_rand_score(a, b)))
+        both = (a != -1) & (b != -1)
+        in_topics.append(float(adjusted_rand_score(a[both], b[both])) if both.sum() >= 2
+                         else None)
+    scored = [v for v in in_topics if v is not None]
+    return {"runs": len(fits), "ari_mean": float(np.mean(aris)) if aris else None, "ari": aris,
+            "ari_topics_mean": float(np.mean(scored)) if scored else None,
+            "ari_topics": in_topics}
 
 
 def start_stability_refits(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,

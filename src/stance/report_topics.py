@@ -92,6 +92,8 @@ def _quality(run: RunResult) -> str:
         (f"stability (ARI, {stability.get('runs', 0)} fits)", stability.get("ari_mean"),
          "adjusted Rand index of the assignments of fits with other seeds, mean over "
          "pairs; 1 = identical"),
+        ("stability, segments in a topic in both fits (ARI)", stability.get("ari_topics_mean"),
+         "the same without the outliers, so agreeing on them does not count"),
     ]
     frame = pd.DataFrame([(n, "n/a" if v is None else f"{v:.3f}", d) for n, v, d in rows],
                          columns=["metric", "value", "meaning"])

@@ -49,6 +49,7 @@ METRICS = {
     "diversity_10": "diversity@10",
     "outlier_share": "outlier share",
     "stability_ari": "stability (ARI)",
+    "stability_ari_topics": "stability in topics (ARI)",
     "macro_f1": "macro-F1",
 }
 
@@ -191,6 +192,7 @@ def point_metrics(metrics: dict[str, Any], run_dir: Path) -> dict[str, float]:
         "diversity_10": metrics.get("diversity_10"),
         "outlier_share": metrics.get("outlier_share"),
         "stability_ari": (metrics.get("stability") or {}).get("ari_mean"),
+        "stability_ari_topics": (metrics.get("stability") or {}).get("ari_topics_mean"),
         "macro_f1": (framing.get("grouped") or {}).get("macro_f1"),
     }
     return {name: math.nan if value is None else float(value) for name, value in values.items()}

@@ -126,6 +126,26 @@ def test_vectors_changed_in_the_cache_refit_the_topics(seed_run, tmp_path):
             != first.manifest["embedding"]["vectors_sha256"])
 
 
+def test_topics_fitted_under_other_blas_settings_are_not_reused(seed_run, tmp_path,
+                                                                monkeypatch):
+    # OPENBLAS_CORETYPE=Haswell gives the seed run 8 topics instead of 7 on an AMD EPYC:
+    # a cached fit made under it is not this run's (OpenBLAS reads it at load, so setting
+    # it here moves only the cache key)
+    import os
+    import shutil
+
+    cfg, _, _ = seed_run
+    shutil.copytree(cfg.output_dir, tmp_path / "reports", symlinks=True)
+    moved = cfg.model_copy(update={"output_dir": tmp_path / "reports"})
+    other = "Zen" if os.environ.get("OPENBLAS_CORETYPE") == "Haswell" else "Haswell"
+    monkeypatch.setenv("OPENBLAS_CORETYPE", other)
+    again = run_experiment(moved, progress=False)
+    stages = again.manifest["stages"]
+    assert stages["embed"]["cached"] and stages["segment"]["cached"]
+    assert not stages["topics"]["cached"] and not stages["map"]["cached"]
+    assert again.manifest["numeric_env"]["OPENBLAS_CORETYPE"] == other
+
+
 def test_every_input_document_is_accounted_for(seed_run):
     _, first, _ = seed_run
     audit = pd.read_csv(first.run_dir / "audit.csv", dtype=str, keep_default_na=False)

@@ -57,6 +57,10 @@ def environment() -> dict[str, object]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "packages": package_versions(),
-        "numeric_env": {k: v for k, v in sorted(os.environ.items())
-                        if k.startswith(NUMERIC_ENV_PREFIXES)},
+        "numeric_env": numeric_env(),
     }
+
+
+def numeric_env() -> dict[str, str]:
+    """The environment variables set here that change numerical results, sorted by name."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(NUMERIC_ENV_PREFIXES)}

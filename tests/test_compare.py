@@ -108,6 +108,11 @@ def test_topics_over_time_and_missing_dates():
     over_time = topics_over_time(assignments, segs, Corpus(docs), AnalysisConfig(time_freq="M"))
     assert np.allclose(over_time.groupby("period")["share"].sum(), 1.0)
     assert over_time["period"].nunique() == 3
+    # every topic in every period: topic 1 has no segment in January, and says so
+    assert len(over_time) == 6
+    january = over_time[over_time["period"] == pd.Timestamp("2022-01-01")].set_index("topic")
+    assert january.loc[1, ["share", "n_segments"]].tolist() == [0.0, 0]
+    assert january.loc[0, "share"] == 1.0
     docs["date"] = pd.NaT
     assert topics_over_time(assignments, segs, Corpus(docs), AnalysisConfig()).empty
 

@@ -30,6 +30,40 @@ def test_small_heatmap_writes_share_and_interval_in_every_cell():
     assert "[" in ax.texts[0].get_text()
 
 
+def test_a_wide_heatmap_has_no_cell_text_it_would_shrink_past_reading():
+    # 5 outlets x 18 topics is 90 cells, under the cell cap, but 18 columns wide
+    fig = plots.plot_prevalence_heatmap(_prevalence(5, 17), _labels(17))
+    assert len(fig.axes[0].texts) == 0
+    assert fig.get_figwidth() < 12
+
+
+def test_a_heatmap_of_one_document_outlets_says_it_has_no_intervals():
+    prevalence = _prevalence(3, 4).assign(low=np.nan, high=np.nan, n_documents=1)
+    ax = plots.plot_prevalence_heatmap(prevalence, _labels(4)).axes[0]
+    assert "(one document per outlet: no intervals)" in ax.get_title()
+    assert "95% interval" not in ax.get_title()
+
+
+def test_topic_terms_says_how_many_topics_it_leaves_out():
+    terms = pd.DataFrame([(t, f"w{t}_{k}", 1 / (k + 1)) for t in range(17) for k in range(8)],
+                         columns=["topic", "term", "weight"])
+    fig = plots.plot_topic_terms(terms, _labels(17))
+    assert len(fig.axes) == 12
+    assert fig.get_suptitle() == "Top terms per topic (largest 12 topics of 17)"
+    assert plots.plot_topic_terms(terms[terms.topic < 3], _labels(3)).get_suptitle() \
+        == "Top terms per topic"
+
+
+def test_topic_map_tells_topics_past_the_tenth_apart_by_shape():
+    rng = np.random.default_rng(1)
+    topics = np.repeat(np.arange(12), 5)
+    ax = plots.plot_topic_map(rng.normal(size=(60, 2)), topics, _labels(12)).axes[0]
+    first, eleventh = ax.collections[1], ax.collections[11]  # the outliers come first
+    assert np.allclose(first.get_facecolor(), eleventh.get_facecolor())  # C0 again
+    circle, square = (c.get_paths()[0].vertices for c in (first, eleventh))
+    assert circle.shape != square.shape or not np.allclose(circle, square)
+
+
 def test_large_heatmap_shows_largest_topics_and_outlets_without_cell_text():
     prevalence = _prevalence(50, 30)
     fig = plots.plot_prevalence_heatmap(prevalence, _labels(30))

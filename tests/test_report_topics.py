@@ -10,11 +10,12 @@ from pypdf import PdfReader
 from stance.report_topics import topics_section
 
 
-def run_with_topic_sizes(sizes: dict[int, int]) -> SimpleNamespace:
+def run_with_topic_sizes(sizes: dict[int, int], seed_themes=None) -> SimpleNamespace:
     topics = pd.DataFrame({"topic": list(sizes), "size": list(sizes.values()),
                            "label": [f"{t}_label" for t in sizes], "seed_theme": None,
                            "terms": "talks (0.2); summit (0.1)"})
-    return SimpleNamespace(topics=SimpleNamespace(topics=topics),
+    config = SimpleNamespace(topics=SimpleNamespace(seed_themes=seed_themes or {}))
+    return SimpleNamespace(topics=SimpleNamespace(topics=topics), config=config,
                            segments=range(sum(sizes.values())), metrics={}, figures={},
                            run_dir=None)
 
@@ -89,3 +90,21 @@ def test_the_methods_name_the_term_representation(representation, named):
     assert text.startswith(named)
     assert text.endswith("1-2-grams without English and 1 configured stopwords; words "
                          "frequent in every topic down-weighted (reduce_frequent_words).")
+
+
+def test_no_seed_theme_sentence_without_seed_themes():
+    sizes = {-1: 10, 0: 50, 1: 40}
+    assert "No topic matches a seed theme." not in topics_section(run_with_topic_sizes(sizes))
+    themed = run_with_topic_sizes(sizes, seed_themes={"economy": ["trade"]})
+    assert "No topic matches a seed theme." in topics_section(themed)
+
+
+def test_the_heatmap_caption_says_when_no_outlet_has_intervals(tmp_path):
+    run = run_with_topic_sizes({-1: 10, 0: 50})
+    run.run_dir = tmp_path
+    run.figures = {"prevalence_heatmap": tmp_path / "figures" / "prevalence_heatmap.svg"}
+    run.prevalence = pd.DataFrame({"outlet": ["a", "b"], "topic": [0, 0], "n_documents": [1, 1]})
+    assert "Each outlet has one document, so there are no intervals." in topics_section(run)
+    run.prevalence["n_documents"] = [1, 4]
+    text = topics_section(run)
+    assert "no intervals" not in text and "intervals over the outlet's documents" in text

@@ -99,8 +99,9 @@ def topics_over_time(
     """Share of segments in each topic per period, over all outlets.
 
     Returns:
-        period (start timestamp), topic, share, n_segments; empty when no
-        document has a date.
+        period (start timestamp), topic, share, n_segments (0 where a topic has none
+        in a period with segments); empty when no document has a date. Periods with no
+        dated segment are left out.
     """
     dates = corpus.documents[["doc_id", "date"]].dropna(subset=["date"])
     table = segments.table[["seg_id", "doc_id"]].merge(dates, on="doc_id").merge(
@@ -109,7 +110,10 @@ def topics_over_time(
         return pd.DataFrame(columns=["period", "topic", "share", "n_segments"])
     freq = choose_period(table["date"]) if cfg.time_freq == "auto" else cfg.time_freq
     table["period"] = table["date"].dt.to_period(freq).dt.start_time
-    counts = table.groupby(["period", "topic"]).size().rename("n_segments").reset_index()
+    # every topic in every period that has segments: a topic absent from a period has share
+    # 0 there, which a line drawn between the periods it is in would hide
+    counts = table.groupby(["period", "topic"]).size().unstack(fill_value=0).stack()
+    counts = counts.rename("n_segments").reset_index()
     counts["share"] = counts["n_segments"] / counts.groupby("period")["n_segments"].transform("sum")
     return counts[["period", "topic", "share", "n_segments"]]
 

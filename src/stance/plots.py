@@ -15,8 +15,13 @@ if TYPE_CHECKING:
 MAX_TOPICS_SHOWN = 25
 #: Outlets drawn in the heatmap (most segments first); topic_prevalence.csv has every outlet.
 MAX_OUTLETS_SHOWN = 40
-#: The heatmap writes share and interval into each cell only up to this many cells.
+#: The heatmap writes share and interval into each cell only up to this many cells and
+#: topics: wider, the figure is shrunk to the page until its numbers cannot be read.
 MAX_ANNOTATED_CELLS = 150
+MAX_ANNOTATED_TOPICS = 10
+#: Marker shapes of the topic map: topics past the tenth reuse the ten colours, in another
+#: shape.
+_MAP_MARKERS = ("o", "s", "^")
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -95,6 +100,9 @@ def plot_topic_terms(terms: pd.DataFrame, labels: dict[int, str], *, n_terms: in
         ax.set_title(f"{topic}: {names[topic]}", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
+    real = sum(t != -1 for t in labels)
+    fig.suptitle("Top terms per topic" + _shown_note(len(shown), real, "largest {} topics"),
+                 fontsize=10)
     return fig
 
 
@@ -113,6 +121,7 @@ def plot_topic_map(coords, topics, labels: dict[int, str]) -> Figure:
     for i, topic in enumerate(ordered):
         hit = topics == topic
         ax.scatter(coords[hit, 0], coords[hit, 1], s=10, color=f"C{i % 10}", rasterized=True,
+                   marker=_MAP_MARKERS[i // 10 % len(_MAP_MARKERS)],
                    label=f"{topic}: {names[topic]}" if i < MAX_TOPICS_SHOWN else None)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -143,7 +152,8 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
             outlets, topics]
 
     share, low, high = table("share"), table("low"), table("high")
-    annotate = share.size <= MAX_ANNOTATED_CELLS
+    annotate = share.size <= MAX_ANNOTATED_CELLS and len(topics) <= MAX_ANNOTATED_TOPICS
+    no_intervals = bool(low.isna().all().all())
     cell_width, cell_height = (1.1, 0.5) if annotate else (0.4, 0.3)
     fig = _new_figure(max(5, cell_width * len(topics) + 2.5),
                       max(2.5, cell_height * len(share) + 1.5))
@@ -165,7 +175,8 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
     left_out = (_shown_note(len(topics) - (-1 in topics), len(real), "largest {} topics")
                 + _shown_note(len(outlets), len(segments), "{} outlets with most segments"))
     ax.set_title("Topic prevalence per outlet" + left_out + (
-        " (95% interval over documents)" if annotate
+        " (one document per outlet: no intervals)" if no_intervals
+        else " (95% interval over documents)" if annotate
         else "; shares and intervals in topic_prevalence.csv"), fontsize=9)
     return fig
 

@@ -20,7 +20,7 @@ from stance.report_topics import topics_section
 from stance.summary import summarise_outlets
 
 if TYPE_CHECKING:
-    from stance.config import TopicsConfig
+    from stance.config import CleaningConfig, TopicsConfig
     from stance.runner import RunResult
 
 Section = Callable[["RunResult"], str | None]
@@ -69,17 +69,32 @@ def audit_section(run: RunResult) -> str:
     """What happened to every input document, and what cleaning removed."""
     audit = run.corpus.audit
     counts = audit.counts()
+    documents = audit.documents
+    flagged = (documents["status"] == "kept") & (documents["reason"].fillna("") != "")
+    copies = int(((documents["status"] == "kept") & documents["duplicate_of"].notna()).sum())
     out = m.heading("Cleaning and duplicates")
     out += m.paragraph(m.text(
-        f"{len(audit.documents)} input documents: {counts['kept']} kept, "
+        f"{len(documents)} input documents: {counts['kept']} kept, "
         f"{counts['dropped']} dropped, {counts['merged']} merged as near-duplicates. "
-        "Every input document appears in audit.csv with its fate and reason."))
-    notable = audit.documents[(audit.documents["status"] != "kept")
-                              | (audit.documents["reason"].fillna("") != "")]
+        + (f"{copies} kept documents are near-duplicates of another kept one: they count in "
+           "every share and score (dedup.action: drop merges them). " if copies else "")
+        + "Every input document appears in audit.csv with its fate and reason."))
+    dropped = documents[documents["status"] == "dropped"]
+    if not dropped.empty:
+        reasons = dropped["reason"].fillna("").value_counts().rename_axis("reason").rename(
+            "documents").reset_index()
+        out += m.table(reasons.head(AUDIT_ROWS_PER_KIND), align=["left", "right"], size="8pt",
+                       caption="Why documents were dropped"
+                       + _shown_of(min(len(reasons), AUDIT_ROWS_PER_KIND), len(reasons),
+                                   "reasons") + ".")
+    kinds = {"dropped": documents["status"] == "dropped",
+             "merged": documents["status"] == "merged", "flagged": flagged}
+    notable = pd.concat([documents[rows].head(AUDIT_ROWS_PER_KIND) for rows in kinds.values()])
     if not notable.empty:
-        out += m.table(notable[["doc_id", "status", "reason"]].head(40),
-                       align=["left", "left", "left"],
-                       caption="Documents dropped, merged or flagged (first 40).")
+        totals = ", ".join(f"{int(rows.sum())} {kind}" for kind, rows in kinds.items())
+        out += m.table(notable[["doc_id", "status", "reason"]], align=["left", "left", "left"],
+                       caption=f"Documents dropped, merged or flagged ({totals}): the first "
+                               f"{AUDIT_ROWS_PER_KIND} of each; audit.csv lists them all.")
     removals = audit.removals
     if not removals.empty:
         by_pattern = (removals.groupby("pattern")
@@ -95,18 +110,29 @@ def audit_section(run: RunResult) -> str:
     return out
 
 
+#: Rows of each kind (dropped, merged, flagged) the report's audit tables show.
+AUDIT_ROWS_PER_KIND = 15
+
+
+def _shown_of(shown: int, total: int, what: str) -> str:
+    """' (the 15 most common of 40 reasons)' when a table leaves some out, else ''."""
+    return f" (the {shown} most common of {total} {what})" if shown < total else ""
+
+
 def methods_section(run: RunResult) -> str:
     """The method, written from the resolved config."""
     cfg = run.config
     cleaning = cfg.cleaning
     steps = [
         m.text(f"Corpus read from {cfg.corpus.path.name} ({cfg.corpus.format} format); invalid "
-               f"documents: {cfg.corpus.on_invalid}."),
+               f"documents: {cfg.corpus.on_invalid}" + _kept_labels(cfg.corpus.keep_labels)
+               + "."),
         m.text("Cleaning: " + ("off." if not cleaning.enabled else
                f"{'packaged' if cleaning.default_patterns else 'no packaged'} boilerplate "
                f"patterns plus {len(cleaning.patterns)} from the config; repeated headline "
-               f"{'removed' if cleaning.remove_repeated_title else 'kept'}; paragraphs split "
-               f"mid-sentence {'re-joined' if cleaning.rejoin_fragments else 'left as is'}.")),
+               f"{'removed' if cleaning.remove_repeated_title else 'kept'}; "
+               + _repeated_lines(cleaning) + "; paragraphs split mid-sentence "
+               f"{'re-joined' if cleaning.rejoin_fragments else 'left as is'}.")),
         m.text(f"Near-duplicates: {cfg.dedup.method}" + (
             "." if cfg.dedup.method == "none" else
             f" over {cfg.dedup.shingle_words}-word shingles, {cfg.dedup.num_perm} permutations, "
@@ -117,10 +143,40 @@ def methods_section(run: RunResult) -> str:
                   "neighbour." if cfg.segmentation.unit in ("paragraph", "sentence") else ".")),
         *_topic_methods(run),
         *framing_methods(run),
-        m.text(f"Random seed {cfg.seed} for every stochastic step. The resolved config is "
-               "config.yaml in the run folder; versions and hashes are in manifest.json."),
+        m.text(f"Random seed {cfg.seed} for every stochastic step{_refit_seeds(run)}. The "
+               "resolved config is config.yaml in the run folder; versions and hashes are in "
+               "manifest.json."),
     ]
     return m.heading("Methods") + m.bullets(steps)
+
+
+def _kept_labels(keep: dict[str, list[str]]) -> str:
+    """Which labels corpus.keep_labels kept, as a clause; '' when it is unset."""
+    if not keep:
+        return ""
+    kept = "; ".join(f"{' or '.join(values)} in {column}" for column, values in keep.items())
+    return f"; only documents labelled {kept} kept (the others are dropped in the audit)"
+
+
+def _repeated_lines(cleaning: CleaningConfig) -> str:
+    """What the cleaning does with lines repeated within a document and across an outlet."""
+    within = ("lines repeated within a document removed"
+              if cleaning.remove_repeated_lines_in_document else "lines repeated within a "
+              "document kept")
+    rule = cleaning.repeated_lines
+    across = ("" if rule is None else
+              f", and lines of at most {rule.max_words} words found in {rule.min_documents} or "
+              "more of an outlet's documents (bylines, taglines)")
+    return within + across
+
+
+def _refit_seeds(run: RunResult) -> str:
+    """' but the stability refits (seeds 43 and 44)', or '' when there were none."""
+    seeds = (run.manifest.get("seeds") or {}).get("stability_seeds") or []
+    if not seeds:
+        return ""
+    named = " and ".join(map(str, seeds)) if len(seeds) < 3 else ", ".join(map(str, seeds))
+    return f" but the stability refits (seed{'s' if len(seeds) > 1 else ''} {named})"
 
 
 def _topic_methods(run: RunResult) -> list[str]:

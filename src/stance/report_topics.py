@@ -22,9 +22,9 @@ _FIGURES = {
     "topic_terms": "Top terms per topic, by weight of the configured representation.",
     "topic_map": "Segments in two dimensions (UMAP of the embeddings, for display only), "
                  "coloured by topic.",
-    "prevalence_heatmap": "Share of each outlet's segments per topic. The 95% intervals "
-                          "over the outlet's documents (see Methods) are in the cells of a "
-                          "small table and in topic_prevalence.csv.",
+    "prevalence_heatmap": "Share of each outlet's segments per topic; the 95% intervals over "
+                          "the outlet's documents (see Methods) are in topic_prevalence.csv, "
+                          "and in the cells of a small table.",
     "topics_over_time": "Share of segments per topic in each period, all outlets.",
 }
 
@@ -42,7 +42,8 @@ def topics_section(run: RunResult) -> str | None:
         f"{len(real)} topics over {len(run.segments)} segments; {outliers} segments "
         f"({outliers / max(1, len(run.segments)):.0%}) are outliers (topic -1). "
         + (f"Seed themes matched by a topic: {', '.join(sorted(set(themes)))}. "
-           if themes else "No topic matches a seed theme. ")
+           if themes else "No topic matches a seed theme. " if run.config.topics.seed_themes
+           else "")
         + "topics.csv lists every topic with its terms and weights; segment_topics.parquet "
           "gives each segment's topic."))
     out += _dominant_topic_note(real, len(run.segments))
@@ -57,8 +58,16 @@ def topics_section(run: RunResult) -> str | None:
     out += _quality(run)
     for name, caption in _FIGURES.items():
         if name in run.figures:
+            if name == "prevalence_heatmap" and _one_document_per_outlet(run):
+                caption = ("Share of each outlet's segments per topic. Each outlet has one "
+                           "document, so there are no intervals.")
             out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
     return out
+
+
+def _one_document_per_outlet(run: RunResult) -> bool:
+    prevalence = getattr(run, "prevalence", None)
+    return prevalence is not None and bool((prevalence["n_documents"] == 1).all())
 
 
 def _dominant_topic_note(real: pd.DataFrame, n_segments: int) -> str:
@@ -85,9 +94,9 @@ def _quality(run: RunResult) -> str:
     rows = [
         ("NPMI coherence (mean of topics' top-10 terms)", metrics.get("npmi_mean"),
          "-1 to 1; co-occurrence of a topic's terms in the run's own segments"),
-        ("topic diversity (top-10 terms)", metrics.get("diversity_10"),
+        ("topic diversity (top-10 c-TF-IDF terms)", metrics.get("diversity_10"),
          "share of unique terms across topics; 1 = no overlap"),
-        ("topic diversity (top-25 terms)", metrics.get("diversity_25"), ""),
+        ("topic diversity (top-25 c-TF-IDF terms)", metrics.get("diversity_25"), ""),
         ("outlier share", metrics.get("outlier_share"), "segments in no topic"),
         (f"stability (ARI, {stability.get('runs', 0)} fits)", stability.get("ari_mean"),
          "adjusted Rand index of the assignments of fits with other seeds, mean over "

@@ -1,0 +1,65 @@
+"""The report's corpus sections and Methods, written from a run's audit and config."""
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from stance.config import parse_config
+from stance.data import Audit
+from stance.report import audit_section, methods_section
+
+
+def audit(rows: list[tuple[str, str, str, str | None]]) -> Audit:
+    return Audit(pd.DataFrame(rows, columns=["doc_id", "status", "reason", "duplicate_of"])
+                 .assign(source="corpus.csv"))
+
+
+def run_with(documents: Audit, **config) -> SimpleNamespace:
+    cfg = parse_config({"name": "x", "corpus": {"path": "/data/c.csv"}, **config})
+    return SimpleNamespace(config=cfg, corpus=SimpleNamespace(audit=documents),
+                           manifest={"seeds": {"seed": 42, "stability_seeds": [43, 44]}},
+                           topics=None, framing=None, actor_naming=None,
+                           distinctive_terms=None)
+
+
+def test_kept_near_duplicates_are_counted_and_every_kind_is_shown():
+    rows = [(f"d{i}", "dropped", "type '' not in keep_labels", None) for i in range(100)]
+    rows += [("a", "kept", "", None),
+             ("b", "kept", "kept; near-duplicate of a (Jaccard 0.93)", "a"),
+             ("c", "merged", "merged into a (Jaccard 0.97)", "a")]
+    text = audit_section(run_with(audit(rows)))
+    assert "103 input documents: 2 kept, 100 dropped, 1 merged as near-duplicates." in text
+    assert "1 kept documents are near-duplicates of another kept one" in text
+    # the reasons for dropping, counted; the flagged copy is listed though 100 drops precede it
+    assert '"type \'\' not in keep_labels"' in text and '"100"' in text
+    assert '"b"' in text and '"c"' in text
+    assert "(100 dropped, 1 merged, 1 flagged): the first 15 of each" in text
+
+
+def test_a_corpus_with_nothing_to_note_has_no_tables():
+    text = audit_section(run_with(audit([("a", "kept", "", None)])))
+    assert "1 input documents: 1 kept, 0 dropped, 0 merged" in text
+    assert "near-duplicates of another kept one" not in text and "#table" not in text
+
+
+@pytest.mark.parametrize(("cleaning", "expected"), [
+    ({}, "lines repeated within a document removed, and lines of at most 15 words found in 3 "
+         "or more of an outlet's documents (bylines, taglines)"),
+    ({"remove_repeated_lines_in_document": False, "repeated_lines": None},
+     "lines repeated within a document kept;"),
+])
+def test_the_methods_name_the_repeated_line_rules(cleaning, expected):
+    text = methods_section(run_with(audit([("a", "kept", "", None)]), cleaning=cleaning))
+    assert expected in text
+
+
+def test_the_methods_name_kept_labels_and_the_refit_seeds():
+    run = run_with(audit([("a", "kept", "", None)]),
+                   corpus={"path": "/data/c.csv", "columns": {"labels": ["type"]},
+                           "keep_labels": {"type": ["left", "right"]}})
+    text = methods_section(run)
+    assert ("only documents labelled left or right in type kept (the others are dropped in "
+            "the audit).") in text
+    assert ("Random seed 42 for every stochastic step but the stability refits (seeds 43 and "
+            "44).") in text

@@ -136,3 +136,21 @@ def test_real_model_matches_bare_sentence_transformers_and_local_folder_works(tm
     assert local.describe()["weights_sha256"] == packaged.info.weights_sha256
     assert local.describe()["source"] == "local folder"
     np.testing.assert_allclose(local.encode(texts), bare, atol=1e-6)
+
+
+def test_segments_longer_than_the_model_reads_are_counted_with_its_tokenizer(monkeypatch):
+    import stance.embed
+
+    embedder = load_embedder(EmbeddingConfig())  # 256 tokens, [CLS] and [SEP] included
+    long = " ".join(["talks"] * 300)  # one word piece each: 302 tokens
+    fits = " ".join(["talks"] * 200)  # 202 tokens: tokenised, not cut
+    texts = ["A short paragraph.", long, fits, long + " again"]
+    cut = stance.embed.count_truncated(texts, embedder, seed=0)
+    assert cut == {"max_tokens": 256, "texts": 4, "truncated": 2, "checked": 3,
+                   "sampled": False}
+    # above the sample size a seeded sample is tokenised and its count scaled up
+    monkeypatch.setattr(stance.embed, "TRUNCATION_SAMPLE", 1)
+    sampled = stance.embed.count_truncated(texts, embedder, seed=0)
+    assert sampled["checked"] == 1 and sampled["sampled"]
+    assert sampled["truncated"] in (0, 3)  # the one checked, scaled by 3
+    assert sampled == stance.embed.count_truncated(texts, embedder, seed=0)

@@ -63,3 +63,36 @@ def test_the_methods_name_kept_labels_and_the_refit_seeds():
             "the audit).") in text
     assert ("Random seed 42 for every stochastic step but the stability refits (seeds 43 and "
             "44).") in text
+
+
+def test_the_methods_name_the_embedding_model_when_only_framing_used_it(monkeypatch):
+    import stance.report
+
+    monkeypatch.setattr(stance.report, "framing_methods", lambda run: [])  # tested elsewhere
+    run = run_with(audit([("a", "kept", "", None)]))
+    run.framing = object()
+    run.manifest["embedding"] = {"model": "all-MiniLM-L6-v2", "weights_sha256": "53aa51172d14"
+                                 "2c89", "source": "package", "normalize": True,
+                                 "max_seq_length": 256, "backend": "onnx",
+                                 "segments_cut": {"max_tokens": 256, "texts": 63,
+                                                  "truncated": 12, "checked": 20,
+                                                  "sampled": False}}
+    text = methods_section(run)
+    assert ("Embeddings (for framing features): all-MiniLM-L6-v2 (weights sha256 "
+            "53aa51172d142c89…, from package), L2-normalised, at most 256 tokens per segment "
+            "(the model reads no further; 12 of 63 segments (19%) are longer and were cut), "
+            "run by ONNX Runtime.") in text
+    del run.manifest["embedding"]
+    assert "Embeddings" not in methods_section(run)
+
+
+def test_the_topics_section_warns_when_the_model_cut_many_segments():
+    from stance.report_topics import _truncation_note
+
+    cut = {"max_tokens": 256, "texts": 2225, "truncated": 1941, "checked": 2000,
+           "sampled": True}
+    note = _truncation_note({"segments_cut": cut})
+    assert "Many segments are longer than the embedding model reads." in note
+    assert "About 1941 of 2225 segments (87%) have more than 256 tokens" in note
+    assert _truncation_note({"segments_cut": {**cut, "truncated": 100}}) == ""  # 4%
+    assert _truncation_note({}) == ""  # runs of older versions

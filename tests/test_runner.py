@@ -182,6 +182,22 @@ def test_report_escapes_typst_markup(tmp_path, write_csv):
     assert "#hash *star* $dollar$ ]bracket[" in text
 
 
+def test_a_framing_run_that_embeds_records_the_model_without_topics(seed_run, tmp_path):
+    cfg, first, _ = seed_run
+    framing_only = cfg.model_copy(update={
+        "output_dir": tmp_path, "topics": cfg.topics.model_copy(update={"enabled": False}),
+        "framing": cfg.framing.model_copy(update={"features": ["tfidf_words", "embeddings"]})})
+    result = run_experiment(framing_only, progress=False)
+    embedding = result.manifest["embedding"]
+    assert embedding["weights_sha256"] == first.manifest["embedding"]["weights_sha256"]
+    text = " ".join(" ".join(page.extract_text().split())
+                    for page in PdfReader(result.run_dir / "report.pdf").pages)
+    assert "Embeddings (for framing features): all-MiniLM-L6-v2" in text
+    # the seed paragraphs are all shorter than the 256 tokens the model reads
+    assert first.manifest["embedding"]["segments_cut"] == {
+        "max_tokens": 256, "texts": 63, "truncated": 0, "checked": 5, "sampled": False}
+
+
 def test_cli_bad_corpus_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "corpus.csv").write_text("doc_id,body\n1,hello\n")
     config = tmp_path / "bad.yaml"

@@ -264,6 +264,49 @@ class CachedEncoder:
         return np.vstack([self._seen[t] for t in texts])
 
 
+#: Texts tokenised to count how many the model cuts; past this, a seeded sample of them.
+TRUNCATION_SAMPLE = 20_000
+#: WordPiece gives each word at least one token, so only texts with more words than this
+#: share of the limit are tokenised (a paragraph corpus has few).
+_WORDS_PER_TOKEN_FLOOR = 0.25
+
+
+def count_truncated(texts: Sequence[str], embedder: Embedder, *, seed: int) -> dict:
+    """How many ``texts`` are longer than the model reads (its ``max_seq_length`` tokens).
+
+    The model's own tokenizer (its tokenizer.json) counts the tokens, special ones
+    included, of texts long enough to be cut; above :data:`TRUNCATION_SAMPLE` such
+    texts, a seeded sample of them, scaled up.
+
+    Returns:
+        ``{"max_tokens", "texts", "truncated", "checked", "sampled"}``: ``checked`` texts
+        were tokenised; ``truncated`` is estimated from them when ``sampled``, else exact;
+        None when the model has no tokenizer.json.
+    """
+    max_tokens = embedder.describe()["max_seq_length"]
+    result = {"max_tokens": max_tokens, "texts": len(texts), "truncated": None, "checked": 0,
+              "sampled": False}
+    vocabulary = embedder.info.path / "tokenizer.json"
+    if not max_tokens or not vocabulary.is_file():
+        return result
+    from tokenizers import Tokenizer
+
+    words = np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
+    long_enough = np.flatnonzero(words > _WORDS_PER_TOKEN_FLOOR * max_tokens)
+    checked = long_enough
+    if len(long_enough) > TRUNCATION_SAMPLE:
+        checked = np.sort(np.random.default_rng(seed).choice(long_enough, TRUNCATION_SAMPLE,
+                                                             replace=False))
+    tokenizer = Tokenizer.from_file(str(vocabulary))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    lengths = [len(e.ids) for e in tokenizer.encode_batch([texts[i] for i in checked])]
+    over = sum(n > max_tokens for n in lengths)
+    scale = len(long_enough) / len(checked) if len(checked) else 0
+    return {**result, "truncated": int(round(over * scale)), "checked": len(checked),
+            "sampled": len(checked) < len(long_enough)}
+
+
 def embed_segments(segments: Segments, embedder: Embedder, cache_dir: Path) -> Embeddings:
     """Embed every segment's text (cached by text hash under ``cache_dir``)."""
     table = segments.table

@@ -141,6 +141,7 @@ def methods_section(run: RunResult) -> str:
         m.text(f"Segments: {cfg.segmentation.unit}"
                + (f" units; segments under {cfg.segmentation.min_words} words merge into a "
                   "neighbour." if cfg.segmentation.unit in ("paragraph", "sentence") else ".")),
+        *_embedding_methods(run),
         *_topic_methods(run),
         *framing_methods(run),
         m.text(f"Random seed {cfg.seed} for every stochastic step{_refit_seeds(run)}. The "
@@ -179,21 +180,42 @@ def _refit_seeds(run: RunResult) -> str:
     return f" but the stability refits (seed{'s' if len(seeds) > 1 else ''} {named})"
 
 
+def _embedding_methods(run: RunResult) -> list[str]:
+    """The embedding model, for topics or framing features; [] when neither used one."""
+    emb = run.manifest.get("embedding")
+    if not emb:
+        return []
+    used = " and ".join(what for what, on in (("topics", run.topics is not None),
+                                               ("framing features", run.framing is not None))
+                        if on)
+    return [m.text(
+        f"Embeddings{f' (for {used})' if used else ''}: {emb.get('model')} (weights sha256 "
+        f"{str(emb.get('weights_sha256', ''))[:16]}…, from {emb.get('source')}), "
+        f"{'L2-normalised' if emb.get('normalize') else 'not normalised'}, at most "
+        f"{emb.get('max_seq_length')} tokens per segment (the model reads no further"
+        + _cut_clause(emb.get("segments_cut")) + "), run by "
+        f"{'ONNX Runtime' if emb.get('backend') == 'onnx' else 'torch'}.")]
+
+
+def _cut_clause(cut: dict | None) -> str:
+    """'; 12 of 63 segments (19%) are longer and were cut', or '' when unknown."""
+    if not cut or cut.get("truncated") is None:
+        return ""
+    share = cut["truncated"] / max(1, cut["texts"])
+    return (f"; {'about ' if cut['sampled'] else ''}{cut['truncated']} of {cut['texts']} "
+            f"segments ({share:.0%}) are longer and were cut")
+
+
 def _topic_methods(run: RunResult) -> list[str]:
     if run.topics is None:
         return []
-    cfg, emb = run.config, run.manifest.get("embedding", {})
+    cfg = run.config
     topics, params = cfg.topics, run.topics.params
     guidance = {"guided": "guided by the seed themes (BERTopic seed_topic_list)",
                 "zeroshot": "zero-shot from the seed themes (similarity >= "
                             f"{topics.zeroshot_min_similarity})",
                 "none": "unguided"}[topics.guidance]
     return [
-        m.text(f"Embeddings: {emb.get('model')} (weights sha256 "
-               f"{str(emb.get('weights_sha256', ''))[:16]}…, from {emb.get('source')}), "
-               f"{'L2-normalised' if cfg.embedding.normalize else 'not normalised'}, "
-               f"at most {emb.get('max_seq_length')} tokens per segment, run by "
-               f"{'ONNX Runtime' if emb.get('backend') == 'onnx' else 'torch'}."),
         m.text(f"Topics: BERTopic {guidance}, on {params['n_segments']} segments. "
                + fit_settings(params, topics) + " " + _term_settings(topics)),
         m.text(f"Outlet comparison: {cfg.analysis.n_bootstrap} bootstrap resamples of each "

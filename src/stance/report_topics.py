@@ -16,6 +16,8 @@ MAX_TOPICS_IN_TABLE = 25
 #: A topic holding more than this share of the segments is flagged: the clustering has
 #: merged most of the corpus, so "what each outlet talks about" is mostly one topic.
 DOMINANT_SHARE = 0.5
+#: More than this share of segments cut by the embedding model is flagged.
+CUT_SHARE = 0.1
 
 _FIGURES = {
     "topic_sizes": "Segments per topic; outliers (topic -1) in grey.",
@@ -47,6 +49,7 @@ def topics_section(run: RunResult) -> str | None:
         + "topics.csv lists every topic with its terms and weights; segment_topics.parquet "
           "gives each segment's topic."))
     out += _dominant_topic_note(real, len(run.segments))
+    out += _truncation_note(getattr(run, "manifest", {}).get("embedding") or {})
     shown = real.sort_values("size", ascending=False).head(MAX_TOPICS_IN_TABLE)
     table = pd.DataFrame({
         "topic": shown["topic"], "label": shown["label"],
@@ -68,6 +71,19 @@ def topics_section(run: RunResult) -> str | None:
 def _one_document_per_outlet(run: RunResult) -> bool:
     prevalence = getattr(run, "prevalence", None)
     return prevalence is not None and bool((prevalence["n_documents"] == 1).all())
+
+
+def _truncation_note(embedding: dict) -> str:
+    """A warning paragraph when the model cut more than :data:`CUT_SHARE` of the segments."""
+    cut = embedding.get("segments_cut") or {}
+    if cut.get("truncated") is None or cut["truncated"] <= CUT_SHARE * cut["texts"]:
+        return ""
+    return m.warning("Many segments are longer than the embedding model reads.", m.text(
+        f"{'About ' if cut['sampled'] else ''}{cut['truncated']} of {cut['texts']} segments "
+        f"({cut['truncated'] / cut['texts']:.0%}) have more than {cut['max_tokens']} tokens; "
+        "their topics come from their beginnings only. Shorter segments "
+        "(segmentation.unit: paragraph, sentence or window) let the model read all of the "
+        "text."))
 
 
 def _dominant_topic_note(real: pd.DataFrame, n_segments: int) -> str:

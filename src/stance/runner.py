@@ -108,13 +108,23 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
             manifest = _manifest(cfg, corpus_digest, started)
             result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
             if embedder is not None:
+                from stance.embed import count_truncated
+
                 manifest["embedding"] = {**embedder.describe(),
                                          "dimension": embeddings.vectors.shape[1],
                                          "vectors_sha256": _vectors_sha256(embeddings.vectors),
-                                         "texts_encoded_this_run": embedder.texts_encoded}
+                                         "texts_encoded_this_run": embedder.texts_encoded,
+                                         "segments_cut": count_truncated(
+                                             segments.table["text"].tolist(), embedder,
+                                             seed=cfg.seed)}
                 with _topic_stages(result, embedder, timer, cache, segments_key):
                     _framing_and_figures(result, timer)
             else:
+                if cfg.framing_runs and "embeddings" in cfg.framing.features:
+                    # the framing features embed the units: the model is part of the method
+                    from stance.embed import load_embedder
+
+                    manifest["embedding"] = load_embedder(cfg.embedding).describe()
                 _framing_and_figures(result, timer)
             outlets, stages = outlet_side.then()
         finally:

@@ -138,3 +138,21 @@ def test_pngs_rendered_from_the_svgs_match_what_matplotlib_would_draw(tmp_path):
     layer = base64.b64decode(re.search(r'base64,([^"]+)"', svg).group(1))
     (tmp_path / "layer.png").write_bytes(layer)
     assert Image.open(tmp_path / "layer.png").width == pytest.approx(width_pt * DPI / 72, abs=2)
+
+
+def test_framing_by_outlet_orders_classes_as_the_tables_and_names_the_unit():
+    from stance.plots_framing import plot_framing_by_outlet
+
+    predictions = pd.DataFrame({"outlet": ["a", "a", "b", "b"],
+                                "predicted": ["left", "right", "center", "left"]})
+    ax = plot_framing_by_outlet(predictions, classes=["left", "center", "right"],
+                                unit="documents").axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["left", "center", "right"]
+    assert ax.get_xlabel() == "share of documents (predicted label)"
+
+
+def test_report_tables_give_every_number_three_decimals():
+    from stance.typst_markup import _cell
+
+    assert [_cell(v) for v in (0.16, 0.0769, 0.348, 1.0, 12345.6)] == [
+        "0.160", "0.077", "0.348", "1.000", "12,346"]

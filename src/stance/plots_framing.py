@@ -10,6 +10,8 @@ import pandas as pd
 from stance.plots import _new_figure
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from matplotlib.figure import Figure
 
 #: Colours of the descriptor classes in the actor-naming chart, fixed so figures compare.
@@ -34,9 +36,16 @@ def plot_confusion_matrix(matrix: list[list[int]], labels: list[str], title: str
     return fig
 
 
-def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predicted") -> Figure:
-    """Share of each outlet's rows per framing label (stacked horizontal bars)."""
+def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predicted", *,
+                           classes: Sequence[str] | None = None,
+                           unit: str = "segments") -> Figure:
+    """Share of each outlet's ``unit`` per framing label (stacked horizontal bars).
+
+    ``classes`` orders the labels as the report's tables do (default: sorted).
+    """
     shares = pd.crosstab(predictions["outlet"], predictions[label_column], normalize="index")
+    if classes is not None:
+        shares = shares.reindex(columns=[c for c in classes if c in shares.columns])
     fig = _new_figure(7, max(2.2, 0.4 * len(shares) + 1.4))
     ax = fig.add_subplot()
     left = np.zeros(len(shares))
@@ -45,7 +54,7 @@ def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predi
                 label=str(label))
         left += shares[label].to_numpy()
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"share of segments ({label_column.replace('_', ' ')} label)")
+    ax.set_xlabel(f"share of {unit} ({label_column.replace('_', ' ')} label)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title("Framing per outlet (out-of-fold predictions, outlets held out)")
     ax.spines[["top", "right"]].set_visible(False)

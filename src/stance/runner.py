@@ -552,7 +552,9 @@ def _framing_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
         classes = framing.metrics["classes"]
         figures["framing_confusion"] = lambda: pf.plot_confusion_matrix(
             grouped["confusion"], classes, "Outlets held out")
-        figures["framing_by_outlet"] = lambda: pf.plot_framing_by_outlet(framing.predictions)
+        figures["framing_by_outlet"] = lambda: pf.plot_framing_by_outlet(
+            framing.predictions, classes=classes,
+            unit="documents" if framing.metrics["level"] == "document" else "segments")
         if grouped.get("reliability", {}).get("mean_predicted"):
             figures["framing_reliability"] = lambda: pf.plot_reliability(
                 grouped["reliability"], grouped.get("brier"))

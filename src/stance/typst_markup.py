@@ -66,6 +66,6 @@ def _cell(value: object) -> str:
         return "–"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
-    if isinstance(value, float):
-        return f"{value:.3g}"
+    if isinstance(value, float):  # one column, one number of decimals: 0.160 beside 0.348
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)

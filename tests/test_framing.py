@@ -392,3 +392,24 @@ def test_the_report_gives_the_leakage_gap_with_its_paired_interval():
                                "groups resampled for both splits).")
     # a run folder written before the interval existed still reads
     assert "[" not in _leakage_sentence({"leakage_gap": 0.1234})
+
+
+def test_the_report_says_when_the_classifier_does_not_beat_a_baseline():
+    from stance.report_framing import _baseline_sentence
+
+    metrics = {"grouped": {"macro_f1": 0.285},
+               "baselines": {"majority": {"grouped": {"macro_f1": 0.0}},
+                             "lexicon": {"grouped": {"macro_f1": 0.296}}}}
+    assert _baseline_sentence(metrics) == (
+        "With outlets held out the classifier (0.285) does not beat the lexicon baseline "
+        "(0.296): on outlets it has not seen it adds nothing the baseline does not give. The "
+        "majority baseline scores 0: no held-out outlet's label is the majority of the other "
+        "outlets'. ")
+    metrics["grouped"] = {"macro_f1": 0.5, "macro_f1_low": 0.25, "macro_f1_high": 0.7}
+    metrics["baselines"]["majority"]["grouped"]["macro_f1"] = 0.2
+    assert _baseline_sentence(metrics) == (
+        "With outlets held out the classifier (0.500) beats the best baseline, lexicon (0.296), "
+        "by 0.204; its 95% interval, [0.250, 0.700], reaches below it. ")
+    metrics["grouped"]["macro_f1_low"] = 0.4
+    assert _baseline_sentence(metrics).endswith("[0.400, 0.700], lies above it. ")
+    assert _baseline_sentence({}) == ""

@@ -44,7 +44,7 @@ def framing_section(run: RunResult) -> str | None:
                    caption="Macro-F1 with 95% bootstrap intervals (documents resampled under "
                            "the random split, whole outlets under outlets held out) and "
                            "accuracy, for the classifier and both baselines.")
-    out += m.paragraph(m.text(_leakage_sentence(metrics)))
+    out += m.paragraph(m.text(_baseline_sentence(metrics) + _leakage_sentence(metrics)))
     grouped = metrics.get("grouped", {})
     if grouped.get("per_class"):
         out += m.table(_per_class_table(grouped["per_class"]),
@@ -155,6 +155,31 @@ def _score_table(metrics: dict[str, Any]) -> pd.DataFrame:
             s = scores.get(split) or {}
             rows.append((name, split_name, _interval(s), _number(s.get("accuracy"))))
     return pd.DataFrame(rows, columns=["model", "evaluation", "macro-F1 [95% CI]", "accuracy"])
+
+
+def _baseline_sentence(metrics: dict[str, Any]) -> str:
+    """How the classifier compares with the baselines, outlets held out; '' if unscored."""
+    model = (metrics.get("grouped") or {}).get("macro_f1")
+    baselines = {name: (split.get("grouped") or {}).get("macro_f1")
+                 for name, split in (metrics.get("baselines") or {}).items()}
+    baselines = {name: value for name, value in baselines.items() if value is not None}
+    if model is None or not baselines:
+        return ""
+    best = max(baselines, key=baselines.get)
+    low, high = (metrics["grouped"].get(k) for k in ("macro_f1_low", "macro_f1_high"))
+    interval = ("" if low is None else
+                f"; its 95% interval, [{low:.3f}, {high:.3f}], "
+                + ("lies above it" if low > baselines[best] else "reaches below it"))
+    sentence = (f"With outlets held out the classifier ({model:.3f}) "
+                + (f"does not beat the {best} baseline ({baselines[best]:.3f}): on outlets it "
+                   "has not seen it adds nothing the baseline does not give. "
+                   if model <= baselines[best] else
+                   f"beats the best baseline, {best} ({baselines[best]:.3f}), by "
+                   f"{model - baselines[best]:.3f}{interval}. "))
+    if baselines.get("majority") == 0:
+        sentence += ("The majority baseline scores 0: no held-out outlet's label is the "
+                     "majority of the other outlets'. ")
+    return sentence
 
 
 def _leakage_sentence(metrics: dict[str, Any]) -> str:

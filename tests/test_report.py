@@ -69,7 +69,9 @@ def test_the_methods_name_the_embedding_model_when_only_framing_used_it(monkeypa
     import stance.report
 
     monkeypatch.setattr(stance.report, "framing_methods", lambda run: [])  # tested elsewhere
-    run = run_with(audit([("a", "kept", "", None)]))
+    run = run_with(audit([("a", "kept", "", None)]), corpus={
+        "path": "/data/c.csv", "columns": {"labels": ["framing"]}},
+        framing={"features": ["tfidf_words", "embeddings"]})
     run.framing = object()
     run.manifest["embedding"] = {"model": "all-MiniLM-L6-v2", "weights_sha256": "53aa51172d14"
                                  "2c89", "source": "package", "normalize": True,
@@ -82,6 +84,11 @@ def test_the_methods_name_the_embedding_model_when_only_framing_used_it(monkeypa
             "53aa51172d142c89…, from package), L2-normalised, at most 256 tokens per segment "
             "(the model reads no further; 12 of 63 segments (19%) are longer and were cut), "
             "run by ONNX Runtime.") in text
+    run.topics = SimpleNamespace(params={})  # topics on, framing without embeddings
+    run.config = run.config.model_copy(update={"framing": run.config.framing.model_copy(
+        update={"features": ["tfidf_words"]})})
+    monkeypatch.setattr(stance.report, "_topic_methods", lambda run: [])
+    assert "Embeddings (for topics): all-MiniLM-L6-v2" in methods_section(run)
     del run.manifest["embedding"]
     assert "Embeddings" not in methods_section(run)
 

@@ -185,9 +185,9 @@ def _embedding_methods(run: RunResult) -> list[str]:
     emb = run.manifest.get("embedding")
     if not emb:
         return []
+    embeds = run.framing is not None and "embeddings" in run.config.framing.features
     used = " and ".join(what for what, on in (("topics", run.topics is not None),
-                                               ("framing features", run.framing is not None))
-                        if on)
+                                               ("framing features", embeds)) if on)
     return [m.text(
         f"Embeddings{f' (for {used})' if used else ''}: {emb.get('model')} (weights sha256 "
         f"{str(emb.get('weights_sha256', ''))[:16]}…, from {emb.get('source')}), "

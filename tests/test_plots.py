@@ -42,6 +42,7 @@ def test_a_heatmap_of_one_document_outlets_says_it_has_no_intervals():
     ax = plots.plot_prevalence_heatmap(prevalence, _labels(4)).axes[0]
     assert "(one document per outlet: no intervals)" in ax.get_title()
     assert "95% interval" not in ax.get_title()
+    assert all("\n" not in t.get_text() for t in ax.texts)  # the shares alone
 
 
 def test_topic_terms_says_how_many_topics_it_leaves_out():

@@ -167,9 +167,9 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
     if annotate:
         for (i, j), value in np.ndenumerate(values):
             colour = "white" if value > 0.6 * np.nanmax(values) else "black"
-            interval = ("1 document" if np.isnan(low.iat[i, j])
-                        else f"[{low.iat[i, j]:.2f}, {high.iat[i, j]:.2f}]")
-            ax.text(j, i, f"{value:.2f}\n{interval}", ha="center", va="center", fontsize=6,
+            interval = ("" if no_intervals else "\n1 document" if np.isnan(low.iat[i, j])
+                        else f"\n[{low.iat[i, j]:.2f}, {high.iat[i, j]:.2f}]")
+            ax.text(j, i, f"{value:.2f}{interval}", ha="center", va="center", fontsize=6,
                     color=colour)
     fig.colorbar(image, ax=ax, label="share of the outlet's segments")
     left_out = (_shown_note(len(topics) - (-1 in topics), len(real), "largest {} topics")

@@ -44,10 +44,10 @@ def test_a_corpus_with_nothing_to_note_has_no_tables():
 
 
 @pytest.mark.parametrize(("cleaning", "expected"), [
-    ({}, "lines repeated within a document removed, and lines of at most 15 words found in 3 "
-         "or more of an outlet's documents (bylines, taglines)"),
+    ({}, "lines of at most 15 words repeated within a document removed, and those found in 3 "
+         "or more of an outlet's documents (bylines, taglines) removed;"),
     ({"remove_repeated_lines_in_document": False, "repeated_lines": None},
-     "lines repeated within a document kept;"),
+     "lines of at most 15 words repeated within a document kept;"),
 ])
 def test_the_methods_name_the_repeated_line_rules(cleaning, expected):
     text = methods_section(run_with(audit([("a", "kept", "", None)]), cleaning=cleaning))

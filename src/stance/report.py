@@ -161,13 +161,13 @@ def _kept_labels(keep: dict[str, list[str]]) -> str:
 
 def _repeated_lines(cleaning: CleaningConfig) -> str:
     """What the cleaning does with lines repeated within a document and across an outlet."""
-    within = ("lines repeated within a document removed"
-              if cleaning.remove_repeated_lines_in_document else "lines repeated within a "
-              "document kept")
     rule = cleaning.repeated_lines
+    short = f"lines of at most {rule.max_words if rule else 15} words"
+    within = (f"{short} repeated within a document "
+              f"{'removed' if cleaning.remove_repeated_lines_in_document else 'kept'}")
     across = ("" if rule is None else
-              f", and lines of at most {rule.max_words} words found in {rule.min_documents} or "
-              "more of an outlet's documents (bylines, taglines)")
+              f", and those found in {rule.min_documents} or more of an outlet's documents "
+              "(bylines, taglines) removed")
     return within + across
 
 

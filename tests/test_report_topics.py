@@ -17,7 +17,7 @@ def run_with_topic_sizes(sizes: dict[int, int], seed_themes=None) -> SimpleNames
     config = SimpleNamespace(topics=SimpleNamespace(seed_themes=seed_themes or {}))
     return SimpleNamespace(topics=SimpleNamespace(topics=topics), config=config,
                            segments=range(sum(sizes.values())), metrics={}, figures={},
-                           run_dir=None)
+                           run_dir=None, manifest={}, prevalence=None)
 
 
 def pdf_text(markup: str, tmp_path) -> str:

@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -102,7 +102,17 @@ def resolve_model(cfg: EmbeddingConfig) -> ModelInfo:
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB blocks."""
+    """sha256 of a file, read in 1 MiB blocks; once per process while it is unchanged.
+
+    A run checks the model's weights (90 MB, about 0.2 s) for the topics and again for
+    framing features that embed; its size and modification time key the result.
+    """
+    stat = Path(path).stat()
+    return _sha256_of(Path(path).resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@cache
+def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
     sha = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -44,7 +44,7 @@ def plot_segments_per_outlet(summary: pd.DataFrame) -> Figure:
     for y, value in enumerate(rows["segments"]):
         ax.text(value, y, f" {value}", va="center", fontsize=8)
     ax.set_xlabel("segments")
-    ax.set_title("Segments per outlet" + _shown_note(len(rows), len(outlets),
+    ax.set_title("Segments per outlet" + shown_note(len(rows), len(outlets),
                                                      "{} outlets with most segments"))
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -54,8 +54,8 @@ def _topic_names(labels: dict[int, str], width: int = 38) -> dict[int, str]:
     return {k: (v if len(v) <= width else v[: width - 1] + "…") for k, v in labels.items()}
 
 
-def _shown_note(shown: int, total: int, what: str) -> str:
-    """' (largest 25 topics of 139)' when a figure leaves some out, else ''."""
+def shown_note(shown: int, total: int, what: str) -> str:
+    """' (largest 25 topics of 139)' when a figure or table leaves some out, else ''."""
     return f" ({what.format(shown)} of {total})" if shown < total else ""
 
 
@@ -73,7 +73,7 @@ def plot_topic_sizes(topics: pd.DataFrame) -> Figure:
     colors = ["#999999" if t == -1 else "#4C72B0" for t in rows["topic"]]
     ax.barh([f"{t}: {names[t]}" for t in rows["topic"]], rows["size"], color=colors)
     ax.set_xlabel("segments")
-    ax.set_title("Topic sizes" + _shown_note(len(shown), len(real), "largest {} topics"))
+    ax.set_title("Topic sizes" + shown_note(len(shown), len(real), "largest {} topics"))
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -101,7 +101,7 @@ def plot_topic_terms(terms: pd.DataFrame, labels: dict[int, str], *, n_terms: in
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     real = sum(t != -1 for t in labels)
-    fig.suptitle("Top terms per topic" + _shown_note(len(shown), real, "largest {} topics"),
+    fig.suptitle("Top terms per topic" + shown_note(len(shown), real, "largest {} topics"),
                  fontsize=10)
     return fig
 
@@ -172,8 +172,8 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
             ax.text(j, i, f"{value:.2f}{interval}", ha="center", va="center", fontsize=6,
                     color=colour)
     fig.colorbar(image, ax=ax, label="share of the outlet's segments")
-    left_out = (_shown_note(len(topics) - (-1 in topics), len(real), "largest {} topics")
-                + _shown_note(len(outlets), len(segments), "{} outlets with most segments"))
+    left_out = (shown_note(len(topics) - (-1 in topics), len(real), "largest {} topics")
+                + shown_note(len(outlets), len(segments), "{} outlets with most segments"))
     ax.set_title("Topic prevalence per outlet" + left_out + (
         " (one document per outlet: no intervals)" if no_intervals
         else " (95% interval over documents)" if annotate
@@ -193,7 +193,7 @@ def plot_topics_over_time(over_time: pd.DataFrame, labels: dict[int, str], *,
         ax.plot(rows["period"], rows["share"], marker="o", color=f"C{i % 10}",
                 label=f"{topic}: {names[topic]}")
     ax.set_ylabel("share of segments")
-    ax.set_title("Topics over time" + _shown_note(min(max_topics, len(present)), len(present),
+    ax.set_title("Topics over time" + shown_note(min(max_topics, len(present)), len(present),
                                                   "largest {} topics"))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

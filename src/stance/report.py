@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from stance import typst_markup as m
+from stance.plots import shown_note
 from stance.report_framing import framing_methods, framing_section
-from stance.report_topics import topics_section
+from stance.report_topics import cut_segments, topics_section
 from stance.summary import summarise_outlets
 
 if TYPE_CHECKING:
@@ -85,8 +86,8 @@ def audit_section(run: RunResult) -> str:
             "documents").reset_index()
         out += m.table(reasons.head(AUDIT_ROWS_PER_KIND), align=["left", "right"], size="8pt",
                        caption="Why documents were dropped"
-                       + _shown_of(min(len(reasons), AUDIT_ROWS_PER_KIND), len(reasons),
-                                   "reasons") + ".")
+                       + shown_note(min(len(reasons), AUDIT_ROWS_PER_KIND), len(reasons),
+                                    "the {} most common reasons") + ".")
     kinds = {"dropped": documents["status"] == "dropped",
              "merged": documents["status"] == "merged", "flagged": flagged}
     notable = pd.concat([documents[rows].head(AUDIT_ROWS_PER_KIND) for rows in kinds.values()])
@@ -112,11 +113,6 @@ def audit_section(run: RunResult) -> str:
 
 #: Rows of each kind (dropped, merged, flagged) the report's audit tables show.
 AUDIT_ROWS_PER_KIND = 15
-
-
-def _shown_of(shown: int, total: int, what: str) -> str:
-    """' (the 15 most common of 40 reasons)' when a table leaves some out, else ''."""
-    return f" (the {shown} most common of {total} {what})" if shown < total else ""
 
 
 def methods_section(run: RunResult) -> str:
@@ -201,9 +197,7 @@ def _cut_clause(cut: dict | None) -> str:
     """'; 12 of 63 segments (19%) are longer and were cut', or '' when unknown."""
     if not cut or cut.get("truncated") is None:
         return ""
-    share = cut["truncated"] / max(1, cut["texts"])
-    return (f"; {'about ' if cut['sampled'] else ''}{cut['truncated']} of {cut['texts']} "
-            f"segments ({share:.0%}) are longer and were cut")
+    return f"; {cut_segments(cut)} are longer and were cut"
 
 
 def _topic_methods(run: RunResult) -> list[str]:

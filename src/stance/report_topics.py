@@ -49,7 +49,7 @@ def topics_section(run: RunResult) -> str | None:
         + "topics.csv lists every topic with its terms and weights; segment_topics.parquet "
           "gives each segment's topic."))
     out += _dominant_topic_note(real, len(run.segments))
-    out += _truncation_note(getattr(run, "manifest", {}).get("embedding") or {})
+    out += _truncation_note(run.manifest.get("embedding") or {})
     shown = real.sort_values("size", ascending=False).head(MAX_TOPICS_IN_TABLE)
     table = pd.DataFrame({
         "topic": shown["topic"], "label": shown["label"],
@@ -69,8 +69,13 @@ def topics_section(run: RunResult) -> str | None:
 
 
 def _one_document_per_outlet(run: RunResult) -> bool:
-    prevalence = getattr(run, "prevalence", None)
-    return prevalence is not None and bool((prevalence["n_documents"] == 1).all())
+    return run.prevalence is not None and bool((run.prevalence["n_documents"] == 1).all())
+
+
+def cut_segments(cut: dict) -> str:
+    """'about 1941 of 2225 segments (87%)' from a manifest's ``segments_cut``."""
+    return (f"{'about ' if cut['sampled'] else ''}{cut['truncated']} of {cut['texts']} "
+            f"segments ({cut['truncated'] / max(1, cut['texts']):.0%})")
 
 
 def _truncation_note(embedding: dict) -> str:
@@ -78,9 +83,9 @@ def _truncation_note(embedding: dict) -> str:
     cut = embedding.get("segments_cut") or {}
     if cut.get("truncated") is None or cut["truncated"] <= CUT_SHARE * cut["texts"]:
         return ""
+    count = cut_segments(cut)
     return m.warning("Many segments are longer than the embedding model reads.", m.text(
-        f"{'About ' if cut['sampled'] else ''}{cut['truncated']} of {cut['texts']} segments "
-        f"({cut['truncated'] / cut['texts']:.0%}) have more than {cut['max_tokens']} tokens; "
+        f"{count[0].upper()}{count[1:]} have more than {cut['max_tokens']} tokens; "
         "their topics come from their beginnings only. Shorter segments "
         "(segmentation.unit: paragraph, sentence or window) let the model read all of the "
         "text."))

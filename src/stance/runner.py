@@ -103,20 +103,16 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         try:
             embedder = embeddings = None
             if cfg.topics.enabled:
-                embedder, embeddings = _embed(cfg, segments, timer)
+                embedder, embeddings, cut = _embed(cfg, segments, timer)
             (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
             manifest = _manifest(cfg, corpus_digest, started)
             result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
             if embedder is not None:
-                from stance.embed import count_truncated
-
                 manifest["embedding"] = {**embedder.describe(),
                                          "dimension": embeddings.vectors.shape[1],
                                          "vectors_sha256": _vectors_sha256(embeddings.vectors),
                                          "texts_encoded_this_run": embedder.texts_encoded,
-                                         "segments_cut": count_truncated(
-                                             segments.table["text"].tolist(), embedder,
-                                             seed=cfg.seed)}
+                                         "segments_cut": cut}
                 with _topic_stages(result, embedder, timer, cache, segments_key):
                     _framing_and_figures(result, timer)
             else:
@@ -152,9 +148,9 @@ def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     with progress_enabled(progress):
         cache = StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache)
         segments = _prepare(cfg, timer, cache)[2]
-        embedder, embeddings = _embed(cfg, segments, timer)
+        embedder, embeddings, cut = _embed(cfg, segments, timer)
     return embeddings, {**embedder.describe(), "segments": len(segments),
-                        "texts_encoded": embedder.texts_encoded,
+                        "texts_encoded": embedder.texts_encoded, "segments_cut": cut,
                         "cache_dir": str(embedding_cache_dir(cfg)), "stages": timer.stages}
 
 
@@ -226,14 +222,16 @@ def _prepare(cfg: ExperimentConfig, timer: _Timer, cache: StageCache) -> _Prepar
 
 
 def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
-    from stance.embed import embed_segments, load_embedder
+    """The embedder, the segments' vectors and how many segments it cuts short."""
+    from stance.embed import count_truncated, embed_segments, load_embedder
 
     with timer.stage("embed") as rec:
         embedder = load_embedder(cfg.embedding)
         embeddings = embed_segments(segments, embedder, embedding_cache_dir(cfg))
         rec["texts_encoded"] = embedder.texts_encoded
         rec["cached"] = embedder.texts_encoded == 0
-    return embedder, embeddings
+        cut = count_truncated(segments.table["text"].tolist(), embedder, seed=cfg.seed)
+    return embedder, embeddings, cut
 
 
 @contextmanager

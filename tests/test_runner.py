@@ -166,6 +166,8 @@ def test_report_pdf_contains_the_corpus_table(seed_run):
     for outlet in corpus["outlet"].unique():
         assert outlet in text
     assert "all outlets" in text
+    # no seed article is a copy of another (the audit leaves duplicate_of empty)
+    assert "near-duplicates of another kept one" not in " ".join(text.split())
 
 
 def test_report_escapes_typst_markup(tmp_path, write_csv):

@@ -72,7 +72,8 @@ def audit_section(run: RunResult) -> str:
     counts = audit.counts()
     documents = audit.documents
     flagged = (documents["status"] == "kept") & (documents["reason"].fillna("") != "")
-    copies = int(((documents["status"] == "kept") & documents["duplicate_of"].notna()).sum())
+    copies = int(((documents["status"] == "kept")
+                  & (documents["duplicate_of"].fillna("") != "")).sum())  # "" names no copy
     out = m.heading("Cleaning and duplicates")
     out += m.paragraph(m.text(
         f"{len(documents)} input documents: {counts['kept']} kept, "

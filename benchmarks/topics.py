@@ -125,8 +125,8 @@ def main() -> None:
     beats = {m: bool(ours_mean[m] > mini[m]) for m in ("npmi", "diversity_10")}
     print(f"\nBeats the paper's BERTopic MiniLM on NPMI: {beats['npmi']}, "
           f"on diversity (k=10): {beats['diversity_10']}")
-    print(f"Settings: {json.dumps(SETTINGS)}; nr_topics passed to BERTopic = k + 1 "
-          "(BERTopic counts the outlier topic)")
+    print(f"Settings: {json.dumps(SETTINGS)}; nr_topics = k real topics (stance does not "
+          "count the outlier topic -1)")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"protocol": "BERTopic paper Table 1, OCTIS BBC_News", "quick": args.quick,
@@ -137,9 +137,8 @@ def main() -> None:
 
 
 def _config(k: int) -> TopicsConfig:
-    # BERTopic (0.17) counts the outlier topic in nr_topics, so k + 1 leaves k real topics
-    # (the paper scores k topics, its topic -1 left out)
-    return TopicsConfig.model_validate({**SETTINGS, "nr_topics": k + 1})
+    # stance's nr_topics leaves k real topics (the paper scores k topics, -1 left out)
+    return TopicsConfig.model_validate({**SETTINGS, "nr_topics": k})
 
 
 def _embedded(texts: list[str], embedder, cache_dir: Path) -> tuple[Segments, Embeddings]:
@@ -196,8 +195,7 @@ def _raw_agreement(embedder, cache_dir: Path, seeds) -> pd.DataFrame:
     for nr_topics in (5, None):
         for seed in seeds:
             # raw text is not lemmatised: bigrams ("prime minister") carry meaning here
-            settings = {**SETTINGS, "ngram_range": (1, 2),
-                        "nr_topics": None if nr_topics is None else nr_topics + 1}
+            settings = {**SETTINGS, "ngram_range": (1, 2), "nr_topics": nr_topics}
             result = fit_topics(segments, embeddings, TopicsConfig.model_validate(settings),
                                 seed=seed, embedder=embedder)
             n = int((result.topics["topic"] != -1).sum())

@@ -147,3 +147,20 @@ def test_no_mentions_give_empty_tables():
     mentions = _mentions("Nothing about anyone here.")
     assert mentions.empty and list(mentions.columns) == list(MENTION_COLUMNS)
     assert tabulate_actor_naming(mentions).empty
+
+
+def test_the_methods_describe_every_place_a_descriptor_is_read():
+    # the finder reads titles before a name, appositions after it and "regime" after it
+    from types import SimpleNamespace
+
+    from stance.config import parse_config
+    from stance.report_framing import framing_methods
+
+    cfg = parse_config({"name": "x", "corpus": {"path": "/c.csv"},
+                        "framing": {"actors": {"Putin": ["Vladimir Putin"]}}})
+    bullets = framing_methods(SimpleNamespace(framing=None, config=cfg, distinctive_terms=None,
+                                              actor_naming=pd.DataFrame()))
+    assert len(bullets) == 1
+    assert all(place in bullets[0] for place in ("a title before the name", "apposition",
+                                                 "'regime' or 'junta' right after it"))
+    assert _described("The Putin regime's lies.")[0][1] == "regime's"

@@ -113,8 +113,30 @@ def test_topics_over_time_and_missing_dates():
     january = over_time[over_time["period"] == pd.Timestamp("2022-01-01")].set_index("topic")
     assert january.loc[1, ["share", "n_segments"]].tolist() == [0.0, 0]
     assert january.loc[0, "share"] == 1.0
+    assert over_time.attrs["period"] == "month"
     docs["date"] = pd.NaT
     assert topics_over_time(assignments, segs, Corpus(docs), AnalysisConfig()).empty
+
+
+def test_a_period_without_segments_is_no_data_and_breaks_the_lines():
+    from stance.plots import plot_topics_over_time
+
+    segs, assignments = _setup()
+    docs = pd.DataFrame({"doc_id": sorted(segs.table["doc_id"].unique()), "outlet": "x",
+                         "title": "", "text": "t"})
+    # nothing dated in February or March
+    docs["date"] = pd.to_datetime(["2022-01-05", "2022-01-06", "2022-04-20", "2022-04-21",
+                                   "2022-04-22", "2022-04-23"])
+    over_time = topics_over_time(assignments, segs, Corpus(docs), AnalysisConfig(time_freq="M"))
+    assert over_time["period"].nunique() == 4
+    gap = over_time[over_time["period"].isin(pd.to_datetime(["2022-02-01", "2022-03-01"]))]
+    assert len(gap) == 4 and gap["share"].isna().all() and (gap["n_segments"] == 0).all()
+    filled = over_time.dropna(subset=["share"])
+    assert np.allclose(filled.groupby("period")["share"].sum(), 1.0)
+    fig = plot_topics_over_time(over_time, {0: "a", 1: "b"})
+    line = fig.axes[0].get_lines()[0]
+    assert np.isnan(np.asarray(line.get_ydata(), dtype=float)).sum() == 2
+    assert fig.axes[0].get_ylabel() == "share of segments per month"
 
 
 def test_choose_period():

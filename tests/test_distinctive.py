@@ -80,3 +80,25 @@ def test_twenty_thousand_segments_stay_sparse():
     outlets = {f"outlet{k}": texts[k::5] for k in range(5)}
     table = distinctive_terms(_segments(outlets), prior=0.01, top_n=10)
     assert len(table) == 50 and table["z"].notna().all()
+
+
+def test_the_report_counts_terms_past_chance_and_names_outlets_with_none():
+    from stance.report_framing import _distinctive_table
+
+    terms = pd.DataFrame({"outlet": ["A", "A", "B", "B"], "term": ["war", "tanks", "talks", "gas"],
+                          "z": [3.2, 1.5, 1.9, 0.4]})
+    text = _distinctive_table(terms)
+    assert '"war (3.2), tanks (1.5)"' in text and '"1 of 2"' in text and '"0 of 2"' in text
+    assert "No listed term of B passes it, so nothing in its list is evidence" in text
+    assert "not corrected" in text
+
+
+def test_the_figure_marks_the_chance_line_in_every_panel():
+    from stance.distinctive import Z_THRESHOLD
+    from stance.plots_framing import plot_ranked_terms
+
+    terms = pd.DataFrame({"outlet": ["A", "A", "B"], "term": ["war", "tanks", "talks"],
+                          "z": [3.2, 1.5, 1.9]})
+    fig = plot_ranked_terms(terms, "outlet", "term", "z", title="t", threshold=Z_THRESHOLD)
+    lines = [line.get_xdata()[0] for ax in fig.axes for line in ax.get_lines()]
+    assert lines == [Z_THRESHOLD, Z_THRESHOLD]

@@ -7,7 +7,7 @@ import pytest
 from stance.config import FramingConfig, SegmentationConfig
 from stance.data import Corpus
 from stance.errors import StanceError
-from stance.framing import evaluate_framing, labelled_units
+from stance.framing import evaluate_framing, labelled_units, small_n_warning
 from stance.framing_eval import (
     bootstrap_macro_f1,
     bootstrap_macro_f1_gap,
@@ -164,6 +164,8 @@ def test_per_outlet_macro_f1_averages_over_the_outlets_own_classes():
     assert scores["one-class"]["macro_f1"] == pytest.approx(2 * 0.9 / 1.9)
     assert scores["one-class"]["accuracy"] == pytest.approx(0.9)
     assert scores["mixed"]["macro_f1"] == 1.0
+    # the report says a one-class outlet's F1 restates its recall (0.9 -> 2R / (1 + R))
+    assert (scores["one-class"]["n_classes"], scores["mixed"]["n_classes"]) == (1, 2)
 
 
 def test_predictions_cover_every_unit_exactly_once(evaluated):
@@ -413,3 +415,12 @@ def test_the_report_says_when_the_classifier_does_not_beat_a_baseline():
     metrics["grouped"]["macro_f1_low"] = 0.4
     assert _baseline_sentence(metrics).endswith("[0.400, 0.700], lies above it. ")
     assert _baseline_sentence({}) == ""
+
+
+def test_the_few_outlets_warning_does_not_call_thousands_of_documents_small():
+    from stance.report_framing import _warning
+
+    sentence = small_n_warning(8, pd.Series({"left": 1300, "right": 1374}))
+    text = _warning(sentence, {"n_documents": 2674, "n_outlets": 8, "n_units": 2674})
+    assert "Too few outlets or documents to support a claim." in text
+    assert "only 8 outlet groups are held out" in text.lower() and "mall corpus" not in text

@@ -81,3 +81,15 @@ def test_stability_without_outliers_is_not_carried_by_agreeing_on_them():
     assert scores["ari_topics"][0] < 0 and scores["ari_topics_mean"] == scores["ari_topics"][0]
     # a pair sharing fewer than two segments in topics has no such score
     assert stability([[-1, -1, 0], [0, -1, -1]])["ari_topics"] == [None]
+
+
+def test_size_weighted_npmi_is_not_carried_by_a_one_segment_topic():
+    import pandas as pd
+
+    from stance.quality import _size_weighted
+
+    topics = pd.DataFrame({"topic": [-1, 0, 1, 2], "size": [7, 1, 29, 12]})
+    scores = [0.88, -0.1, float("nan")]  # topics 0, 1, 2; topic 2 unscored
+    assert _size_weighted(scores, topics, [0, 1, 2]) == pytest.approx((0.88 - 2.9) / 30)
+    assert np.nanmean(scores) == pytest.approx(0.39)  # the plain mean the small topic carries
+    assert math.isnan(_size_weighted([float("nan")], topics, [0]))

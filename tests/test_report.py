@@ -104,3 +104,19 @@ def test_the_topics_section_warns_when_the_model_cut_many_segments():
     assert "About 1941 of 2225 segments (87%) have more than 256 tokens" in note
     assert _truncation_note({"segments_cut": {**cut, "truncated": 100}}) == ""  # 4%
     assert _truncation_note({}) == ""  # runs of older versions
+
+
+def test_the_topics_section_warns_when_the_topics_change_with_the_seed():
+    from stance.report_topics import _stability_note
+
+    seeds = {"seed": 42, "stability_seeds": [43, 44]}
+    stability = {"runs": 3, "ari_mean": 0.257, "ari_topics_mean": 0.682}
+    note = _stability_note(stability, seeds)
+    assert "The topics change with the seed." in note
+    assert "The 3 fits (seeds 42, 43 and 44) agree pair by pair at mean ARI 0.26 over all " \
+           "segments and 0.68 over the segments in a topic in both" in note
+    # outliers agreed on can carry the overall ARI: a low in-topics ARI alone is flagged
+    assert "0.90 over all segments and 0.45" in _stability_note(
+        {**stability, "ari_mean": 0.9, "ari_topics_mean": 0.45}, seeds)
+    assert _stability_note({**stability, "ari_mean": 0.8, "ari_topics_mean": 0.9}, seeds) == ""
+    assert _stability_note({"runs": 1, "ari_mean": None, "ari_topics_mean": None}, seeds) == ""

@@ -56,7 +56,7 @@ def test_the_methods_name_every_resolved_umap_and_hdbscan_setting():
 
 @pytest.mark.parametrize(("nr_topics", "expected"), [
     ("auto", "similar topics merged automatically (nr_topics auto)."),
-    (5, "topics merged down to 5, the outlier topic counted among them."),
+    (5, "topics merged down to 5 besides the outlier topic."),
 ])
 def test_the_methods_say_how_topics_were_merged(nr_topics, expected):
     from stance.config import TopicsConfig
@@ -108,3 +108,24 @@ def test_the_heatmap_caption_says_when_no_outlet_has_intervals(tmp_path):
     run.prevalence["n_documents"] = [1, 4]
     text = topics_section(run)
     assert "no intervals" not in text and "intervals over the outlet's documents" in text
+
+
+def test_the_topics_table_shows_why_a_theme_matched():
+    run = run_with_topic_sizes({-1: 10, 0: 30, 1: 20}, seed_themes={"economics": ["trade"]})
+    run.topics.topics = run.topics.topics.assign(
+        seed_theme=["", "economics", ""], seed_similarity=[0.1, 0.3585, 0.2],
+        seed_words=["", "economy; trade", ""])
+    assert '"economics (economy, trade; 0.36)"' in topics_section(run)
+    # a run folder written before seed_words existed
+    run.topics.topics = run.topics.topics.drop(columns="seed_words")
+    assert '"economics (0.36)"' in topics_section(run)
+
+
+def test_the_methods_give_the_theme_matching_rule():
+    from stance.config import TopicsConfig
+    from stance.report import _theme_matching
+
+    rule = _theme_matching(TopicsConfig(seed_themes={"economics": ["trade"]}))
+    assert "cosine similarity to the theme (its name and words, embedded) is at least 0.35, " \
+           "or when 2 or more of the theme's words are among its top terms." in rule
+    assert _theme_matching(TopicsConfig()) == ""

@@ -146,7 +146,7 @@ def test_result_tables_align_with_segments(fake, corpus):
     assert result.assignments["topic"].tolist() == reference.assignments["topic"].tolist()
     assert result.assignments["seg_id"].tolist() == segments.table["seg_id"].tolist()
     assert list(result.topics.columns) == ["topic", "label", "size", "share", "seed_theme",
-                                           "seed_similarity", "terms"]
+                                           "seed_similarity", "seed_words", "terms"]
     assert list(result.terms.columns) == ["topic", "rank", "term", "weight"]
     assert set(result.topics["topic"]) == set(result.assignments["topic"]) | {-1}
     assert result.topics["share"].sum() == pytest.approx(1.0)
@@ -290,11 +290,17 @@ def test_seed_corpus_guided_config_runs(seeds):
     result = fit_topics(segments, embeddings, guided, seed=cfg.seed, embedder=embedder)
     assert result.params["guidance"] == "guided"
     assert (result.topics["topic"] != -1).sum() >= 2
-    assert "military supply" in matched_themes(result, cfg.topics.seed_themes)
+    # a match is earned by closeness or two theme words (guided topics here have neither)
+    from stance.topics import THEME_MIN_SHARED_WORDS, THEME_MIN_SIMILARITY
+
+    matched = result.topics[result.topics["seed_theme"] != ""]
+    assert ((matched["seed_similarity"] >= THEME_MIN_SIMILARITY)
+            | (matched["seed_words"].str.count("; ") + 1 >= THEME_MIN_SHARED_WORDS)).all()
     metrics = topic_metrics(result, segments, embeddings,
                             guided.model_copy(update={"stability_runs": 1}),
                             seed=cfg.seed, embedder=embedder)
     assert -1 <= metrics["npmi_mean"] <= 1 and metrics["stability"]["runs"] == 1
+    assert -1 <= metrics["npmi_weighted"] <= 1
 
 
 @pytest.mark.integration
@@ -426,3 +432,57 @@ def test_the_kernels_umap_and_pynndescent_leave_uncached_are_kept_in_numba_cache
     # the approximate search's own (above 20,000 segments), which pynndescent leaves uncached
     search = importlib.import_module("pynndescent.pynndescent_")
     assert not isinstance(search.process_candidates._cache, NullCache)
+
+
+def test_nr_topics_counts_the_topics_besides_outliers():
+    # BERTopic 0.17 alone counts topic -1 among nr_topics: 3 would leave two real topics
+    from bertopic import BERTopic
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    from stance.bertopic_model import CountedBERTopic
+
+    class FixedClusters:  # HDBSCAN's interface: 4 clusters and 10 outliers
+        labels_ = np.repeat([-1, 0, 1, 2, 3], 10)
+
+        def fit(self, X, y=None):
+            return self
+
+    words = ["tank army drone", "gas oil price", "union treaty state", "vote poll party",
+             "rain snow wind"]
+    docs = [f"{words[i // 10 % 5]} {i}" for i in range(50)]
+    vectors = np.random.default_rng(0).normal(size=(50, 8))
+
+    def real_topics(model_class) -> int:
+        model = model_class(umap_model=BaseDimensionalityReduction(),
+                            hdbscan_model=FixedClusters(), nr_topics=3)
+        topics, _ = model.fit_transform(docs, vectors)
+        assert model.nr_topics == 3  # restored after merging
+        return len(set(topics) - {-1})
+
+    assert real_topics(BERTopic) == 2
+    assert real_topics(CountedBERTopic) == 3
+
+
+def test_a_theme_needs_similarity_or_two_shared_words():
+    from stance.topics import THEME_MIN_SIMILARITY, _match_theme
+
+    themes = {"military supply": ["weapons", "troops", "arsenal"], "economics": ["trade", "gas"]}
+    theme_matrix = np.eye(2, 3)  # unit vectors: a centroid's similarity is its coordinate
+
+    def centroid(to_supply: float, to_economics: float) -> np.ndarray:
+        rest = np.sqrt(1 - to_supply ** 2 - to_economics ** 2)
+        return np.array([[to_supply, to_economics, rest]])
+
+    far = centroid(0.19, 0.1)
+    # one theme word ("troops" in "russian troops") far from the theme is not a match
+    assert _match_theme(far, ["kyiv", "russian troops"], theme_matrix, themes, 4) == (
+        "", pytest.approx(0.19), [])
+    assert _match_theme(far, ["troops", "arsenal"], theme_matrix, themes, 4) == (
+        "military supply", pytest.approx(0.19), ["arsenal", "troops"])
+    near = centroid(0.2, THEME_MIN_SIMILARITY + 0.1)
+    assert _match_theme(near, ["kyiv"], theme_matrix, themes, 4)[:2] == (
+        "economics", pytest.approx(0.45))
+    # a shared word does not hold the topic back from a theme it is close to
+    assert _match_theme(near, ["troops"], theme_matrix, themes, 4)[0] == "economics"
+    assert _match_theme(near, ["gas"], theme_matrix, themes, 4)[2] == ["gas"]
+    assert _match_theme(near, ["troops", "arsenal"], theme_matrix, themes, -1)[0] == ""

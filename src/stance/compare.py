@@ -99,9 +99,11 @@ def topics_over_time(
     """Share of segments in each topic per period, over all outlets.
 
     Returns:
-        period (start timestamp), topic, share, n_segments (0 where a topic has none
-        in a period with segments); empty when no document has a date. Periods with no
-        dated segment are left out.
+        period (start timestamp), topic, share, n_segments: every topic in every period from
+        the first dated segment's to the last's. A topic absent from a period with segments
+        has share 0 there; a period with no dated segment at all has n_segments 0 and share
+        NaN (no data, which a line drawn across it would hide). ``attrs["period"]`` names the
+        period ("month"). Empty when no document has a date.
     """
     dates = corpus.documents[["doc_id", "date"]].dropna(subset=["date"])
     table = segments.table[["seg_id", "doc_id"]].merge(dates, on="doc_id").merge(
@@ -109,13 +111,17 @@ def topics_over_time(
     if table.empty:
         return pd.DataFrame(columns=["period", "topic", "share", "n_segments"])
     freq = choose_period(table["date"]) if cfg.time_freq == "auto" else cfg.time_freq
-    table["period"] = table["date"].dt.to_period(freq).dt.start_time
-    # every topic in every period that has segments: a topic absent from a period has share
-    # 0 there, which a line drawn between the periods it is in would hide
-    counts = table.groupby(["period", "topic"]).size().unstack(fill_value=0).stack()
+    periods = table["date"].dt.to_period(freq)
+    table["period"] = periods.dt.start_time
+    every = pd.period_range(periods.min(), periods.max(), freq=freq).start_time
+    counts = (table.groupby(["period", "topic"]).size().unstack(fill_value=0)
+              .reindex(every, fill_value=0).rename_axis("period").stack())
     counts = counts.rename("n_segments").reset_index()
-    counts["share"] = counts["n_segments"] / counts.groupby("period")["n_segments"].transform("sum")
-    return counts[["period", "topic", "share", "n_segments"]]
+    totals = counts.groupby("period")["n_segments"].transform("sum")
+    counts["share"] = (counts["n_segments"] / totals).where(totals > 0)
+    out = counts[["period", "topic", "share", "n_segments"]]
+    out.attrs["period"] = _PERIOD_NAMES.get(freq, freq)
+    return out
 
 
 def choose_period(dates: pd.Series) -> str:
@@ -125,8 +131,3 @@ def choose_period(dates: pd.Series) -> str:
         if span_days / days <= 40:
             return freq
     return "Y"
-
-
-def period_name(freq: str) -> str:
-    """A readable name for a pandas period code."""
-    return _PERIOD_NAMES.get(freq, freq)

@@ -246,8 +246,9 @@ class TopicsConfig(Section):
     umap: UmapConfig = UmapConfig()
     hdbscan: HdbscanConfig = HdbscanConfig()
     nr_topics: int | Literal["auto"] | None = Field(
-        None, description="merge topics down to this many; BERTopic 0.17 counts the outlier "
-        "topic -1 among them, so with outliers N gives N-1 topics")
+        None, description="merge topics down to this many besides the outlier topic -1 "
+        "(BERTopic 0.17 itself counts -1 among them; stance does not), or auto (HDBSCAN "
+        "over the topic vectors)")
     representation: Literal["ctfidf", "keybert", "mmr"] = "mmr"
     reduce_frequent_words: bool = Field(
         True, description="c-TF-IDF down-weights words frequent in every topic (actor names)")

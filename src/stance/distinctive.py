@@ -27,6 +27,10 @@ from stance.data import Segments
 
 #: Columns of :func:`distinctive_terms`.
 COLUMNS = ("outlet", "term", "z", "delta", "count_outlet", "count_rest", "rank")
+#: |z| above this is past chance at the two-sided 5% level for that one term (Monroe et al.
+#: use it so). It is not corrected for the thousands of terms tested: about 2.5% of terms with
+#: no real difference cross it upwards by chance, so it marks terms, it does not prove them.
+Z_THRESHOLD = 1.96
 #: A term must occur in this many segments: one used once cannot be distinctive of an
 #: outlet, and dropping them keeps the unigram + bigram vocabulary small on large corpora.
 MIN_SEGMENTS = 2

@@ -298,14 +298,19 @@ def _detail(y: np.ndarray, prediction: CrossPrediction, classes: Sequence[str],
 
 def per_group_scores(y: np.ndarray, predicted: np.ndarray, groups: np.ndarray,
                      doc_ids: np.ndarray) -> list[dict[str, Any]]:
-    """Accuracy and macro-F1 (over the classes seen in the group) of each group."""
+    """Accuracy and macro-F1 (over the classes seen in the group) of each group.
+
+    ``n_classes`` counts those classes: with one, precision is 1 whenever the class is
+    predicted at all, so the F1 is 2R / (1 + R) of the recall R and restates it.
+    """
     from sklearn.metrics import f1_score
 
     table = pd.DataFrame({"y": y, "p": predicted, "group": groups, "doc": doc_ids})
     rows = []
     for group, part in table.groupby("group", sort=True):
         rows.append({"group": str(group), "n_documents": int(part["doc"].nunique()),
-                     "n_units": len(part), "accuracy": float((part["y"] == part["p"]).mean()),
+                     "n_units": len(part), "n_classes": int(part["y"].nunique()),
+                     "accuracy": float((part["y"] == part["p"]).mean()),
                      # over the group's own classes: one stray prediction of another
                      # class would otherwise add a class scored 0 to the mean
                      "macro_f1": float(f1_score(part["y"], part["p"], average="macro",

@@ -183,7 +183,10 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
 
 def plot_topics_over_time(over_time: pd.DataFrame, labels: dict[int, str], *,
                           max_topics: int = 10) -> Figure:
-    """Share of segments per topic in each period (lines with markers), largest topics."""
+    """Share of segments per topic in each period (lines with markers), largest topics.
+
+    A period with no segment (share NaN) breaks the lines.
+    """
     fig = _new_figure(7, 3.8)
     ax = fig.add_subplot()
     names = _topic_names(labels, 30)
@@ -192,7 +195,7 @@ def plot_topics_over_time(over_time: pd.DataFrame, labels: dict[int, str], *,
         rows = over_time[over_time["topic"] == topic].sort_values("period")
         ax.plot(rows["period"], rows["share"], marker="o", color=f"C{i % 10}",
                 label=f"{topic}: {names[topic]}")
-    ax.set_ylabel("share of segments")
+    ax.set_ylabel(f"share of segments per {over_time.attrs.get('period', 'period')}")
     ax.set_title("Topics over time" + shown_note(min(max_topics, len(present)), len(present),
                                                   "largest {} topics"))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)

@@ -191,10 +191,23 @@ def topic_metrics(result, segments: Segments, embeddings: Embeddings, cfg: Topic
         "outlier_share": float(outliers.mean()),
         "npmi": {str(t): _json_float(s) for t, s in zip(topic_ids, npmi, strict=True)},
         "npmi_mean": _json_float(np.nanmean(npmi)) if npmi else None,
+        "npmi_weighted": _json_float(_size_weighted(npmi, result.topics, topic_ids)),
         "diversity_10": _json_float(topic_diversity(ranked, 10)),
         "diversity_25": _json_float(topic_diversity(ranked, 25)),
         "stability": stability([f.tolist() for f in fits]),
     }
+
+
+def _size_weighted(scores: Sequence[float], topics, topic_ids: Sequence[int]) -> float:
+    """Mean of the topics' scores weighted by their segments (NaN scores left out).
+
+    The plain mean gives a topic of one segment, whose terms co-occur in that segment
+    alone and so score near 1, the weight of a topic of hundreds.
+    """
+    sizes = topics.set_index("topic")["size"].reindex(topic_ids).to_numpy(dtype=float)
+    values = np.asarray(scores, dtype=float)
+    kept = ~np.isnan(values) & (sizes > 0)
+    return float(np.average(values[kept], weights=sizes[kept])) if kept.any() else float("nan")
 
 
 def _model_analyzer(model) -> Callable[[str], list[str]]:

@@ -212,12 +212,23 @@ def _topic_methods(run: RunResult) -> list[str]:
                 "none": "unguided"}[topics.guidance]
     return [
         m.text(f"Topics: BERTopic {guidance}, on {params['n_segments']} segments. "
-               + fit_settings(params, topics) + " " + _term_settings(topics)),
+               + fit_settings(params, topics) + " " + _term_settings(topics)
+               + _theme_matching(topics)),
         m.text(f"Outlet comparison: {cfg.analysis.n_bootstrap} bootstrap resamples of each "
                f"outlet's documents, {cfg.analysis.confidence:.0%} percentile intervals; "
                "exact (Clopper-Pearson) over the documents where none or all of an outlet's "
                "segments are in a topic, which no resample moves."),
     ]
+
+
+def _theme_matching(topics: TopicsConfig) -> str:
+    from stance.topics import THEME_MIN_SHARED_WORDS, THEME_MIN_SIMILARITY
+
+    if not topics.seed_themes:
+        return ""
+    return (" A topic takes a seed theme's name when its centroid's cosine similarity to the "
+            f"theme (its name and words, embedded) is at least {THEME_MIN_SIMILARITY}, or when "
+            f"{THEME_MIN_SHARED_WORDS} or more of the theme's words are among its top terms.")
 
 
 def fit_settings(params: dict, topics: TopicsConfig) -> str:
@@ -235,7 +246,7 @@ def fit_settings(params: dict, topics: TopicsConfig) -> str:
         f"{hdb['cluster_selection_method']} cluster selection); "
         + ("topics not merged (nr_topics unset)." if merge is None else
            "similar topics merged automatically (nr_topics auto)." if merge == "auto" else
-           f"topics merged down to {merge}, the outlier topic counted among them.")
+           f"topics merged down to {merge} besides the outlier topic.")
     )
     if "outliers_reassigned" in params:
         sentence += (f" {params['outliers_reassigned']} outlier segments reassigned to a topic "

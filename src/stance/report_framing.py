@@ -52,7 +52,10 @@ def framing_section(run: RunResult) -> str | None:
     if grouped.get("per_outlet"):
         out += m.table(pd.DataFrame(grouped["per_outlet"]),
                        caption="Score on each held-out outlet (or group of outlets joined by "
-                               "near-duplicate documents).")
+                               "near-duplicate documents), macro-F1 over the classes it has. "
+                               "Where it has one (n_classes 1) the F1 is 2R/(1+R) of its recall "
+                               "R: how often its label was found, not how well labels were told "
+                               "apart.")
     for name, caption in _FIGURES.items():
         if name in run.figures:
             out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
@@ -90,8 +93,9 @@ def framing_methods(run: RunResult) -> list[str]:
     if run.actor_naming is not None:
         items.append(m.text(
             f"Actor naming: {len(cfg.actors)} actors ({', '.join(cfg.actors)}) with their "
-            "aliases; each mention's preceding title or apposition is classified with the "
-            "framing-cue lexicon."))
+            "aliases; each mention's descriptor (a title before the name, an apposition set "
+            "off by commas after it, or 'regime' or 'junta' right after it) is classified with "
+            "the framing-cue lexicon, and a mention with none is bare."))
     if run.distinctive_terms is not None:
         items.append(m.text(
             "Distinctive terms: weighted log-odds with an informative Dirichlet prior "
@@ -124,9 +128,11 @@ def _calibration_method(metrics: dict[str, Any], asked: bool) -> str:
 def _warning(sentence: str, metrics: dict[str, Any]) -> str:
     counts = (f"{metrics.get('n_documents', '?')} documents, {metrics.get('n_outlets', '?')} "
               f"outlets, {metrics.get('n_units', '?')} units")
-    body = m.text(f"Too small to support a claim ({counts}). {sentence} The numbers below are "
-                  "reported because the pipeline ran, not as evidence.")
-    return m.warning("Small corpus.", body)
+    # "too few", not "small corpus": thousands of documents from 8 outlets are still too few
+    # outlets for outlets held out
+    body = m.text(f"{sentence} ({counts}.) The numbers below are reported because the "
+                  "pipeline ran, not as evidence.")
+    return m.warning("Too few outlets or documents to support a claim.", body)
 
 
 def _overview(metrics: dict[str, Any], run: RunResult) -> str:
@@ -202,15 +208,38 @@ def _per_class_table(per_class: dict[str, Any]) -> pd.DataFrame:
 
 
 def _distinctive_table(terms: pd.DataFrame | None) -> str:
+    """The top terms per outlet, and which outlets no listed term sets apart beyond chance."""
+    from stance.distinctive import Z_THRESHOLD
+
     if terms is None or terms.empty:
         return ""
     top = terms.sort_values(["outlet", "z"], ascending=[True, False]).groupby("outlet").head(
         TERMS_PER_OUTLET)
     table = top.groupby("outlet", sort=True).apply(
-        lambda g: ", ".join(f"{t} ({z:.1f})" for t, z in zip(g["term"], g["z"], strict=True)),
-        include_groups=False).rename("terms (z)").reset_index()
-    return m.table(table, align=["left", "left"], size="8pt",
-                   caption="Most distinctive terms per outlet (distinctive_terms.csv).")
+        lambda g: pd.Series({
+            "terms (z)": ", ".join(f"{t} ({z:.1f})"
+                                   for t, z in zip(g["term"], g["z"], strict=True)),
+            f"z > {Z_THRESHOLD}": f"{int((g['z'] > Z_THRESHOLD).sum())} of {len(g)}"}),
+        include_groups=False).reset_index()
+    past = terms[terms["z"] > Z_THRESHOLD].groupby("outlet").size()
+    apart = sorted(set(terms["outlet"]) - set(past.index))
+    note = (f"z > {Z_THRESHOLD} marks a term the outlet uses more than the other outlets beyond "
+            "chance at the 5% level for that one term; it is not corrected for the many terms "
+            "tested, so a few terms pass by chance.")
+    if apart:
+        its = "its list" if len(apart) == 1 else "their lists"
+        note += (f" No listed term of {_names(apart)} passes it, so nothing in {its} is "
+                 "evidence of a difference from the other outlets.")
+    return (m.table(table, align=["left", "left", "right"], size="8pt",
+                    caption="Most distinctive terms per outlet (distinctive_terms.csv).")
+            + m.paragraph(m.text(note)))
+
+
+def _names(outlets: list[str], shown: int = 5) -> str:
+    """'A, B and C', or the first ``shown`` and how many more."""
+    if len(outlets) > shown:
+        return f"{', '.join(outlets[:shown])} and {len(outlets) - shown} more outlets"
+    return outlets[0] if len(outlets) == 1 else f"{', '.join(outlets[:-1])} and {outlets[-1]}"
 
 
 def _actor_table(naming: pd.DataFrame | None) -> str:

@@ -18,6 +18,10 @@ MAX_TOPICS_IN_TABLE = 25
 DOMINANT_SHARE = 0.5
 #: More than this share of segments cut by the embedding model is flagged.
 CUT_SHARE = 0.1
+#: Stability ARI below this is flagged. A rule of thumb, not a test: at 0.5 the fits with
+#: other seeds agree with this one on only half of what perfect agreement beyond chance
+#: would give, so another seed could tell a different story.
+LOW_STABILITY = 0.5
 
 _FIGURES = {
     "topic_sizes": "Segments per topic; outliers (topic -1) in grey.",
@@ -53,12 +57,15 @@ def topics_section(run: RunResult) -> str | None:
     shown = real.sort_values("size", ascending=False).head(MAX_TOPICS_IN_TABLE)
     table = pd.DataFrame({
         "topic": shown["topic"], "label": shown["label"],
-        "seed theme": shown["seed_theme"].fillna(""), "segments": shown["size"],
+        "seed theme": [_theme_cell(row) for row in shown.itertuples()],
+        "segments": shown["size"],
         "top terms": shown["terms"].map(_term_names)})
     out += m.table(table, align=["right", "left", "left", "right", "left"], size="8pt",
-                   caption="Topics, largest first: label, matched seed theme, size and top "
-                           "terms.")
+                   caption="Topics, largest first: label, matched seed theme (with the "
+                           "theme's words among the topic's terms, and the centroid's cosine "
+                           "similarity to the theme), size and top terms.")
     out += _quality(run)
+    out += _stability_note(run.metrics.get("stability") or {}, run.manifest.get("seeds") or {})
     for name, caption in _FIGURES.items():
         if name in run.figures:
             if name == "prevalence_heatmap" and _one_document_per_outlet(run):
@@ -66,6 +73,16 @@ def topics_section(run: RunResult) -> str | None:
                            "document, so there are no intervals.")
             out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
     return out
+
+
+def _theme_cell(topic) -> str:
+    """'military supply (weapons, arsenal; 0.51)', or '' for a topic no theme matched."""
+    theme = getattr(topic, "seed_theme", "")
+    if not isinstance(theme, str) or not theme:
+        return ""
+    words = getattr(topic, "seed_words", "")  # absent from runs of older versions
+    words = words.replace("; ", ", ") + "; " if isinstance(words, str) and words else ""
+    return f"{theme} ({words}{topic.seed_similarity:.2f})"
 
 
 def _one_document_per_outlet(run: RunResult) -> bool:
@@ -106,6 +123,27 @@ def _dominant_topic_note(real: pd.DataFrame, n_segments: int) -> str:
         "and compare the runs in a sweep."))
 
 
+def _stability_note(stability: dict, seeds: dict) -> str:
+    """A warning paragraph when either stability ARI is below :data:`LOW_STABILITY`."""
+    overall, in_topics = stability.get("ari_mean"), stability.get("ari_topics_mean")
+    if all(v is None or v >= LOW_STABILITY for v in (overall, in_topics)):
+        return ""
+    used = [seeds.get("seed"), *seeds.get("stability_seeds", [])]
+    named = f" (seeds {', '.join(str(s) for s in used[:-1])} and {used[-1]})" if all(
+        s is not None for s in used) and len(used) > 1 else ""
+
+    def value(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.2f}"
+
+    return m.warning("The topics change with the seed.", m.text(
+        f"The {stability.get('runs', len(used))} fits{named} agree pair by pair at mean ARI "
+        f"{value(overall)} over all segments and {value(in_topics)} over the segments in a "
+        f"topic in both (below {LOW_STABILITY} is flagged). Read these topics as one of "
+        "several partitions the data allow: run a sweep over seed and report what holds "
+        "across seeds; more segments or a larger topics.hdbscan.min_cluster_size usually "
+        "steady them."))
+
+
 def _quality(run: RunResult) -> str:
     """The topic quality metrics of metrics.json, with what each one means."""
     metrics = run.metrics
@@ -115,6 +153,9 @@ def _quality(run: RunResult) -> str:
     rows = [
         ("NPMI coherence (mean of topics' top-10 terms)", metrics.get("npmi_mean"),
          "-1 to 1; co-occurrence of a topic's terms in the run's own segments"),
+        ("NPMI coherence, topics weighted by segments", metrics.get("npmi_weighted"),
+         "the same, so a topic of a few segments (its terms found together there alone, "
+         "near 1) cannot carry it"),
         ("topic diversity (top-10 c-TF-IDF terms)", metrics.get("diversity_10"),
          "share of unique terms across topics; 1 = no overlap"),
         ("topic diversity (top-25 c-TF-IDF terms)", metrics.get("diversity_25"), ""),

@@ -317,7 +317,7 @@ def _vectors_sha256(vectors: np.ndarray) -> str:
 
 
 #: The code that fits topics and lays out the map: editing it invalidates their cache.
-_TOPIC_MODULES = ("stance.topics", "stance.neighbors")
+_TOPIC_MODULES = ("stance.topics", "stance.bertopic_model", "stance.neighbors")
 
 
 def _fitting_environment() -> dict[str, Any]:
@@ -502,9 +502,12 @@ def _outlet_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
         "segments_per_outlet": lambda: plots.plot_segments_per_outlet(
             summarise_outlets(result.corpus.corpus, result.segments))}
     if result.distinctive_terms is not None and not result.distinctive_terms.empty:
+        from stance.distinctive import Z_THRESHOLD
+
         figures["distinctive_terms"] = lambda: pf.plot_ranked_terms(
-            result.distinctive_terms, "outlet", "term", "z",
-            title="Distinctive terms per outlet (weighted log-odds z)")
+            result.distinctive_terms, "outlet", "term", "z", threshold=Z_THRESHOLD,
+            title=f"Distinctive terms per outlet (weighted log-odds z; dashed: z = "
+                  f"{Z_THRESHOLD})")
     if result.actor_naming is not None and not result.actor_naming.empty:
         figures["actor_naming"] = lambda: pf.plot_actor_naming(result.actor_naming)
     return figures

@@ -34,10 +34,14 @@ if TYPE_CHECKING:
 MIN_SEGMENTS = 10
 #: HDBSCAN min_samples under ``auto``: BERTopic's default (its min_cluster_size of 10).
 AUTO_MIN_SAMPLES = 10
-#: A topic whose terms share no word with any seed theme still matches the theme closest to
-#: its centroid at this cosine similarity. On the seeds, MiniLM puts topic centroids 0.0-0.25
-#: from unrelated theme descriptions and 0.3-0.45 from related ones.
+#: A topic matches the theme closest to its centroid at this cosine similarity. On the seeds,
+#: MiniLM puts topic centroids 0.0-0.25 from unrelated theme descriptions and 0.3-0.45 from
+#: related ones.
 THEME_MIN_SIMILARITY = 0.35
+#: Below that similarity a topic still matches a theme of which its top terms contain this
+#: many words. One is not enough: "troops" in "russian troops" put the seeds' invasion topic
+#: under "military supply" at similarity 0.19.
+THEME_MIN_SHARED_WORDS = 2
 #: Terms kept per topic in the label.
 LABEL_TERMS = 3
 
@@ -48,7 +52,9 @@ class TopicModelResult:
 
     Attributes:
         topics: one row per topic, -1 (outliers) included: topic, label, size, share,
-            seed_theme ("" when none matches), seed_similarity, terms ("term (0.123); ...").
+            seed_theme ("" when none matches), seed_similarity (of the centroid to the
+            theme matched, or to the closest one), seed_words (the matched theme's words among
+            the topic's terms, "; "-joined), terms ("term (0.123); ...").
         terms: long form, one row per topic and rank: topic, rank, term, weight.
         assignments: one row per segment: seg_id, topic, probability (HDBSCAN membership
             strength; 0 for outliers and for outliers reassigned by outlier reduction).
@@ -342,13 +348,14 @@ def _backend(embedder):
 
 def _build_model(cfg: TopicsConfig, params: dict, seed: int, embedder,
                  graph_seed: int) -> BERTopic:
+    import_bertopic()  # before any bertopic submodule: without its unused integrations
+    from bertopic.vectorizers import ClassTfidfTransformer
     from hdbscan import HDBSCAN
 
-    BERTopic = import_bertopic().BERTopic
-    from bertopic.vectorizers import ClassTfidfTransformer
+    from stance.bertopic_model import CountedBERTopic
 
     themes, guided = _guidance(cfg)
-    return BERTopic(
+    return CountedBERTopic(
         embedding_model=_backend(embedder),
         umap_model=_umap(seed, graph_seed, **params["umap"]),
         # core_dist_n_jobs=1: hdbscan's default 4 starts joblib worker processes above 16,384
@@ -580,34 +587,37 @@ def _describe(model, topics: np.ndarray, vectors: np.ndarray, themes: dict[str, 
         members = topics == topic
         words = [(w, float(s)) for w, s in (model.get_topic(topic) or []) if w][:top_n]
         term_rows += [(topic, rank, w, s) for rank, (w, s) in enumerate(words, start=1)]
-        theme, similarity = _match_theme(vectors[members], [w for w, _ in words], theme_matrix,
-                                         themes, topic)
+        theme, similarity, shared = _match_theme(vectors[members], [w for w, _ in words],
+                                                 theme_matrix, themes, topic)
         top = ", ".join(w for w, _ in words[:LABEL_TERMS])
         label = "outliers" if topic == -1 else f"{theme}: {top}" if theme else top
         rows.append({"topic": topic, "label": label, "size": int(members.sum()),
                      "share": float(members.mean()), "seed_theme": theme,
-                     "seed_similarity": similarity,
+                     "seed_similarity": similarity, "seed_words": "; ".join(shared),
                      "terms": "; ".join(f"{w} ({s:.3f})" for w, s in words)})
     terms = pd.DataFrame(term_rows, columns=["topic", "rank", "term", "weight"])
     return pd.DataFrame(rows), terms
 
 
 def _match_theme(members: np.ndarray, words: list[str], theme_matrix: np.ndarray,
-                 themes: dict[str, list[str]], topic: int) -> tuple[str, float]:
-    """The seed theme a topic matches, and the topic centroid's similarity to it.
+                 themes: dict[str, list[str]],
+                 topic: int) -> tuple[str, float, list[str]]:
+    """The seed theme a topic matches, the centroid's similarity to it, and the shared words.
 
-    A topic matches a theme whose words appear among its top terms (as a term or a word
-    of an n-gram term); among several such themes, or when none appears, the theme
-    closest to the topic's centroid wins, and with no shared word only at a similarity
-    of at least :data:`THEME_MIN_SIMILARITY`.
+    Themes are ranked by how many of their words are among the topic's top terms (as a
+    term or a word of an n-gram term), then by the similarity of the topic's centroid. The
+    first that has a similarity of at least :data:`THEME_MIN_SIMILARITY`, or
+    :data:`THEME_MIN_SHARED_WORDS` words shared, matches. An unmatched topic reports the
+    closest theme's similarity and no words.
     """
     names = list(themes)
     if not names or len(members) == 0:
-        return "", float("nan")
+        return "", float("nan"), []
     similarities = theme_matrix @ _unit(members.mean(axis=0))
     tokens = {token for term in words for token in [term, *term.split()]}
-    shared = [i for i, name in enumerate(names) if tokens & {w.lower() for w in themes[name]}]
-    best = max(shared, key=lambda i: similarities[i]) if shared else int(np.argmax(similarities))
-    similarity = float(similarities[best])
-    matched = topic != -1 and (bool(shared) or similarity >= THEME_MIN_SIMILARITY)
-    return (names[best] if matched else ""), similarity
+    shared = [sorted({w.lower() for w in themes[name]} & tokens) for name in names]
+    ranked = sorted(range(len(names)), key=lambda i: (-len(shared[i]), -similarities[i]))
+    for i in ranked if topic != -1 else []:
+        if similarities[i] >= THEME_MIN_SIMILARITY or len(shared[i]) >= THEME_MIN_SHARED_WORDS:
+            return names[i], float(similarities[i]), shared[i]
+    return "", float(similarities.max()), []

@@ -188,13 +188,20 @@ def test_a_framing_run_that_embeds_records_the_model_without_topics(seed_run, tm
     cfg, first, _ = seed_run
     framing_only = cfg.model_copy(update={
         "output_dir": tmp_path, "topics": cfg.topics.model_copy(update={"enabled": False}),
-        "framing": cfg.framing.model_copy(update={"features": ["tfidf_words", "embeddings"]})})
+        "framing": cfg.framing.model_copy(update={"features": ["tfidf_words", "embeddings"],
+                                                  "level": "document"})})
     result = run_experiment(framing_only, progress=False)
     embedding = result.manifest["embedding"]
     assert embedding["weights_sha256"] == first.manifest["embedding"]["weights_sha256"]
     text = " ".join(" ".join(page.extract_text().split())
                     for page in PdfReader(result.run_dir / "report.pdf").pages)
     assert "Embeddings (for framing features): all-MiniLM-L6-v2" in text
+    # whole articles as units: the model reads only their beginnings, and the report says so
+    cut = result.framing.metrics["units_cut"]
+    assert cut["texts"] == result.framing.metrics["n_units"] == 4 and cut["truncated"] >= 1
+    assert (f"The embeddings feature reads each unit's first 256 tokens; {cut['truncated']} "
+            "of 4 documents") in text
+    assert "The embedding model reads only the start of many units." in text
     # the seed paragraphs are all shorter than the 256 tokens the model reads
     assert first.manifest["embedding"]["segments_cut"] == {
         "max_tokens": 256, "texts": 63, "truncated": 0, "checked": 5, "sampled": False}

@@ -253,7 +253,8 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     (majority and lexicon, each grouped and random), leakage_gap (random minus
     grouped macro-F1) and leakage_gap_interval (its 95% paired bootstrap interval,
     outlet groups resampled), small_n (a sentence, or None), final_model (whether the
-    saved model is calibrated) and cv (the schemes). ``source``, the corpus file or
+    saved model is calibrated), cv (the schemes) and, with the embeddings feature,
+    units_cut (:func:`stance.embed.count_truncated` of the units). ``source``, the corpus file or
     folder, is named in errors about a cell's value.
 
     Example:
@@ -336,6 +337,11 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
                "n_folds_grouped": int(grouped.max() + 1),
                "n_folds_random": int(by_copies.max() + 1)},
     }
+    if "embeddings" in cfg.features and embedding is not None:
+        # documents as units are often longer than the model reads: say how many it cut
+        from stance.embed import count_truncated, load_embedder
+
+        metrics["units_cut"] = count_truncated(list(texts), load_embedder(embedding), seed=seed)
     learned = None
     if rationales is not None:  # what the final model's cues learn from, outlet names masked
         masked = FingerprintMasker(outlet_names=outlets).fit_transform(texts.tolist())

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from stance import typst_markup as m
+from stance.report_topics import CUT_SHARE, cut_segments
 
 if TYPE_CHECKING:
     from stance.runner import RunResult
@@ -39,6 +40,12 @@ def framing_section(run: RunResult) -> str | None:
         out += _warning(metrics["small_n"], metrics)
     if metrics.get("outlet_label"):
         out += m.warning("The label is the outlet's.", m.text(metrics["outlet_label"]))
+    cut = metrics.get("units_cut") or {}
+    if cut.get("truncated") is not None and cut["truncated"] > CUT_SHARE * cut["texts"]:
+        out += m.warning("The embedding model reads only the start of many units.", m.text(
+            f"{_units_cut(metrics).strip()} The embeddings feature sees only that much of "
+            "each; units of paragraphs (framing.level: segment) let it read all of the "
+            "text."))
     out += m.paragraph(m.text(_overview(metrics, run)))
     out += m.table(_score_table(metrics), align=["left", "left", "right", "right"],
                    caption="Macro-F1 with 95% bootstrap intervals (documents resampled under "
@@ -79,7 +86,8 @@ def framing_methods(run: RunResult) -> list[str]:
             f"split of documents, each with its near-copies "
             f"({cv.get('random', 'stratified k-fold')}); "
             f"{cfg.n_bootstrap} bootstrap resamples for intervals; "
-            + _calibration_method(run.framing.metrics, cfg.calibrate)))
+            + _calibration_method(run.framing.metrics, cfg.calibrate)
+            + _units_cut(run.framing.metrics)))
         if cfg.rationales is not None:
             learned = run.framing.learned_cues
             items.append(m.text(
@@ -101,6 +109,16 @@ def framing_methods(run: RunResult) -> list[str]:
             "Distinctive terms: weighted log-odds with an informative Dirichlet prior "
             f"(Monroe, Colaresi and Quinn 2008), prior scale {cfg.distinctive_prior}."))
     return items
+
+
+def _units_cut(metrics: dict[str, Any]) -> str:
+    """' The embeddings feature reads each unit's first 256 tokens; ...' or ''."""
+    cut = metrics.get("units_cut") or {}
+    if cut.get("truncated") is None:
+        return ""
+    unit = "documents" if metrics.get("level") == "document" else "units"
+    return (f" The embeddings feature reads each unit's first {cut['max_tokens']} tokens; "
+            f"{cut_segments(cut, unit)} are longer.")
 
 
 def _calibration_method(metrics: dict[str, Any], asked: bool) -> str:

@@ -89,10 +89,10 @@ def _one_document_per_outlet(run: RunResult) -> bool:
     return run.prevalence is not None and bool((run.prevalence["n_documents"] == 1).all())
 
 
-def cut_segments(cut: dict) -> str:
+def cut_segments(cut: dict, unit: str = "segments") -> str:
     """'about 1941 of 2225 segments (87%)' from a manifest's ``segments_cut``."""
     return (f"{'about ' if cut['sampled'] else ''}{cut['truncated']} of {cut['texts']} "
-            f"segments ({cut['truncated'] / max(1, cut['texts']):.0%})")
+            f"{unit} ({cut['truncated'] / max(1, cut['texts']):.0%})")
 
 
 def _truncation_note(embedding: dict) -> str:

@@ -25,7 +25,8 @@ _FIGURES = {
     "framing_top_features": "Features with the largest coefficients per class (model fitted "
                             "on all units).",
     "distinctive_terms": "Each outlet's most distinctive terms against all others: weighted "
-                         "log-odds with an informative Dirichlet prior (z-scores).",
+                         "log-odds with an informative Dirichlet prior (z-scores; dashed "
+                         "line: z = 1.96, past chance for one term).",
     "actor_naming": "How each outlet names the actors: share of mentions by descriptor class.",
 }
 

@@ -222,3 +222,12 @@ def test_tiny_sweep_of_the_seed_corpus(tmp_path):
     text = "\n".join(p.extract_text() for p in PdfReader(sweep.sweep_dir / "sweep_report.pdf")
                      .pages)
     assert "point" in text and "stability (ARI)" in text and "Seed-to-seed spread" in text
+
+
+def test_run_experiment_refuses_a_sweep_it_would_run_as_one_point(tmp_path):
+    from stance.runner import run_experiment
+
+    cfg = _config({"seed": [1, 2]}).model_copy(update={"output_dir": tmp_path})
+    with pytest.raises(StanceError, match="has a sweep: section; run it with"):
+        run_experiment(cfg, progress=False)
+    assert not (tmp_path / cfg.name).exists()  # refused before any folder is made

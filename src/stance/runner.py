@@ -21,6 +21,7 @@ import pandas as pd
 from stance.config import ExperimentConfig, dump_config
 from stance.corpus import require_corpus_path
 from stance.data import CleanedCorpus, Embeddings, Segments
+from stance.errors import StanceError
 from stance.figure_files import save_figure
 from stance.forked import ForkedChain, ForkedJobs, in_worker
 from stance.manifest import environment, git_state, numeric_env, package_versions
@@ -91,6 +92,9 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         >>> (result.run_dir / "report.pdf").exists()
         True
     """
+    if cfg.sweep:  # one run would silently stand for the whole grid
+        raise StanceError(f"experiment '{cfg.name}' has a sweep: section; run it with "
+                          "stance.sweep.run_sweep (stance run does) or remove the section")
     require_corpus_path(cfg.corpus.path)  # before any stage starts or any folder is made
     started, clock = datetime.now(UTC), time.perf_counter()
     experiment_dir = cfg.output_dir / cfg.name

@@ -18,7 +18,8 @@ For each dataset, each feature set runs through ``stance.framing.evaluate_framin
 logistic regression, sigmoid calibration, as the experiment configures it), which also scores
 the majority and lexicon-only baselines, under a random stratified 5-fold split of documents
 (each with its near-copies) and an outlet-grouped split. TF-IDF words + logistic regression
-is the reference baseline.
+is the reference baseline: each other feature set's outlets-held-out macro-F1 is compared
+with it by a paired bootstrap over outlet groups (``vs_reference`` in the results).
 Intervals are 95% bootstrap intervals (documents resampled for the random split, outlet
 groups for the grouped one, so the grouped intervals are wide with few outlets).
 
@@ -57,6 +58,7 @@ import numpy as np
 
 from stance.config import load_config
 from stance.framing import evaluate_framing, labelled_units
+from stance.framing_eval import bootstrap_macro_f1_gap
 from stance.prepare import prepare_corpus
 from stance.segment import segment_corpus
 
@@ -153,7 +155,7 @@ def main() -> None:
         details[name] = {"config": dataset.config, "corpus_sha256": digest,
                          "published": dataset.published, "configured": list(cfg.framing.features),
                          "calibrate": cfg.framing.calibrate, "runs": {}}
-        baselines_done = False
+        baselines_done, reference = False, None
         for label in feature_sets:
             update = {"features": FEATURE_SETS[label]}
             if "learned_cues" in FEATURE_SETS[label]:
@@ -169,6 +171,11 @@ def main() -> None:
             seconds = time.perf_counter() - start
             metrics = result.metrics
             details[name]["runs"][label] = _summary(metrics, seconds)
+            if label == REFERENCE:
+                reference = result
+            elif reference is not None:
+                details[name]["runs"][label]["vs_reference"] = _paired_gap(
+                    result, reference, framing.n_bootstrap, seed=cfg.seed)
             if not details[name].get("counts"):
                 details[name]["counts"] = {k: metrics[k] for k in (
                     "n_units", "n_documents", "n_outlets", "n_groups", "documents_per_class",
@@ -369,6 +376,27 @@ def _finish(rows: list[dict], details: dict, feature_sets: list[str], quick: boo
     print(f"\nwrote {path.relative_to(ROOT)}")
 
 
+def _paired_gap(result, reference, n_bootstrap: int, *, seed: int) -> dict:
+    """Outlets-held-out macro-F1 of ``result`` minus the reference's, with a paired interval.
+
+    Both runs predict the same units in the same outlet folds, so each bootstrap resample
+    draws the same outlet groups for both (:func:`bootstrap_macro_f1_gap`): what the two
+    share cancels, and the interval says whether the difference holds across outlets,
+    which two overlapping intervals cannot.
+    """
+    ours, theirs = result.predictions, reference.predictions
+    if not (np.array_equal(ours["unit_id"], theirs["unit_id"])
+            and np.array_equal(ours["fold"], theirs["fold"])):
+        raise RuntimeError("the two runs did not score the same units in the same folds")
+    low, high = bootstrap_macro_f1_gap(
+        ours["true"].to_numpy(dtype=str), ours["predicted"].to_numpy(dtype=str),
+        theirs["predicted"].to_numpy(dtype=str), result.metrics["classes"],
+        ours["group"].to_numpy(dtype=object), n_bootstrap, seed=seed)
+    gap = result.metrics["grouped"]["macro_f1"] - reference.metrics["grouped"]["macro_f1"]
+    return {"reference": REFERENCE, "grouped_gap": gap, "grouped_gap_low": low,
+            "grouped_gap_high": high}
+
+
 def _summary(metrics: dict, seconds: float) -> dict:
     keep = ("macro_f1", "macro_f1_low", "macro_f1_high", "accuracy", "per_class", "n_folds",
             "calibrated_folds", "folds_missing_classes")
@@ -419,6 +447,13 @@ def _targets(details: dict, feature_sets: list[str]) -> list[dict]:
             separated = a["macro_f1_low"] > b["macro_f1_high"]
             detail = (f"{a['macro_f1']:.3f} vs {b['macro_f1']:.3f} (intervals "
                       f"{'separate' if separated else 'overlap'})")
+            paired = runs[ours].get("vs_reference")
+            if paired:
+                holds = ("above 0: it holds across outlets" if paired["grouped_gap_low"] > 0
+                         else "reaching 0 or below: not shown to hold across outlets")
+                detail += (f"; paired gap {paired['grouped_gap']:+.3f} "
+                           f"[{paired['grouped_gap_low']:+.3f}, "
+                           f"{paired['grouped_gap_high']:+.3f}], {holds}")
             baselines = runs[ours]["baselines"]
             floor = max(baselines, key=lambda k: baselines[k]["grouped"]["macro_f1"])
             if a["macro_f1"] <= baselines[floor]["grouped"]["macro_f1"]:

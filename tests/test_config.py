@@ -31,6 +31,44 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     assert load_config(config).corpus.path == (tmp_path / "data.csv").resolve()
 
 
+def test_every_input_path_and_swept_input_path_resolves_against_the_config(tmp_path):
+    (tmp_path / "sub").mkdir()
+    config = tmp_path / "sub" / "x.yaml"
+    config.write_text("name: x\ncorpus:\n  path: ../docs\n  metadata: meta/m.csv\n"
+                      "framing:\n  segment_labels: seg.csv\n"
+                      "sweep:\n  corpus.path: [a.csv, /abs/b.csv]\n  seed: [1]\n")
+    cfg = load_config(config)
+    assert cfg.corpus.metadata == (tmp_path / "sub" / "meta" / "m.csv").resolve()
+    assert cfg.framing.segment_labels == (tmp_path / "sub" / "seg.csv").resolve()
+    assert cfg.sweep["corpus.path"] == [str((tmp_path / "sub" / "a.csv").resolve()),
+                                        "/abs/b.csv"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("corpus:\n  path: c.csv\n  csv_separator: tab\n",
+     "bad.yaml:4 corpus.csv_separator: 'tab' is not one character; give one"),
+    ("corpus:\n  path: c.csv\n  encoding_fallbacks: [klingon-8]\n",
+     "bad.yaml:4 corpus.encoding_fallbacks: unknown encoding 'klingon-8'"),
+    ("seed: -1\ncorpus:\n  path: c.csv\n", "bad.yaml:2 seed: "),
+    ("corpus:\n  path: c.csv\nsegmentation:\n  unit: window\n  window_words: 5\n"
+     "  window_overlap: 10\n",
+     "bad.yaml:4 segmentation: window_overlap (10) must be below window_words (5)"),
+    ("corpus:\n  path: c.csv\n  columns:\n    labels: [source]\n",
+     "corpus.columns.labels: 'source' is the name of a column stance makes"),
+    ("corpus:\n  path: c.csv\ntopics:\n  enabled: false\n  enabled: true\n",
+     "bad.yaml:6 topics.enabled: given twice (first at line 5); YAML keeps only the last"),
+])
+def test_values_that_would_fail_later_are_refused_with_their_line(tmp_path, text, expected):
+    assert expected in _error(tmp_path, "name: x\n" + text)
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_bytes(b"name: x\ndescription: caf\xe9\ncorpus:\n  path: c.csv\n")
+    with pytest.raises(StanceError, match=r"bad.yaml: not UTF-8 text \(byte \d+\); re-save"):
+        load_config(config)
+
+
 def _error(tmp_path, text: str) -> str:
     config = tmp_path / "bad.yaml"
     config.write_text(text)

@@ -336,3 +336,127 @@ def test_bad_label_option_in_yaml_is_one_line_with_its_line(tmp_path):
         load_config(config)
     (line,) = caught.value.problems
     assert line.startswith(f"{config}:4 corpus.keep_labels") and "not a label column" in line
+
+
+def _jsonl(tmp_path, records, name="corpus.jsonl"):
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _problems(cfg) -> list[str]:
+    with pytest.raises(StanceError) as caught:
+        load_corpus(cfg)
+    return list(caught.value.problems)
+
+
+def test_dates_with_and_without_offsets_share_one_utc_column(write_csv):
+    path = write_csv([["doc_id", "date", "text"], ["a", "2022-09-26T10:00:00+02:00", "x y"],
+                      ["b", "2022-09-26", "x z"], ["c", "2022-09-26T03:00:00-05:00", "y z"]])
+    dates = load_corpus(CorpusConfig(path=path)).corpus.documents["date"]
+    assert list(dates) == [pd.Timestamp("2022-09-26 08:00"), pd.Timestamp("2022-09-26"),
+                           pd.Timestamp("2022-09-26 08:00")]
+
+
+def test_one_latin1_line_leaves_the_utf8_lines_intact(tmp_path, caplog):
+    path = tmp_path / "corpus.csv"
+    path.write_bytes("doc_id,outlet,text\na,Ré,naïve Lukašenka\n".encode()
+                     + b"b,Re,caf\xe9 au lait\n")
+    docs = load_corpus(CorpusConfig(path=path)).corpus.documents
+    assert list(docs["text"]) == ["naïve Lukašenka", "café au lait"]
+    assert docs.loc[0, "outlet"] == "Ré"
+    assert "1 of 4 lines not UTF-8 (first: line 3); decoded as cp1252" in caplog.text
+
+
+def test_jsonl_strings_may_hold_line_separators(tmp_path):
+    path = _jsonl(tmp_path, [{"doc_id": "a", "text": "one\u2028two\x85three"}])
+    assert load_corpus(CorpusConfig(path=path)).corpus.documents.loc[0, "text"].startswith("one")
+
+
+def test_integer_ids_and_codes_stay_integers_beside_a_gap(tmp_path):
+    path = _jsonl(tmp_path, [{"doc_id": 9007199254740993, "text": "a b", "framing": 0},
+                             {"doc_id": 2, "text": "a c", "framing": None},
+                             {"doc_id": 3, "text": "b c", "framing": 1}])
+    docs = load_corpus(CorpusConfig(path=path, columns={"labels": ["framing"]},
+                                    label_names={"framing": {0: "neutral", 1: "biased"}})
+                       ).corpus.documents
+    assert list(docs["doc_id"]) == ["9007199254740993", "2", "3"]
+    assert list(docs["framing"]) == ["neutral", "", "biased"]
+
+
+@pytest.mark.parametrize("missing", [None, "", "  ", float("nan")])
+def test_a_document_without_an_id_is_a_problem_not_a_nan_id(tmp_path, missing):
+    record = {"doc_id": missing, "text": "b c"}
+    path = _jsonl(tmp_path, [{"doc_id": "a", "text": "a b"},
+                             record if missing is not None else {"text": "b c"}])
+    assert _problems(CorpusConfig(path=path))[0] == (
+        f"{path}:2: column 'doc_id': empty id; give every document an id, or set "
+        "corpus.columns.id: null to derive them from the text")
+
+
+def test_text_and_metadata_must_be_single_strings(tmp_path):
+    path = _jsonl(tmp_path, [{"doc_id": "a", "text": ["p1", "p2"]},
+                             {"doc_id": "b", "text": 12345},
+                             {"doc_id": "c", "text": "fine", "outlet": {"name": "X"}}])
+    assert _problems(CorpusConfig(path=path))[:3] == [
+        f"{path}:1: column 'text': a list, not a single value; give one string (join the "
+        "parts) or remove the row",
+        f"{path}:2: column 'text': int 12345, not text; give the article text as a string",
+        f"{path}:3: column 'outlet': a mapping, not a single value; give one string (join the "
+        "parts) or remove the row"]
+
+
+def test_metadata_must_exist_and_belongs_to_folders(tmp_path, write_csv):
+    (tmp_path / "a.txt").write_text("some text")
+    with pytest.raises(StanceError, match="nothere.csv: corpus.metadata file not found"):
+        load_corpus(CorpusConfig(path=tmp_path, metadata=tmp_path / "nothere.csv"))
+    csv = write_csv([["doc_id", "text"], ["a", "x"]], name="c.csv")
+    with pytest.raises(StanceError, match="corpus.metadata is read only for a folder corpus"):
+        load_corpus(CorpusConfig(path=csv, metadata=tmp_path / "m.csv"))
+
+
+def test_every_file_of_a_folder_is_read_or_accounted_for(tmp_path, write_csv, caplog):
+    for name in ("a/1.txt", "b/1.txt", "x.txt", "x.md", ".hidden.txt", "notes.html"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(f"text of {name}")
+    loaded = load_corpus(CorpusConfig(path=tmp_path))
+    # ids are paths without suffix, with it only where two files would share one
+    assert list(loaded.corpus.documents["doc_id"]) == ["a/1", "b/1", "x.md", "x.txt"]
+    assert "not read: 2 (first: .hidden.txt)" in caplog.text
+    write_csv([["file", "doc_id"], ["a/1.txt", "one"], ["a/../x.txt", "x"]], name="metadata.csv")
+    audit = load_corpus(CorpusConfig(path=tmp_path)).audit
+    assert list(zip(audit["doc_id"], audit["status"], audit["reason"], strict=True)) == [
+        ("one", "kept", ""), ("x", "kept", ""),
+        ("b/1", "dropped", "not listed in metadata.csv"),
+        ("x.md", "dropped", "not listed in metadata.csv")]
+
+
+def test_documents_past_the_limit_are_in_the_audit(write_csv):
+    path = write_csv([["doc_id", "text"], *[[f"d{i}", f"text {i}"] for i in range(5)]])
+    audit = load_corpus(CorpusConfig(path=path, limit=2)).audit
+    assert list(audit["status"]) == ["kept", "kept", "dropped", "dropped", "dropped"]
+    assert list(audit["doc_id"])[2:] == ["d2", "d3", "d4"]
+    assert set(audit["reason"][2:]) == {"beyond corpus.limit 2"}
+
+
+def test_no_usable_documents_names_keep_labels_when_it_dropped_them(write_csv):
+    path = write_csv([["doc_id", "text", "framing"], ["a", "x", "p"], ["b", "y", "q"]])
+    assert _problems(_cfg(path, keep_labels={"framing": ["zzz"]})) == [
+        f"{path}: the corpus has no usable documents (2 read: 2 not in corpus.keep_labels, 0 "
+        "invalid); add articles or check corpus.columns and corpus.keep_labels"]
+
+
+def test_a_column_name_with_spaces_is_shown_quoted(write_csv):
+    path = write_csv([["doc_id", "text "], ["a", "x"]])
+    assert "found doc_id, 'text '" in _problems(CorpusConfig(path=path))[0]
+
+
+def test_cleaning_that_empties_every_document_stops_the_run(write_csv):
+    from stance.config import CleaningConfig, DedupConfig
+    from stance.prepare import prepare_corpus
+
+    path = write_csv([["doc_id", "text"], ["a", "x y"], ["b", "y z"]])
+    cleaning = CleaningConfig(patterns=[{"name": "all", "regex": ".*"}])
+    with pytest.raises(StanceError, match="cleaning removed all the text of every document"):
+        prepare_corpus(CorpusConfig(path=path), cleaning, DedupConfig(), seed=0)

@@ -7,6 +7,7 @@ against the working directory, like any command's output.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import difflib
 import hashlib
@@ -38,6 +39,10 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Columns of a loaded corpus that a label column may not be named after.
+RESERVED_COLUMNS = ("doc_id", "outlet", "date", "title", "text", "source", "dup_group")
+
+
 class Columns(Section):
     """Which input column holds each field; ``id: null`` derives ids from content."""
 
@@ -48,6 +53,17 @@ class Columns(Section):
     title: str | None = "title"
     file: str = Field("file", description="folder format: metadata column naming each file")
     labels: list[str] = Field(default_factory=list)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_keep_their_own_names(cls, value: list[str]) -> list[str]:
+        # a label keeps its column name in the corpus, beside the standard columns
+        taken = [c for c in value if c in RESERVED_COLUMNS]
+        if taken:
+            raise ValueError(f"'{taken[0]}' is the name of a column stance makes "
+                             f"({', '.join(RESERVED_COLUMNS)}); rename that label column in the "
+                             "input")
+        return value
 
 
 class CorpusConfig(Section):
@@ -60,8 +76,10 @@ class CorpusConfig(Section):
     )
     columns: Columns = Columns()
     default_outlet: str = Field("unknown", description="outlet of documents that name none")
-    csv_separator: str = ","
-    encoding_fallbacks: list[str] = Field(default_factory=lambda: ["cp1252", "latin-1"])
+    csv_separator: str = Field(",", description="one character; a tab is \"\\t\"")
+    encoding_fallbacks: list[str] = Field(
+        default_factory=lambda: ["cp1252", "latin-1"],
+        description="tried in order for lines that are not UTF-8")
     on_invalid: Literal["error", "drop"] = Field(
         "error", description="error: stop on any bad document; drop: drop it with a reason"
     )
@@ -78,6 +96,25 @@ class CorpusConfig(Section):
     keep_labels: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(
         default_factory=dict, description="label column -> values kept (after label_names); "
         "other documents are dropped, with the reason in the audit")
+
+    @field_validator("csv_separator")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f"{value!r} is not one character; give one, such as ',' or ';' "
+                             "(a tab is written \"\\t\")")
+        return value
+
+    @field_validator("encoding_fallbacks")
+    @classmethod
+    def _known_encodings(cls, value: list[str]) -> list[str]:
+        for name in value:
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                raise ValueError(f"unknown encoding {name!r}; use names Python knows, such "
+                                 "as cp1252, latin-1 or cp1251") from None
+        return value
 
     @field_validator("label_names", "keep_labels", mode="before")
     @classmethod
@@ -170,6 +207,14 @@ class SegmentationConfig(Section):
     min_words: int = Field(8, ge=0, description="shorter segments merge into a neighbour")
     window_words: int = Field(100, ge=1)
     window_overlap: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _windows_move_on(self) -> SegmentationConfig:
+        if self.window_overlap >= self.window_words:
+            raise ValueError(f"window_overlap ({self.window_overlap}) must be "
+                             f"below window_words ({self.window_words}), or windows would "
+                             "not move forward")
+        return self
 
 
 class EmbeddingConfig(Section):
@@ -371,7 +416,7 @@ class ExperimentConfig(Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="0 to 2**32 - 1 (numpy's range)")
     output_dir: Path = Path("reports")
     corpus: CorpusConfig
     cleaning: CleaningConfig = CleaningConfig()
@@ -445,7 +490,11 @@ def load_config(path: str | Path) -> ExperimentConfig:
     path = Path(path)
     if not path.is_file():
         raise StanceError(f"{path}: config file not found; give the path to a .yaml file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StanceError(f"{path}: not UTF-8 text (byte {exc.start}); re-save the config as "
+                          "UTF-8") from None
     try:
         root = yaml.compose(text)
         raw = yaml.safe_load(text)
@@ -455,7 +504,13 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise StanceError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(raw, dict):
         raise StanceError(f"{path}: expected a mapping of sections (name, corpus, ...)")
-    return parse_config(raw, source=path, lines=_key_lines(root))
+    duplicates: list[tuple[str, int, int]] = []
+    lines = _key_lines(root, duplicates)
+    if duplicates:
+        key, line, first = duplicates[0]
+        raise StanceError(f"{path}:{line} {key}: given twice (first at line {first}); YAML "
+                          "keeps only the last, so delete one")
+    return parse_config(raw, source=path, lines=lines)
 
 
 def parse_config(
@@ -497,28 +552,45 @@ def dump_config(cfg: ExperimentConfig) -> str:
     return yaml.safe_dump(cfg.resolved_dump(), sort_keys=False, allow_unicode=True)
 
 
+#: Settings naming input files: relative values resolve against the config's folder.
+INPUT_PATHS = ("corpus.path", "corpus.metadata", "framing.segment_labels")
+
+
 def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
-    corpus_path = cfg.corpus.path if cfg.corpus.path.is_absolute() else base / cfg.corpus.path
-    metadata = cfg.corpus.metadata
-    if metadata is not None and not metadata.is_absolute():
-        metadata = corpus_path / metadata
-    corpus = cfg.corpus.model_copy(update={"path": corpus_path.resolve(), "metadata": metadata})
-    return cfg.model_copy(update={"corpus": corpus, "output_dir": cfg.output_dir.absolute()})
+    def resolved(value: Any) -> Any:
+        return value if value is None or Path(value).is_absolute() else (base / value).resolve()
+
+    corpus = cfg.corpus.model_copy(update={"path": resolved(cfg.corpus.path),
+                                           "metadata": resolved(cfg.corpus.metadata)})
+    framing = cfg.framing.model_copy(
+        update={"segment_labels": resolved(cfg.framing.segment_labels)})
+    # a swept input path is a path of the config too (its points validate the values later)
+    sweep = {key: [str(resolved(v)) if isinstance(v, str) else v for v in values]
+             if key in INPUT_PATHS else values for key, values in cfg.sweep.items()}
+    return cfg.model_copy(update={"corpus": corpus, "framing": framing, "sweep": sweep,
+                                  "output_dir": cfg.output_dir.absolute()})
 
 
-def _key_lines(node: yaml.Node | None, prefix: str = "") -> dict[str, int]:
-    """Map each dotted key of a composed YAML document to its 1-based line."""
+def _key_lines(node: yaml.Node | None, duplicates: list[tuple[str, int, int]] | None = None,
+               prefix: str = "") -> dict[str, int]:
+    """Map each dotted key of a composed YAML document to its 1-based line.
+
+    ``duplicates`` collects (key, line, first line) of each key given twice in one mapping.
+    """
     found: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             dotted = f"{prefix}{key_node.value}"
-            found[dotted] = key_node.start_mark.line + 1
-            found.update(_key_lines(value_node, dotted + "."))
+            line = key_node.start_mark.line + 1
+            if dotted in found and duplicates is not None:
+                duplicates.append((dotted, line, found[dotted]))
+            found[dotted] = line
+            found.update(_key_lines(value_node, duplicates, dotted + "."))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             dotted = f"{prefix}{index}"
             found[dotted] = item.start_mark.line + 1
-            found.update(_key_lines(item, dotted + "."))
+            found.update(_key_lines(item, duplicates, dotted + "."))
     return found
 
 

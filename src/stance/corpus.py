@@ -13,10 +13,13 @@ import hashlib
 import io
 import json
 import logging
+import numbers
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from stance.config import Columns, CorpusConfig
@@ -71,24 +74,46 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
         5
     """
     fmt = _detect_format(cfg)
+    if cfg.metadata is not None and fmt != "folder":
+        raise StanceError(f"{cfg.metadata}: corpus.metadata is read only for a folder corpus; "
+                          f"{cfg.path} is a {fmt} file, so remove corpus.metadata")
     problems: list[_Problem] = []
     notes: dict[int, str] = {}
     if fmt == "folder":
         raw = _read_folder(cfg, problems, notes)
     else:
         raw = _read_table(cfg, fmt, notes)
+    beyond = _beyond_limit(raw, cfg)
     if cfg.limit is not None:
         raw = raw.iloc[: cfg.limit]
     frame = _normalise(raw, cfg, problems)
-    frame, audit = _apply_problems(frame, problems, notes, cfg, _unwanted_labels(frame, cfg))
+    unwanted = _unwanted_labels(frame, cfg)
+    frame, audit = _apply_problems(frame, problems, notes, cfg, unwanted)
     if frame.empty:
+        why = f"{len(unwanted)} not in corpus.keep_labels, " if unwanted else ""
         raise StanceError(
-            f"{cfg.path}: the corpus has no usable documents "
-            f"({len(audit)} read); add articles or check corpus.columns"
-        )
+            f"{cfg.path}: the corpus has no usable documents ({len(audit)} read: {why}"
+            f"{len(audit) - len(unwanted)} invalid); add articles or check corpus.columns"
+            + (" and corpus.keep_labels" if unwanted else ""))
+    ignored = raw.attrs.get("ignored", [])
+    audit = pd.concat([audit, *(pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+                               for rows in (ignored, beyond) if rows)], ignore_index=True)
     labels = tuple(cfg.columns.labels)
     corpus = Corpus(frame.reset_index(drop=True), labels)
     return LoadedCorpus(corpus, audit, _digest(corpus))
+
+
+def _beyond_limit(raw: pd.DataFrame, cfg: CorpusConfig) -> list[tuple]:
+    """Audit rows of the input documents past ``corpus.limit``: read, but not in the run."""
+    if cfg.limit is None or len(raw) <= cfg.limit:
+        return []
+    rest = raw.iloc[cfg.limit:]
+    ids = (_as_text(rest[cfg.columns.id]) if cfg.columns.id in rest.columns
+           else rest.get("_default_id", pd.Series("", index=rest.index)))
+    log.warning("%s: corpus.limit %d: the run reads the first %d of %d documents; audit.csv "
+                "lists the rest", cfg.path, cfg.limit, cfg.limit, len(raw))
+    return [(doc_id, where, "dropped", f"beyond corpus.limit {cfg.limit}", "")
+            for doc_id, where in zip(ids, rest["_where"], strict=True)]
 
 
 def require_corpus_path(path: Path) -> None:
@@ -121,30 +146,46 @@ def _detect_format(cfg: CorpusConfig) -> str:
 
 def decode_text(data: bytes, where: str,
                 fallbacks: list[str]) -> tuple[str | None, str | None]:
-    """Decode bytes as UTF-8, else the first fallback that works; return (text, note)."""
+    """Decode bytes as UTF-8; lines that are not, by the first fallback that decodes them.
+
+    Line by line, so one stray Latin-1 byte does not turn every UTF-8 line of the file into
+    mojibake. Returns (text, note); (None, None) when a line decodes by no encoding.
+    """
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         pass
-    for encoding in fallbacks:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        note = f"not UTF-8; decoded as {encoding}"
-        log.warning("%s: %s (re-save it as UTF-8 to silence this)", where, note)
-        return text, note
-    return None, None
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    decoded, fallen = [], []
+    for number, line in enumerate(lines, start=1):
+        for encoding in ("utf-8", *fallbacks):
+            try:
+                decoded.append(line.decode(encoding))
+            except UnicodeDecodeError:
+                continue
+            if encoding != "utf-8":
+                fallen.append((number, encoding))
+            break
+        else:
+            return None, None
+    used = "/".join(dict.fromkeys(encoding for _, encoding in fallen))
+    note = (f"{len(fallen)} of {len(lines)} lines not UTF-8 (first: line {fallen[0][0]}); "
+            f"decoded as {used}")
+    log.warning("%s: %s (re-save it as UTF-8 to silence this)", where, note)
+    return "\n".join(decoded), note
 
 
 def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, str]):
     root = cfg.path
+    if cfg.metadata is not None and not cfg.metadata.is_file():
+        raise StanceError(f"{cfg.metadata}: corpus.metadata file not found; fix the path "
+                          "(a relative one starts at the config's folder) or remove the key")
     metadata_path = cfg.metadata or root / "metadata.csv"
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES
-                   and p.is_file() and p.name.lower() != "readme.md")
+    files = _text_files(root)
     if not files and not metadata_path.exists():
         raise StanceError(f"{root}: no .txt or .md files and no metadata.csv; add articles "
                           "or point corpus.path at a CSV, JSONL or Parquet file")
+    ignored = []
     if metadata_path.exists():
         meta = _read_csv(metadata_path, cfg)
         file_col = cfg.columns.file
@@ -153,12 +194,18 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
                 f"{metadata_path}: no column '{file_col}' naming each text file "
                 f"(corpus.columns.file); found {', '.join(meta.columns)}"
             )
-        listed = {str(root / name) for name in meta[file_col]}
-        for path in files:
-            if str(path) not in listed:
-                log.warning("%s: not listed in %s; ignored", path, metadata_path.name)
+        listed = {os.path.normpath(root / str(name)) for name in meta[file_col]}
+        unlisted = [p for p in files if os.path.normpath(p) not in listed]
+        if unlisted:
+            log.warning("%s: text files not listed in %s, so not read: %d (first: %s); "
+                        "audit.csv lists them", root, metadata_path.name, len(unlisted),
+                        unlisted[0].relative_to(root))
+        names = [p.relative_to(root).as_posix() for p in files]
+        ignored = [(_file_id(p.relative_to(root).as_posix(), names), str(p), "dropped",
+                    f"not listed in {metadata_path.name}", "") for p in unlisted]
     else:
-        meta = pd.DataFrame({cfg.columns.file: [str(p.relative_to(root)) for p in files]})
+        meta = pd.DataFrame({cfg.columns.file: [p.relative_to(root).as_posix() for p in files]})
+        meta.attrs["no_metadata"] = True
         file_col = cfg.columns.file
     texts = []
     names = track(meta[file_col], "reading files", total=len(meta))
@@ -178,13 +225,15 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
             else:
                 text, note = decode_text(data, where, cfg.encoding_fallbacks)
                 if text is None:
-                    problems.append(_Problem(where, len(texts), "cannot be decoded as UTF-8 or "
-                                             f"{'/'.join(cfg.encoding_fallbacks)}; re-save it "
-                                             "as UTF-8"))
+                    tried = "/".join(["UTF-8", *cfg.encoding_fallbacks])
+                    problems.append(_Problem(where, len(texts), f"cannot be decoded as {tried}; "
+                                             "re-save it as UTF-8"))
                 elif note:
                     notes[len(texts)] = note
         texts.append(text)
+    attrs = meta.attrs
     meta = meta.copy()
+    meta.attrs.update(attrs, ignored=ignored)
     if cfg.columns.text in meta.columns:
         raise StanceError(f"{metadata_path}: has a '{cfg.columns.text}' column; in folder "
                           "format the text comes from the files, so drop that column")
@@ -192,9 +241,35 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
     meta["_where"] = [str(root / str(n)) for n in meta[file_col]]
     meta.attrs["columns_read"] = [c for c in meta.columns if c != cfg.columns.text]
     if cfg.columns.id is None or cfg.columns.id not in meta.columns:
-        # Folder corpora have a natural id: the file name without suffix.
-        meta["_default_id"] = [Path(str(n)).stem for n in meta[file_col]]
+        # Folder corpora have a natural id: the file's path in the folder, without suffix
+        names = [Path(str(n)).as_posix() for n in meta[file_col]]
+        meta["_default_id"] = [_file_id(n, names) for n in names]
     return meta
+
+
+def _text_files(root: Path) -> list[Path]:
+    """The .txt and .md files under ``root``, skipping hidden ones; say what else is there."""
+    found, other = [], []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            other.append(relative)  # .git, .DS_Store, editor backups: never articles
+        elif path.suffix.lower() in TEXT_SUFFIXES and path.is_file():
+            if path.name.lower() != "readme.md":
+                found.append(path)
+        elif not path.is_dir() and path.name != "metadata.csv":
+            other.append(relative)
+    if other:
+        log.warning("%s: files that are not .txt or .md articles (or are hidden, or broken "
+                    "links), so not read: %d (first: %s)", root, len(other), other[0])
+    return found
+
+
+def _file_id(name: str, names: list[str]) -> str:
+    """'a/1.txt' -> 'a/1'; the suffix stays where another file would share the id."""
+    stem = str(Path(name).with_suffix(""))
+    clash = sum(str(Path(other).with_suffix("")) == stem for other in names) > 1
+    return name if clash else stem
 
 
 def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
@@ -210,7 +285,9 @@ def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
-        raise StanceError(f"{path}: not valid CSV ({exc}); check corpus.csv_separator") from None
+        reason = " ".join(str(exc).split())
+        raise StanceError(f"{path}: not valid CSV ({reason}); check the quoting of that line "
+                          "and corpus.csv_separator") from None
 
 
 def _read_table(cfg: CorpusConfig, fmt: str, notes: dict[int, str]) -> pd.DataFrame:
@@ -237,7 +314,9 @@ def _read_jsonl(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
     if text is None:
         raise StanceError(f"{path}: cannot be decoded as text; re-save it as UTF-8")
     records, where = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # "\n" only: str.splitlines also breaks at U+2028, U+0085 and others, which JSON allows
+    # raw inside strings
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -251,7 +330,9 @@ def _read_jsonl(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
         where.append(f"{path}:{number}")
     if not records:
         raise StanceError(f"{path}: empty file; add one JSON object per article")
-    frame = pd.DataFrame.from_records(records)
+    # object columns: a column of ids or codes with one null would otherwise turn to floats
+    # (7 -> "7.0", and large ids lose digits)
+    frame = pd.DataFrame(records, dtype=object)
     frame["_where"] = where
     return frame
 
@@ -260,7 +341,9 @@ def _require_column(frame: pd.DataFrame, column: str, key: str, source: Path) ->
     if column not in frame.columns:
         # a folder corpus's text column comes from its files, not from metadata.csv
         read = frame.attrs.get("columns_read", frame.columns)
-        found = ", ".join(c for c in read if not c.startswith("_"))
+        # quoted where spaces would hide why a name does not match
+        found = ", ".join(repr(c) if c != c.strip() else c for c in read
+                          if not c.startswith("_"))
         raise StanceError(f"{source}: no column '{column}' ({key}); found {found}; "
                           f"set {key} to the right column")
 
@@ -287,7 +370,11 @@ def _check_optional_columns(raw: pd.DataFrame, cfg: CorpusConfig, source: Path) 
                    or (key == "outlet" and cfg.outlet_from_url is not None))
         if not derived:
             absent.append(f"'{column}' (corpus.columns.{key}: {without})")
-    if absent:
+    if absent and raw.attrs.get("no_metadata"):
+        log.warning("%s: no metadata.csv, so %s; add a metadata.csv (a row per file: file, "
+                    "outlet, date, title) or set these columns to null to silence this",
+                    source, ", ".join(absent))
+    elif absent:
         log.warning("%s: no column %s; name the right columns, or set them to null to silence "
                     "this", source, ", ".join(absent))
 
@@ -295,7 +382,8 @@ def _check_optional_columns(raw: pd.DataFrame, cfg: CorpusConfig, source: Path) 
 def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -> pd.DataFrame:
     """Map configured columns onto the standard ones and record per-row problems."""
     cols = cfg.columns
-    source = (cfg.metadata or cfg.path / "metadata.csv") if cfg.path.is_dir() else cfg.path
+    source = (cfg.path if raw.attrs.get("no_metadata") else cfg.metadata
+              or cfg.path / "metadata.csv") if cfg.path.is_dir() else cfg.path
     if raw.empty:
         raise StanceError(f"{cfg.path}: the corpus is empty; add articles")
     _require_column(raw, cols.text, "corpus.columns.text", source)
@@ -303,11 +391,19 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
         _require_column(raw, label, "corpus.columns.labels", source)
     _check_optional_columns(raw, cfg, source)
     out = pd.DataFrame(index=raw.index)
-    texts = raw[cols.text].astype("string").fillna("")
-    out["text"] = texts.astype(object)
     out["source"] = raw["_where"]
+    for column in {cols.text, cols.id, cols.outlet, cols.title, cols.date, *cols.labels}:
+        if column is not None and column in raw.columns:
+            _flag_non_scalars(raw[column], column, out, problems)
+    _flag_non_strings(raw[cols.text], cols.text, out, problems)
+    out["text"] = _as_text(raw[cols.text], strings_only=True).astype(object)
     if cols.id is not None and cols.id in raw.columns:
-        out["doc_id"] = raw[cols.id].astype(str)
+        out["doc_id"] = _as_text(raw[cols.id]).str.strip().astype(object)
+        for index in out.index[out["doc_id"] == ""]:
+            problems.append(_Problem(out.at[index, "source"], index,
+                                     f"column '{cols.id}': empty id; give every document an "
+                                     "id, or set corpus.columns.id: null to derive them from "
+                                     "the text"))
     elif "_default_id" in raw.columns:
         out["doc_id"] = raw["_default_id"]
     else:
@@ -315,7 +411,7 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
         out["doc_id"] = [hashlib.sha256(t.encode()).hexdigest()[:16] for t in out["text"]]
     for name, column in (("outlet", cols.outlet), ("title", cols.title)):
         present = column is not None and column in raw.columns
-        out[name] = raw[column].astype("string").fillna("") if present else ""
+        out[name] = _as_text(raw[column]) if present else ""
     if cfg.outlet_from_url is not None:
         out["outlet"] = _outlets_from_urls(raw, cfg.outlet_from_url, out, problems, source)
     outlets = out["outlet"].str.strip().replace(cfg.outlet_names)
@@ -329,7 +425,7 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     out["title"] = out["title"].astype(object)
     out["date"] = _parse_dates(raw, cols.date, out, problems)
     for label in cols.labels:
-        values = raw[label].astype("string").fillna("").str.strip()
+        values = _as_text(raw[label]).str.strip()
         out[label] = values.replace(cfg.label_names.get(label, {})).astype(object)
     already = {p.index for p in problems}
     for index in out.index[out["text"].str.strip() == ""]:
@@ -337,7 +433,7 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
             problems.append(_Problem(out.at[index, "source"], index,
                                      f"column '{cols.text}': empty text; add the article "
                                      "text or remove the row"))
-    duplicated = out["doc_id"].duplicated(keep="first")
+    duplicated = out["doc_id"].duplicated(keep="first") & (out["doc_id"] != "")
     first_seen = out.drop_duplicates("doc_id").set_index("doc_id")["source"]
     for index in out.index[duplicated]:
         doc_id = out.at[index, "doc_id"]
@@ -345,6 +441,52 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
                                  f"column '{cols.id or 'id'}': duplicate id '{doc_id}' "
                                  f"(first at {first_seen[doc_id]}); make ids unique"))
     return out
+
+
+def _as_text(values: pd.Series, *, strings_only: bool = False) -> pd.Series:
+    """Cells as text, '' for missing: 7 and 7.0 (a number column with a gap) give '7'.
+
+    ``strings_only`` leaves '' for anything but a string (a text cell that is a number,
+    a list or a mapping, which :func:`_flag_non_scalars` and the empty-text check report).
+    """
+    def text(value: object) -> str:
+        if isinstance(value, str):
+            return value
+        if strings_only or value is None or _is_missing(value) or isinstance(value, list | dict):
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return values.map(text).astype("string")
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays: not a missing scalar
+        return False
+
+
+def _flag_non_scalars(values: pd.Series, column: str, out: pd.DataFrame,
+                      problems: list[_Problem]) -> None:
+    """A problem for each cell holding a list or mapping (JSON, Parquet), not one value."""
+    for index, value in values.items():
+        if isinstance(value, list | dict | tuple) or hasattr(value, "__array__"):
+            kind = "a mapping" if isinstance(value, dict) else "a list"
+            problems.append(_Problem(out.at[index, "source"], index,
+                                     f"column '{column}': {kind}, not a single value; give "
+                                     "one string (join the parts) or remove the row"))
+
+
+def _flag_non_strings(texts: pd.Series, column: str, out: pd.DataFrame,
+                      problems: list[_Problem]) -> None:
+    """A problem for each text cell holding a number, a truth value or bytes (JSON, Parquet)."""
+    for index, value in texts.items():
+        if isinstance(value, numbers.Number | bytes | np.bool_) and not _is_missing(value):
+            problems.append(_Problem(out.at[index, "source"], index,
+                                     f"column '{column}': {type(value).__name__} {value!r:.40}, "
+                                     "not text; give the article text as a string"))
 
 
 def site_domain(url: str) -> str | None:
@@ -394,13 +536,16 @@ def _unwanted_labels(frame: pd.DataFrame, cfg: CorpusConfig) -> dict[int, str]:
 def _parse_dates(raw, column, out, problems) -> pd.Series:
     if column is None or column not in raw.columns:
         return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    values = raw[column].astype("string").fillna("").str.strip()
-    parsed = pd.to_datetime(values.replace("", None), format="ISO8601", errors="coerce")
+    values = _as_text(raw[column]).str.strip()
+    # utc=True: dates with different UTC offsets (or some with one, some without) cannot
+    # share one naive column otherwise; offsets are converted to UTC, naive dates kept
+    parsed = pd.to_datetime(values.replace("", None), format="ISO8601", errors="coerce",
+                            utc=True).dt.tz_localize(None)
     for index in values.index[(values != "") & parsed.isna()]:
         problems.append(_Problem(out.at[index, "source"], index,
                                  f"column '{column}': '{values[index]}' is not an ISO date "
                                  "(YYYY-MM-DD); fix it or leave it empty"))
-    return parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+    return parsed
 
 
 def _apply_problems(frame, problems, notes, cfg, unwanted) -> tuple[pd.DataFrame, pd.DataFrame]:

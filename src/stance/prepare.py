@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from stance.clean import clean_corpus
 from stance.config import CleaningConfig, CorpusConfig, DedupConfig
 from stance.corpus import load_corpus
 from stance.data import Audit, CleanedCorpus, Corpus
 from stance.dedup import apply_duplicates, find_near_duplicates
+from stance.errors import StanceError
+
+log = logging.getLogger(__name__)
 
 
 def prepare_corpus(
@@ -24,17 +29,23 @@ def prepare_corpus(
         corpus, removals = clean_corpus(corpus, cleaning_cfg)
     else:
         removals = Audit(audit).removals
-    corpus, audit = _drop_emptied(corpus, audit)
+    corpus, audit = _drop_emptied(corpus, audit, corpus_cfg)
     duplicates = find_near_duplicates(corpus, dedup_cfg, seed=seed)
     corpus, audit = apply_duplicates(corpus, audit, duplicates, dedup_cfg)
     return CleanedCorpus(corpus, Audit(audit, removals)), loaded.digest
 
 
-def _drop_emptied(corpus: Corpus, audit):
+def _drop_emptied(corpus: Corpus, audit, corpus_cfg: CorpusConfig):
     """Documents that cleaning emptied (all boilerplate) are dropped with that reason."""
     empty = corpus.documents["text"].str.strip() == ""
     if not empty.any():
         return corpus, audit
+    if empty.all():
+        raise StanceError(f"{corpus_cfg.path}: cleaning removed all the text of every document "
+                          f"({len(empty)}); check the cleaning patterns, or set "
+                          "cleaning.enabled: false")
+    log.warning("%s: cleaning removed all the text of %d of %d documents; they are dropped "
+                "(audit.csv names them)", corpus_cfg.path, int(empty.sum()), len(empty))
     gone = set(corpus.documents.loc[empty, "doc_id"])
     audit = audit.copy()
     hit = audit["doc_id"].isin(gone) & (audit["status"] == "kept")

@@ -65,6 +65,23 @@ def test_sweep_configs_run_through_run_sweep(tmp_path):
         experiment.run_sweep()
 
 
+@pytest.mark.parametrize("method, output_dir", [
+    ("run", "corpus.csv"), ("embed", "corpus.csv/reports"), ("run_sweep", "corpus.csv")])
+def test_an_output_dir_on_a_file_is_refused_before_any_work(tmp_path, write_csv, small_rows,
+                                                            method, output_dir):
+    corpus = write_csv(small_rows)
+    config = tmp_path / "x.yaml"
+    sweep = "sweep:\n  seed: [1, 2]\n" if method == "run_sweep" else ""
+    config.write_text(f"name: x\noutput_dir: {tmp_path / output_dir}\n"
+                      f"corpus:\n  path: corpus.csv\n{sweep}")
+    experiment = stance.Experiment.from_yaml(config)
+    with pytest.raises(StanceError) as err:
+        getattr(experiment, method)(progress=False)
+    assert str(err.value) == (f"{config}:2 output_dir: {corpus} is a file, not a folder; "
+                              "set output_dir to a folder (it is created if missing)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.csv", "x.yaml"]
+
+
 def test_load_run_rejects_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(StanceError, match="not a finished run folder"):
         stance.load_run(tmp_path)

@@ -319,6 +319,34 @@ def test_segment_labels_override_inherited_ones(tmp_path):
     assert "'nope:0'" in one_line(excinfo)
 
 
+@pytest.mark.parametrize("name, content, problem", [
+    ("empty.csv", b"", "framing.segment_labels file is empty; give a CSV or Parquet file"),
+    ("quote.csv", b'seg_id,framing\n"d00:1,x\n',
+     "framing.segment_labels is not valid CSV (Error tokenizing data. C error: EOF inside "
+     "string starting at row 1); fix the line it names"),
+    ("binary.csv", b"\x00\x01seg_id", "framing.segment_labels is a binary file, not CSV text"),
+    ("broken.parquet", b"PAR1xyz", "framing.segment_labels is not a readable Parquet file; "
+                                   "re-save it, or give a CSV or Parquet file"),
+])
+def test_an_unreadable_segment_labels_file_is_one_line(tmp_path, name, content, problem):
+    corpus, segments = make_corpus(balanced_plan(2))
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(StanceError) as excinfo:
+        labelled_units(corpus, segments, config(segment_labels=path))
+    assert one_line(excinfo).startswith(f"{path}: {problem}")
+
+
+def test_segment_labels_not_in_utf8_are_decoded_with_a_warning(tmp_path, caplog):
+    corpus, segments = make_corpus(balanced_plan(2))
+    path = tmp_path / "segment_labels.csv"
+    path.write_bytes("seg_id,framing,note\nd00:1,delegitimising,café\n".encode("cp1252"))
+    units = labelled_units(corpus, segments, config(segment_labels=path)).table.set_index(
+        "unit_id")
+    assert units.loc["d00:1", "label"] == "delegitimising"
+    assert f"{path} (framing.segment_labels): " in caplog.text and "cp1252" in caplog.text
+
+
 def test_small_n_is_set_on_a_tiny_corpus():
     corpus, segments = make_corpus(balanced_plan(2))
     result = evaluate_framing(corpus, segments, config(level="document"), seed=0)

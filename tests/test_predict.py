@@ -34,11 +34,29 @@ def test_csv_rows_with_empty_text_are_skipped_with_a_warning(tmp_path, caplog):
                                "are skipped (b.csv:row 3, b.csv:row 4)"]
 
 
+def test_blank_csv_lines_are_skipped_rows_and_keep_row_numbers(tmp_path, caplog):
+    path = tmp_path / "b.csv"
+    path.write_text(f'text\n\n"{OFFICIAL}"\n   \n"{NEW_ARTICLE}"\n')
+    ids, texts = read_texts([path])
+    assert ids == ["b.csv:row 3", "b.csv:row 5"] and texts == [OFFICIAL, NEW_ARTICLE]
+    assert caplog.messages == [f"{path}: 2 rows with empty text in column 'text' are skipped "
+                               "(b.csv:row 2, b.csv:row 4)"]
+
+
+NOTHING = "nothing to label; no row has text in column 'text'; add rows with text"
+
+
 @pytest.mark.parametrize("content, name, message", [
     (None, "missing.txt", "file not found"),
     ("", "empty.txt", "file is empty"),
+    ("", "empty.csv", "file is empty"),
     ("text\n", "x.pdf", "unknown suffix"),
     ("body\nhello\n", "rows.csv", "no column 'text'"),
+    ("text\n", "header.csv", NOTHING),
+    ("id,text\n1,\n\n2,   \n", "blank.csv", NOTHING),
+    ('text\n"unterminated\n', "quote.csv",
+     r"not valid CSV \(.*EOF inside string.*\); fix the line it names"),
+    ("\x00\x01\x02binary", "bin.txt", "binary file, not text"),
 ])
 def test_bad_inputs_are_one_line_errors(tmp_path, content, name, message):
     path = tmp_path / name

@@ -66,6 +66,10 @@ class Columns(Section):
         return value
 
 
+#: Tried in order for lines that are not UTF-8; latin-1 decodes any byte.
+DEFAULT_ENCODING_FALLBACKS = ("cp1252", "latin-1")
+
+
 class CorpusConfig(Section):
     """Where the articles are and how to read them."""
 
@@ -78,7 +82,7 @@ class CorpusConfig(Section):
     default_outlet: str = Field("unknown", description="outlet of documents that name none")
     csv_separator: str = Field(",", description="one character; a tab is \"\\t\"")
     encoding_fallbacks: list[str] = Field(
-        default_factory=lambda: ["cp1252", "latin-1"],
+        default_factory=lambda: list(DEFAULT_ENCODING_FALLBACKS),
         description="tried in order for lines that are not UTF-8")
     on_invalid: Literal["error", "drop"] = Field(
         "error", description="error: stop on any bad document; drop: drop it with a reason"

@@ -8,6 +8,7 @@ classes are those found (or ``framing.classes``). Evaluation lives in
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stance.config import EmbeddingConfig, FramingConfig
+from stance.config import DEFAULT_ENCODING_FALLBACKS, EmbeddingConfig, FramingConfig
+from stance.corpus import BINARY_SNIFF_BYTES, decode_text
 from stance.data import Corpus, Segments
 from stance.errors import StanceError
 from stance.framing_eval import (
@@ -166,12 +168,9 @@ def _apply_segment_labels(table: pd.DataFrame, cfg: FramingConfig) -> pd.DataFra
     if not path.is_file():
         raise StanceError(f"{path}: framing.segment_labels file not found; give a CSV or "
                           "Parquet file with seg_id and label columns")
-    if path.suffix.lower() == ".parquet":
-        given = pd.read_parquet(path)
-    elif path.suffix.lower() == ".csv":
-        given = pd.read_csv(path, dtype=str, keep_default_na=False)
-    else:
+    if path.suffix.lower() not in (".csv", ".parquet"):
         raise StanceError(f"{path}: framing.segment_labels must be .csv or .parquet")
+    given = _read_segment_labels(path)
     for column in ("seg_id", cfg.label):
         if column not in given.columns:
             raise StanceError(f"{path}: no column '{column}' (columns: "
@@ -191,6 +190,32 @@ def _apply_segment_labels(table: pd.DataFrame, cfg: FramingConfig) -> pd.DataFra
     table = table.assign(from_file=listed)
     table.loc[listed, "label"] = table.loc[listed, "unit_id"].map(override)
     return table
+
+
+def _read_segment_labels(path: Path) -> pd.DataFrame:
+    """The segment labels table; a file that cannot be read is one StanceError."""
+    remedy = "give a CSV or Parquet file with seg_id and label columns"
+    if path.suffix.lower() == ".parquet":
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError):  # pyarrow's errors for a bad file subclass these
+            raise StanceError(f"{path}: framing.segment_labels is not a readable Parquet file; "
+                              f"re-save it, or {remedy}") from None
+    data = path.read_bytes()
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        raise StanceError(f"{path}: framing.segment_labels is a binary file, not CSV text; "
+                          f"{remedy}")
+    # latin-1, the last fallback, decodes any bytes: text is never None
+    text, _ = decode_text(data, f"{path} (framing.segment_labels)",
+                          list(DEFAULT_ENCODING_FALLBACKS))
+    if not text.strip():
+        raise StanceError(f"{path}: framing.segment_labels file is empty; {remedy}")
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        detail = " ".join(str(exc).split())  # pandas ends some messages with a newline
+        raise StanceError(f"{path}: framing.segment_labels is not valid CSV ({detail}); "
+                          "fix the line it names") from None
 
 
 def _check_classes(table: pd.DataFrame, cfg: FramingConfig) -> tuple[tuple[str, ...],

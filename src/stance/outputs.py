@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from stance.errors import StanceError
+
 
 def new_output_dir(parent: Path, started: datetime, digest: str) -> Path:
     """Create ``parent/<UTC time>-<digest[:8]>/figures`` (suffixed -1, -2 ... if taken).
@@ -26,6 +28,19 @@ def new_output_dir(parent: Path, started: datetime, digest: str) -> Path:
         (folder / "figures").mkdir()
         return folder
     raise RuntimeError(f"cannot create an output folder under {parent}")
+
+
+def require_output_dir(folder: Path) -> None:
+    """Refuse ``folder`` if it, or a folder above it, is an existing file: nothing can go there.
+
+    Call it before any stage runs, so the mistake costs no work and leaves nothing behind.
+    """
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise StanceError(f"output_dir: {path} is a file, not a folder; set output_dir "
+                                  "to a folder (it is created if missing)")
+            return
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from stance.config import CorpusConfig
-from stance.corpus import decode_text
+from stance.config import DEFAULT_ENCODING_FALLBACKS
+from stance.corpus import BINARY_SNIFF_BYTES, decode_text
 from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,6 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = (".txt", ".md")
 #: Ids of skipped rows named in the warning, at most.
 MAX_SHOWN = 5
-#: The corpus loader's default fallbacks; latin-1 decodes any bytes, so text is never None.
-_FALLBACKS = CorpusConfig.model_fields["encoding_fallbacks"].get_default(
-    call_default_factory=True)
 
 
 def read_texts(paths: Sequence[str | Path], *, column: str = "text",
@@ -27,7 +25,8 @@ def read_texts(paths: Sequence[str | Path], *, column: str = "text",
     """Ids and texts from .txt/.md files (id: file name) and CSV files (one text per row).
 
     Raises:
-        StanceError: a missing or empty file, an unknown suffix, or a CSV without the column.
+        StanceError: a missing, empty or binary file, an unknown suffix, a CSV that cannot
+            be parsed, lacks the column or has no text in it.
         CSV rows with empty text are skipped with a warning naming them.
     """
     ids: list[str] = []
@@ -35,32 +34,58 @@ def read_texts(paths: Sequence[str | Path], *, column: str = "text",
     for path in map(Path, paths):
         if not path.is_file():
             raise StanceError(f"{path}: file not found; give .txt/.md files or a .csv file")
-        if path.suffix.lower() in TEXT_SUFFIXES:
-            text, _ = decode_text(path.read_bytes(), str(path), _FALLBACKS)
-            if not text.strip():
-                raise StanceError(f"{path}: file is empty; give a file with text")
+        if path.suffix.lower() not in (*TEXT_SUFFIXES, ".csv"):
+            raise StanceError(f"{path}: unknown suffix '{path.suffix}'; give .txt, .md or .csv")
+        text = _read_text(path)
+        if path.suffix.lower() == ".csv":
+            file_ids, file_texts = _csv_rows(path, text, column, id_column)
+            ids += file_ids
+            texts += file_texts
+        else:
             ids.append(path.name)
             texts.append(text)
-        elif path.suffix.lower() == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-            for name in (column, id_column):
-                if name is not None and name not in frame.columns:
-                    raise StanceError(f"{path}: no column '{name}' (columns: "
-                                      f"{', '.join(frame.columns)}); name it with --column "
-                                      "or --id-column")
-            row_ids = pd.Series([str(i) for i in frame[id_column]] if id_column else
-                                [f"{path.name}:row {i + 2}" for i in range(len(frame))])
-            empty = frame[column].str.strip().eq("").to_numpy()
-            if empty.any():
-                shown = ", ".join(row_ids[empty][:MAX_SHOWN])
-                more = f" and {empty.sum() - MAX_SHOWN} more" if empty.sum() > MAX_SHOWN else ""
-                log.warning("%s: %d rows with empty text in column '%s' are skipped (%s%s)",
-                            path, empty.sum(), column, shown, more)
-            ids += row_ids[~empty].tolist()
-            texts += frame.loc[~empty, column].tolist()
-        else:
-            raise StanceError(f"{path}: unknown suffix '{path.suffix}'; give .txt, .md or .csv")
     return ids, texts
+
+
+def _read_text(path: Path) -> str:
+    """The file decoded as text; a binary or empty file is refused."""
+    data = path.read_bytes()
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        raise StanceError(f"{path}: binary file, not text; give .txt/.md files or a .csv file")
+    text, _ = decode_text(data, str(path), list(DEFAULT_ENCODING_FALLBACKS))
+    if not text.strip():
+        raise StanceError(f"{path}: file is empty; give a file with text")
+    return text
+
+
+def _csv_rows(path: Path, text: str, column: str,
+              id_column: str | None) -> tuple[list[str], list[str]]:
+    """Ids and texts of the CSV rows with text; the others are named in a warning."""
+    try:
+        # blank lines are rows too: skipped silently, they would shift every row number
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
+    except pd.errors.ParserError as exc:
+        detail = " ".join(str(exc).split())  # pandas ends some messages with a newline
+        raise StanceError(f"{path}: not valid CSV ({detail}); fix the line it names") from None
+    for name in (column, id_column):
+        if name is not None and name not in frame.columns:
+            raise StanceError(f"{path}: no column '{name}' (columns: "
+                              f"{', '.join(frame.columns)}); name it with --column "
+                              "or --id-column")
+    rows = pd.Series([f"{path.name}:row {i + 2}" for i in range(len(frame))], dtype=object)
+    empty = frame[column].str.strip().eq("").to_numpy()
+    if empty.all():
+        raise StanceError(f"{path}: nothing to label; no row has text in column '{column}'; "
+                          "add rows with text or name the text column with --column")
+    if empty.any():
+        # rows, not ids, name them: a blank line has no id
+        shown = ", ".join(rows[empty][:MAX_SHOWN])
+        more = f" and {empty.sum() - MAX_SHOWN} more" if empty.sum() > MAX_SHOWN else ""
+        log.warning("%s: %d rows with empty text in column '%s' are skipped (%s%s)",
+                    path, empty.sum(), column, shown, more)
+    row_ids = frame[id_column] if id_column else rows
+    return row_ids[~empty].tolist(), frame.loc[~empty, column].tolist()
 
 
 def predict_files(model_path: str | Path, paths: Sequence[str | Path], *, column: str = "text",

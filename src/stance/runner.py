@@ -25,7 +25,7 @@ from stance.errors import StanceError
 from stance.figure_files import save_figure
 from stance.forked import ForkedChain, ForkedJobs, in_worker
 from stance.manifest import environment, git_state, numeric_env, package_versions
-from stance.outputs import new_output_dir, point_latest, write_json
+from stance.outputs import new_output_dir, point_latest, require_output_dir, write_json
 from stance.prepare import prepare_corpus
 from stance.progress import progress_enabled
 from stance.segment import segment_corpus
@@ -96,8 +96,9 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         raise StanceError(f"experiment '{cfg.name}' has a sweep: section; run it with "
                           "stance.sweep.run_sweep (stance run does) or remove the section")
     require_corpus_path(cfg.corpus.path)  # before any stage starts or any folder is made
-    started, clock = datetime.now(UTC), time.perf_counter()
     experiment_dir = cfg.output_dir / cfg.name
+    require_output_dir(experiment_dir)
+    started, clock = datetime.now(UTC), time.perf_counter()
     timer = _Timer()
     with progress_enabled(progress):
         cache = StageCache(experiment_dir / "cache", enabled=use_cache)
@@ -148,6 +149,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
 def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                      use_cache: bool = True) -> tuple[Embeddings, dict[str, Any]]:
     """Run the stages up to embedding only (``stance embed``), filling the embedding cache."""
+    require_output_dir(cfg.output_dir / cfg.name)
     timer = _Timer()
     with progress_enabled(progress):
         cache = StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache)

@@ -136,12 +136,13 @@ def run_sweep(cfg: ExperimentConfig, *, progress: bool = True,
         >>> sweep = run_sweep(load_config("experiments/seeds_sweep.yaml"))  # doctest: +SKIP
         >>> sweep.summary[["seed", "npmi_mean"]]  # doctest: +SKIP
     """
-    from stance.outputs import new_output_dir, point_latest, write_json
+    from stance.outputs import new_output_dir, point_latest, require_output_dir, write_json
     from stance.runner import run_experiment
 
     started = datetime.now(UTC)
     points = expand_sweep(cfg)
     experiment_dir = cfg.output_dir / cfg.name
+    require_output_dir(experiment_dir)
     sweep_dir = new_output_dir(experiment_dir / "sweeps", started, cfg.digest())
     (sweep_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
     records = []

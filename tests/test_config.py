@@ -50,6 +50,9 @@ def test_every_input_path_and_swept_input_path_resolves_against_the_config(tmp_p
     ("corpus:\n  path: c.csv\n  encoding_fallbacks: [klingon-8]\n",
      "bad.yaml:4 corpus.encoding_fallbacks: unknown encoding 'klingon-8'"),
     ("seed: -1\ncorpus:\n  path: c.csv\n", "bad.yaml:2 seed: "),
+    ("seed: 4294967295\ncorpus:\n  path: c.csv\n",
+     "bad.yaml:2 seed 4294967295: the stability refits would use seeds up to 4294967297"),
+    ("corpus:\n  path: c.csv\n  encoding_fallbacks: [hex]\n", "unknown encoding 'hex'"),
     ("corpus:\n  path: c.csv\nsegmentation:\n  unit: window\n  window_words: 5\n"
      "  window_overlap: 10\n",
      "bad.yaml:4 segmentation: window_overlap (10) must be below window_words (5)"),

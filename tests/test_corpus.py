@@ -351,12 +351,18 @@ def _problems(cfg) -> list[str]:
     return list(caught.value.problems)
 
 
-def test_dates_with_and_without_offsets_share_one_utc_column(write_csv):
-    path = write_csv([["doc_id", "date", "text"], ["a", "2022-09-26T10:00:00+02:00", "x y"],
-                      ["b", "2022-09-26", "x z"], ["c", "2022-09-26T03:00:00-05:00", "y z"]])
+def test_dates_keep_their_local_time_whatever_their_offsets(write_csv, tmp_path):
+    path = write_csv([["doc_id", "date", "text"], ["a", "2022-03-01T00:30:00+02:00", "x y"],
+                      ["b", "2022-09-26", "x z"], ["c", "2022-09-26T03:00:00-0500", "y z"],
+                      ["d", "2022-09-26T23:00Z", "z w"]])
     dates = load_corpus(CorpusConfig(path=path)).corpus.documents["date"]
-    assert list(dates) == [pd.Timestamp("2022-09-26 08:00"), pd.Timestamp("2022-09-26"),
-                           pd.Timestamp("2022-09-26 08:00")]
+    assert list(dates) == [pd.Timestamp("2022-03-01 00:30"), pd.Timestamp("2022-09-26"),
+                           pd.Timestamp("2022-09-26 03:00"), pd.Timestamp("2022-09-26 23:00")]
+    stamps = pd.to_datetime(["2022-03-01 00:30"]).tz_localize("Europe/Kyiv")
+    pq = tmp_path / "c.parquet"
+    pd.DataFrame({"doc_id": ["a"], "text": ["x"], "date": stamps}).to_parquet(pq)
+    assert load_corpus(CorpusConfig(path=pq)).corpus.documents.loc[0, "date"] == pd.Timestamp(
+        "2022-03-01 00:30")
 
 
 def test_one_latin1_line_leaves_the_utf8_lines_intact(tmp_path, caplog):
@@ -366,7 +372,7 @@ def test_one_latin1_line_leaves_the_utf8_lines_intact(tmp_path, caplog):
     docs = load_corpus(CorpusConfig(path=path)).corpus.documents
     assert list(docs["text"]) == ["naïve Lukašenka", "café au lait"]
     assert docs.loc[0, "outlet"] == "Ré"
-    assert "1 of 4 lines not UTF-8 (first: line 3); decoded as cp1252" in caplog.text
+    assert "1 of 3 lines not UTF-8 (first: line 3); decoded as cp1252" in caplog.text
 
 
 def test_jsonl_strings_may_hold_line_separators(tmp_path):
@@ -460,3 +466,31 @@ def test_cleaning_that_empties_every_document_stops_the_run(write_csv):
     cleaning = CleaningConfig(patterns=[{"name": "all", "regex": ".*"}])
     with pytest.raises(StanceError, match="cleaning removed all the text of every document"):
         prepare_corpus(CorpusConfig(path=path), cleaning, DedupConfig(), seed=0)
+
+
+def test_nullable_parquet_columns_and_lists_of_marked_words_load(tmp_path):
+    path = tmp_path / "c.parquet"
+    pd.DataFrame({"doc_id": pd.array([101, 102, 103], dtype="Int64"),
+                  "text": ["a b", "a c", "b c"],
+                  "framing": pd.array([0, None, 1], dtype="Int64"),
+                  "biased_words": [["regime", "lied"], [], ["junta"]]}).to_parquet(path)
+    docs = load_corpus(CorpusConfig(path=path, columns={"labels": ["framing", "biased_words"]})
+                       ).corpus.documents
+    assert list(docs["doc_id"]) == ["101", "102", "103"]
+    assert list(docs["framing"]) == ["0", "", "1"]
+    assert list(docs["biased_words"]) == ["['regime', 'lied']", "[]", "['junta']"]
+
+
+def test_a_folder_limit_reads_no_file_past_it(tmp_path, write_csv, caplog):
+    for name in ("1.txt", "2.txt", "c.html"):
+        (tmp_path / name).write_text(f"text of {name}")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref")
+    write_csv([["file", "doc_id"], ["1.txt", "a"], ["c.html", "b"], ["missing.txt", "c"]],
+              name="metadata.csv")
+    loaded = load_corpus(CorpusConfig(path=tmp_path, limit=2))
+    assert list(loaded.corpus.documents["doc_id"]) == ["a", "b"]  # listed, so read
+    assert list(zip(loaded.audit["doc_id"], loaded.audit["reason"], strict=True))[2:] == [
+        ("c", "beyond corpus.limit 2"), ("2", "not listed in metadata.csv")]
+    # the hidden folder counts once; c.html is listed, so it was read
+    assert "so not read: 1 (first: .git)" in caplog.text

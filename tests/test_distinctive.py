@@ -82,23 +82,35 @@ def test_twenty_thousand_segments_stay_sparse():
     assert len(table) == 50 and table["z"].notna().all()
 
 
+def test_the_familywise_line_grows_with_the_terms_tested():
+    from stance.distinctive import familywise_z
+
+    # Bonferroni, two-sided 5%: one term is the usual 1.96
+    assert familywise_z(1) == pytest.approx(1.95996, abs=1e-4)
+    assert familywise_z(np.array([1000, 10_000])) == pytest.approx([4.056, 4.565], abs=1e-3)
+    segs = _segments({"A": ["apple pie", "apple tart", "pear"], "B": ["pear", "plum"]})
+    table = distinctive_terms(segs, prior=0.01, top_n=2)
+    # only terms in two or more segments are scored: A uses apple and pear, B pear
+    assert dict(zip(table["outlet"], table["n_tested"], strict=False)) == {"A": 2, "B": 1}
+
+
 def test_the_report_counts_terms_past_chance_and_names_outlets_with_none():
     from stance.report_framing import _distinctive_table
 
     terms = pd.DataFrame({"outlet": ["A", "A", "B", "B"], "term": ["war", "tanks", "talks", "gas"],
-                          "z": [3.2, 1.5, 1.9, 0.4]})
+                          "z": [4.5, 3.0, 2.5, 0.4], "n_tested": [1000, 1000, 10, 10]})
     text = _distinctive_table(terms)
-    assert '"war (3.2), tanks (1.5)"' in text and '"1 of 2"' in text and '"0 of 2"' in text
-    assert "No listed term of B passes it, so nothing in its list is evidence" in text
-    assert "not corrected" in text
+    assert '"war (4.5), tanks (3.0)"' in text
+    assert '"1 of 2 (z > 4.1)"' in text and '"0 of 2 (z > 2.8)"' in text
+    assert "No term of B passes it, so nothing in its list is evidence" in text
+    assert "many pass z = 1.96 by chance alone" in text
 
 
-def test_the_figure_marks_the_chance_line_in_every_panel():
-    from stance.distinctive import Z_THRESHOLD
+def test_the_figure_draws_each_outlets_line():
     from stance.plots_framing import plot_ranked_terms
 
     terms = pd.DataFrame({"outlet": ["A", "A", "B"], "term": ["war", "tanks", "talks"],
                           "z": [3.2, 1.5, 1.9]})
-    fig = plot_ranked_terms(terms, "outlet", "term", "z", title="t", threshold=Z_THRESHOLD)
-    lines = [line.get_xdata()[0] for ax in fig.axes for line in ax.get_lines()]
-    assert lines == [Z_THRESHOLD, Z_THRESHOLD]
+    fig = plot_ranked_terms(terms, "outlet", "term", "z", title="t",
+                            threshold={"A": 4.1, "B": 3.3})
+    assert [line.get_xdata()[0] for ax in fig.axes for line in ax.get_lines()] == [4.1, 3.3]

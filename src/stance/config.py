@@ -114,10 +114,13 @@ class CorpusConfig(Section):
     def _known_encodings(cls, value: list[str]) -> list[str]:
         for name in value:
             try:
-                codecs.lookup(name)
+                # codecs also holds bytes-to-bytes codecs (hex, zlib), which bytes.decode refuses
+                known = getattr(codecs.lookup(name), "_is_text_encoding", True)
             except LookupError:
-                raise ValueError(f"unknown encoding {name!r}; use names Python knows, such "
-                                 "as cp1252, latin-1 or cp1251") from None
+                known = False
+            if not known:
+                raise ValueError(f"unknown encoding {name!r}; use text encodings Python "
+                                 "knows, such as cp1252, latin-1 or cp1251")
         return value
 
     @field_validator("label_names", "keep_labels", mode="before")
@@ -446,6 +449,15 @@ class ExperimentConfig(Section):
             raise ValueError(
                 f"framing.label '{label}' is not in corpus.columns.labels {labels}; add the "
                 "label column there, correct the name, or set framing.enabled: false")
+        return self
+
+    @model_validator(mode="after")
+    def _refit_seeds_in_range(self) -> ExperimentConfig:
+        # the stability refits use seed + 1, seed + 2, ...; numpy takes at most 2**32 - 1
+        last = self.seed + max(0, self.topics.stability_runs - 1)
+        if last > 2**32 - 1:
+            raise ValueError(f"seed {self.seed}: the stability refits would use seeds up to "
+                             f"{last}, above 2**32 - 1; choose a smaller seed")
         return self
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ import json
 import logging
 import numbers
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -97,7 +98,7 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
             + (" and corpus.keep_labels" if unwanted else ""))
     ignored = raw.attrs.get("ignored", [])
     audit = pd.concat([audit, *(pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
-                               for rows in (ignored, beyond) if rows)], ignore_index=True)
+                               for rows in (beyond, ignored) if rows)], ignore_index=True)
     labels = tuple(cfg.columns.labels)
     corpus = Corpus(frame.reset_index(drop=True), labels)
     return LoadedCorpus(corpus, audit, _digest(corpus))
@@ -155,7 +156,7 @@ def decode_text(data: bytes, where: str,
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         pass
-    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    lines = data.removeprefix(b"\xef\xbb\xbf").removesuffix(b"\n").split(b"\n")
     decoded, fallen = [], []
     for number, line in enumerate(lines, start=1):
         for encoding in ("utf-8", *fallbacks):
@@ -181,7 +182,7 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
         raise StanceError(f"{cfg.metadata}: corpus.metadata file not found; fix the path "
                           "(a relative one starts at the config's folder) or remove the key")
     metadata_path = cfg.metadata or root / "metadata.csv"
-    files = _text_files(root)
+    files, others = _folder_files(root)
     if not files and not metadata_path.exists():
         raise StanceError(f"{root}: no .txt or .md files and no metadata.csv; add articles "
                           "or point corpus.path at a CSV, JSONL or Parquet file")
@@ -196,24 +197,32 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
             )
         listed = {os.path.normpath(root / str(name)) for name in meta[file_col]}
         unlisted = [p for p in files if os.path.normpath(p) not in listed]
+        others = [p for p in others if os.path.normpath(root / p) not in listed
+                  and root / p != metadata_path]
         if unlisted:
             log.warning("%s: text files not listed in %s, so not read: %d (first: %s); "
                         "audit.csv lists them", root, metadata_path.name, len(unlisted),
                         unlisted[0].relative_to(root))
-        names = [p.relative_to(root).as_posix() for p in files]
-        ignored = [(_file_id(p.relative_to(root).as_posix(), names), str(p), "dropped",
-                    f"not listed in {metadata_path.name}", "") for p in unlisted]
+        ids = dict(zip(files, _file_ids([p.relative_to(root).as_posix() for p in files]),
+                       strict=True))
+        ignored = [(ids[p], str(p), "dropped", f"not listed in {metadata_path.name}", "")
+                   for p in unlisted]
     else:
         meta = pd.DataFrame({cfg.columns.file: [p.relative_to(root).as_posix() for p in files]})
         meta.attrs["no_metadata"] = True
         file_col = cfg.columns.file
+    if others:
+        log.warning("%s: files that are not .txt or .md articles (or are hidden, or broken "
+                    "links), so not read: %d (first: %s)", root, len(others), others[0])
     texts = []
     names = track(meta[file_col], "reading files", total=len(meta))
     for row_number, name in enumerate(names, start=2):
         path = root / str(name)
         where = str(path)
         text = None
-        if not path.is_file():
+        if cfg.limit is not None and len(texts) >= cfg.limit:
+            pass  # past corpus.limit: not read, so neither checked (audit.csv lists it)
+        elif not path.is_file():
             problems.append(_Problem(f"{metadata_path}:{row_number}", len(texts),
                                      f"column '{file_col}': file '{name}' not found; "
                                      "fix the name or remove the row"))
@@ -243,33 +252,37 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
     if cfg.columns.id is None or cfg.columns.id not in meta.columns:
         # Folder corpora have a natural id: the file's path in the folder, without suffix
         names = [Path(str(n)).as_posix() for n in meta[file_col]]
-        meta["_default_id"] = [_file_id(n, names) for n in names]
+        meta["_default_id"] = _file_ids(names)
     return meta
 
 
-def _text_files(root: Path) -> list[Path]:
-    """The .txt and .md files under ``root``, skipping hidden ones; say what else is there."""
-    found, other = [], []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            other.append(relative)  # .git, .DS_Store, editor backups: never articles
-        elif path.suffix.lower() in TEXT_SUFFIXES and path.is_file():
-            if path.name.lower() != "readme.md":
-                found.append(path)
-        elif not path.is_dir() and path.name != "metadata.csv":
-            other.append(relative)
-    if other:
-        log.warning("%s: files that are not .txt or .md articles (or are hidden, or broken "
-                    "links), so not read: %d (first: %s)", root, len(other), other[0])
-    return found
+def _folder_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """The .txt and .md files under ``root``, and the other entries (relative paths).
+
+    Hidden files and folders (.git, .DS_Store, editor backups) are never articles: each
+    is one other entry, its contents not walked.
+    """
+    found, others = [], []
+    for folder, subfolders, names in os.walk(root):
+        base = Path(folder)
+        others += [(base / d).relative_to(root) for d in sorted(subfolders) if d.startswith(".")]
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(names):
+            path = base / name
+            if (not name.startswith(".") and path.suffix.lower() in TEXT_SUFFIXES
+                    and path.is_file()):
+                if name.lower() != "readme.md":
+                    found.append(path)
+            elif path.relative_to(root) != Path("metadata.csv"):
+                others.append(path.relative_to(root))
+    return sorted(found), others
 
 
-def _file_id(name: str, names: list[str]) -> str:
-    """'a/1.txt' -> 'a/1'; the suffix stays where another file would share the id."""
-    stem = str(Path(name).with_suffix(""))
-    clash = sum(str(Path(other).with_suffix("")) == stem for other in names) > 1
-    return name if clash else stem
+def _file_ids(names: list[str]) -> list[str]:
+    """'a/1.txt' -> 'a/1'; the suffix stays where two files would share an id."""
+    stems = [str(Path(name).with_suffix("")) for name in names]
+    shared = Counter(stems)
+    return [name if shared[stem] > 1 else stem for name, stem in zip(names, stems, strict=True)]
 
 
 def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
@@ -392,7 +405,9 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     _check_optional_columns(raw, cfg, source)
     out = pd.DataFrame(index=raw.index)
     out["source"] = raw["_where"]
-    for column in {cols.text, cols.id, cols.outlet, cols.title, cols.date, *cols.labels}:
+    # in a fixed order: a row's first problem is the reason audit.csv records. Label
+    # columns may hold lists (the words annotators marked), kept as their repr.
+    for column in dict.fromkeys([cols.text, cols.id, cols.outlet, cols.title, cols.date]):
         if column is not None and column in raw.columns:
             _flag_non_scalars(raw[column], column, out, problems)
     _flag_non_strings(raw[cols.text], cols.text, out, problems)
@@ -448,11 +463,14 @@ def _as_text(values: pd.Series, *, strings_only: bool = False) -> pd.Series:
 
     ``strings_only`` leaves '' for anything but a string (a text cell that is a number,
     a list or a mapping, which :func:`_flag_non_scalars` and the empty-text check report).
+    Otherwise a list (or array) becomes the repr of its items as strings, and a mapping ''.
     """
     def text(value: object) -> str:
         if isinstance(value, str):
             return value
-        if strings_only or value is None or _is_missing(value) or isinstance(value, list | dict):
+        if not pd.api.types.is_scalar(value) and not isinstance(value, dict) and not strings_only:
+            return repr([str(v) for v in value])  # a list of marked words, as JSON gave it
+        if strings_only or value is None or _is_missing(value) or isinstance(value, dict):
             return ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
@@ -472,7 +490,7 @@ def _flag_non_scalars(values: pd.Series, column: str, out: pd.DataFrame,
                       problems: list[_Problem]) -> None:
     """A problem for each cell holding a list or mapping (JSON, Parquet), not one value."""
     for index, value in values.items():
-        if isinstance(value, list | dict | tuple) or hasattr(value, "__array__"):
+        if not pd.api.types.is_scalar(value) and value is not None:
             kind = "a mapping" if isinstance(value, dict) else "a list"
             problems.append(_Problem(out.at[index, "source"], index,
                                      f"column '{column}': {kind}, not a single value; give "
@@ -537,15 +555,19 @@ def _parse_dates(raw, column, out, problems) -> pd.Series:
     if column is None or column not in raw.columns:
         return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     values = _as_text(raw[column]).str.strip()
-    # utc=True: dates with different UTC offsets (or some with one, some without) cannot
-    # share one naive column otherwise; offsets are converted to UTC, naive dates kept
-    parsed = pd.to_datetime(values.replace("", None), format="ISO8601", errors="coerce",
-                            utc=True).dt.tz_localize(None)
+    # each date keeps its local time and its offset is dropped: an article of 00:30+02:00
+    # stays on its own day, and dates with different offsets (or none) share one column
+    local = values.str.replace(_UTC_OFFSET, r"\1", regex=True)
+    parsed = pd.to_datetime(local.replace("", None), format="ISO8601", errors="coerce")
     for index in values.index[(values != "") & parsed.isna()]:
         problems.append(_Problem(out.at[index, "source"], index,
                                  f"column '{column}': '{values[index]}' is not an ISO date "
                                  "(YYYY-MM-DD); fix it or leave it empty"))
     return parsed
+
+
+#: A UTC offset (Z, +02:00, -0500, +02) after a time of day, kept as group 1 without it.
+_UTC_OFFSET = r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
 def _apply_problems(frame, problems, notes, cfg, unwanted) -> tuple[pd.DataFrame, pd.DataFrame]:

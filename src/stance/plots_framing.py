@@ -10,7 +10,7 @@ import pandas as pd
 from stance.plots import _new_figure
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from matplotlib.figure import Figure
 
@@ -63,11 +63,11 @@ def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predi
 
 def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
                       title: str, n_terms: int = 10, max_panels: int = 9,
-                      threshold: float | None = None) -> Figure:
+                      threshold: Mapping[str, float] | None = None) -> Figure:
     """A grid of bar charts, one per ``panel`` value, of its top ``term`` rows by ``value``.
 
     Serves both the top features per class and the distinctive terms per outlet.
-    ``threshold`` draws a dashed line at that value in every panel (the z past chance).
+    ``threshold`` draws a dashed line at each panel's value (the z past chance).
     """
     panels = list(dict.fromkeys(table[panel]))[:max_panels]
     n_cols = min(3, max(1, len(panels)))
@@ -77,8 +77,8 @@ def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
         ax = fig.add_subplot(n_rows, n_cols, i + 1)
         top = table[table[panel] == name].nlargest(n_terms, value).iloc[::-1]
         ax.barh(top[term].astype(str), top[value], color=f"C{i % 10}")
-        if threshold is not None:
-            ax.axvline(threshold, color="0.3", linestyle="--", linewidth=0.8)
+        if threshold is not None and name in threshold:
+            ax.axvline(threshold[name], color="0.3", linestyle="--", linewidth=0.8)
         ax.set_title(str(name), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)

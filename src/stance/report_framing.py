@@ -26,7 +26,7 @@ _FIGURES = {
                             "on all units).",
     "distinctive_terms": "Each outlet's most distinctive terms against all others: weighted "
                          "log-odds with an informative Dirichlet prior (z-scores; dashed "
-                         "line: z = 1.96, past chance for one term).",
+                         "line: the z past chance among all the outlet's terms).",
     "actor_naming": "How each outlet names the actors: share of mentions by descriptor class.",
 }
 
@@ -227,28 +227,30 @@ def _per_class_table(per_class: dict[str, Any]) -> pd.DataFrame:
 
 
 def _distinctive_table(terms: pd.DataFrame | None) -> str:
-    """The top terms per outlet, and which outlets no listed term sets apart beyond chance."""
-    from stance.distinctive import Z_THRESHOLD
+    """The top terms per outlet, and which of them are past chance among all it uses."""
+    from stance.distinctive import ALPHA, familywise_z
 
     if terms is None or terms.empty:
         return ""
+    terms = terms.assign(line=familywise_z(terms["n_tested"]))
     top = terms.sort_values(["outlet", "z"], ascending=[True, False]).groupby("outlet").head(
         TERMS_PER_OUTLET)
     table = top.groupby("outlet", sort=True).apply(
         lambda g: pd.Series({
             "terms (z)": ", ".join(f"{t} ({z:.1f})"
                                    for t, z in zip(g["term"], g["z"], strict=True)),
-            f"z > {Z_THRESHOLD}": f"{int((g['z'] > Z_THRESHOLD).sum())} of {len(g)}"}),
+            "past chance": f"{int((g['z'] > g['line']).sum())} of {len(g)} "
+                           f"(z > {g['line'].iloc[0]:.1f})"}),
         include_groups=False).reset_index()
-    past = terms[terms["z"] > Z_THRESHOLD].groupby("outlet").size()
-    apart = sorted(set(terms["outlet"]) - set(past.index))
-    note = (f"z > {Z_THRESHOLD} marks a term the outlet uses more than the other outlets beyond "
-            "chance at the 5% level for that one term; it is not corrected for the many terms "
-            "tested, so a few terms pass by chance.")
+    apart = sorted(set(terms["outlet"]) - set(terms.loc[terms["z"] > terms["line"], "outlet"]))
+    note = ("Each list holds an outlet's top terms by z out of all the terms it uses, so many "
+            "pass z = 1.96 by chance alone. \"Past chance\" counts those above the z that "
+            f"keeps the chance of any of its terms passing below {ALPHA:.0%} (Bonferroni "
+            "over the terms it uses; that z in brackets).")
     if apart:
         its = "its list" if len(apart) == 1 else "their lists"
-        note += (f" No listed term of {_names(apart)} passes it, so nothing in {its} is "
-                 "evidence of a difference from the other outlets.")
+        note += (f" No term of {_names(apart)} passes it, so nothing in {its} is evidence of "
+                 "a difference from the other outlets.")
     return (m.table(table, align=["left", "left", "right"], size="8pt",
                     caption="Most distinctive terms per outlet (distinctive_terms.csv).")
             + m.paragraph(m.text(note)))

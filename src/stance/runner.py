@@ -508,12 +508,14 @@ def _outlet_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
         "segments_per_outlet": lambda: plots.plot_segments_per_outlet(
             summarise_outlets(result.corpus.corpus, result.segments))}
     if result.distinctive_terms is not None and not result.distinctive_terms.empty:
-        from stance.distinctive import Z_THRESHOLD
+        from stance.distinctive import familywise_z
 
+        terms = result.distinctive_terms
+        lines = dict(zip(terms["outlet"], familywise_z(terms["n_tested"]), strict=False))
         figures["distinctive_terms"] = lambda: pf.plot_ranked_terms(
-            result.distinctive_terms, "outlet", "term", "z", threshold=Z_THRESHOLD,
-            title=f"Distinctive terms per outlet (weighted log-odds z; dashed: z = "
-                  f"{Z_THRESHOLD})")
+            terms, "outlet", "term", "z", threshold=lines,
+            title="Distinctive terms per outlet (weighted log-odds z; dashed: past chance "
+                  "among all the outlet's terms)")
     if result.actor_naming is not None and not result.actor_naming.empty:
         figures["actor_naming"] = lambda: pf.plot_actor_naming(result.actor_naming)
     return figures

@@ -476,7 +476,14 @@ def _as_text(values: pd.Series, *, strings_only: bool = False) -> pd.Series:
             return str(int(value))
         return str(value)
 
+    if _holds_strings(values):  # CSV columns: no cell to convert one by one
+        return values.fillna("").astype("string")
     return values.map(text).astype("string")
+
+
+def _holds_strings(values: pd.Series) -> bool:
+    """Whether every cell is a string or missing (a string dtype, as CSV columns are read)."""
+    return isinstance(values.dtype, pd.StringDtype)
 
 
 def _is_missing(value: object) -> bool:
@@ -489,6 +496,8 @@ def _is_missing(value: object) -> bool:
 def _flag_non_scalars(values: pd.Series, column: str, out: pd.DataFrame,
                       problems: list[_Problem]) -> None:
     """A problem for each cell holding a list or mapping (JSON, Parquet), not one value."""
+    if _holds_strings(values):
+        return
     for index, value in values.items():
         if not pd.api.types.is_scalar(value) and value is not None:
             kind = "a mapping" if isinstance(value, dict) else "a list"
@@ -500,6 +509,8 @@ def _flag_non_scalars(values: pd.Series, column: str, out: pd.DataFrame,
 def _flag_non_strings(texts: pd.Series, column: str, out: pd.DataFrame,
                       problems: list[_Problem]) -> None:
     """A problem for each text cell holding a number, a truth value or bytes (JSON, Parquet)."""
+    if _holds_strings(texts):
+        return
     for index, value in texts.items():
         if isinstance(value, numbers.Number | bytes | np.bool_) and not _is_missing(value):
             problems.append(_Problem(out.at[index, "source"], index,

@@ -108,7 +108,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         try:
             embedder = embeddings = None
             if cfg.topics.enabled:
-                embedder, embeddings, cut = _embed(cfg, segments, timer)
+                embedder, embeddings, cut = _embed(cfg, segments, timer, cache, segments_key)
             (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
             manifest = _manifest(cfg, corpus_digest, started)
             result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
@@ -153,8 +153,8 @@ def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     timer = _Timer()
     with progress_enabled(progress):
         cache = StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache)
-        segments = _prepare(cfg, timer, cache)[2]
-        embedder, embeddings, cut = _embed(cfg, segments, timer)
+        _, _, segments, segments_key = _prepare(cfg, timer, cache)
+        embedder, embeddings, cut = _embed(cfg, segments, timer, cache, segments_key)
     return embeddings, {**embedder.describe(), "segments": len(segments),
                         "texts_encoded": embedder.texts_encoded, "segments_cut": cut,
                         "cache_dir": str(embedding_cache_dir(cfg)), "stages": timer.stages}
@@ -227,8 +227,13 @@ def _prepare(cfg: ExperimentConfig, timer: _Timer, cache: StageCache) -> _Prepar
     return cleaned, corpus_digest, segments, segments_key
 
 
-def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
-    """The embedder, the segments' vectors and how many segments it cuts short."""
+def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer, cache: StageCache,
+           segments_key: str):
+    """The embedder, the segments' vectors and how many segments it cuts short.
+
+    The count tokenises up to 20,000 segments (about 3 s): it sits in the stage cache,
+    keyed by the segments and the model, so a re-run or a sweep point does not redo it.
+    """
     from stance.embed import count_truncated, embed_segments, load_embedder
 
     with timer.stage("embed") as rec:
@@ -236,7 +241,12 @@ def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer):
         embeddings = embed_segments(segments, embedder, embedding_cache_dir(cfg))
         rec["texts_encoded"] = embedder.texts_encoded
         rec["cached"] = embedder.texts_encoded == 0
-        cut = count_truncated(segments.table["text"].tolist(), embedder, seed=cfg.seed)
+        cut, _ = cache.fetch(
+            "truncation", stage_key("truncation", segments_key, embedder.cache_key(), cfg.seed,
+                                    modules=("stance.embed",)),
+            lambda: count_truncated(segments.table["text"].tolist(), embedder, seed=cfg.seed),
+            lambda value, folder: write_json(folder / "cut.json", value),
+            lambda folder: json.loads((folder / "cut.json").read_text()))
     return embedder, embeddings, cut
 
 

@@ -285,22 +285,42 @@ def _file_ids(names: list[str]) -> list[str]:
     return [name if shared[stem] > 1 else stem for name, stem in zip(names, stems, strict=True)]
 
 
-def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
-    sep = "\t" if path.suffix.lower() == ".tsv" and cfg.csv_separator == "," else cfg.csv_separator
+def read_text_file(path: Path, fallbacks: list[str], *, binary: str, empty: str | None,
+                   where: str | None = None) -> str:
+    """A whole input file as text (see :func:`decode_text`); a file it cannot be is one line.
+
+    ``binary`` and ``empty`` end the messages for a binary file (NUL in its first 8 KiB)
+    and a blank one (None: blank is allowed); ``where`` names the file in the warning.
+    """
     data = path.read_bytes()
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise StanceError(f"{path}: binary file, not CSV text; check corpus.path")
-    text, _ = decode_text(data, str(path), cfg.encoding_fallbacks)
+        raise StanceError(f"{path}: {binary}")
+    text, _ = decode_text(data, where or str(path), fallbacks)
     if text is None:
         raise StanceError(f"{path}: cannot be decoded as text; re-save it as UTF-8")
-    if not text.strip():
-        raise StanceError(f"{path}: empty file; add a header row and articles")
+    if empty is not None and not text.strip():
+        raise StanceError(f"{path}: {empty}")
+    return text
+
+
+def parse_csv(text: str, path: Path, *, invalid: str, remedy: str, **options) -> pd.DataFrame:
+    """CSV text as a table of strings, every cell kept verbatim ("NA" stays "NA").
+
+    A file pandas cannot parse is one line: ``{path}: {invalid} (pandas' reason); {remedy}``.
+    """
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **options)
     except pd.errors.ParserError as exc:
-        reason = " ".join(str(exc).split())
-        raise StanceError(f"{path}: not valid CSV ({reason}); check the quoting of that line "
-                          "and corpus.csv_separator") from None
+        reason = " ".join(str(exc).split())  # pandas ends some messages with a newline
+        raise StanceError(f"{path}: {invalid} ({reason}); {remedy}") from None
+
+
+def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" and cfg.csv_separator == "," else cfg.csv_separator
+    text = read_text_file(path, cfg.encoding_fallbacks, binary="binary file, not CSV text; "
+                          "check corpus.path", empty="empty file; add a header row and articles")
+    return parse_csv(text, path, invalid="not valid CSV",
+                     remedy="check the quoting of that line and corpus.csv_separator", sep=sep)
 
 
 def _read_table(cfg: CorpusConfig, fmt: str, notes: dict[int, str]) -> pd.DataFrame:
@@ -320,12 +340,8 @@ def _read_table(cfg: CorpusConfig, fmt: str, notes: dict[int, str]) -> pd.DataFr
 
 
 def _read_jsonl(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
-    data = path.read_bytes()
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise StanceError(f"{path}: binary file, not JSON Lines; check corpus.path")
-    text, _ = decode_text(data, str(path), cfg.encoding_fallbacks)
-    if text is None:
-        raise StanceError(f"{path}: cannot be decoded as text; re-save it as UTF-8")
+    text = read_text_file(path, cfg.encoding_fallbacks,
+                          binary="binary file, not JSON Lines; check corpus.path", empty=None)
     records, where = [], []
     # "\n" only: str.splitlines also breaks at U+2028, U+0085 and others, which JSON allows
     # raw inside strings

@@ -8,7 +8,6 @@ classes are those found (or ``framing.classes``). Evaluation lives in
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stance.config import DEFAULT_ENCODING_FALLBACKS, EmbeddingConfig, FramingConfig
-from stance.corpus import BINARY_SNIFF_BYTES, decode_text
+from stance.corpus import parse_csv, read_text_file
 from stance.data import Corpus, Segments
 from stance.errors import StanceError
 from stance.framing_eval import (
@@ -201,21 +200,12 @@ def _read_segment_labels(path: Path) -> pd.DataFrame:
         except (OSError, ValueError):  # pyarrow's errors for a bad file subclass these
             raise StanceError(f"{path}: framing.segment_labels is not a readable Parquet file; "
                               f"re-save it, or {remedy}") from None
-    data = path.read_bytes()
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise StanceError(f"{path}: framing.segment_labels is a binary file, not CSV text; "
-                          f"{remedy}")
-    # latin-1, the last fallback, decodes any bytes: text is never None
-    text, _ = decode_text(data, f"{path} (framing.segment_labels)",
-                          list(DEFAULT_ENCODING_FALLBACKS))
-    if not text.strip():
-        raise StanceError(f"{path}: framing.segment_labels file is empty; {remedy}")
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        detail = " ".join(str(exc).split())  # pandas ends some messages with a newline
-        raise StanceError(f"{path}: framing.segment_labels is not valid CSV ({detail}); "
-                          "fix the line it names") from None
+    text = read_text_file(path, list(DEFAULT_ENCODING_FALLBACKS),
+                          binary=f"framing.segment_labels is a binary file, not CSV text; {remedy}",
+                          empty=f"framing.segment_labels file is empty; {remedy}",
+                          where=f"{path} (framing.segment_labels)")
+    return parse_csv(text, path, invalid="framing.segment_labels is not valid CSV",
+                     remedy="fix the line it names")
 
 
 def _check_classes(table: pd.DataFrame, cfg: FramingConfig) -> tuple[tuple[str, ...],

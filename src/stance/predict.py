@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,12 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 from stance.config import DEFAULT_ENCODING_FALLBACKS
-from stance.corpus import BINARY_SNIFF_BYTES, decode_text
+from stance.corpus import TEXT_SUFFIXES, parse_csv, read_text_file
 from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = (".txt", ".md")
 #: Ids of skipped rows named in the warning, at most.
 MAX_SHOWN = 5
 
@@ -49,25 +47,17 @@ def read_texts(paths: Sequence[str | Path], *, column: str = "text",
 
 def _read_text(path: Path) -> str:
     """The file decoded as text; a binary or empty file is refused."""
-    data = path.read_bytes()
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise StanceError(f"{path}: binary file, not text; give .txt/.md files or a .csv file")
-    text, _ = decode_text(data, str(path), list(DEFAULT_ENCODING_FALLBACKS))
-    if not text.strip():
-        raise StanceError(f"{path}: file is empty; give a file with text")
-    return text
+    return read_text_file(path, list(DEFAULT_ENCODING_FALLBACKS),
+                          binary="binary file, not text; give .txt/.md files or a .csv file",
+                          empty="file is empty; give a file with text")
 
 
 def _csv_rows(path: Path, text: str, column: str,
               id_column: str | None) -> tuple[list[str], list[str]]:
     """Ids and texts of the CSV rows with text; the others are named in a warning."""
-    try:
-        # blank lines are rows too: skipped silently, they would shift every row number
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            skip_blank_lines=False)
-    except pd.errors.ParserError as exc:
-        detail = " ".join(str(exc).split())  # pandas ends some messages with a newline
-        raise StanceError(f"{path}: not valid CSV ({detail}); fix the line it names") from None
+    # blank lines are rows too: skipped silently, they would shift every row number
+    frame = parse_csv(text, path, invalid="not valid CSV", remedy="fix the line it names",
+                      skip_blank_lines=False)
     for name in (column, id_column):
         if name is not None and name not in frame.columns:
             raise StanceError(f"{path}: no column '{name}' (columns: "

@@ -80,8 +80,9 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
                           f"{cfg.path} is a {fmt} file, so remove corpus.metadata")
     problems: list[_Problem] = []
     notes: dict[int, str] = {}
+    ignored: list[tuple] = []  # audit rows of files a folder's metadata.csv does not list
     if fmt == "folder":
-        raw = _read_folder(cfg, problems, notes)
+        raw = _read_folder(cfg, problems, notes, ignored)
     else:
         raw = _read_table(cfg, fmt, notes)
     beyond = _beyond_limit(raw, cfg)
@@ -96,7 +97,6 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
             f"{cfg.path}: the corpus has no usable documents ({len(audit)} read: {why}"
             f"{len(audit) - len(unwanted)} invalid); add articles or check corpus.columns"
             + (" and corpus.keep_labels" if unwanted else ""))
-    ignored = raw.attrs.get("ignored", [])
     audit = pd.concat([audit, *(pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
                                for rows in (beyond, ignored) if rows)], ignore_index=True)
     labels = tuple(cfg.columns.labels)
@@ -176,7 +176,8 @@ def decode_text(data: bytes, where: str,
     return "\n".join(decoded), note
 
 
-def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, str]):
+def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, str],
+                 ignored: list[tuple]):
     root = cfg.path
     if cfg.metadata is not None and not cfg.metadata.is_file():
         raise StanceError(f"{cfg.metadata}: corpus.metadata file not found; fix the path "
@@ -186,7 +187,6 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
     if not files and not metadata_path.exists():
         raise StanceError(f"{root}: no .txt or .md files and no metadata.csv; add articles "
                           "or point corpus.path at a CSV, JSONL or Parquet file")
-    ignored = []
     if metadata_path.exists():
         meta = _read_csv(metadata_path, cfg)
         file_col = cfg.columns.file
@@ -205,11 +205,10 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
                         unlisted[0].relative_to(root))
         ids = dict(zip(files, _file_ids([p.relative_to(root).as_posix() for p in files]),
                        strict=True))
-        ignored = [(ids[p], str(p), "dropped", f"not listed in {metadata_path.name}", "")
-                   for p in unlisted]
+        ignored += [(ids[p], str(p), "dropped", f"not listed in {metadata_path.name}", "")
+                    for p in unlisted]
     else:
         meta = pd.DataFrame({cfg.columns.file: [p.relative_to(root).as_posix() for p in files]})
-        meta.attrs["no_metadata"] = True
         file_col = cfg.columns.file
     if others:
         log.warning("%s: files that are not .txt or .md articles (or are hidden, or broken "
@@ -240,9 +239,9 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
                 elif note:
                     notes[len(texts)] = note
         texts.append(text)
-    attrs = meta.attrs
     meta = meta.copy()
-    meta.attrs.update(attrs, ignored=ignored)
+    # where its columns come from: metadata.csv, or the folder itself when there is none
+    meta.attrs["source"] = metadata_path if metadata_path.exists() else root
     if cfg.columns.text in meta.columns:
         raise StanceError(f"{metadata_path}: has a '{cfg.columns.text}' column; in folder "
                           "format the text comes from the files, so drop that column")
@@ -399,7 +398,7 @@ def _check_optional_columns(raw: pd.DataFrame, cfg: CorpusConfig, source: Path) 
                    or (key == "outlet" and cfg.outlet_from_url is not None))
         if not derived:
             absent.append(f"'{column}' (corpus.columns.{key}: {without})")
-    if absent and raw.attrs.get("no_metadata"):
+    if absent and source.is_dir():  # a folder without metadata.csv
         log.warning("%s: no metadata.csv, so %s; add a metadata.csv (a row per file: file, "
                     "outlet, date, title) or set these columns to null to silence this",
                     source, ", ".join(absent))
@@ -411,8 +410,7 @@ def _check_optional_columns(raw: pd.DataFrame, cfg: CorpusConfig, source: Path) 
 def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -> pd.DataFrame:
     """Map configured columns onto the standard ones and record per-row problems."""
     cols = cfg.columns
-    source = (cfg.path if raw.attrs.get("no_metadata") else cfg.metadata
-              or cfg.path / "metadata.csv") if cfg.path.is_dir() else cfg.path
+    source = raw.attrs.get("source", cfg.path)
     if raw.empty:
         raise StanceError(f"{cfg.path}: the corpus is empty; add articles")
     _require_column(raw, cols.text, "corpus.columns.text", source)

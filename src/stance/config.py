@@ -39,7 +39,8 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-#: Columns of a loaded corpus that a label column may not be named after.
+#: Columns of a loaded corpus that a label column may not be named after: stance.data's
+#: DOCUMENT_COLUMNS, source and dup_group (written out: importing stance.data loads pandas).
 RESERVED_COLUMNS = ("doc_id", "outlet", "date", "title", "text", "source", "dup_group")
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from stance import typst_markup as m
-from stance.report_topics import CUT_SHARE, cut_segments
+from stance.report_topics import cut_segments, many_cut
 
 if TYPE_CHECKING:
     from stance.runner import RunResult
@@ -42,7 +42,7 @@ def framing_section(run: RunResult) -> str | None:
     if metrics.get("outlet_label"):
         out += m.warning("The label is the outlet's.", m.text(metrics["outlet_label"]))
     cut = metrics.get("units_cut") or {}
-    if cut.get("truncated") is not None and cut["truncated"] > CUT_SHARE * cut["texts"]:
+    if many_cut(cut):
         out += m.warning("The embedding model reads only the start of many units.", m.text(
             f"{_units_cut(metrics).strip()} The embeddings feature sees only that much of "
             "each; units of paragraphs (framing.level: segment) let it read all of the "

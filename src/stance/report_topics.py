@@ -95,10 +95,15 @@ def cut_segments(cut: dict, unit: str = "segments") -> str:
             f"{unit} ({cut['truncated'] / max(1, cut['texts']):.0%})")
 
 
+def many_cut(cut: dict) -> bool:
+    """Whether the model cut more than :data:`CUT_SHARE` of the texts (False when uncounted)."""
+    return cut.get("truncated") is not None and cut["truncated"] > CUT_SHARE * cut["texts"]
+
+
 def _truncation_note(embedding: dict) -> str:
     """A warning paragraph when the model cut more than :data:`CUT_SHARE` of the segments."""
     cut = embedding.get("segments_cut") or {}
-    if cut.get("truncated") is None or cut["truncated"] <= CUT_SHARE * cut["texts"]:
+    if not many_cut(cut):
         return ""
     count = cut_segments(cut)
     return m.warning("Many segments are longer than the embedding model reads.", m.text(

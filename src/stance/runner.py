@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import platform
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from stance.data import CleanedCorpus, Embeddings, Segments
 from stance.errors import StanceError
 from stance.figure_files import save_figure
 from stance.forked import ForkedChain, ForkedJobs, in_worker
-from stance.manifest import environment, git_state, numeric_env, package_versions
+from stance.manifest import environment, git_state
 from stance.outputs import new_output_dir, point_latest, require_output_dir, write_json
 from stance.prepare import prepare_corpus
 from stance.progress import progress_enabled
@@ -272,7 +271,7 @@ def _topic_stages(result: RunResult, embedder, timer: _Timer, cache: StageCache,
     cfg, run_dir = result.config, result.run_dir
     encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
     inputs = (segments_key, embedder.cache_key(), result.manifest["embedding"]["vectors_sha256"],
-              cfg.seed, _fitting_environment())
+              cfg.seed, _fitting_environment(result.manifest))
     topics_key = stage_key("topics", *inputs, cfg.topics, modules=_TOPIC_MODULES)
     quality_key = stage_key("quality", topics_key, modules=("stance.quality",))
     # the stability refits start first, on a spare core, and run beside the model's fit,
@@ -336,18 +335,18 @@ def _vectors_sha256(vectors: np.ndarray) -> str:
 _TOPIC_MODULES = ("stance.topics", "stance.bertopic_model", "stance.neighbors")
 
 
-def _fitting_environment() -> dict[str, Any]:
-    """What besides the inputs can change topics (part of the cache key).
+def _fitting_environment(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What besides the inputs can change topics (part of the cache key), as the manifest has it.
 
     The versions of the libraries that fit them, the architecture, and the variables that
     pick BLAS kernels and threads (OPENBLAS_CORETYPE=Haswell gives the seed run 8 topics
     instead of 7): a result fitted under other ones is not this run's.
     """
-    versions = package_versions()
+    versions = manifest["packages"]
     return {"packages": {name: versions[name] for name in (
                 "numpy", "scikit-learn", "scipy", "bertopic", "umap-learn", "pynndescent",
                 "numba", "hdbscan")},
-            "machine": platform.machine(), "numeric_env": numeric_env()}
+            "machine": manifest["machine"], "numeric_env": manifest["numeric_env"]}
 
 
 def _framing_and_figures(result: RunResult, timer: _Timer) -> None:

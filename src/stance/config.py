@@ -631,9 +631,16 @@ def locate(error: StanceError, source: Path) -> StanceError:
                 lines = _key_lines(yaml.compose(source.read_text(encoding="utf-8")))
             except (OSError, yaml.YAMLError):  # changed or gone since it was read
                 lines = {}
-        line = lines.get(key) or lines.get(key.split(".")[0])
-        problems.append(f"{source}:{line} {problem}" if line else f"{source}: {problem}")
+        problems.append(_at_key(problem, source, lines))
     return StanceError(*problems)
+
+
+def _at_key(message: str, source: Path | None, lines: dict[str, int]) -> str:
+    """``message``, which starts with a dotted key, pointed at its line (or its section's)."""
+    # sweep.<key>[i] names the i-th item, which _key_lines records as sweep.<key>.i
+    key = re.sub(r"\[(\d+)\]", r".\1", message.split(maxsplit=1)[0].rstrip(":"))
+    line = lines.get(key) or lines.get(key.split(".")[0])
+    return f"{source}:{line} {message}" if source and line else f"{source or 'config'}: {message}"
 
 
 def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) -> list[str]:
@@ -641,12 +648,7 @@ def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) 
     for error in _merge_union_branches(exc.errors()):
         loc = [str(part) for part in error["loc"]]
         if not loc:  # a check across sections: its message starts with the dotted key
-            message = error["msg"].removeprefix("Value error, ")
-            # sweep.<key>[i] names the i-th item, which _key_lines records as sweep.<key>.i
-            key = re.sub(r"\[(\d+)\]", r".\1", message.split()[0].rstrip(":"))
-            line = lines.get(key) or lines.get(key.split(".")[0])
-            problems.append(f"{source}:{line} {message}" if source and line
-                            else f"{source or 'config'}: {message}")
+            problems.append(_at_key(error["msg"].removeprefix("Value error, "), source, lines))
             continue
         dotted = ".".join(loc)
         line = lines.get(dotted) or lines.get(".".join(loc[:-1]))

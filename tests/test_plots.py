@@ -157,3 +157,28 @@ def test_report_tables_give_every_number_three_decimals():
 
     assert [_cell(v) for v in (0.16, 0.0769, 0.348, 1.0, 12345.6)] == [
         "0.160", "0.077", "0.348", "1.000", "12,346"]
+
+
+def test_the_heatmap_svg_holds_one_pixel_per_cell_drawn_sharp(tmp_path):
+    # not an image resampled to the output's dpi: smaller, quicker, and exact at any zoom
+    import re
+
+    fig = plots.plot_prevalence_heatmap(_prevalence(20, 25), _labels(25))
+    fig.savefig(tmp_path / "heatmap.svg", dpi=200)
+    svg = (tmp_path / "heatmap.svg").read_text()
+    cells = re.search(r'<image [^>]*width="(\d+)" height="(\d+)"[^>]*style="([^"]*)"', svg)
+    assert cells is not None
+    assert (int(cells[1]), int(cells[2])) == (26, 20)  # 25 topics and the outliers x 20
+    assert "pixelated" in cells[3]
+
+
+def test_ranked_terms_say_how_many_panels_they_leave_out():
+    from stance.plots_framing import plot_ranked_terms
+
+    terms = pd.DataFrame({"outlet": [f"o{i:02d}" for i in range(12)], "term": "w", "z": 3.0})
+    fig = plot_ranked_terms(terms, "outlet", "term", "z", title="Distinctive terms",
+                            shown="first {} outlets by name")
+    assert [ax.get_title() for ax in fig.axes] == [f"o{i:02d}" for i in range(9)]
+    assert fig.get_suptitle() == "Distinctive terms (first 9 outlets by name of 12)"
+    assert plot_ranked_terms(terms.head(3), "outlet", "term", "z",
+                             title="Distinctive terms").get_suptitle() == "Distinctive terms"

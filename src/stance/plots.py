@@ -158,7 +158,11 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
     fig = _new_figure(max(5, cell_width * len(topics) + 2.5),
                       max(2.5, cell_height * len(share) + 1.5))
     ax = fig.add_subplot()
-    image = ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, aspect="auto")
+    # interpolation "none": each cell is one pixel of the SVG's image, drawn as a sharp
+    # square at any size, instead of an image resampled to 200 dpi (0.3 s more to write,
+    # and to read for the PNG and the report, at 20 outlets x 26 topics)
+    image = ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, aspect="auto",
+                      interpolation="none")
     names = _topic_names(labels, 22)
     ax.set_xticks(range(len(topics)), [f"{t}: {names[t]}" for t in topics], rotation=35,
                   ha="right", fontsize=7)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stance.plots import _new_figure
+from stance.plots import _new_figure, shown_note
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -24,7 +24,7 @@ def plot_confusion_matrix(matrix: list[list[int]], labels: list[str], title: str
     values = np.asarray(matrix)
     fig = _new_figure(1.1 * len(labels) + 2.5, 0.9 * len(labels) + 1.8)
     ax = fig.add_subplot()
-    ax.imshow(values, cmap="Blues")
+    ax.imshow(values, cmap="Blues", interpolation="none")  # sharp cells, as the heatmap
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     for (i, j), value in np.ndenumerate(values):
@@ -63,13 +63,17 @@ def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predi
 
 def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
                       title: str, n_terms: int = 10, max_panels: int = 9,
-                      threshold: Mapping[str, float] | None = None) -> Figure:
+                      threshold: Mapping[str, float] | None = None,
+                      shown: str = "first {} panels") -> Figure:
     """A grid of bar charts, one per ``panel`` value, of its top ``term`` rows by ``value``.
 
     Serves both the top features per class and the distinctive terms per outlet.
-    ``threshold`` draws a dashed line at each panel's value (the z past chance).
+    ``threshold`` draws a dashed line at each panel's value (the z past chance). Past
+    ``max_panels`` values, the title says how many are drawn in ``shown``'s words
+    (" (first 9 outlets by name of 20)").
     """
-    panels = list(dict.fromkeys(table[panel]))[:max_panels]
+    names = list(dict.fromkeys(table[panel]))
+    panels = names[:max_panels]
     n_cols = min(3, max(1, len(panels)))
     n_rows = max(1, -(-len(panels) // n_cols))
     fig = _new_figure(3.3 * n_cols, 2.4 * n_rows + 0.4)
@@ -82,7 +86,7 @@ def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
         ax.set_title(str(name), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(title + shown_note(len(panels), len(names), shown), fontsize=10)
     return fig
 
 

@@ -524,7 +524,7 @@ def _outlet_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
         figures["distinctive_terms"] = lambda: pf.plot_ranked_terms(
             terms, "outlet", "term", "z", threshold=lines,
             title="Distinctive terms per outlet (weighted log-odds z; dashed: past chance "
-                  "among all the outlet's terms)")
+                  "among all the outlet's terms)", shown="first {} outlets by name")
     if result.actor_naming is not None and not result.actor_naming.empty:
         figures["actor_naming"] = lambda: pf.plot_actor_naming(result.actor_naming)
     return figures
@@ -579,7 +579,7 @@ def _framing_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
         if not framing.top_features.empty:
             figures["framing_top_features"] = lambda: pf.plot_ranked_terms(
                 framing.top_features, "class", "feature", "coefficient",
-                title="Top features per class")
+                title="Top features per class", shown="first {} classes")
     return figures
 
 

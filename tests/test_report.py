@@ -120,3 +120,20 @@ def test_the_topics_section_warns_when_the_topics_change_with_the_seed():
         {**stability, "ari_mean": 0.9, "ari_topics_mean": 0.45}, seeds)
     assert _stability_note({**stability, "ari_mean": 0.8, "ari_topics_mean": 0.9}, seeds) == ""
     assert _stability_note({"runs": 1, "ari_mean": None, "ari_topics_mean": None}, seeds) == ""
+
+
+def test_a_run_without_a_classifier_still_reports_the_outlets_wording(tmp_path):
+    from stance.report_framing import framing_section
+
+    run = run_with(audit([("a", "kept", "", None)]))
+    run.run_dir = tmp_path
+    run.figures = {"distinctive_terms": tmp_path / "figures" / "distinctive_terms.svg"}
+    run.distinctive_terms = pd.DataFrame({"outlet": ["A", "B"], "term": ["war", "talks"],
+                                          "z": [5.0, 2.0], "n_tested": [100, 100]})
+    text = framing_section(run)
+    assert "No framing classifier ran (the label column framing.label ('framing') is not " \
+           "among corpus.columns.labels)" in text
+    assert '"figures/distinctive_terms.svg"' in text
+    assert '"war (5.0)"' in text and '"talks (2.0)"' in text
+    run.distinctive_terms = None
+    assert framing_section(run) is None  # nothing to report

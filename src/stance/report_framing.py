@@ -10,6 +10,7 @@ from stance import typst_markup as m
 from stance.report_topics import cut_segments, many_cut
 
 if TYPE_CHECKING:
+    from stance.config import ExperimentConfig
     from stance.runner import RunResult
 
 #: Rows per outlet in the report's distinctive-terms and actor tables; the CSVs have them all.
@@ -32,11 +33,39 @@ _FIGURES = {
 
 
 def framing_section(run: RunResult) -> str | None:
-    """Classifier scores beside baselines, leakage gap, explanations, actor naming."""
-    if run.framing is None:
+    """Classifier scores and baselines; the outlets' distinctive terms and actor naming.
+
+    Distinctive terms and actor naming need no labels: without a classifier they stand alone.
+    """
+    wording = run.distinctive_terms is not None or run.actor_naming is not None
+    if run.framing is None and not wording:
         return None
-    metrics = run.framing.metrics
     out = m.heading("Framing")
+    if run.framing is not None:
+        out += _classifier_part(run)
+    else:
+        out += m.paragraph(m.text(
+            f"No framing classifier ran ({_why_no_classifier(run.config)}). Below is how "
+            "the outlets' wording differs, measured without labels."))
+    for name, caption in _FIGURES.items():
+        if name in run.figures:
+            out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
+    out += _distinctive_table(run.distinctive_terms)
+    out += _actor_table(run.actor_naming)
+    return out
+
+
+def _why_no_classifier(cfg: ExperimentConfig) -> str:
+    if cfg.framing.enabled is False:
+        return "framing.enabled is false"
+    return (f"the label column framing.label ('{cfg.framing.label}') is not among "
+            "corpus.columns.labels")
+
+
+def _classifier_part(run: RunResult) -> str:
+    """Warnings, scores beside the baselines, per class and per held-out outlet."""
+    metrics = run.framing.metrics
+    out = ""
     if metrics.get("small_n"):
         out += _warning(metrics["small_n"], metrics)
     if metrics.get("outlet_label"):
@@ -64,11 +93,6 @@ def framing_section(run: RunResult) -> str | None:
                                "Where it has one (n_classes 1) the F1 is 2R/(1+R) of its recall "
                                "R: how often its label was found, not how well labels were told "
                                "apart.")
-    for name, caption in _FIGURES.items():
-        if name in run.figures:
-            out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
-    out += _distinctive_table(run.distinctive_terms)
-    out += _actor_table(run.actor_naming)
     return out
 
 

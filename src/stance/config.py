@@ -483,6 +483,16 @@ class ExperimentConfig(Section):
         return enabled is True or (enabled == "auto"
                                    and self.framing.label in self.corpus.columns.labels)
 
+    @property
+    def framing_skipped_because(self) -> str | None:
+        """Why the framing stage does not run (None when it does), for the report."""
+        if self.framing_runs:
+            return None
+        if self.framing.enabled is False:
+            return "framing.enabled is false"
+        return (f"the label column framing.label ('{self.framing.label}') is not among "
+                "corpus.columns.labels")
+
     def resolved_dump(self) -> dict[str, Any]:
         """The config with every default filled in, as plain YAML-ready data."""
         return json.loads(self.model_dump_json())

@@ -10,7 +10,6 @@ from stance import typst_markup as m
 from stance.report_topics import cut_segments, many_cut
 
 if TYPE_CHECKING:
-    from stance.config import ExperimentConfig
     from stance.runner import RunResult
 
 #: Rows per outlet in the report's distinctive-terms and actor tables; the CSVs have them all.
@@ -37,15 +36,14 @@ def framing_section(run: RunResult) -> str | None:
 
     Distinctive terms and actor naming need no labels: without a classifier they stand alone.
     """
-    wording = run.distinctive_terms is not None or run.actor_naming is not None
-    if run.framing is None and not wording:
+    if not _framing_stage_ran(run):
         return None
     out = m.heading("Framing")
     if run.framing is not None:
         out += _classifier_part(run)
     else:
         out += m.paragraph(m.text(
-            f"No framing classifier ran ({_why_no_classifier(run.config)}). Below is how "
+            f"No framing classifier ran ({run.config.framing_skipped_because}). Below is how "
             "the outlets' wording differs, measured without labels."))
     for name, caption in _FIGURES.items():
         if name in run.figures:
@@ -55,11 +53,10 @@ def framing_section(run: RunResult) -> str | None:
     return out
 
 
-def _why_no_classifier(cfg: ExperimentConfig) -> str:
-    if cfg.framing.enabled is False:
-        return "framing.enabled is false"
-    return (f"the label column framing.label ('{cfg.framing.label}') is not among "
-            "corpus.columns.labels")
+def _framing_stage_ran(run: RunResult) -> bool:
+    """A classifier, distinctive terms or actor naming: anything this section reports."""
+    return not (run.framing is None and run.actor_naming is None
+                and run.distinctive_terms is None)
 
 
 def _classifier_part(run: RunResult) -> str:
@@ -98,7 +95,7 @@ def _classifier_part(run: RunResult) -> str:
 
 def framing_methods(run: RunResult) -> list[str]:
     """Method bullets for the framing stage, written from the resolved config."""
-    if run.framing is None and run.actor_naming is None and run.distinctive_terms is None:
+    if not _framing_stage_ran(run):
         return []
     cfg = run.config.framing
     items = []

@@ -182,3 +182,73 @@ def test_ranked_terms_say_how_many_panels_they_leave_out():
     assert fig.get_suptitle() == "Distinctive terms (first 9 outlets by name of 12)"
     assert plot_ranked_terms(terms.head(3), "outlet", "term", "z",
                              title="Distinctive terms").get_suptitle() == "Distinctive terms"
+
+
+def test_the_same_figure_gives_the_same_svg_bytes_in_every_process(tmp_path):
+    # matplotlib salts the SVG's element ids with a random UUID unless told otherwise
+    import subprocess
+    import sys
+
+    script = ("import sys, pandas as pd; from pathlib import Path; from stance import plots; "
+              "from stance.figure_files import save_figure; "
+              "save_figure(plots.plot_topic_sizes(pd.DataFrame({'topic': [-1, 0], "
+              "'label': ['outliers', 'war'], 'size': [3, 9]})), Path(sys.argv[1]))")
+    for name in ("first", "second"):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / name)], check=True)
+    first, second = ((tmp_path / f"{n}.svg").read_bytes() for n in ("first", "second"))
+    assert b'clip-path="url(#' in first  # it has ids to compare
+    assert first == second
+
+
+def _figures_of_every_kind() -> dict:
+    from stance.plots_framing import (
+        plot_actor_naming,
+        plot_confusion_matrix,
+        plot_framing_by_outlet,
+        plot_ranked_terms,
+        plot_reliability,
+    )
+
+    terms = pd.DataFrame([(t, f"w{t}_{k}", 1 / (k + 1)) for t in range(7) for k in range(8)],
+                         columns=["topic", "term", "weight"])
+    naming = pd.DataFrame({"actor": ["Lukashenko"] * 2, "outlet": ["a", "b"],
+                           "official": [3, 0], "pejorative": [1, 4]})
+    big = 2_000_000  # counts past matplotlib's 1e6 switch to an offset text
+    return {
+        "sizes": lambda: plots.plot_topic_sizes(pd.DataFrame(
+            {"topic": [-1, 0, 1], "label": ["outliers", "war", "trade"],
+             "size": [big, big + 10, big + 20]})),
+        "outlets": lambda: plots.plot_segments_per_outlet(pd.DataFrame(
+            {"outlet": ["a", "b"], "segments": [big, big + 5]})),
+        "heatmap": lambda: plots.plot_prevalence_heatmap(_prevalence(4, 5), _labels(5)),
+        "terms": lambda: plots.plot_topic_terms(terms, _labels(7)),
+        "ranked": lambda: plot_ranked_terms(terms.assign(topic=terms.topic.astype(str)),
+                                            "topic", "term", "weight", title="Ranked",
+                                            threshold={"0": 0.5}),
+        "naming": lambda: plot_actor_naming(naming),
+        "confusion": lambda: plot_confusion_matrix([[big, 2], [3, big]], ["x", "y"], "Held out"),
+        "by_outlet": lambda: plot_framing_by_outlet(pd.DataFrame(
+            {"outlet": ["a", "b"], "predicted": ["x", "y"]})),
+        "reliability": lambda: plot_reliability(
+            {"mean_predicted": [0.2, 0.9], "fraction_correct": [0.3, 0.8]}, 0.1),
+    }
+
+
+def test_pinned_titles_and_empty_axis_labels_draw_the_same_file_as_placed_ones(tmp_path,
+                                                                              monkeypatch):
+    # stance pins them to skip matplotlib's search on every draw (a third of a grid's
+    # time); the search would have put them in the same place, byte for byte
+    from stance.figure_files import save_figure
+
+    for name, make in _figures_of_every_kind().items():
+        save_figure(make(), tmp_path / f"{name}_pinned")
+    monkeypatch.setattr(plots, "_pin_empty_labels", lambda fig: fig)
+    monkeypatch.setattr(plots, "_title", lambda ax, text, **kw: ax.set_title(text, **kw))
+    import stance.plots_framing as plots_framing
+
+    monkeypatch.setattr(plots_framing, "_pin_empty_labels", lambda fig: fig)
+    monkeypatch.setattr(plots_framing, "_title", lambda ax, text, **kw: ax.set_title(text, **kw))
+    for name, make in _figures_of_every_kind().items():
+        save_figure(make(), tmp_path / f"{name}_placed")
+        assert ((tmp_path / f"{name}_pinned.svg").read_bytes()
+                == (tmp_path / f"{name}_placed.svg").read_bytes()), name

@@ -23,16 +23,20 @@ DPI = 200
 def save_figure(fig: Figure, stem: Path) -> Path:
     """Save ``fig`` as ``stem``.svg and ``stem``.png; return the SVG's path.
 
-    The SVG is trimmed to the figure's content and undated, so runs compare.
+    The SVG is trimmed to the figure's content, undated, and its element ids are hashed
+    with a fixed salt (matplotlib salts them with a random UUID by default), so the same
+    figure gives the same bytes in every run.
 
     Example:
         >>> save_figure(plots.plot_topic_sizes(topics), folder / "topic_sizes")  # doctest: +SKIP
         PosixPath('.../topic_sizes.svg')
     """
+    import matplotlib
     import typst
 
     svg = stem.with_suffix(".svg")
-    fig.savefig(svg, dpi=DPI, bbox_inches="tight", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.hashsalt": "stance"}):
+        fig.savefig(svg, dpi=DPI, bbox_inches="tight", metadata={"Date": None})
     # root "/" lets the source name the SVG by its absolute path (typst reads only below root)
     source = ("#set page(width: auto, height: auto, margin: 0pt)\n"
               f"#image({literal(svg.resolve().as_posix())})\n")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stance.plots import _new_figure, shown_note
+from stance.plots import _new_figure, _pin_empty_labels, _title, shown_note
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -32,8 +32,8 @@ def plot_confusion_matrix(matrix: list[list[int]], labels: list[str], title: str
         ax.text(j, i, str(value), ha="center", va="center", fontsize=8, color=colour)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
-    return fig
+    _title(ax, title, fontsize=9)
+    return _pin_empty_labels(fig)
 
 
 def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predicted", *,
@@ -56,9 +56,9 @@ def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predi
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of {unit} ({label_column.replace('_', ' ')} label)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    ax.set_title("Framing per outlet (out-of-fold predictions, outlets held out)")
+    _title(ax, "Framing per outlet (out-of-fold predictions, outlets held out)")
     ax.spines[["top", "right"]].set_visible(False)
-    return fig
+    return _pin_empty_labels(fig)
 
 
 def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
@@ -83,11 +83,11 @@ def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
         ax.barh(top[term].astype(str), top[value], color=f"C{i % 10}")
         if threshold is not None and name in threshold:
             ax.axvline(threshold[name], color="0.3", linestyle="--", linewidth=0.8)
-        ax.set_title(str(name), fontsize=8)
+        _title(ax, str(name), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     fig.suptitle(title + shown_note(len(panels), len(names), shown), fontsize=10)
-    return fig
+    return _pin_empty_labels(fig)
 
 
 def plot_actor_naming(naming: pd.DataFrame) -> Figure:
@@ -109,12 +109,12 @@ def plot_actor_naming(naming: pd.DataFrame) -> Figure:
         for y, total in enumerate(counts.sum(axis=1)):
             ax.text(1.01, y, f"n={int(total)}", va="center", fontsize=6)
         ax.set_xlim(0, 1)
-        ax.set_title(actor, fontsize=9)
+        _title(ax, actor, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     fig.legend(loc="outside lower center", ncols=len(classes), fontsize=7, frameon=False)
     fig.suptitle("How outlets name the actors (share of mentions by descriptor)", fontsize=10)
-    return fig
+    return _pin_empty_labels(fig)
 
 
 def plot_reliability(curve: dict[str, list[float]], brier: float | None) -> Figure:
@@ -128,6 +128,6 @@ def plot_reliability(curve: dict[str, list[float]], brier: float | None) -> Figu
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     title = "Reliability (outlets held out)"
-    ax.set_title(title + (f"; Brier {brier:.3f}" if brier is not None else ""), fontsize=9)
+    _title(ax, title + (f"; Brier {brier:.3f}" if brier is not None else ""), fontsize=9)
     ax.legend(fontsize=7, frameon=False)
-    return fig
+    return _pin_empty_labels(fig)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from stance.plots import _new_figure
+from stance.plots import _new_figure, _pin_empty_labels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -50,7 +50,7 @@ def plot_metrics_against(summary: pd.DataFrame, parameter: str,
         ax.set_xlabel(parameter, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
-    return fig
+    return _pin_empty_labels(fig)
 
 
 def _positions(values: pd.Series) -> tuple[pd.Series, list[str] | None]:

@@ -26,8 +26,8 @@ save_topic_model(result.model, folder, "no/such/model/folder")
 
 FIT_SAVE_LOAD = FIT + """
 load_topic_model(folder, fake)
-loaded = sorted(m for m in ("torch", "transformers", "sentence_transformers")
-                if m in sys.modules)
+loaded = sorted(m for m in ("torch", "transformers", "sentence_transformers", "plotly",
+                            "jinja2") if m in sys.modules)
 
 # the legacy format that needs torch still saves and loads (torch imported on use)
 from bertopic import BERTopic
@@ -51,6 +51,7 @@ print(json.dumps({
                                        VisualRepresentation, backend.MultiModalBackend)],
     "loaded_on_use": "transformers" in sys.modules,
     "unknown": unknown,
+    "plot": type(result.model.visualize_barchart()).__module__,  # plotting loads on use
 }))
 """
 
@@ -90,7 +91,7 @@ def _run(script: str, *args: str):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_fit_save_and_load_never_import_torch_and_integrations_still_load(tmp_path):
+def test_fit_save_and_load_never_import_torch_or_plotly_and_both_still_load(tmp_path):
     seen = _run(FIT_SAVE_LOAD, str(tmp_path))
     assert seen["loaded_by_fit"] == []
     assert seen["pytorch_round_trip"]
@@ -100,6 +101,7 @@ def test_fit_save_and_load_never_import_torch_and_integrations_still_load(tmp_pa
                                "bertopic.backend._multimodal"]
     assert seen["loaded_on_use"]
     assert "has no attribute 'NoSuchModel'" in seen["unknown"]
+    assert seen["plot"].startswith("plotly.graph_objs")
 
 
 def test_loading_never_builds_the_embedding_model_saved_with_the_topics(tmp_path):

@@ -187,17 +187,26 @@ def _prepare_beside_imports(cfg: ExperimentConfig, timer: _Timer, cache: StageCa
         stages = _Timer()
         return _outlet_stages(cfg, cleaned, segments, run_dir, stages), stages.stages
 
-    chain = ForkedChain(prepare, outlet_stages)
+    chain = None
     try:
         with timer.stage("imports"):
+            # what both processes load (deduplication's MinHash LSH there, UMAP and
+            # scikit-learn here) is imported once, before the fork: 0.5 s less CPU
+            import scipy.integrate  # noqa: F401
+            chain = ForkedChain(prepare, outlet_stages)
             if cfg.topics.enabled:
                 from stance.topics import import_fitting_libraries
 
                 import_fitting_libraries()
-            import matplotlib.figure  # noqa: F401  (every run draws figures)
+            # every run draws figures: the workers forked later (refits, drawing) inherit
+            # the SVG backend and typst instead of importing them each
+            import matplotlib.figure  # noqa: F401
+            import typst  # noqa: F401
+            from matplotlib.backends import backend_svg  # noqa: F401
         prepared, stages = chain.first()
     except BaseException:
-        chain.close()
+        if chain is not None:
+            chain.close()
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
     timer.stages.update(stages)

@@ -71,7 +71,7 @@ def plot_segments_per_outlet(summary: pd.DataFrame) -> Figure:
         ax.text(value, y, f" {value}", va="center", fontsize=8)
     ax.set_xlabel("segments")
     _title(ax, "Segments per outlet" + shown_note(len(rows), len(outlets),
-                                                     "{} outlets with most segments"))
+                                                   "{} outlets with most segments"))
     ax.spines[["top", "right"]].set_visible(False)
     return _pin_empty_labels(fig)
 
@@ -227,7 +227,7 @@ def plot_topics_over_time(over_time: pd.DataFrame, labels: dict[int, str], *,
                 label=f"{topic}: {names[topic]}")
     ax.set_ylabel(f"share of segments per {over_time.attrs.get('period', 'period')}")
     _title(ax, "Topics over time" + shown_note(min(max_topics, len(present)), len(present),
-                                                  "largest {} topics"))
+                                                "largest {} topics"))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.autofmt_xdate()

@@ -1,0 +1,100 @@
+"""Warm runs of two versions of stance side by side: which code makes `stance run` faster?
+
+A warm run (``stance run --no-cache``: only the embedding cache is used) is timed for each
+source tree in turn, ``--pairs`` times, alternating, so that both see the same machine
+state: on a shared machine the speed of a whole run drifts by a fifth within minutes, more
+than most changes move it. Prints, per tree, the median and range of wall and CPU seconds
+(all processes) and the median CPU seconds of each stage (the run manifest), then the
+ratio of the medians (B / A); writes them as JSON.
+
+Fill the embedding cache first with one ``stance run CONFIG`` (``benchmarks/pipeline.py``
+leaves such a config in its work folder). A source tree is a ``src`` folder, e.g. of a
+``git worktree`` at the commit to compare:
+
+    git worktree add /tmp/old <commit> --detach
+    flock /tmp/stance-bench.lock .venv/bin/python benchmarks/warm_ab.py CONFIG \
+        /tmp/old/src src --pairs 10 --out /tmp/warm_ab.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path, help="a config whose embeddings are cached")
+    parser.add_argument("tree_a", type=Path, help="src folder of version A")
+    parser.add_argument("tree_b", type=Path, help="src folder of version B")
+    parser.add_argument("--pairs", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=None, help="JSON file (default: print only)")
+    args = parser.parse_args()
+    trees = {"A": args.tree_a.resolve(), "B": args.tree_b.resolve()}
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
+    for _ in range(args.pairs):
+        for name, tree in trees.items():
+            runs[name].append(warm_run(args.config, tree))
+    summary = {name: summarise(runs[name]) | {"tree": str(tree)} for name, tree in trees.items()}
+    summary["B / A"] = {key: round(summary["B"][key]["median"] / summary["A"][key]["median"], 3)
+                        for key in ("wall_seconds", "cpu_seconds")}
+    for name in trees:
+        row = summary[name]
+        print(f"{name} {row['tree']}: wall {row['wall_seconds']['median']} s "
+              f"[{row['wall_seconds']['min']}, {row['wall_seconds']['max']}], CPU "
+              f"{row['cpu_seconds']['median']} s [{row['cpu_seconds']['min']}, "
+              f"{row['cpu_seconds']['max']}] ({args.pairs} runs)")
+        print("  stage CPU s (median):", row["stage_cpu_seconds"])
+    print("B / A (medians): wall", summary["B / A"]["wall_seconds"],
+          "CPU", summary["B / A"]["cpu_seconds"])
+    if args.out is not None:
+        args.out.write_text(json.dumps({"config": str(args.config), "pairs": args.pairs,
+                                        "cpu_count": os.cpu_count(), **summary,
+                                        "runs": runs}, indent=1))
+
+
+def warm_run(config: Path, tree: Path) -> dict:
+    """One ``stance run --no-cache`` with ``tree`` first on the path, in a clean environment."""
+    env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)}
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "stance", "-q", "run", "--no-cache",
+                                str(config)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"stance run failed with {tree}:\n{process.stderr.read()[-2000:]}")
+    manifest = json.loads((_latest_run(config) / "manifest.json").read_text())
+    return {"wall_seconds": round(wall, 3),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+            "stage_cpu_seconds": {stage: record["cpu_seconds"]
+                                  for stage, record in manifest["stages"].items()}}
+
+
+def _latest_run(config: Path) -> Path:
+    from stance.config import load_config
+
+    cfg = load_config(config)  # resolves output_dir as stance run does
+    return cfg.output_dir / cfg.name / "latest"
+
+
+def summarise(runs: list[dict]) -> dict:
+    def spread(values: list[float]) -> dict:
+        return {"median": round(statistics.median(values), 2), "min": round(min(values), 2),
+                "max": round(max(values), 2)}
+
+    return {"wall_seconds": spread([r["wall_seconds"] for r in runs]),
+            "cpu_seconds": spread([r["cpu_seconds"] for r in runs]),
+            "stage_cpu_seconds": {stage: round(statistics.median(
+                r["stage_cpu_seconds"][stage] for r in runs), 2)
+                for stage in runs[0]["stage_cpu_seconds"]}}
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,20 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     assert load_config(config).corpus.path == (tmp_path / "data.csv").resolve()
 
 
+def test_a_tilde_in_any_path_is_the_users_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = tmp_path / "x.yaml"
+    config.write_text("name: x\noutput_dir: ~/runs\ncorpus:\n  path: ~/data.csv\n"
+                      "  metadata: ~/meta.csv\nembedding:\n  cache_dir: ~/vectors\n"
+                      "framing:\n  segment_labels: ~/seg.csv\nsweep:\n  corpus.path: [~/b.csv]\n")
+    cfg = load_config(config)
+    home = tmp_path / "home"
+    assert (cfg.corpus.path, cfg.corpus.metadata, cfg.framing.segment_labels) == (
+        home / "data.csv", home / "meta.csv", home / "seg.csv")
+    assert (cfg.output_dir, cfg.embedding.cache_dir) == (home / "runs", home / "vectors")
+    assert cfg.sweep["corpus.path"] == [str(home / "b.csv")]
+
+
 def test_every_input_path_and_swept_input_path_resolves_against_the_config(tmp_path):
     (tmp_path / "sub").mkdir()
     config = tmp_path / "sub" / "x.yaml"

@@ -584,8 +584,12 @@ INPUT_PATHS = ("corpus.path", "corpus.metadata", "framing.segment_labels")
 
 
 def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
+    """Input paths against ``base``; every path with ``~`` (the user's home) expanded."""
     def resolved(value: Any) -> Any:
-        return value if value is None or Path(value).is_absolute() else (base / value).resolve()
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (base / path).resolve()
 
     corpus = cfg.corpus.model_copy(update={"path": resolved(cfg.corpus.path),
                                            "metadata": resolved(cfg.corpus.metadata)})
@@ -594,8 +598,12 @@ def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
     # a swept input path is a path of the config too (its points validate the values later)
     sweep = {key: [str(resolved(v)) if isinstance(v, str) else v for v in values]
              if key in INPUT_PATHS else values for key, values in cfg.sweep.items()}
+    cache_dir = cfg.embedding.cache_dir
+    embedding = cfg.embedding.model_copy(
+        update={"cache_dir": cache_dir.expanduser() if cache_dir is not None else None})
     return cfg.model_copy(update={"corpus": corpus, "framing": framing, "sweep": sweep,
-                                  "output_dir": cfg.output_dir.absolute()})
+                                  "embedding": embedding,
+                                  "output_dir": cfg.output_dir.expanduser().absolute()})
 
 
 def _key_lines(node: yaml.Node | None, duplicates: list[tuple[str, int, int]] | None = None,

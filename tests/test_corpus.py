@@ -254,6 +254,20 @@ def test_keep_labels_drops_other_rows_with_a_reason(write_csv):
     assert audit.loc["3", "reason"] == "side '' not in keep_labels"
 
 
+def test_missing_value_markers_in_a_label_column_are_no_label(write_csv, caplog):
+    path = write_csv([["doc_id", "text", "framing", "side"], ["1", "a text", "NA", "NA"],
+                      ["2", "b text", "null", "left"], ["3", "c text", "biased", "NaN"],
+                      ["4", "d text", "NaN", "right"]])
+    cfg = CorpusConfig(path=path, columns={"labels": ["framing", "side"]},
+                       label_names={"side": {"NA": "North America"}})  # named: a class code
+    docs = load_corpus(cfg).corpus.documents
+    assert list(docs["framing"]) == ["", "", "biased", ""]  # unlabelled, not a class "NA"
+    assert list(docs["side"]) == ["North America", "left", "", "right"]
+    assert "3 of 4 documents have 'NA', 'NaN', 'null' in label column 'framing': read as " \
+        "no label" in caplog.text
+    assert "1 of 4 documents have 'NaN' in label column 'side'" in caplog.text
+
+
 def test_label_names_map_codes_before_keep_labels(write_csv):
     path = write_csv([["doc_id", "text", "frame"], ["1", "a text", "1"], ["2", "b text", "3"],
                       ["3", "c text", "99"]])

@@ -454,8 +454,7 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     out["title"] = out["title"].astype(object)
     out["date"] = _parse_dates(raw, cols.date, out, problems)
     for label in cols.labels:
-        values = _as_text(raw[label]).str.strip()
-        out[label] = values.replace(cfg.label_names.get(label, {})).astype(object)
+        out[label] = _label_values(_as_text(raw[label]).str.strip(), label, cfg, source)
     already = {p.index for p in problems}
     for index in out.index[out["text"].str.strip() == ""]:
         if index not in already:
@@ -470,6 +469,28 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
                                  f"column '{cols.id or 'id'}': duplicate id '{doc_id}' "
                                  f"(first at {first_seen[doc_id]}); make ids unique"))
     return out
+
+
+#: Label cells that mean "no label" in exported tables (pandas' own default NA markers): a
+#: label column read as text would otherwise make "NA" or "null" a framing class.
+MISSING_LABELS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                            "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
+                            "n/a", "nan", "null"})
+
+
+def _label_values(values: pd.Series, label: str, cfg: CorpusConfig, source: str) -> pd.Series:
+    """A label column after ``corpus.label_names``; a missing-value marker is no label ('').
+
+    A marker named in ``label_names`` is a class code, and maps as the config says.
+    """
+    names = cfg.label_names.get(label, {})
+    missing = values.isin(MISSING_LABELS - names.keys())
+    if missing.any():
+        markers = ", ".join(f"'{m}'" for m in sorted(values[missing].unique()))
+        log.warning("%s: %d of %d documents have %s in label column '%s': read as no label "
+                    "(to make one a class, name it in corpus.label_names.%s)", source,
+                    int(missing.sum()), len(values), markers, label, label)
+    return values.mask(missing, "").replace(names).astype(object)
 
 
 def _as_text(values: pd.Series, *, strings_only: bool = False) -> pd.Series:

@@ -223,6 +223,25 @@ def test_bad_jsonl_line(tmp_path):
     assert f"{path}:2" in _one_problem(CorpusConfig(path=path))
 
 
+def test_bad_jsonl_lines_are_dropped_with_their_reason_under_on_invalid_drop(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"doc_id": "1", "text": "one"}\n{not json}\n\n["a", "list"]\n'
+                    '{"doc_id": "4", "text": "four"}\n')
+    loaded = load_corpus(CorpusConfig(path=path, on_invalid="drop"))
+    assert list(loaded.corpus.documents["doc_id"]) == ["1", "4"]
+    audit = loaded.audit.set_index("source")
+    assert list(audit["status"]) == ["kept", "dropped", "dropped", "kept"]
+    assert audit.loc[f"{path}:2", "reason"].startswith("not valid JSON (")
+    assert audit.loc[f"{path}:4", "reason"] == "expected a JSON object per line"
+
+
+def test_a_jsonl_file_of_nothing_but_bad_lines_says_why(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text("{not json}\n[1]\n")
+    with pytest.raises(StanceError, match=r"c\.jsonl:1: not valid JSON"):
+        load_corpus(CorpusConfig(path=path, on_invalid="drop"))
+
+
 def test_limit_reads_first_documents(write_csv, small_rows):
     assert len(load_corpus(_cfg(write_csv(small_rows), limit=2)).corpus) == 2
 

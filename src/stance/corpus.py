@@ -84,7 +84,7 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
     if fmt == "folder":
         raw = _read_folder(cfg, problems, notes, ignored)
     else:
-        raw = _read_table(cfg, fmt, notes)
+        raw = _read_table(cfg, fmt, problems)
     beyond = _beyond_limit(raw, cfg)
     if cfg.limit is not None:
         raw = raw.iloc[: cfg.limit]
@@ -322,13 +322,13 @@ def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
                      remedy="check the quoting of that line and corpus.csv_separator", sep=sep)
 
 
-def _read_table(cfg: CorpusConfig, fmt: str, notes: dict[int, str]) -> pd.DataFrame:
+def _read_table(cfg: CorpusConfig, fmt: str, problems: list[_Problem]) -> pd.DataFrame:
     path = cfg.path
     if fmt == "csv":
         frame = _read_csv(path, cfg)
         frame["_where"] = [f"{path}:row {i}" for i in range(1, len(frame) + 1)]
     elif fmt == "jsonl":
-        frame = _read_jsonl(path, cfg)
+        frame = _read_jsonl(path, cfg, problems)
     else:
         try:
             frame = pd.read_parquet(path)
@@ -338,10 +338,15 @@ def _read_table(cfg: CorpusConfig, fmt: str, notes: dict[int, str]) -> pd.DataFr
     return frame
 
 
-def _read_jsonl(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
+def _read_jsonl(path: Path, cfg: CorpusConfig, problems: list[_Problem]) -> pd.DataFrame:
+    """The file's JSON objects, one row per non-blank line.
+
+    A line that is not a JSON object stops the read under ``on_invalid: error``; under
+    ``drop`` it becomes an empty row with that problem, so audit.csv lists it.
+    """
     text = read_text_file(path, cfg.encoding_fallbacks,
                           binary="binary file, not JSON Lines; check corpus.path", empty=None)
-    records, where = [], []
+    records, where, broken = [], [], []
     # "\n" only: str.splitlines also breaks at U+2028, U+0085 and others, which JSON allows
     # raw inside strings
     for number, line in enumerate(text.split("\n"), start=1):
@@ -349,15 +354,20 @@ def _read_jsonl(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
             continue
         try:
             record = json.loads(line)
+            problem = None if isinstance(record, dict) else "expected a JSON object per line"
         except json.JSONDecodeError as exc:
-            raise StanceError(f"{path}:{number}: not valid JSON ({exc.msg}); "
-                              "each line must be one JSON object") from None
-        if not isinstance(record, dict):
-            raise StanceError(f"{path}:{number}: expected a JSON object per line")
+            problem = f"not valid JSON ({exc.msg}); each line must be one JSON object"
+        if problem is not None:
+            if cfg.on_invalid == "error":
+                raise StanceError(f"{path}:{number}: {problem}") from None
+            broken.append(_Problem(f"{path}:{number}", len(records), problem))
+            record = {}
         records.append(record)
         where.append(f"{path}:{number}")
-    if not records:
-        raise StanceError(f"{path}: empty file; add one JSON object per article")
+    if len(broken) == len(records):  # nothing readable: the first problem says why
+        raise StanceError(broken[0].line() if broken else
+                          f"{path}: empty file; add one JSON object per article")
+    problems.extend(broken)
     # object columns: a column of ids or codes with one null would otherwise turn to floats
     # (7 -> "7.0", and large ids lose digits)
     frame = pd.DataFrame(records, dtype=object)

@@ -479,6 +479,14 @@ def test_documents_past_the_limit_are_in_the_audit(write_csv):
     assert set(audit["reason"][2:]) == {"beyond corpus.limit 2"}
 
 
+def test_documents_past_the_limit_get_the_id_a_run_would_give_them(write_csv):
+    path = write_csv([["text"], *[[f"text {i}"] for i in range(4)]])
+    cfg = CorpusConfig(path=path, columns={"id": None})
+    past = load_corpus(cfg.model_copy(update={"limit": 2})).audit["doc_id"].tolist()[2:]
+    assert past == load_corpus(cfg).corpus.documents["doc_id"].tolist()[2:]
+    assert all(len(doc_id) == 16 for doc_id in past)
+
+
 def test_no_usable_documents_names_keep_labels_when_it_dropped_them(write_csv):
     path = write_csv([["doc_id", "text", "framing"], ["a", "x", "p"], ["b", "y", "q"]])
     assert _problems(_cfg(path, keep_labels={"framing": ["zzz"]})) == [

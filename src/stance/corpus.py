@@ -109,8 +109,13 @@ def _beyond_limit(raw: pd.DataFrame, cfg: CorpusConfig) -> list[tuple]:
     if cfg.limit is None or len(raw) <= cfg.limit:
         return []
     rest = raw.iloc[cfg.limit:]
-    ids = (_as_text(rest[cfg.columns.id]) if cfg.columns.id in rest.columns
-           else rest.get("_default_id", pd.Series("", index=rest.index)))
+    if cfg.columns.id is not None and cfg.columns.id in rest.columns:
+        ids = _as_text(rest[cfg.columns.id])
+    elif "_default_id" in rest.columns:
+        ids = rest["_default_id"]
+    else:  # the id the run would give them (see _normalise)
+        ids = [_content_id(t) for t in _as_text(rest.get(cfg.columns.text, pd.Series(
+            "", index=rest.index)), strings_only=True)]
     log.warning("%s: corpus.limit %d: the run reads the first %d of %d documents; audit.csv "
                 "lists the rest", cfg.path, cfg.limit, cfg.limit, len(raw))
     return [(doc_id, where, "dropped", f"beyond corpus.limit {cfg.limit}", "")
@@ -446,8 +451,7 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     elif "_default_id" in raw.columns:
         out["doc_id"] = raw["_default_id"]
     else:
-        # Stable ids from content: the same text gets the same id in every run.
-        out["doc_id"] = [hashlib.sha256(t.encode()).hexdigest()[:16] for t in out["text"]]
+        out["doc_id"] = [_content_id(t) for t in out["text"]]
     for name, column in (("outlet", cols.outlet), ("title", cols.title)):
         present = column is not None and column in raw.columns
         out[name] = _as_text(raw[column]) if present else ""
@@ -501,6 +505,11 @@ def _label_values(values: pd.Series, label: str, cfg: CorpusConfig, source: str)
                     "(to make one a class, name it in corpus.label_names.%s)", source,
                     int(missing.sum()), len(values), markers, label, label)
     return values.mask(missing, "").replace(names).astype(object)
+
+
+def _content_id(text: str) -> str:
+    """A stable id from a document's text: the same text gets the same id in every run."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _as_text(values: pd.Series, *, strings_only: bool = False) -> pd.Series:

@@ -29,7 +29,7 @@ import importlib.machinery
 import importlib.util
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
 
 #: package -> {exported name: the module that defines it}, for the deferred integrations.
@@ -78,24 +78,26 @@ def absent(*modules: str) -> Iterator[None]:
     as array-api-compat does for torch). Loaded modules are put back afterwards.
     """
     loaded = {module: sys.modules.pop(module) for module in modules if module in sys.modules}
-    finder = _Refuse(frozenset(modules))
-    sys.meta_path.insert(0, finder)
     try:
-        yield
+        with _first_finder(_Refuse(frozenset(modules))):
+            yield
     finally:
-        sys.meta_path.remove(finder)
         sys.modules.update(loaded)
 
 
-@contextmanager
-def lazily(*modules: str) -> Iterator[None]:
+def lazily(*modules: str) -> AbstractContextManager[None]:
     """Inside the block, importing one of ``modules`` defers running it to its first use.
 
     The import system finds it as usual and puts a module in ``sys.modules`` whose first
     attribute read runs the module's code (the standard library's LazyLoader recipe; a
     finder, because ``importlib.util.find_spec`` of a submodule would import its package).
     """
-    finder = _FindLazily(frozenset(modules))
+    return _first_finder(_FindLazily(frozenset(modules)))
+
+
+@contextmanager
+def _first_finder(finder: importlib.abc.MetaPathFinder) -> Iterator[None]:
+    """``finder`` asked first on ``sys.meta_path`` inside the block."""
     sys.meta_path.insert(0, finder)
     try:
         yield

@@ -235,6 +235,15 @@ def test_bad_jsonl_lines_are_dropped_with_their_reason_under_on_invalid_drop(tmp
     assert audit.loc[f"{path}:4", "reason"] == "expected a JSON object per line"
 
 
+def test_a_bad_jsonl_line_past_the_limit_is_only_beyond_the_limit(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"doc_id": "1", "text": "one"}\n{"doc_id": "2", "text": "two"}\n'
+                    "{not json}\n")
+    audit = load_corpus(CorpusConfig(path=path, on_invalid="drop", limit=2)).audit
+    assert list(audit["status"]) == ["kept", "kept", "dropped"]
+    assert audit["reason"].iloc[2] == "beyond corpus.limit 2"
+
+
 def test_a_jsonl_file_of_nothing_but_bad_lines_says_why(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_text("{not json}\n[1]\n")
@@ -279,6 +288,8 @@ def test_missing_value_markers_in_a_label_column_are_no_label(write_csv, caplog)
                       ["4", "d text", "NaN", "right"]])
     cfg = CorpusConfig(path=path, columns={"labels": ["framing", "side"]},
                        label_names={"side": {"NA": "North America"}})  # named: a class code
+    kept = load_corpus(cfg.model_copy(update={"keep_labels": {"framing": ["NA", "biased"]}}))
+    assert list(kept.corpus.documents["framing"]) == ["NA", "biased"]  # listed: a class
     docs = load_corpus(cfg).corpus.documents
     assert list(docs["framing"]) == ["", "", "biased", ""]  # unlabelled, not a class "NA"
     assert list(docs["side"]) == ["North America", "left", "", "right"]

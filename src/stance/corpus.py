@@ -88,6 +88,8 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
     beyond = _beyond_limit(raw, cfg)
     if cfg.limit is not None:
         raw = raw.iloc[: cfg.limit]
+        # a bad line past the limit is not read into the run: its audit row says so
+        problems = [p for p in problems if p.index < cfg.limit]
     frame = _normalise(raw, cfg, problems)
     unwanted = _unwanted_labels(frame, cfg)
     frame, audit = _apply_problems(frame, problems, notes, cfg, unwanted)
@@ -495,10 +497,11 @@ MISSING_LABELS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-
 def _label_values(values: pd.Series, label: str, cfg: CorpusConfig, source: str) -> pd.Series:
     """A label column after ``corpus.label_names``; a missing-value marker is no label ('').
 
-    A marker named in ``label_names`` is a class code, and maps as the config says.
+    A marker named in ``label_names`` or ``keep_labels`` is a class, as the config says.
     """
     names = cfg.label_names.get(label, {})
-    missing = values.isin(MISSING_LABELS - names.keys())
+    classes = names.keys() | set(cfg.keep_labels.get(label, []))
+    missing = values.isin(MISSING_LABELS - classes)
     if missing.any():
         markers = ", ".join(f"'{m}'" for m in sorted(values[missing].unique()))
         log.warning("%s: %d of %d documents have %s in label column '%s': read as no label "

@@ -45,6 +45,25 @@ def test_a_tilde_in_any_path_is_the_users_home(tmp_path, monkeypatch):
     assert cfg.sweep["corpus.path"] == [str(home / "b.csv")]
 
 
+def test_a_tilde_in_a_swept_path_setting_is_the_users_home(tmp_path, monkeypatch):
+    from stance.sweep import expand_sweep
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = tmp_path / "x.yaml"
+    config.write_text("name: x\ncorpus:\n  path: c.csv\n"
+                      "sweep:\n  embedding.cache_dir: [~/a]\n")
+    _, point = expand_sweep(load_config(config))[0]
+    assert point.embedding.cache_dir == tmp_path / "home" / "a"
+
+
+def test_a_tilde_for_an_unknown_user_is_a_one_line_error(tmp_path):
+    config = tmp_path / "x.yaml"
+    config.write_text("name: x\ncorpus:\n  path: ~no_such_user_here/c.csv\n")
+    with pytest.raises(StanceError, match=r"x\.yaml:3 corpus\.path: .*no home folder for "
+                                          r"'~no_such_user_here'"):
+        load_config(config)
+
+
 def test_every_input_path_and_swept_input_path_resolves_against_the_config(tmp_path):
     (tmp_path / "sub").mkdir()
     config = tmp_path / "sub" / "x.yaml"

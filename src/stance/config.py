@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,6 +32,20 @@ from pydantic import (
 )
 
 from stance.errors import StanceError
+
+
+def _expand_home(path: Path) -> Path:
+    """``path`` with a leading ``~`` (or ``~user``) as that home folder."""
+    try:
+        return path.expanduser()
+    except RuntimeError:  # ~user for a user this machine does not have
+        raise ValueError(f"'{path}': no home folder for '{path.parts[0]}'; write the path "
+                         "out") from None
+
+
+#: A path setting: a leading ``~`` is the user's home, wherever the config comes from
+#: (a file, code, a sweep point).
+HomePath = Annotated[Path, AfterValidator(_expand_home)]
 
 
 class Section(BaseModel):
@@ -74,9 +89,9 @@ DEFAULT_ENCODING_FALLBACKS = ("cp1252", "latin-1")
 class CorpusConfig(Section):
     """Where the articles are and how to read them."""
 
-    path: Path
+    path: HomePath
     format: Literal["auto", "folder", "csv", "jsonl", "parquet"] = "auto"
-    metadata: Path | None = Field(
+    metadata: HomePath | None = Field(
         None, description="folder format: CSV with one row per file (default metadata.csv)"
     )
     columns: Columns = Columns()
@@ -246,7 +261,7 @@ class EmbeddingConfig(Section):
     threads: int | None = Field(None, ge=1, description="threads per forward pass "
                                 "(default: all cores)")
     max_seq_length: int | None = Field(None, ge=8)
-    cache_dir: Path | None = Field(None, description="default: <output_dir>/.cache/embeddings")
+    cache_dir: HomePath | None = Field(None, description="default: <output_dir>/.cache/embeddings")
 
 
 #: Up to this many segments UMAP's own default is 500 epochs, above it 200.
@@ -356,7 +371,7 @@ class FramingConfig(Section):
     level: Literal["document", "segment"] = Field(
         "segment", description="train and predict on segments (inheriting their document's "
         "label) or on whole documents")
-    segment_labels: Path | None = Field(
+    segment_labels: HomePath | None = Field(
         None, description="CSV or Parquet with seg_id and the label column, overriding the "
         "labels segments inherit")
     group: str = Field("outlet", description="documents sharing this column stay in one fold")
@@ -425,7 +440,7 @@ class ExperimentConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     seed: int = Field(42, ge=0, le=2**32 - 1, description="0 to 2**32 - 1 (numpy's range)")
-    output_dir: Path = Path("reports")
+    output_dir: HomePath = Path("reports")
     corpus: CorpusConfig
     cleaning: CleaningConfig = CleaningConfig()
     dedup: DedupConfig = DedupConfig()
@@ -584,11 +599,14 @@ INPUT_PATHS = ("corpus.path", "corpus.metadata", "framing.segment_labels")
 
 
 def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
-    """Input paths against ``base``; every path with ``~`` (the user's home) expanded."""
+    """Input paths, and swept ones, against ``base`` (``~`` already expanded, see HomePath)."""
     def resolved(value: Any) -> Any:
         if value is None:
             return None
-        path = Path(value).expanduser()
+        try:
+            path = _expand_home(Path(value))  # a swept value is validated only in its point
+        except ValueError as exc:
+            raise StanceError(f"sweep: {exc}") from None
         return path if path.is_absolute() else (base / path).resolve()
 
     corpus = cfg.corpus.model_copy(update={"path": resolved(cfg.corpus.path),
@@ -598,12 +616,8 @@ def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
     # a swept input path is a path of the config too (its points validate the values later)
     sweep = {key: [str(resolved(v)) if isinstance(v, str) else v for v in values]
              if key in INPUT_PATHS else values for key, values in cfg.sweep.items()}
-    cache_dir = cfg.embedding.cache_dir
-    embedding = cfg.embedding.model_copy(
-        update={"cache_dir": cache_dir.expanduser() if cache_dir is not None else None})
     return cfg.model_copy(update={"corpus": corpus, "framing": framing, "sweep": sweep,
-                                  "embedding": embedding,
-                                  "output_dir": cfg.output_dir.expanduser().absolute()})
+                                  "output_dir": cfg.output_dir.absolute()})
 
 
 def _key_lines(node: yaml.Node | None, duplicates: list[tuple[str, int, int]] | None = None,

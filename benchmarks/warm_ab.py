@@ -1,11 +1,11 @@
 """Warm runs of two versions of stance side by side: which code makes `stance run` faster?
 
 A warm run (``stance run --no-cache``: only the embedding cache is used) is timed for each
-source tree in turn, ``--pairs`` times, alternating, so that both see the same machine
-state: on a shared machine the speed of a whole run drifts by a fifth within minutes, more
-than most changes move it. Prints, per tree, the median and range of wall and CPU seconds
-(all processes) and the median CPU seconds of each stage (the run manifest), then the
-ratio of the medians (B / A); writes them as JSON.
+source tree in turn, ``--pairs`` times, alternating (A B, B A, ...), so that both see the
+same machine state: on a shared machine the speed of a whole run drifts by a fifth within
+minutes, more than most changes move it. Prints, per tree, the median and range of wall
+and CPU seconds (all processes) and the median CPU seconds of each stage (the run
+manifest), then the ratio of the medians (B / A); writes them as JSON.
 
 Fill the embedding cache first with one ``stance run CONFIG`` (``benchmarks/pipeline.py``
 leaves such a config in its work folder). A source tree is a ``src`` folder, e.g. of a
@@ -24,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,9 +39,9 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"A": args.tree_a.resolve(), "B": args.tree_b.resolve()}
     runs: dict[str, list[dict]] = {name: [] for name in trees}
-    for _ in range(args.pairs):
-        for name, tree in trees.items():
-            runs[name].append(warm_run(args.config, tree))
+    for pair in range(args.pairs):  # A B, B A, A B, ...: neither always runs first
+        for name in ("A", "B") if pair % 2 == 0 else ("B", "A"):
+            runs[name].append(warm_run(args.config, trees[name]))
     summary = {name: summarise(runs[name]) | {"tree": str(tree)} for name, tree in trees.items()}
     summary["B / A"] = {key: round(summary["B"][key]["median"] / summary["A"][key]["median"], 3)
                         for key in ("wall_seconds", "cpu_seconds")}
@@ -62,14 +63,16 @@ def main() -> None:
 def warm_run(config: Path, tree: Path) -> dict:
     """One ``stance run --no-cache`` with ``tree`` first on the path, in a clean environment."""
     env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)}
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "stance", "-q", "run", "--no-cache",
-                                str(config)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"stance run failed with {tree}:\n{process.stderr.read()[-2000:]}")
+    with tempfile.TemporaryFile("w+") as log:  # a pipe could fill and block the run
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "stance", "-q", "run", "--no-cache",
+                                    str(config)], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=log)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            log.seek(0)
+            raise SystemExit(f"stance run failed with {tree}:\n{log.read()[-2000:]}")
     manifest = json.loads((_latest_run(config) / "manifest.json").read_text())
     return {"wall_seconds": round(wall, 3),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),

@@ -231,6 +231,11 @@ def _figures_of_every_kind() -> dict:
             {"outlet": ["a", "b"], "predicted": ["x", "y"]})),
         "reliability": lambda: plot_reliability(
             {"mean_predicted": [0.2, 0.9], "fraction_correct": [0.3, 0.8]}, 0.1),
+        "over_time": lambda: plots.plot_topics_over_time(pd.DataFrame(
+            {"period": pd.to_datetime(["2022-01-01", "2022-02-01"] * 2), "topic": [0, 0, 1, 1],
+             "share": [0.2, 0.4, 0.8, 0.6]}), _labels(2)),
+        "map": lambda: plots.plot_topic_map(np.arange(20.0).reshape(10, 2),
+                                            np.repeat([-1, 0], 5), _labels(1)),
     }
 
 

@@ -18,7 +18,9 @@ torch when that format is used.
 It also loads ``bertopic.plotting`` lazily (:data:`LAZY`): with plotly, the pandas Styler
 and jinja2, it took 0.12-0.19 s on top of the other imports, on the path every run waits
 for, though stance draws its figures with matplotlib. It loads in full on first use
-(``model.visualize_topics()``).
+(``model.visualize_topics()``). On Python 3.11 that first use is not thread-safe, and a
+failed load leaves a half-loaded module (LazyLoader gained its lock in 3.12): stance calls
+no plotting method, in any thread.
 """
 
 from __future__ import annotations

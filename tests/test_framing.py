@@ -313,6 +313,11 @@ def test_segment_labels_override_inherited_ones(tmp_path):
     assert units.loc["d00:0", "label"] == "official-sourced"  # inherited
     assert units.loc["d00:1", "label"] == "delegitimising"  # given
     assert "d00:2" not in units.index  # an empty given label unlabels the segment
+    path.write_text("seg_id,framing\nd00:1,NA\nd00:2,delegitimising\n")
+    units = labelled_units(corpus, segments, config(segment_labels=path)).table.set_index(
+        "unit_id")
+    assert "d00:1" not in units.index  # a missing-value marker unlabels it too
+    assert units.loc["d00:2", "label"] == "delegitimising"
     path.write_text("seg_id,framing\nnope:0,delegitimising\n")
     with pytest.raises(StanceError) as excinfo:
         labelled_units(corpus, segments, config(segment_labels=path))

@@ -16,6 +16,7 @@ import logging
 import numbers
 import os
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -500,14 +501,24 @@ def _label_values(values: pd.Series, label: str, cfg: CorpusConfig, source: str)
     A marker named in ``label_names`` or ``keep_labels`` is a class, as the config says.
     """
     names = cfg.label_names.get(label, {})
-    classes = names.keys() | set(cfg.keep_labels.get(label, []))
+    values = blank_missing_labels(
+        values, names.keys() | set(cfg.keep_labels.get(label, [])),
+        f"{source}: {{}} documents have {{}} in label column '{label}': read as no label (to "
+        f"make one a class, name it in corpus.label_names.{label})")
+    return values.replace(names).astype(object)
+
+
+def blank_missing_labels(values: pd.Series, classes: AbstractSet[str],
+                         warning: str) -> pd.Series:
+    """``values`` with each missing-value marker not among ``classes`` as '' (no label).
+
+    ``warning`` (with two ``{}``: "3 of 40", "'NA', 'null'") is logged when any is found.
+    """
     missing = values.isin(MISSING_LABELS - classes)
     if missing.any():
         markers = ", ".join(f"'{m}'" for m in sorted(values[missing].unique()))
-        log.warning("%s: %d of %d documents have %s in label column '%s': read as no label "
-                    "(to make one a class, name it in corpus.label_names.%s)", source,
-                    int(missing.sum()), len(values), markers, label, label)
-    return values.mask(missing, "").replace(names).astype(object)
+        log.warning(warning.format(f"{int(missing.sum())} of {len(values)}", markers))
+    return values.mask(missing, "")
 
 
 def _content_id(text: str) -> str:

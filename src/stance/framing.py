@@ -8,7 +8,6 @@ classes are those found (or ``framing.classes``). Evaluation lives in
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stance.config import DEFAULT_ENCODING_FALLBACKS, EmbeddingConfig, FramingConfig
-from stance.corpus import MISSING_LABELS, parse_csv, read_text_file
+from stance.corpus import blank_missing_labels, parse_csv, read_text_file
 from stance.data import Corpus, Segments
 from stance.errors import StanceError
 from stance.framing_eval import (
@@ -33,8 +32,6 @@ from stance.framing_eval import (
 )
 from stance.framing_features import FingerprintMasker
 from stance.learned_cues import LearnedCues, parse_rationale
-
-log = logging.getLogger(__name__)
 
 UNIT_COLUMNS = ("unit_id", "doc_id", "dup_group", "outlet", "group", "text", "label")
 #: Below these, scores describe the few outlets and documents at hand, not a population:
@@ -188,14 +185,10 @@ def _apply_segment_labels(table: pd.DataFrame, cfg: FramingConfig) -> pd.DataFra
                           "segmentation settings, so regenerate the file for them")
     override = pd.Series(given[cfg.label].fillna("").astype(str).str.strip().to_numpy(),
                          index=ids.to_numpy())
-    # as in the corpus's label columns: a missing-value marker that is not one of the
-    # corpus's classes is no label
-    missing = override.isin(MISSING_LABELS - set(table["label"]))
-    if missing.any():
-        log.warning("%s: %d of %d segments have %s as their label: read as no label", path,
-                    int(missing.sum()), len(override),
-                    ", ".join(f"'{m}'" for m in sorted(override[missing].unique())))
-        override = override.mask(missing, "")
+    # as in the corpus's label columns: a marker that is not one of its classes is no label
+    override = blank_missing_labels(override, set(table["label"]),
+                                    f"{path}: {{}} segments have {{}} as their label: read as "
+                                    "no label")
     listed = table["unit_id"].isin(override.index)
     table = table.assign(from_file=listed)
     table.loc[listed, "label"] = table.loc[listed, "unit_id"].map(override)

@@ -39,9 +39,10 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"A": args.tree_a.resolve(), "B": args.tree_b.resolve()}
     runs: dict[str, list[dict]] = {name: [] for name in trees}
+    latest = _latest_run(args.config)
     for pair in range(args.pairs):  # A B, B A, A B, ...: neither always runs first
         for name in ("A", "B") if pair % 2 == 0 else ("B", "A"):
-            runs[name].append(warm_run(args.config, trees[name]))
+            runs[name].append(warm_run(args.config, trees[name], latest))
     summary = {name: summarise(runs[name]) | {"tree": str(tree)} for name, tree in trees.items()}
     summary["B / A"] = {key: round(summary["B"][key]["median"] / summary["A"][key]["median"], 3)
                         for key in ("wall_seconds", "cpu_seconds")}
@@ -60,7 +61,7 @@ def main() -> None:
                                         "runs": runs}, indent=1))
 
 
-def warm_run(config: Path, tree: Path) -> dict:
+def warm_run(config: Path, tree: Path, latest: Path) -> dict:
     """One ``stance run --no-cache`` with ``tree`` first on the path, in a clean environment."""
     env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)}
     with tempfile.TemporaryFile("w+") as log:  # a pipe could fill and block the run
@@ -73,7 +74,7 @@ def warm_run(config: Path, tree: Path) -> dict:
         if os.waitstatus_to_exitcode(status) != 0:
             log.seek(0)
             raise SystemExit(f"stance run failed with {tree}:\n{log.read()[-2000:]}")
-    manifest = json.loads((_latest_run(config) / "manifest.json").read_text())
+    manifest = json.loads((latest / "manifest.json").read_text())
     return {"wall_seconds": round(wall, 3),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
             "stage_cpu_seconds": {stage: record["cpu_seconds"]

@@ -601,20 +601,20 @@ INPUT_PATHS = ("corpus.path", "corpus.metadata", "framing.segment_labels")
 def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
     """Input paths, and swept ones, against ``base`` (``~`` already expanded, see HomePath)."""
     def resolved(value: Any) -> Any:
-        if value is None:
-            return None
+        return value if value is None or Path(value).is_absolute() else (base / value).resolve()
+
+    def swept(value: str) -> str:  # validated only in its point: HomePath has not run yet
         try:
-            path = _expand_home(Path(value))  # a swept value is validated only in its point
+            return str(resolved(_expand_home(Path(value))))
         except ValueError as exc:
             raise StanceError(f"sweep: {exc}") from None
-        return path if path.is_absolute() else (base / path).resolve()
 
     corpus = cfg.corpus.model_copy(update={"path": resolved(cfg.corpus.path),
                                            "metadata": resolved(cfg.corpus.metadata)})
     framing = cfg.framing.model_copy(
         update={"segment_labels": resolved(cfg.framing.segment_labels)})
     # a swept input path is a path of the config too (its points validate the values later)
-    sweep = {key: [str(resolved(v)) if isinstance(v, str) else v for v in values]
+    sweep = {key: [swept(v) if isinstance(v, str) else v for v in values]
              if key in INPUT_PATHS else values for key, values in cfg.sweep.items()}
     return cfg.model_copy(update={"corpus": corpus, "framing": framing, "sweep": sweep,
                                   "output_dir": cfg.output_dir.absolute()})

@@ -112,13 +112,8 @@ def _beyond_limit(raw: pd.DataFrame, cfg: CorpusConfig) -> list[tuple]:
     if cfg.limit is None or len(raw) <= cfg.limit:
         return []
     rest = raw.iloc[cfg.limit:]
-    if cfg.columns.id is not None and cfg.columns.id in rest.columns:
-        ids = _as_text(rest[cfg.columns.id])
-    elif "_default_id" in rest.columns:
-        ids = rest["_default_id"]
-    else:  # the id the run would give them (see _normalise)
-        ids = [_content_id(t) for t in _as_text(rest.get(cfg.columns.text, pd.Series(
-            "", index=rest.index)), strings_only=True)]
+    text = rest.get(cfg.columns.text, pd.Series("", index=rest.index))
+    ids = _doc_ids(rest, cfg, _as_text(text, strings_only=True))  # as a run would give them
     log.warning("%s: corpus.limit %d: the run reads the first %d of %d documents; audit.csv "
                 "lists the rest", cfg.path, cfg.limit, cfg.limit, len(raw))
     return [(doc_id, where, "dropped", f"beyond corpus.limit {cfg.limit}", "")
@@ -444,17 +439,13 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
             _flag_non_scalars(raw[column], column, out, problems)
     _flag_non_strings(raw[cols.text], cols.text, out, problems)
     out["text"] = _as_text(raw[cols.text], strings_only=True).astype(object)
+    out["doc_id"] = _doc_ids(raw, cfg, out["text"])
     if cols.id is not None and cols.id in raw.columns:
-        out["doc_id"] = _as_text(raw[cols.id]).str.strip().astype(object)
         for index in out.index[out["doc_id"] == ""]:
             problems.append(_Problem(out.at[index, "source"], index,
                                      f"column '{cols.id}': empty id; give every document an "
                                      "id, or set corpus.columns.id: null to derive them from "
                                      "the text"))
-    elif "_default_id" in raw.columns:
-        out["doc_id"] = raw["_default_id"]
-    else:
-        out["doc_id"] = [_content_id(t) for t in out["text"]]
     for name, column in (("outlet", cols.outlet), ("title", cols.title)):
         present = column is not None and column in raw.columns
         out[name] = _as_text(raw[column]) if present else ""
@@ -521,9 +512,18 @@ def blank_missing_labels(values: pd.Series, classes: AbstractSet[str],
     return values.mask(missing, "")
 
 
-def _content_id(text: str) -> str:
-    """A stable id from a document's text: the same text gets the same id in every run."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _doc_ids(raw: pd.DataFrame, cfg: CorpusConfig, texts: pd.Series) -> pd.Series:
+    """Each row's id: its id column, stripped; a folder's file-path id; or one from ``texts``.
+
+    An id from the text is stable: the same text gets the same id in every run.
+    """
+    column = cfg.columns.id
+    if column is not None and column in raw.columns:
+        return _as_text(raw[column]).str.strip().astype(object)
+    if "_default_id" in raw.columns:
+        return raw["_default_id"]
+    return pd.Series([hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts],
+                     index=raw.index, dtype=object)
 
 
 def _as_text(values: pd.Series, *, strings_only: bool = False) -> pd.Series:

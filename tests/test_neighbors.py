@@ -33,6 +33,22 @@ def test_exact_knn_matches_brute_force_and_puts_each_point_first(metric, monkeyp
     assert (np.diff(dist, axis=1) >= 0).all()
 
 
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_the_exact_graph_is_the_same_bits_on_one_core_or_several(metric, monkeypatch):
+    # a multi-threaded BLAS sums one product differently with each number of threads
+    from threadpoolctl import threadpool_limits
+
+    x = points(n=2000, d=384)
+    monkeypatch.setattr(neighbors, "BLOCK_ENTRIES", 2000 * 300)  # seven row blocks
+    graphs = []
+    for blas_threads, search_threads in ((1, 1), (2, 2), (4, 4)):
+        monkeypatch.setattr(neighbors, "MAX_THREADS", search_threads)
+        with threadpool_limits(blas_threads):
+            graphs.append(exact_knn(x, 15, metric))
+    for idx, dist in graphs[1:]:
+        assert np.array_equal(idx, graphs[0][0]) and np.array_equal(dist, graphs[0][1])
+
+
 def test_duplicates_and_zero_vectors_keep_each_point_first():
     x = np.array([[1, 0], [1, 0], [0, 1], [0, 0]], dtype=np.float32)
     idx, dist = exact_knn(x, 2, "cosine")

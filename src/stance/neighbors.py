@@ -10,20 +10,30 @@ block of rows (written here rather than taken from a library because it needs no
 compilation, is deterministic and beats an approximate index at this size). Beyond that
 it comes from the ``approximate`` search the caller supplies (UMAP's pynndescent), since
 an exact search grows with the square of the corpus.
+
+The blocks depend on the corpus size alone, and each is one single-threaded product, so
+the graph is the same bits on any number of cores; a pool of threads searches blocks side
+by side. A multi-threaded BLAS splits one product among its threads, and the sums then
+differ in the last bits with the number of threads: at 1,000 segments of 20 Newsgroups a
+few neighbours changed, and with them 61% of the topic assignments, between one core and two.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 #: Largest corpus searched exactly; the cost grows as points squared times dimensions.
 EXACT_MAX_POINTS = 20_000
-#: Similarity entries per block of rows: 64 MB of float32 scores, plus 128 MB of int64
+#: Similarity entries per block of rows: 32 MB of float32 scores, plus 64 MB of int64
 #: positions while the top k are selected.
-BLOCK_ENTRIES = 2**24
+BLOCK_ENTRIES = 2**23
+#: Blocks searched at once at most (one a BLAS thread up to this): each holds a block's memory.
+MAX_THREADS = 4
 #: Metrics the exact search computes; others go to the approximate search.
 EXACT_METRICS = ("cosine", "euclidean")
 
@@ -70,7 +80,8 @@ def knn_graph(vectors: np.ndarray, k: int, metric: str, *,
 def exact_knn(vectors: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours by cosine or euclidean distance, the point itself first.
 
-    Deterministic: the same vectors give the same graph on every call.
+    Deterministic: the same vectors give the same graph on every call, on any number of
+    cores (see the module docstring).
 
     Example:
         >>> exact_knn(np.array([[0.0], [1.0], [3.0]]), 2, "euclidean")[0].tolist()
@@ -86,7 +97,8 @@ def exact_knn(vectors: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.
     indices = np.empty((n, k), np.int64)
     distances = np.empty((n, k), np.float32)
     block = max(1, BLOCK_ENTRIES // max(n, 1))
-    for start in range(0, n, block):
+
+    def search(start: int) -> None:
         rows = np.arange(start, min(start + block, n))
         # a larger score is nearer: the similarity, or minus the squared distance
         score = points[rows] @ points.T
@@ -98,7 +110,19 @@ def exact_knn(vectors: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.
         best = np.take_along_axis(score, nearest, axis=1)
         best[:, 0] = 1.0 if metric == "cosine" else 0.0
         distances[rows] = 1.0 - best if metric == "cosine" else np.sqrt(np.maximum(-best, 0))
+
+    starts = range(0, n, block)
+    threads = min(_blas_threads(), MAX_THREADS, len(starts))
+    # numpy releases the GIL in the product and the selection: the threads use the cores
+    with threadpool_limits(1), ThreadPoolExecutor(threads) as pool:
+        list(pool.map(search, starts))
     return indices, np.maximum(distances, 0)
+
+
+def _blas_threads() -> int:
+    """The threads BLAS may use here: the cores, or fewer where limited (a forked worker)."""
+    return min((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"),
+               default=1)
 
 
 def _top_k(score: np.ndarray, k: int) -> np.ndarray:

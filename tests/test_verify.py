@@ -44,6 +44,25 @@ def test_output_missing_on_one_side_is_a_mismatch(tmp_path):
     assert checks["metrics.json"].examples[0].found == "absent"
 
 
+def test_figures_compare_by_the_bytes_of_their_svg(tmp_path):
+    a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
+    b = _run_folder(tmp_path / "b", {"n": 1}, [0, 1])
+    for run, map_svg in ((a, "<svg>1</svg>"), (b, "<svg>2</svg>")):
+        (run / "figures").mkdir()
+        (run / "figures" / "topic_sizes.svg").write_text("<svg>same</svg>")
+        (run / "figures" / "topic_map.svg").write_text(map_svg)
+        (run / "figures" / "topic_map.png").write_text(map_svg * 2)  # rendered from the SVG
+    (a / "figures" / "topic_terms.svg").write_text("<svg/>")
+    check = {check.name: check for check in compare_runs(a, b)}["figures (SVG sha256)"]
+    assert (check.n_compared, check.n_different) == (3, 2)
+    assert [d.key for d in check.examples] == ["topic_map.svg", "topic_terms.svg"]
+    assert check.examples[1].found is None  # absent from the second run
+    assert check.examples[0].expected != check.examples[0].found
+    # no figures on either side: no figures check
+    plain = [_run_folder(tmp_path / side, {}, [0, 0]) for side in ("c", "d")]
+    assert "figures (SVG sha256)" not in {c.name for c in compare_runs(*plain)}
+
+
 def test_environment_differences_are_listed_beside_the_checks(tmp_path):
     a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
     b = _run_folder(tmp_path / "b", {"n": 1}, [0, 0])
@@ -71,7 +90,8 @@ def test_a_rerun_of_the_seed_run_is_identical(seed_run_dir, capsys):
     assert "MISMATCH" not in out and out.strip().splitlines()[-1].startswith("reproduced:")
     assert "environment differs" not in out  # the same process environment
     for name in ("segments.parquet text", "segment_topics.parquet topic", "metrics.json",
-                 "predictions.parquet predicted", "framing_metrics.json"):
+                 "predictions.parquet predicted", "framing_metrics.json",
+                 "figures (SVG sha256)"):
         assert name in out
 
 

@@ -2,11 +2,14 @@
 
 Settings and metrics (metrics.json, framing_metrics.json) are compared key by key, flattened
 to dotted keys, with a tolerance of 1e-9; segments, topic assignments and framing predictions
-id by id. The re-run goes to a temporary folder, so reports/ gains nothing.
+id by id; figures by the sha256 of their SVG, which the same data drawn by the same
+matplotlib gives byte for byte (:func:`stance.figure_files.save_figure`). The re-run goes to
+a temporary folder, so reports/ gains nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import tempfile
@@ -182,7 +185,16 @@ def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:
         else:
             checks.append(_compare_values(name, flatten(_load_json(left)),
                                           flatten(_load_json(right))))
+    figures = _figure_digests(expected), _figure_digests(found)
+    if any(figures):
+        checks.append(_compare_values("figures (SVG sha256)", *figures))
     return tuple(checks)
+
+
+def _figure_digests(run_dir: Path) -> dict[str, str]:
+    """sha256 of each figure's SVG, by file name."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted((run_dir / "figures").glob("*.svg"))}
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 from stance import neighbors
 from stance.neighbors import exact_knn, knn_graph
@@ -36,8 +37,6 @@ def test_exact_knn_matches_brute_force_and_puts_each_point_first(metric, monkeyp
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_the_exact_graph_is_the_same_bits_on_one_core_or_several(metric, monkeypatch):
     # a multi-threaded BLAS sums one product differently with each number of threads
-    from threadpoolctl import threadpool_limits
-
     x = points(n=2000, d=384)
     monkeypatch.setattr(neighbors, "BLOCK_ENTRIES", 2000 * 300)  # seven row blocks
     graphs = []
@@ -47,6 +46,12 @@ def test_the_exact_graph_is_the_same_bits_on_one_core_or_several(metric, monkeyp
             graphs.append(exact_knn(x, 15, metric))
     for idx, dist in graphs[1:]:
         assert np.array_equal(idx, graphs[0][0]) and np.array_equal(dist, graphs[0][1])
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_no_point_or_one_point_gives_its_graph(n):
+    idx, dist = exact_knn(points(n=n), 5, "cosine")
+    assert idx.tolist() == [[0]] * n and dist.tolist() == [[0.0]] * n
 
 
 def test_duplicates_and_zero_vectors_keep_each_point_first():

@@ -207,6 +207,36 @@ def test_a_framing_run_that_embeds_records_the_model_without_topics(seed_run, tm
         "max_tokens": 256, "texts": 63, "truncated": 0, "checked": 5, "sampled": False}
 
 
+def test_a_run_that_fails_after_preparing_says_so_in_its_folder(seed_run, tmp_path,
+                                                                 monkeypatch):
+    from stance import runner
+    from stance.api import load_run
+    from stance.errors import StanceError
+
+    cfg, _, _ = seed_run
+    cheap = cfg.model_copy(update={
+        "output_dir": tmp_path, "topics": cfg.topics.model_copy(update={"enabled": False}),
+        "report": cfg.report.model_copy(update={"enabled": False})})
+    finished = run_experiment(cheap, progress=False)
+
+    def boom(result, timer):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "_framing_and_figures", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        run_experiment(cheap, progress=False)
+    failed, = [run for run in (tmp_path / cfg.name / "runs").iterdir()
+               if run != finished.run_dir]
+    assert (failed / "FAILED.txt").read_text() == (
+        "This run did not finish (RuntimeError: boom). Its outputs are partial; latest still "
+        "points at the last finished run.\n")
+    assert (failed / "config.yaml").is_file() and not (failed / "manifest.json").exists()
+    assert (tmp_path / cfg.name / "latest").resolve() == finished.run_dir.resolve()
+    with pytest.raises(StanceError, match=r"did not finish \(RuntimeError: boom\)"):
+        load_run(failed)
+    assert not (finished.run_dir / "FAILED.txt").exists()
+
+
 def test_cli_bad_corpus_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "corpus.csv").write_text("doc_id,body\n1,hello\n")
     config = tmp_path / "bad.yaml"

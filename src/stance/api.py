@@ -25,6 +25,7 @@ from stance.config import (
     set_dotted,
 )
 from stance.errors import StanceError
+from stance.outputs import FAILED_FILE
 
 if TYPE_CHECKING:
     from stance.data import CleanedCorpus, Embeddings, Segments
@@ -290,13 +291,18 @@ def load_run(run_dir: str | Path) -> Run:
     """Open a finished run folder (``reports/NAME/latest`` works too).
 
     Raises:
-        StanceError: the folder has no manifest.json (not a run, or a run that failed).
+        StanceError: the folder is not a finished run (no manifest.json), or its run failed
+            (FAILED.txt, which the message quotes).
 
     Example:
         >>> run = load_run("reports/seeds/latest")  # doctest: +SKIP
         >>> run.metrics["npmi_mean"]  # doctest: +SKIP
     """
     path = Path(run_dir)
+    failed = path / FAILED_FILE
+    if failed.is_file():
+        raise StanceError(f"{path}: {failed.read_text(encoding='utf-8').strip()} Give a "
+                          "finished run, e.g. reports/<experiment>/latest")
     if not (path / "manifest.json").is_file() or not (path / "config.yaml").is_file():
         raise StanceError(f"{path}: not a finished run folder (no manifest.json or config.yaml);"
                           " give reports/<experiment>/runs/<id> or reports/<experiment>/latest")

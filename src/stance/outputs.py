@@ -10,6 +10,9 @@ from typing import Any
 
 from stance.errors import StanceError
 
+#: Written into a run folder whose run failed after its corpus was prepared.
+FAILED_FILE = "FAILED.txt"
+
 
 def new_output_dir(parent: Path, started: datetime, digest: str) -> Path:
     """Create ``parent/<UTC time>-<digest[:8]>/figures`` (suffixed -1, -2 ... if taken).

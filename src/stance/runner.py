@@ -24,7 +24,13 @@ from stance.errors import StanceError
 from stance.figure_files import save_figure
 from stance.forked import ForkedChain, ForkedJobs, in_worker
 from stance.manifest import environment, git_state
-from stance.outputs import new_output_dir, point_latest, require_output_dir, write_json
+from stance.outputs import (
+    FAILED_FILE,
+    new_output_dir,
+    point_latest,
+    require_output_dir,
+    write_json,
+)
 from stance.prepare import prepare_corpus
 from stance.progress import progress_enabled
 from stance.segment import segment_corpus
@@ -104,45 +110,65 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
         (cleaned, corpus_digest, segments, segments_key), outlet_side = _prepare_beside_imports(
             cfg, timer, cache, run_dir)
-        try:
-            embedder = embeddings = None
-            if cfg.topics.enabled:
-                embedder, embeddings, cut = _embed(cfg, segments, timer, cache, segments_key)
-            (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
-            manifest = _manifest(cfg, corpus_digest, started)
-            result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
-            if embedder is not None:
-                manifest["embedding"] = {**embedder.describe(),
-                                         "dimension": embeddings.vectors.shape[1],
-                                         "vectors_sha256": _vectors_sha256(embeddings.vectors),
-                                         "texts_encoded_this_run": embedder.texts_encoded,
-                                         "segments_cut": cut}
-                with _topic_stages(result, embedder, timer, cache, segments_key):
+        with _marked_if_failed(run_dir):
+            try:
+                embedder = embeddings = None
+                if cfg.topics.enabled:
+                    embedder, embeddings, cut = _embed(cfg, segments, timer, cache, segments_key)
+                (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
+                manifest = _manifest(cfg, corpus_digest, started)
+                result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
+                if embedder is not None:
+                    manifest["embedding"] = {**embedder.describe(),
+                                             "dimension": embeddings.vectors.shape[1],
+                                             "vectors_sha256": _vectors_sha256(embeddings.vectors),
+                                             "texts_encoded_this_run": embedder.texts_encoded,
+                                             "segments_cut": cut}
+                    with _topic_stages(result, embedder, timer, cache, segments_key):
+                        _framing_and_figures(result, timer)
+                else:
+                    if cfg.framing_runs and "embeddings" in cfg.framing.features:
+                        # the framing features embed the units: the model is part of the method
+                        from stance.embed import load_embedder
+
+                        manifest["embedding"] = load_embedder(cfg.embedding).describe()
                     _framing_and_figures(result, timer)
-            else:
-                if cfg.framing_runs and "embeddings" in cfg.framing.features:
-                    # the framing features embed the units: the model is part of the method
-                    from stance.embed import load_embedder
+                outlets, stages = outlet_side.then()
+            finally:
+                outlet_side.close()
+            timer.stages.update(stages)
+            outlets.apply_to(result)
+            if cfg.report.enabled:
+                with timer.stage("report"):
+                    from stance.report import write_report
 
-                    manifest["embedding"] = load_embedder(cfg.embedding).describe()
-                _framing_and_figures(result, timer)
-            outlets, stages = outlet_side.then()
-        finally:
-            outlet_side.close()
-        timer.stages.update(stages)
-        outlets.apply_to(result)
-        if cfg.report.enabled:
-            with timer.stage("report"):
-                from stance.report import write_report
-
-                write_report(result, run_dir / "report.pdf")
-    manifest["stages"] = timer.stages
-    # stages overlap (imports beside the corpus worker, which goes on with the outlet stages;
-    # the refits): their sum overstates it
-    manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
-    write_json(run_dir / "manifest.json", manifest)
+                    write_report(result, run_dir / "report.pdf")
+            manifest["stages"] = timer.stages
+            # stages overlap (imports beside the corpus worker, which goes on with the outlet
+            # stages; the refits): their sum overstates it
+            manifest["wall_seconds"] = round(time.perf_counter() - clock, 3)
+            write_json(run_dir / "manifest.json", manifest)
     point_latest(experiment_dir, run_dir)
     return result
+
+
+@contextmanager
+def _marked_if_failed(run_dir: Path) -> Iterator[None]:
+    """If the block raises, say so in ``run_dir``: its outputs stop where the run did.
+
+    The folder stays for what it holds (the corpus, segments, the stages that finished);
+    ``latest`` still points at the last run that finished, and :func:`stance.load_run`
+    refuses the folder, quoting this file.
+    """
+    try:
+        yield
+    except BaseException as error:
+        what = "interrupted" if isinstance(error, KeyboardInterrupt) else (
+            f"{type(error).__name__}: {error}")
+        (run_dir / FAILED_FILE).write_text(
+            f"This run did not finish ({what}). Its outputs are partial; "
+            "latest still points at the last finished run.\n", encoding="utf-8")
+        raise
 
 
 def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,

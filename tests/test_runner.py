@@ -128,7 +128,7 @@ def test_vectors_changed_in_the_cache_refit_the_topics(seed_run, tmp_path):
 
 def test_topics_fitted_under_other_blas_settings_are_not_reused(seed_run, tmp_path,
                                                                 monkeypatch):
-    # OPENBLAS_CORETYPE=Haswell gives the seed run 8 topics instead of 7 on an AMD EPYC:
+    # OPENBLAS_CORETYPE=Haswell gave the seed run 8 topics instead of 7 on an earlier AMD EPYC:
     # a cached fit made under it is not this run's (OpenBLAS reads it at load, so setting
     # it here moves only the cache key)
     import os

@@ -45,8 +45,8 @@ def git_state(folder: Path) -> dict[str, object]:
 
 
 #: Environment variables that change numerical results: BLAS kernels and threads, numba's
-#: threading layer. OPENBLAS_CORETYPE=Haswell on an AMD EPYC changed the seed run's topics
-#: (8 topics instead of 7), so a run folder must say which were set.
+#: threading layer. OPENBLAS_CORETYPE=Haswell on an earlier AMD EPYC machine changed the seed
+#: run's topics (8 topics instead of 7), so a run folder must say which were set.
 NUMERIC_ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "NUMBA_", "GOTO_", "BLIS_")
 
 

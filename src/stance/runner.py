@@ -374,8 +374,8 @@ def _fitting_environment(manifest: dict[str, Any]) -> dict[str, Any]:
     """What besides the inputs can change topics (part of the cache key), as the manifest has it.
 
     The versions of the libraries that fit them, the architecture, and the variables that
-    pick BLAS kernels and threads (OPENBLAS_CORETYPE=Haswell gives the seed run 8 topics
-    instead of 7): a result fitted under other ones is not this run's.
+    pick BLAS kernels and threads (OPENBLAS_CORETYPE=Haswell gave the seed run 8 topics
+    instead of 7 on an earlier machine): a result fitted under other ones is not this run's.
     """
     versions = manifest["packages"]
     return {"packages": {name: versions[name] for name in (

@@ -8,7 +8,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,32 +110,30 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
         (cleaned, corpus_digest, segments, segments_key), outlet_side = _prepare_beside_imports(
             cfg, timer, cache, run_dir)
-        with _marked_if_failed(run_dir):
-            try:
-                embedder = embeddings = None
-                if cfg.topics.enabled:
-                    embedder, embeddings, cut = _embed(cfg, segments, timer, cache, segments_key)
-                (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
-                manifest = _manifest(cfg, corpus_digest, started)
-                result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
-                if embedder is not None:
-                    manifest["embedding"] = {**embedder.describe(),
-                                             "dimension": embeddings.vectors.shape[1],
-                                             "vectors_sha256": _vectors_sha256(embeddings.vectors),
-                                             "texts_encoded_this_run": embedder.texts_encoded,
-                                             "segments_cut": cut}
-                    with _topic_stages(result, embedder, timer, cache, segments_key):
-                        _framing_and_figures(result, timer)
-                else:
-                    if cfg.framing_runs and "embeddings" in cfg.framing.features:
-                        # the framing features embed the units: the model is part of the method
-                        from stance.embed import load_embedder
-
-                        manifest["embedding"] = load_embedder(cfg.embedding).describe()
+        # the worker has stopped once it answers (then()); closing stops it on a failure
+        with _marked_if_failed(run_dir), closing(outlet_side):
+            embedder = embeddings = None
+            if cfg.topics.enabled:
+                embedder, embeddings, cut = _embed(cfg, segments, timer, cache, segments_key)
+            (run_dir / "config.yaml").write_text(dump_config(cfg), encoding="utf-8")
+            manifest = _manifest(cfg, corpus_digest, started)
+            result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings)
+            if embedder is not None:
+                manifest["embedding"] = {**embedder.describe(),
+                                         "dimension": embeddings.vectors.shape[1],
+                                         "vectors_sha256": _vectors_sha256(embeddings.vectors),
+                                         "texts_encoded_this_run": embedder.texts_encoded,
+                                         "segments_cut": cut}
+                with _topic_stages(result, embedder, timer, cache, segments_key):
                     _framing_and_figures(result, timer)
-                outlets, stages = outlet_side.then()
-            finally:
-                outlet_side.close()
+            else:
+                if cfg.framing_runs and "embeddings" in cfg.framing.features:
+                    # the framing features embed the units: the model is part of the method
+                    from stance.embed import load_embedder
+
+                    manifest["embedding"] = load_embedder(cfg.embedding).describe()
+                _framing_and_figures(result, timer)
+            outlets, stages = outlet_side.then()
             timer.stages.update(stages)
             outlets.apply_to(result)
             if cfg.report.enabled:

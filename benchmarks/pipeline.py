@@ -172,10 +172,15 @@ def build_corpus(size: int, posts: pd.DataFrame, folder: Path) -> tuple[Path, pd
     return csv, segments
 
 
-def _run_process(cmd: list[str], log: Path) -> dict:
-    """Run ``cmd``; return its wall seconds and peak RSS (MB, largest of it and its children)."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
+def run_process(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> dict:
+    """Run ``cmd`` (output to ``log``); return its wall and CPU seconds and peak RSS.
+
+    Peak RSS is in MB, the largest of the process and its children. ``env`` replaces the
+    default: this environment, offline, with matplotlib's Agg backend.
+    """
+    if env is None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
     with log.open("w") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
@@ -193,7 +198,7 @@ def _run_process(cmd: list[str], log: Path) -> dict:
 
 
 def _stance_run(cfg_path: Path, output: Path, name: str, log: Path, *flags: str) -> dict:
-    measured = _run_process([str(STANCE), "-q", "run", *flags, str(cfg_path)], log)
+    measured = run_process([str(STANCE), "-q", "run", *flags, str(cfg_path)], log)
     manifest = json.loads((output / name / "latest" / "manifest.json").read_text())
     measured["stages"] = {k: {"seconds": v["seconds"], "cpu_seconds": v.get("cpu_seconds"),
                               "cached": v.get("cached", False),
@@ -229,7 +234,7 @@ def _benchmark_size(size: int, posts: pd.DataFrame, folder: Path) -> dict:
     print(f"[{size}] stance warm {row['stance_warm']['seconds']}s", flush=True)
     row["stance_rerun"] = _stance_run(cfg_path, output, name, folder / "stance_rerun.log")
     print(f"[{size}] stance re-run {row['stance_rerun']['seconds']}s", flush=True)
-    plain = _run_process([str(PYTHON), __file__, "--worker", "bertopic", "--texts", str(texts)],
+    plain = run_process([str(PYTHON), __file__, "--worker", "bertopic", "--texts", str(texts)],
                          folder / "bertopic.log")
     plain.update(json.loads((folder / "bertopic.log").read_text().strip().splitlines()[-1]))
     row["bertopic"] = plain

@@ -22,11 +22,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from pipeline import run_process
 
 
 def main() -> None:
@@ -64,19 +64,11 @@ def main() -> None:
 def warm_run(config: Path, tree: Path, latest: Path) -> dict:
     """One ``stance run --no-cache`` with ``tree`` first on the path, in a clean environment."""
     env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)}
-    with tempfile.TemporaryFile("w+") as log:  # a pipe could fill and block the run
-        start = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "stance", "-q", "run", "--no-cache",
-                                    str(config)], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=log)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            log.seek(0)
-            raise SystemExit(f"stance run failed with {tree}:\n{log.read()[-2000:]}")
+    with tempfile.TemporaryDirectory() as folder:
+        measured = run_process([sys.executable, "-m", "stance", "-q", "run", "--no-cache",
+                                str(config)], Path(folder) / "stance.log", env)
     manifest = json.loads((latest / "manifest.json").read_text())
-    return {"wall_seconds": round(wall, 3),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+    return {"wall_seconds": measured["seconds"], "cpu_seconds": measured["cpu_seconds"],
             "stage_cpu_seconds": {stage: record["cpu_seconds"]
                                   for stage, record in manifest["stages"].items()}}
 

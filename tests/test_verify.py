@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from stance.cli import main
-from stance.verify import VerifyReport, compare_runs, environment_differences, flatten
+from stance.verify import (
+    FIGURES_CHECK,
+    Difference,
+    VerifyReport,
+    compare_runs,
+    environment_differences,
+    flatten,
+)
 
 
 def test_flatten_gives_dotted_keys():
@@ -53,14 +60,69 @@ def test_figures_compare_by_the_bytes_of_their_svg(tmp_path):
         (run / "figures" / "topic_map.svg").write_text(map_svg)
         (run / "figures" / "topic_map.png").write_text(map_svg * 2)  # rendered from the SVG
     (a / "figures" / "topic_terms.svg").write_text("<svg/>")
-    check = {check.name: check for check in compare_runs(a, b)}["figures (SVG sha256)"]
+    check = {check.name: check for check in compare_runs(a, b)}[FIGURES_CHECK]
     assert (check.n_compared, check.n_different) == (3, 2)
     assert [d.key for d in check.examples] == ["topic_map.svg", "topic_terms.svg"]
     assert check.examples[1].found is None  # absent from the second run
     assert check.examples[0].expected != check.examples[0].found
     # no figures on either side: no figures check
     plain = [_run_folder(tmp_path / side, {}, [0, 0]) for side in ("c", "d")]
-    assert "figures (SVG sha256)" not in {c.name for c in compare_runs(*plain)}
+    assert FIGURES_CHECK not in {c.name for c in compare_runs(*plain)}
+
+
+def test_tables_compare_cell_by_cell_within_the_tolerance(tmp_path):
+    a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
+    b = _run_folder(tmp_path / "b", {"n": 1}, [0, 1])
+    prevalence = pd.DataFrame({"outlet": ["BBC", "NA", "TASS"], "topic": [0, 1, 0],
+                               "share": [0.25, 0.5, float("nan")]})
+    prevalence.to_csv(a / "topic_prevalence.csv", index=False)
+    prevalence.assign(share=[0.25 + 1e-12, 0.5, float("nan")]).to_csv(
+        b / "topic_prevalence.csv", index=False)
+    assert {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"].ok
+    prevalence.assign(share=[0.25, 0.5 + 1e-6, float("nan")], outlet=["BBC", "N/A", "TASS"]
+                      ).to_csv(b / "topic_prevalence.csv", index=False)
+    check = {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"]
+    assert (check.n_compared, check.n_different) == (9, 2)
+    assert [(d.key, d.expected, d.found) for d in check.examples] == [
+        ("row 1 outlet", "NA", "N/A"), ("row 1 share", 0.5, 0.5 + 1e-6)]
+    prevalence.iloc[:2].to_csv(b / "topic_prevalence.csv", index=False)  # a row lost
+    check = {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"]
+    assert check.examples[0] == Difference("rows", 3, 2) and check.n_different == 1
+    prevalence.rename(columns={"share": "prevalence"}).to_csv(b / "topic_prevalence.csv",
+                                                              index=False)
+    check = {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"]
+    assert check.examples[0].key == "columns" and not check.ok
+
+
+def test_map_coordinates_compare_by_segment_within_the_tolerance(tmp_path):
+    a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
+    b = _run_folder(tmp_path / "b", {"n": 1}, [0, 1])
+    for run, x in ((a, [1.0, 2.0]), (b, [1.0 + 1e-12, 2.5])):
+        pd.DataFrame({"seg_id": ["s1", "s2"], "x": x, "y": [0.0, 0.0]}).to_parquet(
+            run / "segment_map.parquet")
+    checks = {c.name: c for c in compare_runs(a, b)}
+    assert checks["segment_map.parquet y"].ok
+    assert [(d.key, d.found) for d in checks["segment_map.parquet x"].examples] == [
+        ("seg_id s2", 2.5)]
+
+
+def test_figures_drawn_by_another_matplotlib_are_not_compared_and_the_verdict_says_so(
+        tmp_path):
+    a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
+    b = _run_folder(tmp_path / "b", {"n": 1}, [0, 1])
+    for run, version in ((a, "3.9.2"), (b, "3.10.0")):
+        (run / "manifest.json").write_text(json.dumps(
+            {"corpus_sha256": "abc", "packages": {"matplotlib": version}}))
+        (run / "figures").mkdir()
+        (run / "figures" / "topic_map.svg").write_text(f"<svg>{version}</svg>")
+    report = VerifyReport(a, compare_runs(a, b), 0.0, b)
+    figures = {c.name: c for c in report.checks}[FIGURES_CHECK]
+    assert figures.n_compared == 0 and figures.status == (
+        "not compared: drawn by matplotlib 3.9.2, now 3.10.0")
+    assert report.ok and report.verdict().endswith(
+        f"; {FIGURES_CHECK} not compared: drawn by matplotlib 3.9.2, now 3.10.0")
+    assert "in 4 checks match" in report.verdict()  # the figures are not counted
+    assert "0       0  not compared: drawn by" in report.table()
 
 
 def test_environment_differences_are_listed_beside_the_checks(tmp_path):
@@ -90,8 +152,9 @@ def test_a_rerun_of_the_seed_run_is_identical(seed_run_dir, capsys):
     assert "MISMATCH" not in out and out.strip().splitlines()[-1].startswith("reproduced:")
     assert "environment differs" not in out  # the same process environment
     for name in ("segments.parquet text", "segment_topics.parquet topic", "metrics.json",
-                 "predictions.parquet predicted", "framing_metrics.json",
-                 "figures (SVG sha256)"):
+                 "segment_map.parquet x", "topic_prevalence.csv", "distinctive_terms.csv",
+                 "actors.csv", "predictions.parquet predicted", "framing_metrics.json",
+                 FIGURES_CHECK):
         assert name in out
 
 

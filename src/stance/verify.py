@@ -1,10 +1,13 @@
 """Reproducibility check: re-run a run folder's config.yaml and compare every output.
 
 Settings and metrics (metrics.json, framing_metrics.json) are compared key by key, flattened
-to dotted keys, with a tolerance of 1e-9; segments, topic assignments and framing predictions
-id by id; figures by the sha256 of their SVG, which the same data drawn by the same
-matplotlib gives byte for byte (:func:`stance.figure_files.save_figure`). The re-run goes to
-a temporary folder, so reports/ gains nothing.
+to dotted keys, with a tolerance of 1e-9; segments, topic assignments, map coordinates and
+framing predictions id by id; the tables behind the figures (topics, terms, prevalence,
+distinctive terms, actors) cell by cell; figures by the sha256 of their SVG, which the same
+data drawn by the same matplotlib gives byte for byte
+(:func:`stance.figure_files.save_figure`), so figures drawn by another matplotlib version are
+not compared, and the check says so. The re-run goes to a temporary folder, so reports/
+gains nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -29,14 +33,26 @@ TOLERANCE = 1e-9
 #: Differences kept per check to show; the count covers all of them.
 MAX_EXAMPLES = 5
 
-#: Outputs in pipeline order: (file, id column, compared column); JSON files have neither.
+#: Outputs in pipeline order: (file, id column, compared column); JSON files and the CSV
+#: tables (compared cell by cell, rows in order) have neither.
 _OUTPUTS = (
     ("segments.parquet", "seg_id", "text"),
     ("segment_topics.parquet", "seg_id", "topic"),
+    ("segment_map.parquet", "seg_id", "x"),
+    ("segment_map.parquet", "seg_id", "y"),
+    ("topics.csv", "", ""),
+    ("topic_terms.csv", "", ""),
+    ("topic_prevalence.csv", "", ""),
+    ("topics_over_time.csv", "", ""),
     ("metrics.json", "", ""),
     ("predictions.parquet", "unit_id", "predicted"),
     ("framing_metrics.json", "", ""),
+    ("distinctive_terms.csv", "", ""),
+    ("actors.csv", "", ""),
+    ("actor_mentions.csv", "", ""),
 )
+#: The check of the figures' bytes.
+FIGURES_CHECK = "figures (SVG sha256)"
 
 #: Settings naming where files live, left out of the config comparison: the corpus is
 #: compared by its sha256, and a re-run writes to a temporary folder.
@@ -60,11 +76,20 @@ class Check:
     n_compared: int
     n_different: int
     examples: tuple[Difference, ...] = ()
+    #: Why nothing was compared (then the check neither passes nor fails a run).
+    not_compared: str = ""
 
     @property
     def ok(self) -> bool:
         """Whether every compared value matched."""
         return self.n_different == 0
+
+    @property
+    def status(self) -> str:
+        """'ok', 'MISMATCH', or 'not compared: ' and why."""
+        if self.not_compared:
+            return f"not compared: {self.not_compared}"
+        return "ok" if self.ok else "MISMATCH"
 
 
 @dataclass(frozen=True)
@@ -89,7 +114,7 @@ class VerifyReport:
         lines = [f"{'check':<{width}}  {'compared':>8}  {'differ':>6}  status"]
         for c in self.checks:
             lines.append(f"{c.name:<{width}}  {c.n_compared:>8}  {c.n_different:>6}  "
-                         f"{'ok' if c.ok else 'MISMATCH'}")
+                         f"{c.status}")
         for c in self.checks:
             for d in c.examples:
                 lines.append(f"  {c.name} {d.key}: expected {_short(d.expected)}, "
@@ -103,10 +128,14 @@ class VerifyReport:
     def verdict(self) -> str:
         """One line: reproduced or not, and where it differs."""
         if self.ok:
-            n_values = sum(c.n_compared for c in self.checks)
+            compared = [c for c in self.checks if not c.not_compared]
+            n_values = sum(c.n_compared for c in compared)
             how = (f"run {self.against}" if self.against
                    else f"re-run, which took {self.seconds:.1f}s")
-            return f"reproduced: {n_values} values in {len(self.checks)} checks match ({how})"
+            skipped = "".join(f"; {c.name} {c.status}" for c in self.checks
+                              if c.not_compared)
+            return (f"reproduced: {n_values} values in {len(compared)} checks match "
+                    f"({how}){skipped}")
         failed = [c.name for c in self.checks if not c.ok]
         return (f"NOT reproduced: {len(failed)} of {len(self.checks)} checks differ "
                 f"({', '.join(failed)})")
@@ -182,12 +211,20 @@ def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:
                                 (Difference("file", _present(left), _present(right)),)))
         elif id_column:
             checks.append(_compare_table(left, right, id_column, column))
+        elif name.endswith(".csv"):
+            checks.append(_compare_cells(left, right))
         else:
             checks.append(_compare_values(name, flatten(_load_json(left)),
                                           flatten(_load_json(right))))
     figures = _figure_digests(expected), _figure_digests(found)
     if any(figures):
-        checks.append(_compare_values("figures (SVG sha256)", *figures))
+        drawn_by = [_load_json(run / "manifest.json").get("packages", {}).get("matplotlib")
+                    for run in (expected, found)]
+        if drawn_by[0] != drawn_by[1]:  # the same data drawn by another version: other bytes
+            checks.append(Check(FIGURES_CHECK, 0, 0, not_compared=(
+                f"drawn by matplotlib {drawn_by[0]}, now {drawn_by[1]}")))
+        else:
+            checks.append(_compare_values(FIGURES_CHECK, *figures))
     return tuple(checks)
 
 
@@ -245,11 +282,39 @@ def _compare_table(expected: Path, found: Path, id_column: str, column: str) -> 
                                              how="outer", suffixes=("_expected", "_found"),
                                              indicator=True)
     a, b = merged[f"{column}_expected"], merged[f"{column}_found"]
-    differ = merged[(merged["_merge"] != "both") | ~((a == b) | (a.isna() & b.isna()))]
+    differ = merged[(merged["_merge"] != "both") | ~_equal(a, b)]
     examples = tuple(Difference(f"{id_column} {row[id_column]}", _cell(row, "expected", column),
                                 _cell(row, "found", column))
                      for _, row in differ.head(MAX_EXAMPLES).iterrows())
     return Check(name, len(merged), len(differ), examples)
+
+
+def _compare_cells(expected: Path, found: Path) -> Check:
+    """Two tables of one layout, row by row in order, each cell within the tolerance."""
+    left, right = (pd.read_csv(path, keep_default_na=False, na_values=[""])
+                   for path in (expected, found))
+    if list(left.columns) != list(right.columns):
+        return Check(expected.name, 1, 1, (Difference("columns", list(left.columns),
+                                                      list(right.columns)),))
+    rows = min(len(left), len(right))
+    differ = [Difference("rows", len(left), len(right))] if len(left) != len(right) else []
+    n_different = len(differ)
+    for column in left.columns:
+        a, b = left[column].iloc[:rows], right[column].iloc[:rows]
+        mismatched = (~_equal(a, b)).to_numpy().nonzero()[0]
+        n_different += len(mismatched)
+        differ += [Difference(f"row {i} {column}", a.iat[i], b.iat[i])
+                   for i in mismatched[:MAX_EXAMPLES]]
+    return Check(expected.name, rows * len(left.columns) + (len(left) != len(right)),
+                 n_different, tuple(differ[:MAX_EXAMPLES]))
+
+
+def _equal(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Element by element: equal, both missing, or numbers within the tolerance."""
+    same = (a == b) | (a.isna() & b.isna())
+    if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
+        same |= pd.Series(np.isclose(a, b, rtol=TOLERANCE, atol=TOLERANCE), index=a.index)
+    return same
 
 
 def _cell(row: pd.Series, side: str, column: str) -> Any:

@@ -1,5 +1,7 @@
 """Figures stay readable (and quick to render) when a corpus has many topics and outlets."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -257,3 +259,43 @@ def test_pinned_titles_and_empty_axis_labels_draw_the_same_file_as_placed_ones(t
         save_figure(make(), tmp_path / f"{name}_placed")
         assert ((tmp_path / f"{name}_pinned.svg").read_bytes()
                 == (tmp_path / f"{name}_placed.svg").read_bytes()), name
+
+
+def test_characters_the_font_lacks_are_logged_once_per_figure_in_one_line(tmp_path, caplog,
+                                                                          recwarn):
+    import logging
+
+    import matplotlib
+
+    from stance.figure_files import save_figure
+
+    # U+1D81 and U+1D84: in matplotlib's STIX fonts, not in its default DejaVu Sans
+    topics = pd.DataFrame({"topic": [0, 1, -1], "label": ["ᶁ ᶄ", "ᶄ war", "outliers"],
+                           "size": [3, 2, 1]})
+    (tmp_path / "figures").mkdir()
+    with caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+        save_figure(plots.plot_topic_sizes(topics), tmp_path / "figures" / "sizes")
+    assert [r.getMessage() for r in caplog.records] == [
+        "figures/sizes.svg: 2 characters are missing from the font (DejaVu Sans) and show as "
+        "boxes: ᶁ ᶄ; list a font that has them after DejaVu Sans in matplotlib's font.family "
+        "(matplotlibrc)"]
+    assert not [w for w in recwarn if "Glyph" in str(w.message)]
+    caplog.clear()
+    # what the line advises: a font that has them, after DejaVu Sans (matplotlib falls back)
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans", "STIXGeneral"]}), \
+            caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+        save_figure(plots.plot_topic_sizes(topics), tmp_path / "figures" / "sizes_stix")
+    assert caplog.records == []
+
+
+def test_other_warnings_raised_while_saving_a_figure_still_reach_the_caller(tmp_path):
+    from stance.figure_files import save_figure
+
+    class Drawing:  # a figure whose drawing warns about something else
+        def savefig(self, path, **kwargs):
+            warnings.warn("an axis has no data", UserWarning, stacklevel=1)
+            path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+
+    with pytest.warns(UserWarning, match="an axis has no data"):
+        save_figure(Drawing(), tmp_path / "drawing")
+    assert (tmp_path / "drawing.png").is_file()

@@ -8,6 +8,9 @@ would have.
 
 from __future__ import annotations
 
+import logging
+import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +19,14 @@ from stance.typst_markup import literal
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+log = logging.getLogger(__name__)
+
 #: Pixels per inch of the PNGs, and of the raster layers inside the SVGs (the map's points).
 DPI = 200
+#: matplotlib's warning for a character its font cannot draw (one per character and draw).
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) \(.*\) missing from font\(s\) (.+)\.$")
+#: Missing characters named in the one line a figure logs about them.
+_MISSING_SHOWN = 10
 
 
 def save_figure(fig: Figure, stem: Path) -> Path:
@@ -35,11 +44,37 @@ def save_figure(fig: Figure, stem: Path) -> Path:
     import typst
 
     svg = stem.with_suffix(".svg")
-    with matplotlib.rc_context({"svg.hashsalt": "stance"}):
+    with matplotlib.rc_context({"svg.hashsalt": "stance"}), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         fig.savefig(svg, dpi=DPI, bbox_inches="tight", metadata={"Date": None})
+    _report_warnings(caught, f"{svg.parent.name}/{svg.name}")
     # root "/" lets the source name the SVG by its absolute path (typst reads only below root)
     source = ("#set page(width: auto, height: auto, margin: 0pt)\n"
               f"#image({literal(svg.resolve().as_posix())})\n")
     stem.with_suffix(".png").write_bytes(typst.compile(
         source.encode(), root="/", format="png", ppi=DPI, ignore_system_fonts=True))
     return svg
+
+
+def _report_warnings(caught: list[warnings.WarningMessage], where: str) -> None:
+    """Log the characters the font lacked in one line; pass every other warning on.
+
+    Left alone, matplotlib warns once per missing character, each warning on two lines,
+    and the figure shows boxes where the characters should be.
+    """
+    missing: dict[str, set[str]] = {}
+    for warning in caught:
+        glyph = _MISSING_GLYPH.match(str(warning.message))
+        if glyph is None:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno, source=warning.source)
+        else:
+            missing.setdefault(glyph[2], set()).add(chr(int(glyph[1])))
+    for fonts, characters in missing.items():
+        shown = " ".join(sorted(characters)[:_MISSING_SHOWN]) + (
+            " ..." if len(characters) > _MISSING_SHOWN else "")
+        # matplotlib falls back along font.family's list, not along font.sans-serif's
+        log.warning("%s: %d characters are missing from the font (%s) and show as boxes: "
+                    "%s; list a font that has them after %s in matplotlib's font.family "
+                    "(matplotlibrc)", where, len(characters), fonts, shown, fonts)

@@ -235,6 +235,21 @@ def test_bad_jsonl_lines_are_dropped_with_their_reason_under_on_invalid_drop(tmp
     assert audit.loc[f"{path}:4", "reason"] == "expected a JSON object per line"
 
 
+def test_dropped_lines_get_no_derived_id_and_are_not_counted_as_naming_no_outlet(tmp_path,
+                                                                                  caplog):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "Putin met Lukashenko.", "outlet": "A"}\n[1, 2]\nnot json\n'
+                    '{"text": "   ", "outlet": "B"}\n{"text": "A second article."}\n')
+    loaded = load_corpus(CorpusConfig(path=path, on_invalid="drop",
+                                      columns={"id": None, "date": None, "title": None}))
+    audit = loaded.audit.set_index("source")
+    assert list(audit["status"]) == ["kept", "dropped", "dropped", "dropped", "kept"]
+    assert list(audit["doc_id"].iloc[1:4]) == ["", "", ""]  # no text, so no id from it
+    assert all(len(doc_id) == 16 for doc_id in loaded.corpus.documents["doc_id"])
+    assert f"{path}: 1 of 2 documents name no outlet; they share the outlet 'unknown' " \
+           "(corpus.default_outlet)" in caplog.messages
+
+
 def test_a_bad_jsonl_line_past_the_limit_is_only_beyond_the_limit(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_text('{"doc_id": "1", "text": "one"}\n{"doc_id": "2", "text": "two"}\n'

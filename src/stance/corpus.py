@@ -452,12 +452,7 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
     if cfg.outlet_from_url is not None:
         out["outlet"] = _outlets_from_urls(raw, cfg.outlet_from_url, out, problems, source)
     outlets = out["outlet"].str.strip().replace(cfg.outlet_names)
-    unnamed = int((outlets == "").sum())
-    read = cfg.outlet_from_url is not None or (cols.outlet is not None
-                                                and cols.outlet in raw.columns)
-    if unnamed and read:  # without an outlet column, _check_optional_columns said so
-        log.warning("%s: %d of %d documents name no outlet; they share the outlet '%s' "
-                    "(corpus.default_outlet)", source, unnamed, len(outlets), cfg.default_outlet)
+    unnamed = outlets == ""
     out["outlet"] = outlets.replace("", cfg.default_outlet).astype(object)
     out["title"] = out["title"].astype(object)
     out["date"] = _parse_dates(raw, cols.date, out, problems)
@@ -476,6 +471,13 @@ def _normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[_Problem]) -
         problems.append(_Problem(out.at[index, "source"], index,
                                  f"column '{cols.id or 'id'}': duplicate id '{doc_id}' "
                                  f"(first at {first_seen[doc_id]}); make ids unique"))
+    read = cfg.outlet_from_url is not None or (cols.outlet is not None
+                                                and cols.outlet in raw.columns)
+    valid = ~out.index.isin([p.index for p in problems])  # the others are dropped or stop
+    if read and (unnamed & valid).any():  # without the column, _check_optional_columns said so
+        log.warning("%s: %d of %d documents name no outlet; they share the outlet '%s' "
+                    "(corpus.default_outlet)", source, int((unnamed & valid).sum()),
+                    int(valid.sum()), cfg.default_outlet)
     return out
 
 
@@ -515,15 +517,17 @@ def blank_missing_labels(values: pd.Series, classes: AbstractSet[str],
 def _doc_ids(raw: pd.DataFrame, cfg: CorpusConfig, texts: pd.Series) -> pd.Series:
     """Each row's id: its id column, stripped; a folder's file-path id; or one from ``texts``.
 
-    An id from the text is stable: the same text gets the same id in every run.
+    An id from the text is stable: the same text gets the same id in every run. A row
+    with no text (an unreadable JSON Lines line, an empty cell) gets none: it is dropped, or
+    stops the run, and audit.csv names it by its source line.
     """
     column = cfg.columns.id
     if column is not None and column in raw.columns:
         return _as_text(raw[column]).str.strip().astype(object)
     if "_default_id" in raw.columns:
         return raw["_default_id"]
-    return pd.Series([hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts],
-                     index=raw.index, dtype=object)
+    return pd.Series([hashlib.sha256(t.encode()).hexdigest()[:16] if t.strip() else ""
+                      for t in texts], index=raw.index, dtype=object)
 
 
 def _as_text(values: pd.Series, *, strings_only: bool = False) -> pd.Series:

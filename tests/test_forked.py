@@ -346,3 +346,49 @@ def test_an_idle_worker_that_keeps_working_is_waited_for():
     jobs = ForkedJobs(spins_for_three_seconds, [0], idle=True)
     wait_until_answered(jobs, seconds=0.5)  # let the worker take the job
     assert jobs.results() != [os.getpid()] and jobs.forked == 1
+
+
+def test_imports_run_without_the_garbage_collector_which_resumes_after_them():
+    import gc
+
+    from stance.forked import collector_paused
+
+    collections = []
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        made_inside = [[] for _ in range(3)]  # tracked, as an import's objects are
+        gc.callbacks.append(lambda phase, info: collections.append(info["generation"]))
+    try:
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        assert collections == []  # moving them visited nothing (no gc.collect)
+    finally:
+        gc.callbacks.pop()
+    # they went straight to the oldest generation: no young collection walks them
+    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert all(id(obj) in oldest for obj in made_inside)
+
+
+def test_the_paused_collector_resumes_after_an_error_and_respects_its_callers_state():
+    import gc
+
+    from stance.forked import collector_paused
+
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("an import failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller's disabled collector stays disabled
+    finally:
+        gc.enable()
+    gc.freeze()  # as a pre-fork server does: what it froze stays frozen
+    try:
+        count = gc.get_freeze_count()
+        with collector_paused():
+            pass
+        assert gc.get_freeze_count() == count
+    finally:
+        gc.unfreeze()

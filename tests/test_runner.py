@@ -374,24 +374,3 @@ def test_a_stage_records_its_wall_time_and_the_cpu_time_it_got():
     assert waiting["seconds"] >= 0.3 and waiting["cpu_seconds"] < 0.1
     assert working["seconds"] >= 0.3 and working["cpu_seconds"] >= 0.2
 
-
-def test_imports_run_without_the_garbage_collector_which_resumes_after_them():
-    import gc
-
-    from stance.runner import _collector_paused
-
-    assert gc.isenabled()
-    with _collector_paused():
-        assert not gc.isenabled()
-        made_inside = [[] for _ in range(3)]  # tracked, as an import's objects are
-    assert gc.isenabled() and gc.get_freeze_count() == 0
-    # they went straight to the oldest generation: no young collection walks them
-    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
-    assert all(id(obj) in oldest for obj in made_inside)
-    gc.disable()
-    try:
-        with _collector_paused():
-            pass
-        assert not gc.isenabled()  # a caller's disabled collector stays disabled
-    finally:
-        gc.enable()

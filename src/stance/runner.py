@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -23,7 +22,7 @@ from stance.corpus import require_corpus_path
 from stance.data import CleanedCorpus, Embeddings, Segments
 from stance.errors import StanceError
 from stance.figure_files import save_figure
-from stance.forked import ForkedChain, ForkedJobs, in_worker
+from stance.forked import ForkedChain, ForkedJobs, collector_paused, in_worker
 from stance.manifest import environment, git_state
 from stance.outputs import (
     FAILED_FILE,
@@ -219,7 +218,7 @@ def _prepare_beside_imports(cfg: ExperimentConfig, timer: _Timer, cache: StageCa
             # scikit-learn here) is imported once, before the fork: 0.5 s less CPU
             import scipy.integrate  # noqa: F401
             chain = ForkedChain(prepare, outlet_stages)
-            with _collector_paused():
+            with collector_paused():
                 if cfg.topics.enabled:
                     from stance.topics import import_fitting_libraries
 
@@ -237,29 +236,6 @@ def _prepare_beside_imports(cfg: ExperimentConfig, timer: _Timer, cache: StageCa
         raise
     timer.stages.update(stages)
     return prepared, chain
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block (imports); it resumes afterwards.
-
-    Imports create tens of thousands of long-lived objects (modules, functions, numba's
-    types) and almost no garbage, yet each new batch of them sets off a full collection
-    that walks all the others: about 0.25 s of a run's imports, on the path every stage
-    waits for. Afterwards every object goes to the oldest generation (``gc.freeze``, then
-    ``gc.unfreeze``: no object is visited) rather than leave the next young-generation
-    collection to walk all that the imports made. Enter it after forking workers, which
-    would inherit the paused collector.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 def _prepare(cfg: ExperimentConfig, timer: _Timer, cache: StageCache) -> _Prepared:

@@ -8,6 +8,7 @@ import pytest
 
 from stance.cli import main
 from stance.verify import (
+    FIGURE_FILES_CHECK,
     FIGURES_CHECK,
     Difference,
     VerifyReport,
@@ -70,28 +71,32 @@ def test_figures_compare_by_the_bytes_of_their_svg(tmp_path):
     assert FIGURES_CHECK not in {c.name for c in compare_runs(*plain)}
 
 
-def test_tables_compare_cell_by_cell_within_the_tolerance(tmp_path):
+def test_tables_compare_cell_by_cell_as_written_with_floats_within_the_tolerance(tmp_path):
     a = _run_folder(tmp_path / "a", {"n": 1}, [0, 1])
     b = _run_folder(tmp_path / "b", {"n": 1}, [0, 1])
-    prevalence = pd.DataFrame({"outlet": ["BBC", "NA", "TASS"], "topic": [0, 1, 0],
-                               "share": [0.25, 0.5, float("nan")]})
-    prevalence.to_csv(a / "topic_prevalence.csv", index=False)
-    prevalence.assign(share=[0.25 + 1e-12, 0.5, float("nan")]).to_csv(
-        b / "topic_prevalence.csv", index=False)
-    assert {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"].ok
-    prevalence.assign(share=[0.25, 0.5 + 1e-6, float("nan")], outlet=["BBC", "N/A", "TASS"]
-                      ).to_csv(b / "topic_prevalence.csv", index=False)
-    check = {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"]
-    assert (check.n_compared, check.n_different) == (9, 2)
+    header = "outlet,doc_id,n,share\n"
+    (a / "actors.csv").write_text(header + "BBC,007,123456789012,0.25\n"
+                                           "NA,x1,2,0.3\nTASS,x2,3,\n")
+    (b / "actors.csv").write_text(header + "BBC,007,123456789012,0.25000000000001\n"
+                                           "NA,x1,2,0.30000000000000004\nTASS,x2,3,\n")
+    assert {c.name: c for c in compare_runs(a, b)}["actors.csv"].ok
+    (b / "actors.csv").write_text(header + "BBC,7,123456789013,0.25\n"
+                                           "N/A,x1,2,0.300001\nTASS,x2,3,\n")
+    check = {c.name: c for c in compare_runs(a, b)}["actors.csv"]
+    assert (check.n_compared, check.n_different) == (12, 4)
     assert [(d.key, d.expected, d.found) for d in check.examples] == [
-        ("row 1 outlet", "NA", "N/A"), ("row 1 share", 0.5, 0.5 + 1e-6)]
-    prevalence.iloc[:2].to_csv(b / "topic_prevalence.csv", index=False)  # a row lost
-    check = {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"]
-    assert check.examples[0] == Difference("rows", 3, 2) and check.n_different == 1
-    prevalence.rename(columns={"share": "prevalence"}).to_csv(b / "topic_prevalence.csv",
-                                                              index=False)
-    check = {c.name: c for c in compare_runs(a, b)}["topic_prevalence.csv"]
+        ("row 1 outlet", "NA", "N/A"), ("row 0 doc_id", "007", "7"),  # ids: not numbers
+        ("row 0 n", "123456789012", "123456789013"),  # whole numbers compare exactly
+        ("row 1 share", "0.3", "0.300001")]
+    (b / "actors.csv").write_text(header + "BBC,007,123456789012,0.25\n")  # rows lost
+    check = {c.name: c for c in compare_runs(a, b)}["actors.csv"]
+    assert check.examples[0] == Difference("rows", 3, 1) and check.n_different == 1
+    (b / "actors.csv").write_text("outlet,doc_id,n,prevalence\n")
+    check = {c.name: c for c in compare_runs(a, b)}["actors.csv"]
     assert check.examples[0].key == "columns" and not check.ok
+    for run in (a, b):  # a table with no columns (nothing found) is written as one newline
+        (run / "actors.csv").write_text("\n")
+    assert {c.name: c for c in compare_runs(a, b)}["actors.csv"].ok
 
 
 def test_map_coordinates_compare_by_segment_within_the_tolerance(tmp_path):
@@ -116,13 +121,23 @@ def test_figures_drawn_by_another_matplotlib_are_not_compared_and_the_verdict_sa
         (run / "figures").mkdir()
         (run / "figures" / "topic_map.svg").write_text(f"<svg>{version}</svg>")
     report = VerifyReport(a, compare_runs(a, b), 0.0, b)
-    figures = {c.name: c for c in report.checks}[FIGURES_CHECK]
-    assert figures.n_compared == 0 and figures.status == (
-        "not compared: drawn by matplotlib 3.9.2, now 3.10.0")
+    checks = {c.name: c for c in report.checks}
+    assert checks[FIGURES_CHECK].n_compared == 0 and checks[FIGURES_CHECK].status == (
+        "not compared: drawn by matplotlib 3.9.2 and 3.10.0")
+    assert checks[FIGURE_FILES_CHECK].ok  # which figures exist still counts
     assert report.ok and report.verdict().endswith(
-        f"; {FIGURES_CHECK} not compared: drawn by matplotlib 3.9.2, now 3.10.0")
-    assert "in 4 checks match" in report.verdict()  # the figures are not counted
+        f"; {FIGURES_CHECK} not compared: drawn by matplotlib 3.9.2 and 3.10.0")
+    assert "in 5 checks match" in report.verdict()  # the bytes' check is not counted
     assert "0       0  not compared: drawn by" in report.table()
+    (b / "figures" / "topic_terms.svg").write_text("<svg/>")  # a figure only one run drew
+    (b / "manifest.json").write_text(json.dumps({"corpus_sha256": "abc", "packages": None}))
+    report = VerifyReport(a, compare_runs(a, b), 0.0, b)
+    files = {c.name: c for c in report.checks}[FIGURE_FILES_CHECK]
+    assert [(d.key, d.expected, d.found) for d in files.examples] == [
+        ("topic_terms.svg", None, "present")]
+    assert report.verdict() == (
+        f"NOT reproduced: 1 of 5 checks differ ({FIGURE_FILES_CHECK}); {FIGURES_CHECK} not "
+        "compared: drawn by matplotlib 3.9.2 and unknown")
 
 
 def test_environment_differences_are_listed_beside_the_checks(tmp_path):

@@ -2,12 +2,13 @@
 
 Settings and metrics (metrics.json, framing_metrics.json) are compared key by key, flattened
 to dotted keys, with a tolerance of 1e-9; segments, topic assignments, map coordinates and
-framing predictions id by id; the tables behind the figures (topics, terms, prevalence,
-distinctive terms, actors) cell by cell; figures by the sha256 of their SVG, which the same
-data drawn by the same matplotlib gives byte for byte
-(:func:`stance.figure_files.save_figure`), so figures drawn by another matplotlib version are
-not compared, and the check says so. The re-run goes to a temporary folder, so reports/
-gains nothing.
+framing predictions id by id; the tables behind the figures and the report (topics, terms,
+prevalence, topics over time, framing features and learned cues, distinctive terms, actor
+naming and mentions) cell by cell, as written; figures by the sha256 of their SVG, which the
+same data drawn by the same matplotlib gives byte for byte
+(:func:`stance.figure_files.save_figure`). Figures drawn by another matplotlib version are
+compared only by which files exist, and the check says so. The re-run goes to a temporary
+folder, so reports/ gains nothing.
 """
 
 from __future__ import annotations
@@ -47,12 +48,18 @@ _OUTPUTS = (
     ("metrics.json", "", ""),
     ("predictions.parquet", "unit_id", "predicted"),
     ("framing_metrics.json", "", ""),
+    ("framing_top_features.csv", "", ""),
+    ("framing_learned_cues.csv", "", ""),
     ("distinctive_terms.csv", "", ""),
     ("actors.csv", "", ""),
     ("actor_mentions.csv", "", ""),
 )
-#: The check of the figures' bytes.
+#: The check of the figures' bytes; and of which figures exist, where the bytes are not
+#: compared.
 FIGURES_CHECK = "figures (SVG sha256)"
+FIGURE_FILES_CHECK = "figures (SVG files)"
+#: A CSV cell that is a whole number: compared exactly, never within the float tolerance.
+_INTEGER = r"[+-]?\d+"
 
 #: Settings naming where files live, left out of the config comparison: the corpus is
 #: compared by its sha256, and a re-run writes to a temporary folder.
@@ -132,13 +139,15 @@ class VerifyReport:
             n_values = sum(c.n_compared for c in compared)
             how = (f"run {self.against}" if self.against
                    else f"re-run, which took {self.seconds:.1f}s")
-            skipped = "".join(f"; {c.name} {c.status}" for c in self.checks
-                              if c.not_compared)
             return (f"reproduced: {n_values} values in {len(compared)} checks match "
-                    f"({how}){skipped}")
+                    f"({how}){self._not_compared()}")
         failed = [c.name for c in self.checks if not c.ok]
-        return (f"NOT reproduced: {len(failed)} of {len(self.checks)} checks differ "
-                f"({', '.join(failed)})")
+        compared = [c for c in self.checks if not c.not_compared]
+        return (f"NOT reproduced: {len(failed)} of {len(compared)} checks differ "
+                f"({', '.join(failed)}){self._not_compared()}")
+
+    def _not_compared(self) -> str:
+        return "".join(f"; {c.name} {c.status}" for c in self.checks if c.not_compared)
 
 
 def verify_run(run_dir: str | Path, *, use_cache: bool = True, progress: bool = False,
@@ -218,11 +227,14 @@ def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:
                                           flatten(_load_json(right))))
     figures = _figure_digests(expected), _figure_digests(found)
     if any(figures):
-        drawn_by = [_load_json(run / "manifest.json").get("packages", {}).get("matplotlib")
-                    for run in (expected, found)]
+        drawn_by = [(_load_json(run / "manifest.json").get("packages") or {}).get("matplotlib")
+                    or "unknown" for run in (expected, found)]
         if drawn_by[0] != drawn_by[1]:  # the same data drawn by another version: other bytes
+            checks.append(_compare_values(FIGURE_FILES_CHECK,
+                                          *({name: "present" for name in side}
+                                            for side in figures)))
             checks.append(Check(FIGURES_CHECK, 0, 0, not_compared=(
-                f"drawn by matplotlib {drawn_by[0]}, now {drawn_by[1]}")))
+                f"drawn by matplotlib {drawn_by[0]} and {drawn_by[1]}")))
         else:
             checks.append(_compare_values(FIGURES_CHECK, *figures))
     return tuple(checks)
@@ -290,9 +302,12 @@ def _compare_table(expected: Path, found: Path, id_column: str, column: str) -> 
 
 
 def _compare_cells(expected: Path, found: Path) -> Check:
-    """Two tables of one layout, row by row in order, each cell within the tolerance."""
-    left, right = (pd.read_csv(path, keep_default_na=False, na_values=[""])
-                   for path in (expected, found))
+    """Two tables of one layout, row by row in order, each cell as written.
+
+    Cells that differ as text count as the same only if both are numbers, not both whole,
+    within the tolerance ("0.30000000000000004" and "0.3"; not "007" and "7").
+    """
+    left, right = (_read_cells(path) for path in (expected, found))
     if list(left.columns) != list(right.columns):
         return Check(expected.name, 1, 1, (Difference("columns", list(left.columns),
                                                       list(right.columns)),))
@@ -309,11 +324,32 @@ def _compare_cells(expected: Path, found: Path) -> Check:
                  n_different, tuple(differ[:MAX_EXAMPLES]))
 
 
+def _read_cells(path: Path) -> pd.DataFrame:
+    """Every cell as the text written (empty: missing); a file with no columns is empty."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
 def _equal(a: pd.Series, b: pd.Series) -> pd.Series:
-    """Element by element: equal, both missing, or numbers within the tolerance."""
+    """Element by element: equal, both missing, or numbers within the tolerance.
+
+    Text cells (read from a CSV) are numbers within the tolerance if both parse as numbers
+    and are not both whole numbers, which compare exactly.
+    """
     same = (a == b) | (a.isna() & b.isna())
     if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
-        same |= pd.Series(np.isclose(a, b, rtol=TOLERANCE, atol=TOLERANCE), index=a.index)
+        return same | pd.Series(np.isclose(a, b, rtol=TOLERANCE, atol=TOLERANCE),
+                                index=a.index)
+    differ = ~same & a.notna() & b.notna()
+    if differ.any() and not (pd.api.types.is_numeric_dtype(a)
+                             or pd.api.types.is_numeric_dtype(b)):
+        x, y = a[differ].astype(str), b[differ].astype(str)
+        whole = x.str.fullmatch(_INTEGER) & y.str.fullmatch(_INTEGER)
+        close = np.isclose(pd.to_numeric(x, errors="coerce"), pd.to_numeric(y, errors="coerce"),
+                           rtol=TOLERANCE, atol=TOLERANCE)
+        same[differ] = close & ~whole.to_numpy()
     return same
 
 
@@ -337,5 +373,7 @@ def _present(path: Path) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, np.generic):  # np.float32(2.5) as 2.5
+        value = value.item()
     text = "absent" if value is None else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -457,3 +457,51 @@ def test_the_few_outlets_warning_does_not_call_thousands_of_documents_small():
     text = _warning(sentence, {"n_documents": 2674, "n_outlets": 8, "n_units": 2674})
     assert "Too few outlets or documents to support a claim." in text
     assert "only 8 outlet groups are held out" in text.lower() and "mall corpus" not in text
+
+
+def test_a_training_unit_with_a_held_out_units_text_is_left_out_of_that_fold():
+    from stance.framing_eval import cross_predict, text_keys
+
+    trained_on = []
+
+    class Spy:  # records what each fold's model was trained on
+        def fit(self, texts, y):
+            trained_on.append(list(texts))
+            self.label = y[0]
+            return self
+
+        def predict(self, texts):
+            return np.full(len(texts), self.label, dtype=object)
+
+    # the Kremlin's statement, quoted by outlets A and B (B's copy differs in case and spaces)
+    texts = np.array(["The Kremlin said talks went well.", "A's own paragraph.",
+                      "the Kremlin  said talks went well.", "B's own paragraph.",
+                      "C's own paragraph."], dtype=object)
+    y = np.array(["official", "delegitimising", "official", "delegitimising", "official"])
+    folds = np.array([0, 0, 1, 1, 2])
+    prediction = cross_predict(Spy, texts, y, folds, ["delegitimising", "official"],
+                               calibration_groups=folds, calibrate=False, seed=0,
+                               same_text=text_keys(texts))
+    assert trained_on == [["B's own paragraph.", "C's own paragraph."],
+                          ["A's own paragraph.", "C's own paragraph."],
+                          list(texts[:4])]
+    assert prediction.copies_left_out == ({"fold": 0, "units": 1}, {"fold": 1, "units": 1})
+    trained_on.clear()
+    cross_predict(Spy, texts, y, folds, ["delegitimising", "official"],
+                  calibration_groups=folds, calibrate=False, seed=0)
+    assert trained_on[0] == list(texts[2:])  # without keys, nothing is left out
+
+
+def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
+    plan = [("A", "delegitimising", 2), ("A", "official-sourced", 1),
+            ("B", "official-sourced", 2), ("B", "delegitimising", 1),
+            ("C", "delegitimising", 2), ("C", "official-sourced", 1)]
+    corpus, segments = make_corpus(plan)
+    quote = "\n\nThe press service stated the talks covered gas prices and the union budget."
+    docs = corpus.documents.copy()
+    docs.loc[docs["outlet"].isin(["A", "B"]), "text"] += quote  # six articles quote it
+    corpus = Corpus(docs, ("framing",))
+    segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
+    grouped = evaluate_framing(corpus, segments, config(), seed=0).metrics["grouped"]
+    # holding out A leaves B's three copies out of training, and the reverse; C has none
+    assert sorted(row["units"] for row in grouped["copies_left_out_of_training"]) == [3, 3]

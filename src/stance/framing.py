@@ -29,6 +29,7 @@ from stance.framing_eval import (
     merge_groups,
     random_folds,
     score_split,
+    text_keys,
 )
 from stance.framing_features import FingerprintMasker
 from stance.learned_cues import LearnedCues, parse_rationale
@@ -305,6 +306,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     # with their near-copies.
     splits = {"grouped": (grouped, groups, "outlet group"),
               "random": (by_copies, copies, "document")}
+    same_text = text_keys(texts)
     scores: dict[str, dict[str, Any]] = {name: {} for name in models}
     model_predictions: dict[str, CrossPrediction] = {}
     for split, (folds, resample, noun) in splits.items():
@@ -313,7 +315,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
                                        calibrate=cfg.calibrate and name == "model", seed=seed,
                                        group_noun=noun,
                                        rationales=rationales if name == "model" else None,
-                                       documents=doc_ids)
+                                       documents=doc_ids, same_text=same_text)
             scores[name][split] = score_split(
                 y, prediction, classes, resample=resample, groups=groups, doc_ids=doc_ids,
                 n_bootstrap=cfg.n_bootstrap, seed=seed, detail=name == "model")

@@ -45,6 +45,8 @@ class CrossPrediction:
     calibrated_folds: tuple[int, ...]
     calibration_skipped: tuple[dict[str, Any], ...]
     folds_missing_classes: tuple[dict[str, Any], ...]
+    #: Per fold with any: training units left out because a held-out unit has their text.
+    copies_left_out: tuple[dict[str, int], ...] = ()
 
 
 def merge_groups(groups: Sequence[str], dup_groups: Sequence[str]) -> np.ndarray:
@@ -128,8 +130,14 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                   folds: np.ndarray, classes: Sequence[str], *, calibration_groups: np.ndarray,
                   calibrate: bool, seed: int, group_noun: str = "group",
                   rationales: np.ndarray | None = None,
-                  documents: np.ndarray | None = None) -> CrossPrediction:
+                  documents: np.ndarray | None = None,
+                  same_text: np.ndarray | None = None) -> CrossPrediction:
     """Fit a fresh model per fold on the other folds and predict the held-out units.
+
+    A training unit whose ``same_text`` key a held-out unit shares is left out of that
+    fold's training: a paragraph two outlets both carry (a quoted statement, a wire
+    paragraph in otherwise different articles) would otherwise be tested on a model that
+    saw it.
 
     Args:
         make_model: returns an unfitted estimator taking a list of texts.
@@ -148,15 +156,21 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
             learns from; only the training part's reach the model.
         documents: per unit, its document, which ``learned_cues`` keeps whole in its
             inner folds (segments share their document's rationale).
+        same_text: per unit, a key equal for units of the same text (:func:`text_keys`).
     """
     from sklearn.dummy import DummyClassifier
 
     index = {c: k for k, c in enumerate(classes)}
     predicted = np.empty(len(y), dtype=object)
     proba = np.full((len(y), len(classes)), np.nan)
-    calibrated, skipped, missing_rows = [], [], []
+    calibrated, skipped, missing_rows, left_out = [], [], [], []
     for fold in np.unique(folds):
         test, train = folds == fold, folds != fold
+        if same_text is not None:
+            copies = train & np.isin(same_text, same_text[test])
+            if copies.any():
+                left_out.append({"fold": int(fold), "units": int(copies.sum())})
+                train &= ~copies
         present = set(np.unique(y[train]))
         missing = [c for c in classes if c not in present]
         if missing:  # the fold's model cannot predict these; recorded, not fatal
@@ -187,7 +201,14 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
         predicted=predicted.astype(str),
         proba=None if np.isnan(proba).any() else proba,
         n_folds=len(np.unique(folds)), calibrated_folds=tuple(calibrated),
-        calibration_skipped=tuple(skipped), folds_missing_classes=tuple(missing_rows))
+        calibration_skipped=tuple(skipped), folds_missing_classes=tuple(missing_rows),
+        copies_left_out=tuple(left_out))
+
+
+def text_keys(texts: Sequence[str]) -> np.ndarray:
+    """A key per text, equal for texts that differ only in case and whitespace."""
+    return pd.Series(texts, dtype=object).str.casefold().str.split().str.join(" ").to_numpy(
+        dtype=object)
 
 
 def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
@@ -293,6 +314,7 @@ def _detail(y: np.ndarray, prediction: CrossPrediction, classes: Sequence[str],
         "calibrated_folds": list(prediction.calibrated_folds),
         "calibration_skipped": list(prediction.calibration_skipped),
         "folds_missing_classes": list(prediction.folds_missing_classes),
+        "copies_left_out_of_training": list(prediction.copies_left_out),
     }
 
 

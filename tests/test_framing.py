@@ -16,7 +16,7 @@ from stance.framing_eval import (
     per_group_scores,
     random_folds,
 )
-from stance.report_framing import _calibration_method
+from stance.report_framing import _calibration_method, _copies_left_out
 from stance.segment import segment_corpus
 
 from .conftest import EXPERIMENTS
@@ -502,6 +502,13 @@ def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
     docs.loc[docs["outlet"].isin(["A", "B"]), "text"] += quote  # six articles quote it
     corpus = Corpus(docs, ("framing",))
     segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
-    grouped = evaluate_framing(corpus, segments, config(), seed=0).metrics["grouped"]
+    metrics = evaluate_framing(corpus, segments, config(), seed=0).metrics
     # holding out A leaves B's three copies out of training, and the reverse; C has none
-    assert sorted(row["units"] for row in grouped["copies_left_out_of_training"]) == [3, 3]
+    assert sorted(row["units"] for row in metrics["grouped"]["copies_left_out_of_training"]
+                  ) == [3, 3]
+    random_units = sum(row["units"] for row in metrics["random"]["copies_left_out_of_training"])
+    assert _copies_left_out(metrics) == (
+        " A training unit with the text of a held-out unit (case and spacing aside) was left "
+        "out of that fold's training: 6 units over the outlets-held-out folds and "
+        f"{random_units} over the random folds.")
+    assert _copies_left_out({"grouped": {"copies_left_out_of_training": []}}) == ""

@@ -109,6 +109,7 @@ def framing_methods(run: RunResult) -> list[str]:
             f"({cv.get('random', 'stratified k-fold')}); "
             f"{cfg.n_bootstrap} bootstrap resamples for intervals; "
             + _calibration_method(run.framing.metrics, cfg.calibrate)
+            + _copies_left_out(run.framing.metrics)
             + _units_cut(run.framing.metrics)))
         if cfg.rationales is not None:
             learned = run.framing.learned_cues
@@ -131,6 +132,18 @@ def framing_methods(run: RunResult) -> list[str]:
             "Distinctive terms: weighted log-odds with an informative Dirichlet prior "
             f"(Monroe, Colaresi and Quinn 2008), prior scale {cfg.distinctive_prior}."))
     return items
+
+
+def _copies_left_out(metrics: dict[str, Any]) -> str:
+    """' A unit whose text a held-out unit shares is left out of training: ...' or ''."""
+    left_out = {split: sum(row["units"] for row in
+                           metrics.get(split, {}).get("copies_left_out_of_training", []))
+                for split in ("grouped", "random")}
+    if not any(left_out.values()):
+        return ""
+    return (" A training unit with the text of a held-out unit (case and spacing aside) was "
+            f"left out of that fold's training: {left_out['grouped']} units over the "
+            f"outlets-held-out folds and {left_out['random']} over the random folds.")
 
 
 def _units_cut(metrics: dict[str, Any]) -> str:

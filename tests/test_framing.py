@@ -490,6 +490,12 @@ def test_a_training_unit_with_a_held_out_units_text_is_left_out_of_that_fold():
     cross_predict(Spy, texts, y, folds, ["delegitimising", "official"],
                   calibration_groups=folds, calibrate=False, seed=0)
     assert trained_on[0] == list(texts[2:])  # without keys, nothing is left out
+    same = np.array(["The Kremlin said talks went well."] * 3, dtype=object)
+    with pytest.raises(StanceError, match="every training unit of fold 0 has the text of a "
+                                          "held-out unit"):
+        cross_predict(Spy, same, y[:3], np.array([0, 1, 2]), ["delegitimising", "official"],
+                      calibration_groups=folds[:3], calibrate=False, seed=0,
+                      same_text=text_keys(same))
 
 
 def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
@@ -509,6 +515,7 @@ def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
     random_units = sum(row["units"] for row in metrics["random"]["copies_left_out_of_training"])
     assert _copies_left_out(metrics) == (
         " A training unit with the text of a held-out unit (case and spacing aside) was left "
-        "out of that fold's training: 6 units over the outlets-held-out folds and "
-        f"{random_units} over the random folds.")
+        "out of that fold's training: 6 times over the outlets-held-out folds and "
+        f"{random_units} over the random folds (a unit counts once per fold); the saved model "
+        "is trained on every unit.")
     assert _copies_left_out({"grouped": {"copies_left_out_of_training": []}}) == ""

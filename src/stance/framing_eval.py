@@ -156,7 +156,7 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
             learns from; only the training part's reach the model.
         documents: per unit, its document, which ``learned_cues`` keeps whole in its
             inner folds (segments share their document's rationale).
-        same_text: per unit, a key equal for units of the same text (:func:`text_keys`).
+        same_text: per unit, a code equal for units of the same text (:func:`text_keys`).
     """
     from sklearn.dummy import DummyClassifier
 
@@ -167,10 +167,17 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
     for fold in np.unique(folds):
         test, train = folds == fold, folds != fold
         if same_text is not None:
-            copies = train & np.isin(same_text, same_text[test])
+            held_out_text = np.zeros(same_text.max() + 1, dtype=bool)
+            held_out_text[same_text[test]] = True
+            copies = train & held_out_text[same_text]
             if copies.any():
                 left_out.append({"fold": int(fold), "units": int(copies.sum())})
                 train &= ~copies
+                if not train.any():
+                    raise StanceError(
+                        f"framing: every training unit of fold {int(fold)} has the text of a "
+                        "held-out unit, so nothing is left to train on without leaking it; "
+                        "remove the repeated texts (dedup.action: drop) or segment otherwise")
         present = set(np.unique(y[train]))
         missing = [c for c in classes if c not in present]
         if missing:  # the fold's model cannot predict these; recorded, not fatal
@@ -206,9 +213,13 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
 
 
 def text_keys(texts: Sequence[str]) -> np.ndarray:
-    """A key per text, equal for texts that differ only in case and whitespace."""
-    return pd.Series(texts, dtype=object).str.casefold().str.split().str.join(" ").to_numpy(
-        dtype=object)
+    """A code (0, 1, ...) per text, equal for texts that differ only in case and whitespace.
+
+    Integer codes let each fold find its copies with one lookup table, in linear time
+    (``np.isin`` on strings compares every held-out text with every unit).
+    """
+    normalised = pd.Series(texts, dtype=object).str.casefold().str.split().str.join(" ")
+    return pd.factorize(normalised)[0]
 
 
 def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,

@@ -142,8 +142,9 @@ def _copies_left_out(metrics: dict[str, Any]) -> str:
     if not any(left_out.values()):
         return ""
     return (" A training unit with the text of a held-out unit (case and spacing aside) was "
-            f"left out of that fold's training: {left_out['grouped']} units over the "
-            f"outlets-held-out folds and {left_out['random']} over the random folds.")
+            f"left out of that fold's training: {left_out['grouped']} times over the "
+            f"outlets-held-out folds and {left_out['random']} over the random folds (a unit "
+            "counts once per fold); the saved model is trained on every unit.")
 
 
 def _units_cut(metrics: dict[str, Any]) -> str:

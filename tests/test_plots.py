@@ -267,7 +267,7 @@ def test_characters_the_font_lacks_are_logged_once_per_figure_in_one_line(tmp_pa
 
     import matplotlib
 
-    from stance.figure_files import save_figure
+    from stance.figure_files import _log_missing, save_figure
 
     # U+1D81 and U+1D84: in matplotlib's STIX fonts, not in its default DejaVu Sans
     topics = pd.DataFrame({"topic": [0, 1, -1], "label": ["ᶁ ᶄ", "ᶄ war", "outliers"],
@@ -280,6 +280,13 @@ def test_characters_the_font_lacks_are_logged_once_per_figure_in_one_line(tmp_pa
         "boxes: ᶁ ᶄ; list a font that has them after DejaVu Sans in matplotlib's font.family "
         "(matplotlibrc)"]
     assert not [w for w in recwarn if "Glyph" in str(w.message)]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+        _log_missing({"DejaVu Serif, DejaVu Sans": {"ᶁ"}}, "figures/terms.svg")
+    assert caplog.messages == [
+        "figures/terms.svg: 1 character is missing from the fonts (DejaVu Serif, DejaVu Sans) "
+        "and shows as boxes: ᶁ; list a font that has them after those in matplotlib's "
+        "font.family (matplotlibrc)"]
     caplog.clear()
     # what the line advises: a font that has them, after DejaVu Sans (matplotlib falls back)
     with matplotlib.rc_context({"font.family": ["DejaVu Sans", "STIXGeneral"]}), \
@@ -299,3 +306,8 @@ def test_other_warnings_raised_while_saving_a_figure_still_reach_the_caller(tmp_
     with pytest.warns(UserWarning, match="an axis has no data"):
         save_figure(Drawing(), tmp_path / "drawing")
     assert (tmp_path / "drawing.png").is_file()
+    with warnings.catch_warnings(record=True) as seen:  # the caller's filters still decide
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="an axis", module=__name__)
+        save_figure(Drawing(), tmp_path / "drawing")
+    assert seen == []

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 #: Pixels per inch of the PNGs, and of the raster layers inside the SVGs (the map's points).
 DPI = 200
 #: matplotlib's warning for a character its font cannot draw (one per character and draw).
-_MISSING_GLYPH = re.compile(r"Glyph (\d+) \(.*\) missing from font\(s\) (.+)\.$")
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) \(.*\) missing from font\(s\) (.+)\.")
 #: Missing characters named in the one line a figure logs about them.
 _MISSING_SHOWN = 10
 
@@ -44,11 +46,9 @@ def save_figure(fig: Figure, stem: Path) -> Path:
     import typst
 
     svg = stem.with_suffix(".svg")
-    with matplotlib.rc_context({"svg.hashsalt": "stance"}), \
-            warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with matplotlib.rc_context({"svg.hashsalt": "stance"}), _missing_glyphs() as missing:
         fig.savefig(svg, dpi=DPI, bbox_inches="tight", metadata={"Date": None})
-    _report_warnings(caught, f"{svg.parent.name}/{svg.name}")
+    _log_missing(missing, f"{svg.parent.name}/{svg.name}")
     # root "/" lets the source name the SVG by its absolute path (typst reads only below root)
     source = ("#set page(width: auto, height: auto, margin: 0pt)\n"
               f"#image({literal(svg.resolve().as_posix())})\n")
@@ -57,24 +57,40 @@ def save_figure(fig: Figure, stem: Path) -> Path:
     return svg
 
 
-def _report_warnings(caught: list[warnings.WarningMessage], where: str) -> None:
-    """Log the characters the font lacked in one line; pass every other warning on.
+
+@contextmanager
+def _missing_glyphs() -> Iterator[dict[str, set[str]]]:
+    """Collect, by font, the characters matplotlib warns its font lacks inside the block.
 
     Left alone, matplotlib warns once per missing character, each warning on two lines,
-    and the figure shows boxes where the characters should be.
+    and the figure shows boxes where the characters should be. Every other warning goes
+    through the usual filters and display unchanged.
     """
     missing: dict[str, set[str]] = {}
-    for warning in caught:
-        glyph = _MISSING_GLYPH.match(str(warning.message))
-        if glyph is None:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                   warning.lineno, source=warning.source)
-        else:
-            missing.setdefault(glyph[2], set()).add(chr(int(glyph[1])))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", message=_MISSING_GLYPH.pattern)
+        passed_on = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            glyph = _MISSING_GLYPH.match(str(message))
+            if glyph is None:
+                passed_on(message, category, filename, lineno, file, line)
+            else:
+                missing.setdefault(glyph[2], set()).add(chr(int(glyph[1])))
+
+        warnings.showwarning = show
+        yield missing
+
+
+def _log_missing(missing: dict[str, set[str]], where: str) -> None:
+    """One line per font: which characters it lacked, and how to add a font that has them."""
     for fonts, characters in missing.items():
         shown = " ".join(sorted(characters)[:_MISSING_SHOWN]) + (
             " ..." if len(characters) > _MISSING_SHOWN else "")
+        many = "," in fonts
         # matplotlib falls back along font.family's list, not along font.sans-serif's
-        log.warning("%s: %d characters are missing from the font (%s) and show as boxes: "
+        log.warning("%s: %d character%s missing from the font%s (%s) and show%s as boxes: "
                     "%s; list a font that has them after %s in matplotlib's font.family "
-                    "(matplotlibrc)", where, len(characters), fonts, shown, fonts)
+                    "(matplotlibrc)", where, len(characters),
+                    "s are" if len(characters) > 1 else " is", "s" if many else "", fonts,
+                    "" if len(characters) > 1 else "s", shown, "those" if many else fonts)

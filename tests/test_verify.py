@@ -87,7 +87,12 @@ def test_tables_compare_cell_by_cell_as_written_with_floats_within_the_tolerance
     assert [(d.key, d.expected, d.found) for d in check.examples] == [
         ("row 1 outlet", "NA", "N/A"), ("row 0 doc_id", "007", "7"),  # ids: not numbers
         ("row 0 n", "123456789012", "123456789013"),  # whole numbers compare exactly
-        ("row 1 share", "0.3", "0.300001")]
+        ("row 1 share", 0.3, 0.300001)]  # a column of decimals compares as numbers
+    for run, section in ((a, "1.10"), (b, "1.1")):  # section numbers, not decimals
+        (run / "topics.csv").write_text(f"section,share\n{section},0.5\n2.a,0.5\n")
+    check = {c.name: c for c in compare_runs(a, b)}["topics.csv"]
+    assert [(d.key, d.expected, d.found) for d in check.examples] == [
+        ("row 0 section", "1.10", "1.1")]
     (b / "actors.csv").write_text(header + "BBC,007,123456789012,0.25\n")  # rows lost
     check = {c.name: c for c in compare_runs(a, b)}["actors.csv"]
     assert check.examples[0] == Difference("rows", 3, 1) and check.n_different == 1

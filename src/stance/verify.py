@@ -58,8 +58,8 @@ _OUTPUTS = (
 #: compared.
 FIGURES_CHECK = "figures (SVG sha256)"
 FIGURE_FILES_CHECK = "figures (SVG files)"
-#: A CSV cell that is a whole number: compared exactly, never within the float tolerance.
-_INTEGER = r"[+-]?\d+"
+#: A CSV cell that is a whole number (ASCII digits).
+_INTEGER = r"[+-]?[0-9]+"
 
 #: Settings naming where files live, left out of the config comparison: the corpus is
 #: compared by its sha256, and a re-run writes to a temporary folder.
@@ -304,8 +304,10 @@ def _compare_table(expected: Path, found: Path, id_column: str, column: str) -> 
 def _compare_cells(expected: Path, found: Path) -> Check:
     """Two tables of one layout, row by row in order, each cell as written.
 
-    Cells that differ as text count as the same only if both are numbers, not both whole,
-    within the tolerance ("0.30000000000000004" and "0.3"; not "007" and "7").
+    A column whose every cell, on both sides, is a number or empty and not all whole
+    numbers is compared as numbers within the tolerance ("0.30000000000000004" and "0.3");
+    every other column as text ("007" and "7" differ, as do "1.10" and "1.1" in a column
+    of section numbers beside "2.a").
     """
     left, right = (_read_cells(path) for path in (expected, found))
     if list(left.columns) != list(right.columns):
@@ -316,6 +318,8 @@ def _compare_cells(expected: Path, found: Path) -> Check:
     n_different = len(differ)
     for column in left.columns:
         a, b = left[column].iloc[:rows], right[column].iloc[:rows]
+        if _decimal_column(left[column], right[column]):  # then "0.3" is "0.30000000000000004"
+            a, b = pd.to_numeric(a), pd.to_numeric(b)
         mismatched = (~_equal(a, b)).to_numpy().nonzero()[0]
         n_different += len(mismatched)
         differ += [Difference(f"row {i} {column}", a.iat[i], b.iat[i])
@@ -332,24 +336,19 @@ def _read_cells(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def _equal(a: pd.Series, b: pd.Series) -> pd.Series:
-    """Element by element: equal, both missing, or numbers within the tolerance.
+def _decimal_column(*sides: pd.Series) -> bool:
+    """Whether every cell of the column is a number or empty, and some are not whole."""
+    cells = pd.concat(sides).dropna()
+    numbers = pd.to_numeric(cells, errors="coerce")
+    return (not cells.empty and bool(numbers.notna().all())
+            and not bool(cells.str.fullmatch(_INTEGER).all()))
 
-    Text cells (read from a CSV) are numbers within the tolerance if both parse as numbers
-    and are not both whole numbers, which compare exactly.
-    """
+
+def _equal(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Element by element: equal, both missing, or floats within the tolerance."""
     same = (a == b) | (a.isna() & b.isna())
     if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
-        return same | pd.Series(np.isclose(a, b, rtol=TOLERANCE, atol=TOLERANCE),
-                                index=a.index)
-    differ = ~same & a.notna() & b.notna()
-    if differ.any() and not (pd.api.types.is_numeric_dtype(a)
-                             or pd.api.types.is_numeric_dtype(b)):
-        x, y = a[differ].astype(str), b[differ].astype(str)
-        whole = x.str.fullmatch(_INTEGER) & y.str.fullmatch(_INTEGER)
-        close = np.isclose(pd.to_numeric(x, errors="coerce"), pd.to_numeric(y, errors="coerce"),
-                           rtol=TOLERANCE, atol=TOLERANCE)
-        same[differ] = close & ~whole.to_numpy()
+        same |= pd.Series(np.isclose(a, b, rtol=TOLERANCE, atol=TOLERANCE), index=a.index)
     return same
 
 

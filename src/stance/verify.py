@@ -34,25 +34,24 @@ TOLERANCE = 1e-9
 #: Differences kept per check to show; the count covers all of them.
 MAX_EXAMPLES = 5
 
-#: Outputs in pipeline order: (file, id column, compared column); JSON files and the CSV
+#: Outputs in pipeline order: (file, id column, compared columns); JSON files and the CSV
 #: tables (compared cell by cell, rows in order) have neither.
 _OUTPUTS = (
-    ("segments.parquet", "seg_id", "text"),
-    ("segment_topics.parquet", "seg_id", "topic"),
-    ("segment_map.parquet", "seg_id", "x"),
-    ("segment_map.parquet", "seg_id", "y"),
-    ("topics.csv", "", ""),
-    ("topic_terms.csv", "", ""),
-    ("topic_prevalence.csv", "", ""),
-    ("topics_over_time.csv", "", ""),
-    ("metrics.json", "", ""),
-    ("predictions.parquet", "unit_id", "predicted"),
-    ("framing_metrics.json", "", ""),
-    ("framing_top_features.csv", "", ""),
-    ("framing_learned_cues.csv", "", ""),
-    ("distinctive_terms.csv", "", ""),
-    ("actors.csv", "", ""),
-    ("actor_mentions.csv", "", ""),
+    ("segments.parquet", "seg_id", ("text",)),
+    ("segment_topics.parquet", "seg_id", ("topic",)),
+    ("segment_map.parquet", "seg_id", ("x", "y")),
+    ("topics.csv", "", ()),
+    ("topic_terms.csv", "", ()),
+    ("topic_prevalence.csv", "", ()),
+    ("topics_over_time.csv", "", ()),
+    ("metrics.json", "", ()),
+    ("predictions.parquet", "unit_id", ("predicted",)),
+    ("framing_metrics.json", "", ()),
+    ("framing_top_features.csv", "", ()),
+    ("framing_learned_cues.csv", "", ()),
+    ("distinctive_terms.csv", "", ()),
+    ("actors.csv", "", ()),
+    ("actor_mentions.csv", "", ()),
 )
 #: The check of the figures' bytes; and of which figures exist, where the bytes are not
 #: compared.
@@ -134,20 +133,18 @@ class VerifyReport:
 
     def verdict(self) -> str:
         """One line: reproduced or not, and where it differs."""
+        compared = [c for c in self.checks if not c.not_compared]
+        not_compared = "".join(f"; {c.name} {c.status}" for c in self.checks
+                               if c.not_compared)
         if self.ok:
-            compared = [c for c in self.checks if not c.not_compared]
             n_values = sum(c.n_compared for c in compared)
             how = (f"run {self.against}" if self.against
                    else f"re-run, which took {self.seconds:.1f}s")
             return (f"reproduced: {n_values} values in {len(compared)} checks match "
-                    f"({how}){self._not_compared()}")
+                    f"({how}){not_compared}")
         failed = [c.name for c in self.checks if not c.ok]
-        compared = [c for c in self.checks if not c.not_compared]
         return (f"NOT reproduced: {len(failed)} of {len(compared)} checks differ "
-                f"({', '.join(failed)}){self._not_compared()}")
-
-    def _not_compared(self) -> str:
-        return "".join(f"; {c.name} {c.status}" for c in self.checks if c.not_compared)
+                f"({', '.join(failed)}){not_compared}")
 
 
 def verify_run(run_dir: str | Path, *, use_cache: bool = True, progress: bool = False,
@@ -211,15 +208,16 @@ def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:
               for run in (expected, found)]
     checks = [_compare_values("config.yaml", _settings(expected), _settings(found)),
               _compare_values("input corpus", *inputs)]
-    for name, id_column, column in _OUTPUTS:
+    for name, id_column, columns in _OUTPUTS:
         left, right = expected / name, found / name
         if not (left.is_file() or right.is_file()):
             continue
         if not (left.is_file() and right.is_file()):
-            checks.append(Check(f"{name} {column}".strip(), 1, 1,
-                                (Difference("file", _present(left), _present(right)),)))
+            checks += [Check(f"{name} {column}".strip(), 1, 1,
+                             (Difference("file", _present(left), _present(right)),))
+                       for column in columns or ("",)]
         elif id_column:
-            checks.append(_compare_table(left, right, id_column, column))
+            checks += _compare_table(left, right, id_column, columns)
         elif name.endswith(".csv"):
             checks.append(_compare_cells(left, right))
         else:
@@ -283,22 +281,26 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _compare_table(expected: Path, found: Path, id_column: str, column: str) -> Check:
-    name = f"{expected.name} {column}"
+def _compare_table(expected: Path, found: Path, id_column: str,
+                   columns: tuple[str, ...]) -> list[Check]:
+    """One check per column of two tables, row by row matched on ``id_column``."""
+    wanted = [id_column, *columns]
     left, right = pd.read_parquet(expected), pd.read_parquet(found)
     for path, table in ((expected, left), (found, right)):
-        if not {id_column, column} <= set(table.columns):
-            raise StanceError(f"{path}: expected columns {id_column} and {column}, found "
+        if not set(wanted) <= set(table.columns):
+            raise StanceError(f"{path}: expected columns {', '.join(wanted)}, found "
                               f"{list(table.columns)}; was it written by another stance version?")
-    merged = left[[id_column, column]].merge(right[[id_column, column]], on=id_column,
-                                             how="outer", suffixes=("_expected", "_found"),
-                                             indicator=True)
-    a, b = merged[f"{column}_expected"], merged[f"{column}_found"]
-    differ = merged[(merged["_merge"] != "both") | ~_equal(a, b)]
-    examples = tuple(Difference(f"{id_column} {row[id_column]}", _cell(row, "expected", column),
-                                _cell(row, "found", column))
-                     for _, row in differ.head(MAX_EXAMPLES).iterrows())
-    return Check(name, len(merged), len(differ), examples)
+    merged = left[wanted].merge(right[wanted], on=id_column, how="outer",
+                                suffixes=("_expected", "_found"), indicator=True)
+    checks = []
+    for column in columns:
+        a, b = merged[f"{column}_expected"], merged[f"{column}_found"]
+        differ = merged[(merged["_merge"] != "both") | ~_equal(a, b)]
+        examples = tuple(Difference(f"{id_column} {row[id_column]}",
+                                    _cell(row, "expected", column), _cell(row, "found", column))
+                         for _, row in differ.head(MAX_EXAMPLES).iterrows())
+        checks.append(Check(f"{expected.name} {column}", len(merged), len(differ), examples))
+    return checks
 
 
 def _compare_cells(expected: Path, found: Path) -> Check:

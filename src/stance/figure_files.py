@@ -57,7 +57,6 @@ def save_figure(fig: Figure, stem: Path) -> Path:
     return svg
 
 
-
 @contextmanager
 def _missing_glyphs() -> Iterator[dict[str, set[str]]]:
     """Collect, by font, the characters matplotlib warns its font lacks inside the block.

@@ -498,6 +498,66 @@ def test_a_training_unit_with_a_held_out_units_text_is_left_out_of_that_fold():
                       same_text=text_keys(same))
 
 
+def test_calibrations_inner_folds_train_without_the_texts_they_calibrate_on():
+    from stance.framing_eval import _inner_splits, text_keys
+
+    # three outlet groups, so each inner fold holds one out; groups 0 and 2 quote one line
+    texts = np.array(["The Kremlin said talks went well.", "a0", "b0", "c0",
+                      "x1", "y1", "z1", "w1",
+                      "THE KREMLIN said talks went well.", "a2", "b2", "c2"], dtype=object)
+    y = np.array(["left", "right"] * 6)
+    groups = np.repeat([0, 1, 2], 4)
+    same_text = text_keys(texts)
+    plain = _inner_splits(y, groups, seed=0, noun="group")
+    kept = _inner_splits(y, groups, seed=0, noun="group", same_text=same_text)
+    assert [held.tolist() for _, held in kept] == [held.tolist() for _, held in plain]
+    for (train, held), (all_train, _) in zip(kept, plain, strict=True):
+        copies = set(same_text[train]) & set(same_text[held])
+        assert not copies  # no inner fold calibrates on a text its model was trained on
+        assert set(all_train) - set(train) == {
+            i for i in all_train if same_text[i] in set(same_text[held])}
+    assert any(len(train) < len(all_train) for (train, _), (all_train, _)
+               in zip(kept, plain, strict=True))
+    # a class whose only training units are copies of calibrated texts cannot be calibrated
+    quote_only = np.array(["q", "r", "q", "s"], dtype=object)
+    reason = _inner_splits(np.array(["left", "right", "left", "right"]), np.arange(4), seed=0,
+                           noun="group", same_text=text_keys(quote_only))
+    assert reason == ("an inner calibration fold lacks a class once the texts it calibrates "
+                      "on are left out of its training")
+
+
+def test_copies_are_found_in_the_text_the_model_reads_and_kept_apart_in_learned_cues(
+        monkeypatch):
+    import stance.framing as framing
+
+    plan = [("A", "delegitimising", 2), ("A", "official-sourced", 1),
+            ("B", "official-sourced", 2), ("B", "delegitimising", 1),
+            ("C", "delegitimising", 2), ("C", "official-sourced", 1)]
+    corpus, _ = make_corpus(plan)
+    docs = corpus.documents.copy()
+    quote = "the press service stated the talks covered gas prices and the union budget."
+    # one wire paragraph under each outlet's own dateline: the texts differ, the masked ones not
+    dateline = {"A": "MINSK (Reuters) - ", "B": "MOSCOW (AP) - ", "C": "KYIV (AFP) - "}
+    docs["text"] = [f"{dateline[o]}{quote.capitalize()}\n\n{t}"
+                    for o, t in zip(docs["outlet"], docs["text"], strict=True)]
+    corpus = Corpus(docs, ("framing",))
+    segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
+    seen = []
+    real = framing.cross_predict
+
+    def spy(*args, documents=None, **kwargs):
+        seen.append(documents)
+        return real(*args, documents=documents, **kwargs)
+
+    monkeypatch.setattr(framing, "cross_predict", spy)
+    metrics = evaluate_framing(corpus, segments, config(), seed=0).metrics
+    # holding out an outlet leaves the other outlets' six copies out of training
+    assert sorted(row["units"] for row in metrics["grouped"]["copies_left_out_of_training"]
+                  ) == [6, 6, 6]
+    # the quote joins every document into one group for the learned cues' inner folds
+    assert all(len(set(documents)) == 1 for documents in seen)
+
+
 def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
     plan = [("A", "delegitimising", 2), ("A", "official-sourced", 1),
             ("B", "official-sourced", 2), ("B", "delegitimising", 1),
@@ -514,8 +574,9 @@ def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
                   ) == [3, 3]
     random_units = sum(row["units"] for row in metrics["random"]["copies_left_out_of_training"])
     assert _copies_left_out(metrics) == (
-        " A training unit with the text of a held-out unit (case and spacing aside) was left "
-        "out of that fold's training: 6 times over the outlets-held-out folds and "
-        f"{random_units} over the random folds (a unit counts once per fold); the saved model "
-        "is trained on every unit.")
+        " A training unit with the text of a held-out unit (case and spacing aside, outlet "
+        "names, datelines, bylines and credits masked) was left out of that fold's training: "
+        f"6 times over the outlets-held-out folds and {random_units} over the random folds (a "
+        "unit counts once per fold). Calibration's and the learned cues' inner folds keep such "
+        "copies apart too; the saved model is trained on every unit.")
     assert _copies_left_out({"grouped": {"copies_left_out_of_training": []}}) == ""

@@ -306,7 +306,11 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     # with their near-copies.
     splits = {"grouped": (grouped, groups, "outlet group"),
               "random": (by_copies, copies, "document")}
-    same_text = text_keys(texts)
+    # copies as the model reads them: a wire paragraph under two datelines is one text
+    same_text = text_keys(FingerprintMasker(outlet_names=outlets).transform(texts))
+    # learned cues' inner folds keep a document whole, and with it every document that
+    # shares a unit's text
+    cue_documents = merge_groups(doc_ids, same_text)
     scores: dict[str, dict[str, Any]] = {name: {} for name in models}
     model_predictions: dict[str, CrossPrediction] = {}
     for split, (folds, resample, noun) in splits.items():
@@ -315,7 +319,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
                                        calibrate=cfg.calibrate and name == "model", seed=seed,
                                        group_noun=noun,
                                        rationales=rationales if name == "model" else None,
-                                       documents=doc_ids, same_text=same_text)
+                                       documents=cue_documents, same_text=same_text)
             scores[name][split] = score_split(
                 y, prediction, classes, resample=resample, groups=groups, doc_ids=doc_ids,
                 n_bootstrap=cfg.n_bootstrap, seed=seed, detail=name == "model")
@@ -328,7 +332,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     model, skipped = fit_model(build_model, texts, y, calibration_groups=groups,
                                calibrate=cfg.calibrate and scored, seed=seed,
                                group_noun="outlet group", rationales=rationales,
-                               documents=doc_ids)
+                               documents=cue_documents, same_text=same_text)
     if cfg.calibrate and not scored:
         skipped = ("no outlets-held-out fold could be calibrated (see grouped."
                    "calibration_skipped), so calibration was never scored; the saved model "

@@ -50,11 +50,12 @@ class CrossPrediction:
 
 
 def merge_groups(groups: Sequence[str], dup_groups: Sequence[str]) -> np.ndarray:
-    """Join groups that share a near-duplicate document, so copies fall in one fold.
+    """Join groups that share a copy, so copies fall in one fold.
 
     Args:
-        groups: each document's group (its outlet by default).
-        dup_groups: each document's near-duplicate group (from dedup).
+        groups: each item's group: a document's outlet, or a unit's document.
+        dup_groups: each item's copy group: a document's near-duplicate group (from
+            dedup), or a unit's :func:`text_keys` code.
 
     Returns:
         Each document's merged group, named by its groups joined with " + ".
@@ -155,8 +156,11 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
         rationales: per unit, the annotated words the model's ``learned_cues`` feature
             learns from; only the training part's reach the model.
         documents: per unit, its document, which ``learned_cues`` keeps whole in its
-            inner folds (segments share their document's rationale).
-        same_text: per unit, a code equal for units of the same text (:func:`text_keys`).
+            inner folds (segments share their document's rationale); pass documents
+            joined by shared texts (:func:`merge_groups` of documents and ``same_text``)
+            to keep copies in one inner fold too.
+        same_text: per unit, a code equal for units of the same text (:func:`text_keys`);
+            calibration's inner folds leave copies out of their training parts too.
     """
     from sklearn.dummy import DummyClassifier
 
@@ -167,9 +171,7 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
     for fold in np.unique(folds):
         test, train = folds == fold, folds != fold
         if same_text is not None:
-            held_out_text = np.zeros(same_text.max() + 1, dtype=bool)
-            held_out_text[same_text[test]] = True
-            copies = train & held_out_text[same_text]
+            copies = train & _shares_text(same_text, test)
             if copies.any():
                 left_out.append({"fold": int(fold), "units": int(copies.sum())})
                 train &= ~copies
@@ -191,7 +193,8 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                                       calibration_groups=calibration_groups[train], seed=seed,
                                       group_noun=group_noun,
                                       rationales=None if rationales is None else rationales[train],
-                                      documents=None if documents is None else documents[train])
+                                      documents=None if documents is None else documents[train],
+                                      same_text=None if same_text is None else same_text[train])
         if calibrate:
             if reason is None:
                 calibrated.append(int(fold))
@@ -222,15 +225,25 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     return pd.factorize(normalised)[0]
 
 
+def _shares_text(same_text: np.ndarray, held_out: np.ndarray) -> np.ndarray:
+    """Per unit, whether a ``held_out`` unit (a mask or indices) has its text key."""
+    held_out_text = np.zeros(same_text.max() + 1, dtype=bool)
+    held_out_text[same_text[held_out]] = True
+    return held_out_text[same_text]
+
+
 def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
               calibration_groups: np.ndarray, calibrate: bool, seed: int,
               group_noun: str = "group", rationales: np.ndarray | None = None,
-              documents: np.ndarray | None = None) -> tuple[BaseEstimator, str | None]:
+              documents: np.ndarray | None = None,
+              same_text: np.ndarray | None = None) -> tuple[BaseEstimator, str | None]:
     """Fit a model, wrapped in sigmoid calibration when asked and the data allow it.
 
     ``rationales`` (per text, the annotated words) and ``documents`` (per text, its
     document) reach the model's ``learned_cues`` feature through scikit-learn's metadata
-    routing, calibration's inner folds included.
+    routing, calibration's inner folds included. With ``same_text`` (per text, its
+    :func:`text_keys` code) an inner calibration fold trains without the copies of the
+    texts it calibrates on.
 
     Returns:
         The fitted model, and why calibration was skipped (None when it was done or
@@ -241,7 +254,8 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
 
     model, reason = make_model(), None
     if calibrate:
-        inner = _inner_splits(y, calibration_groups, seed=seed, noun=group_noun)
+        inner = _inner_splits(y, calibration_groups, seed=seed, noun=group_noun,
+                              same_text=same_text)
         if isinstance(inner, str):
             reason = inner
         else:
@@ -255,9 +269,14 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
         return model.fit(texts.tolist(), y, **routed), reason
 
 
-def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int,
-                  noun: str) -> list[tuple[np.ndarray, np.ndarray]] | str:
-    """Inner calibration folds of a training part, or why there can be none."""
+def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int, noun: str,
+                  same_text: np.ndarray | None = None
+                  ) -> list[tuple[np.ndarray, np.ndarray]] | str:
+    """Inner calibration folds of a training part, or why there can be none.
+
+    With ``same_text``, each fold's training part drops the units whose text its
+    calibration part has, as the outer folds do.
+    """
     from sklearn.model_selection import StratifiedGroupKFold
 
     per_class = pd.Series(groups).groupby(y).nunique()
@@ -271,6 +290,13 @@ def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int,
     for train, _ in splits:
         if set(y[train]) != everything:
             return f"an inner calibration fold lacks a class (too few training {noun}s)"
+    if same_text is not None:
+        splits = [(train[~_shares_text(same_text, held)[train]], held)
+                  for train, held in splits]
+        for train, _ in splits:
+            if set(y[train]) != everything:
+                return ("an inner calibration fold lacks a class once the texts it calibrates "
+                        "on are left out of its training")
     return splits
 
 

@@ -141,10 +141,12 @@ def _copies_left_out(metrics: dict[str, Any]) -> str:
                 for split in ("grouped", "random")}
     if not any(left_out.values()):
         return ""
-    return (" A training unit with the text of a held-out unit (case and spacing aside) was "
-            f"left out of that fold's training: {left_out['grouped']} times over the "
-            f"outlets-held-out folds and {left_out['random']} over the random folds (a unit "
-            "counts once per fold); the saved model is trained on every unit.")
+    return (" A training unit with the text of a held-out unit (case and spacing aside, "
+            "outlet names, datelines, bylines and credits masked) was left out of that fold's "
+            f"training: {left_out['grouped']} times over the outlets-held-out folds and "
+            f"{left_out['random']} over the random folds (a unit counts once per fold). "
+            "Calibration's and the learned cues' inner folds keep such copies apart too; the "
+            "saved model is trained on every unit.")
 
 
 def _units_cut(metrics: dict[str, Any]) -> str:

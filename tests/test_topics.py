@@ -1,6 +1,7 @@
 import random
 import re
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -430,6 +431,52 @@ def test_the_kernels_umap_and_pynndescent_leave_uncached_are_kept_in_numba_cache
     # the approximate search's own (above 20,000 segments), which pynndescent leaves uncached
     search = importlib.import_module("pynndescent.pynndescent_")
     assert not isinstance(search.process_candidates._cache, NullCache)
+
+
+def test_kernels_compiled_on_import_are_cached_only_for_the_listed_modules(
+        tmp_path, monkeypatch):
+    import sys
+
+    import numba
+    from numba.core.caching import NullCache
+
+    from stance import topics
+
+    for name in ("eager_listed", "eager_other"):
+        (tmp_path / f"{name}.py").write_text(
+            "import numba\n\n\n@numba.njit('i8(i8)')\ndef step(x):\n    return x + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(topics, "_COMPILED_ON_IMPORT", ("eager_listed",))
+    njit = numba.njit
+    with topics._kernels_compiled_on_import_cached():
+        import eager_listed
+        import eager_other
+    assert numba.njit is njit  # put back after the block
+    for name in ("eager_listed", "eager_other"):
+        monkeypatch.delitem(sys.modules, name)
+    assert eager_listed.step(1) == 2 and eager_other.step(1) == 2
+    assert not isinstance(eager_listed.step._cache, NullCache)
+    assert list(eager_listed.step.stats.cache_misses) == ["i8(i8)"]  # compiled, then saved
+    assert list(Path(eager_listed.step.stats.cache_path).glob("eager_listed.step-*.nbi"))
+    assert isinstance(eager_other.step._cache, NullCache)
+    with pytest.raises(ImportError), topics._kernels_compiled_on_import_cached():
+        import eager_missing  # noqa: F401
+    assert numba.njit is njit
+
+
+def test_umaps_kernels_compiled_on_import_are_cached_when_stance_imports_umap():
+    import subprocess
+    import sys
+
+    probe = ("from stance.topics import import_fitting_libraries\n"
+             "import_fitting_libraries()\n"
+             "import umap.utils as u\n"
+             "from numba.core.caching import NullCache\n"
+             "kernels = (u.tau_rand_int, u.tau_rand)\n"
+             "print(all(not isinstance(k._cache, NullCache) for k in kernels))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "True"
 
 
 def test_nr_topics_counts_the_topics_besides_outliers():

@@ -12,8 +12,10 @@ run (the model, stability refits, the topic map) builds on one neighbour graph
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,6 +207,8 @@ def import_fitting_libraries() -> None:
     """
     import hdbscan  # noqa: F401
 
+    with _kernels_compiled_on_import_cached():
+        import umap.umap_  # noqa: F401
     import_bertopic()
 
     _prepare_umap_kernels()
@@ -444,7 +448,6 @@ _UNCACHED_KERNELS = {
     # the serial variant only (seeded UMAP): numba's cache index does not tell it from the
     # parallel one, compiled from the same function
     "umap.layouts": ("_nb_optimize_layout_euclidean_single_epoch",),
-    "umap.utils": ("tau_rand_int", "tau_rand"),
     # not nn_descent and nn_descent_internal, which numba cannot cache (they take the
     # distance function as an argument): about 10 s of compiling stays
     "pynndescent.pynndescent_": ("process_candidates", "init_random", "init_rp_tree",
@@ -453,6 +456,35 @@ _UNCACHED_KERNELS = {
     "pynndescent.kernels": ("generate_graph_update_array_batched",),
     "pynndescent.distances": ("alternative_dot",),
 }
+
+
+#: Modules that compile numba kernels as they are imported (their signatures are given) and
+#: do not cache them: umap.utils' tau_rand_int and tau_rand, 0.3-0.4 s of CPU in every run.
+_COMPILED_ON_IMPORT = ("umap.utils",)
+
+
+@contextmanager
+def _kernels_compiled_on_import_cached() -> Iterator[None]:
+    """Inside the block, :data:`_COMPILED_ON_IMPORT` modules' kernels use numba's disk cache.
+
+    :func:`_cache_numba_kernels` comes too late for a kernel compiled at import, and numba
+    has no setting to cache every kernel, so ``numba.njit`` adds ``cache=True`` to the
+    calls those modules make while the block runs. A no-op for modules already imported.
+    """
+    import numba
+
+    njit = numba.njit
+
+    def caching_njit(*args, **kwargs):
+        if sys._getframe(1).f_globals.get("__name__") in _COMPILED_ON_IMPORT:
+            kwargs.setdefault("cache", True)
+        return njit(*args, **kwargs)
+
+    numba.njit = caching_njit
+    try:
+        yield
+    finally:
+        numba.njit = njit
 
 
 def _prepare_umap_kernels() -> None:

@@ -111,13 +111,29 @@ def test_a_segment_is_never_scored_by_its_documents_marks_on_a_sister_segment():
     assert not by_document.any()
 
 
-def test_segment_runs_route_each_units_document_to_the_cues(monkeypatch):
+def test_a_text_is_never_scored_by_the_marks_on_its_copies_in_other_documents():
+    # A quoted line, marked in each of the two documents that carry it; the other texts
+    # never contain the loaded word. Each document is its own inner fold.
+    texts = ["a bizarre law", "A bizarre  law", "a fine law", "a calm law"]
+    marks = [{"bizarre"}, {"bizarre"}, set(), set()]
+    documents = ["d0", "d1", "d2", "d3"]
+    cues = LearnedCues(inner_folds=4)
+    leaked = cues.fit_transform(texts, rationales=marks, documents=documents)
+    assert leaked[:2, 2].tolist() == [1, 1]  # each copy scored by the other's marks
+    kept_apart = cues.fit_transform(texts, rationales=marks, documents=documents,
+                                    same_text=[0, 0, 1, 2])
+    assert not kept_apart.any()
+    assert cues.lexicon()["word"].tolist() == ["bizarre"]  # the fitted lexicon has both
+
+
+def test_segment_runs_route_each_units_document_and_text_key_to_the_cues(monkeypatch):
     seen = []
     fit_transform = LearnedCues.fit_transform
 
-    def spy(self, X, y=None, rationales=None, documents=None):
-        seen.append(documents)
-        return fit_transform(self, X, y, rationales=rationales, documents=documents)
+    def spy(self, X, y=None, rationales=None, documents=None, same_text=None):
+        seen.append((documents, same_text))
+        return fit_transform(self, X, y, rationales=rationales, documents=documents,
+                             same_text=same_text)
 
     monkeypatch.setattr(LearnedCues, "fit_transform", spy)
     documents = make_corpus()[0].documents
@@ -127,8 +143,10 @@ def test_segment_runs_route_each_units_document_to_the_cues(monkeypatch):
     units = labelled_units(corpus, segments, cfg(level="segment"))
     assert units.table["doc_id"].duplicated().any()  # several segments per document
     evaluate_framing(corpus, segments, cfg(level="segment"), seed=0)
-    assert seen and all(d is not None for d in seen)
-    assert set().union(*map(set, seen)) <= set(units.table["doc_id"])
+    assert seen and all(d is not None and len(k) == len(d) for d, k in seen)
+    assert set().union(*(set(d) for d, _ in seen)) <= set(units.table["doc_id"])
+    # the codes tell apart every unit of this corpus, whose texts all differ
+    assert all(len(set(k)) == len(k) for _, k in seen)
 
 
 def test_fit_needs_rationales_of_the_same_length():

@@ -8,7 +8,7 @@ classes are those found (or ``framing.classes``). Evaluation lives in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,6 +258,15 @@ def _add_groups(table: pd.DataFrame, docs: pd.DataFrame, cfg: FramingConfig) -> 
                         dup_group=table["doc_id"].map(copies))
 
 
+def copy_keys(texts: Sequence[str], outlets: Sequence[str]) -> np.ndarray:
+    """Per unit, a code equal for units whose text the model reads alike (:func:`text_keys`).
+
+    Texts compare with the outlets' names, datelines, bylines and credit tags masked, as
+    the model reads them: a wire paragraph under two datelines is one text.
+    """
+    return text_keys(FingerprintMasker(outlet_names=tuple(outlets)).transform(texts))
+
+
 def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, seed: int,
                      embedding: EmbeddingConfig | None = None, cache_dir: Path | None = None,
                      source: Path | None = None) -> FramingResult:
@@ -306,11 +315,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     # with their near-copies.
     splits = {"grouped": (grouped, groups, "outlet group"),
               "random": (by_copies, copies, "document")}
-    # copies as the model reads them: a wire paragraph under two datelines is one text
-    same_text = text_keys(FingerprintMasker(outlet_names=outlets).transform(texts))
-    # learned cues' inner folds keep a document whole, and with it every document that
-    # shares a unit's text
-    cue_documents = merge_groups(doc_ids, same_text)
+    same_text = copy_keys(texts, outlets)
     scores: dict[str, dict[str, Any]] = {name: {} for name in models}
     model_predictions: dict[str, CrossPrediction] = {}
     for split, (folds, resample, noun) in splits.items():
@@ -319,7 +324,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
                                        calibrate=cfg.calibrate and name == "model", seed=seed,
                                        group_noun=noun,
                                        rationales=rationales if name == "model" else None,
-                                       documents=cue_documents, same_text=same_text)
+                                       documents=doc_ids, same_text=same_text)
             scores[name][split] = score_split(
                 y, prediction, classes, resample=resample, groups=groups, doc_ids=doc_ids,
                 n_bootstrap=cfg.n_bootstrap, seed=seed, detail=name == "model")
@@ -332,7 +337,7 @@ def evaluate_framing(corpus: Corpus, segments: Segments, cfg: FramingConfig, *, 
     model, skipped = fit_model(build_model, texts, y, calibration_groups=groups,
                                calibrate=cfg.calibrate and scored, seed=seed,
                                group_noun="outlet group", rationales=rationales,
-                               documents=cue_documents, same_text=same_text)
+                               documents=doc_ids, same_text=same_text)
     if cfg.calibrate and not scored:
         skipped = ("no outlets-held-out fold could be calibrated (see grouped."
                    "calibration_skipped), so calibration was never scored; the saved model "

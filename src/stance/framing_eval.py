@@ -50,12 +50,11 @@ class CrossPrediction:
 
 
 def merge_groups(groups: Sequence[str], dup_groups: Sequence[str]) -> np.ndarray:
-    """Join groups that share a copy, so copies fall in one fold.
+    """Join groups that share a near-duplicate document, so copies fall in one fold.
 
     Args:
-        groups: each item's group: a document's outlet, or a unit's document.
-        dup_groups: each item's copy group: a document's near-duplicate group (from
-            dedup), or a unit's :func:`text_keys` code.
+        groups: each document's group (its outlet by default).
+        dup_groups: each document's near-duplicate group (from dedup).
 
     Returns:
         Each document's merged group, named by its groups joined with " + ".
@@ -156,11 +155,9 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
         rationales: per unit, the annotated words the model's ``learned_cues`` feature
             learns from; only the training part's reach the model.
         documents: per unit, its document, which ``learned_cues`` keeps whole in its
-            inner folds (segments share their document's rationale); pass documents
-            joined by shared texts (:func:`merge_groups` of documents and ``same_text``)
-            to keep copies in one inner fold too.
+            inner folds (segments share their document's rationale).
         same_text: per unit, a code equal for units of the same text (:func:`text_keys`);
-            calibration's inner folds leave copies out of their training parts too.
+            calibration's and ``learned_cues``' inner folds leave copies out too.
     """
     from sklearn.dummy import DummyClassifier
 
@@ -243,7 +240,7 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
     document) reach the model's ``learned_cues`` feature through scikit-learn's metadata
     routing, calibration's inner folds included. With ``same_text`` (per text, its
     :func:`text_keys` code) an inner calibration fold trains without the copies of the
-    texts it calibrates on.
+    texts it calibrates on, and so do the learned cues' inner folds (routed the same way).
 
     Returns:
         The fitted model, and why calibration was skipped (None when it was done or
@@ -265,6 +262,8 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
     routed = {"rationales": list(rationales)}
     if documents is not None:
         routed["documents"] = list(documents)
+    if same_text is not None:
+        routed["same_text"] = list(same_text)
     with config_context(enable_metadata_routing=True):
         return model.fit(texts.tolist(), y, **routed), reason
 

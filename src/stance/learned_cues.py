@@ -74,7 +74,10 @@ class LearnedCues(BaseEstimator, TransformerMixin):
     text's own annotation never scores it and the classifier after it learns how far
     rates carry to texts nobody annotated. Segments share their document's annotation:
     pass ``documents`` (routed like ``rationales``) and a document's texts stay in one
-    inner fold, so neither is scored by the other's copy of it.
+    inner fold, so neither is scored by the other's copy of it. A text repeated in other
+    documents (a quote, a wire paragraph) carries its marks there too: pass ``same_text``
+    (per text, a code equal for copies; :func:`stance.framing_eval.text_keys`) and an
+    inner fold's lexicon leaves out the copies, in other folds, of the texts it scores.
 
     Args:
         prior: count added to ``present``; a word marked once in one text gets 1/(1+prior).
@@ -87,7 +90,7 @@ class LearnedCues(BaseEstimator, TransformerMixin):
         [[0.33, 0.33, 1.0]]
     """
 
-    __metadata_request__fit = {"rationales": True, "documents": True}
+    __metadata_request__fit = {"rationales": True, "documents": True, "same_text": True}
 
     def __init__(self, prior: float = 2.0, inner_folds: int = 5, seed: int = 0):
         self.prior = prior
@@ -95,18 +98,21 @@ class LearnedCues(BaseEstimator, TransformerMixin):
         self.seed = seed
 
     def fit(self, X, y=None, rationales: Sequence[set[str]] | None = None,
-            documents: Sequence[str] | None = None):
-        """Learn the cue rates of every word marked in ``rationales``."""
+            documents: Sequence[str] | None = None, same_text: Sequence[int] | None = None):
+        """Learn the cue rates of every word marked in ``rationales`` (from every text)."""
         self._learn(*self._check(X, rationales))
         return self
 
     def fit_transform(self, X, y=None, rationales: Sequence[set[str]] | None = None,
-                      documents: Sequence[str] | None = None):
+                      documents: Sequence[str] | None = None,
+                      same_text: Sequence[int] | None = None):
         """Fit on all texts; score each with the lexicon of the other inner folds.
 
-        ``documents`` (default: each text its own) are kept whole in the inner folds.
-        One pass over the texts: each inner fold's counts are taken away from the totals
-        (rather than recounting the other folds), so the cost stays that of one count.
+        ``documents`` (default: each text its own) are kept whole in the inner folds;
+        with ``same_text``, the copies of a fold's texts in other folds are left out of its
+        lexicon. One pass over the texts: each inner fold's counts (and its copies') are
+        taken away from the totals rather than the other folds recounted, so the cost
+        stays that of one count.
         """
         words, marks = self._check(X, rationales)
         self._learn(words, marks)
@@ -117,10 +123,14 @@ class LearnedCues(BaseEstimator, TransformerMixin):
         n_folds = min(self.inner_folds, len(names))
         if n_folds < 2:
             return out
+        keys = None if same_text is None else np.asarray(same_text)
         for _, held in KFold(n_folds, shuffle=True, random_state=self.seed).split(names):
-            rows = np.flatnonzero(np.isin(codes, held))
-            held_marked, held_present = _count([words[i] for i in rows],
-                                               [marks[i] for i in rows], self.marked_)
+            in_fold = np.isin(codes, held)
+            rows = np.flatnonzero(in_fold)
+            left_out = in_fold if keys is None else in_fold | np.isin(keys, keys[rows])
+            taken = np.flatnonzero(left_out)
+            held_marked, held_present = _count([words[i] for i in taken],
+                                               [marks[i] for i in taken], self.marked_)
             rates = {w: (n - held_marked.get(w, 0))
                      / (self.present_[w] - held_present.get(w, 0) + self.prior)
                      for w, n in self.marked_.items() if n > held_marked.get(w, 0)}

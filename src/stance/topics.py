@@ -465,18 +465,21 @@ _COMPILED_ON_IMPORT = ("umap.utils",)
 
 @contextmanager
 def _kernels_compiled_on_import_cached() -> Iterator[None]:
-    """Inside the block, :data:`_COMPILED_ON_IMPORT` modules' kernels use numba's disk cache.
+    """Inside the block, kernels :data:`_COMPILED_ON_IMPORT` modules compile use numba's disk cache.
 
     :func:`_cache_numba_kernels` comes too late for a kernel compiled at import, and numba
     has no setting to cache every kernel, so ``numba.njit`` adds ``cache=True`` to the
-    calls those modules make while the block runs. A no-op for modules already imported.
+    calls those modules make with a signature while the block runs (the kernels compiled
+    there and then). A no-op for modules already imported. Not thread-safe: call it from
+    one thread, as the imports are.
     """
     import numba
 
     njit = numba.njit
 
     def caching_njit(*args, **kwargs):
-        if sys._getframe(1).f_globals.get("__name__") in _COMPILED_ON_IMPORT:
+        signature = bool(args) and isinstance(args[0], (str, list, tuple))
+        if signature and sys._getframe(1).f_globals.get("__name__") in _COMPILED_ON_IMPORT:
             kwargs.setdefault("cache", True)
         return njit(*args, **kwargs)
 

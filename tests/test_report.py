@@ -37,6 +37,13 @@ def test_kept_near_duplicates_are_counted_and_every_kind_is_shown():
     assert "(100 dropped, 1 merged, 1 flagged): the first 15 of each" in text
 
 
+def test_a_dropped_row_without_an_id_is_named_by_where_it_was_read():
+    documents = audit([("", "dropped", "no text", None), ("a", "kept", "", "")])
+    documents.documents.loc[0, "source"] = "/data/in/corpus.jsonl:line 7"
+    text = audit_section(run_with(documents))
+    assert '"(no id) corpus.jsonl:line 7"' in text and '"no text"' in text
+
+
 def test_a_corpus_with_nothing_to_note_has_no_tables():
     # the audit writes "" where a document is no copy (as prepare_corpus does)
     text = audit_section(run_with(audit([("a", "kept", "", "")])))

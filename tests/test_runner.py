@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pandas as pd
@@ -306,10 +307,21 @@ def test_the_corpus_and_outlet_stages_run_in_a_worker_beside_this_process_with_t
     for name, file in where.items():
         monkeypatch.setattr(runner, name, noting_pid(getattr(runner, name), file))
     timer = _Timer()
+    paused = []  # stages done, each time this process paused its garbage collector
+    pause = runner.collector_paused
+
+    @contextmanager
+    def noting_pause():
+        paused.append(list(timer.stages))
+        with pause():
+            yield
+
+    monkeypatch.setattr(runner, "collector_paused", noting_pause)
     run_dir = tmp_path / "beside"
     (run_dir / "figures").mkdir(parents=True)
     beside, chain = _prepare_beside_imports(cfg, timer, cache, run_dir)
     outlets, stages = chain.then()
+    assert paused == [[]]  # once, for the imports, before any stage was done
     for file in where.values():  # both ran in the one forked worker
         assert int(file.read_text()) != os.getpid()
     assert where["_prepare"].read_text() == where["_outlet_stages"].read_text()

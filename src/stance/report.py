@@ -66,6 +66,13 @@ def corpus_section(run: RunResult) -> str:
     return out
 
 
+def _id_or_source(documents: pd.DataFrame) -> pd.Series:
+    """Each document's id, or for one without (no text to take it from) where it was read."""
+    ids = documents["doc_id"].fillna("").astype(str)
+    where = documents["source"].fillna("").astype(str).str.rsplit("/", n=1).str[-1]
+    return ids.where(ids != "", "(no id) " + where)
+
+
 def audit_section(run: RunResult) -> str:
     """What happened to every input document, and what cleaning removed."""
     audit = run.corpus.audit
@@ -94,6 +101,7 @@ def audit_section(run: RunResult) -> str:
     notable = pd.concat([documents[rows].head(AUDIT_ROWS_PER_KIND) for rows in kinds.values()])
     if not notable.empty:
         totals = ", ".join(f"{int(rows.sum())} {kind}" for kind, rows in kinds.items())
+        notable = notable.assign(doc_id=_id_or_source(notable))
         out += m.table(notable[["doc_id", "status", "reason"]], align=["left", "left", "left"],
                        caption=f"Documents dropped, merged or flagged ({totals}): the first "
                                f"{AUDIT_ROWS_PER_KIND} of each; audit.csv lists them all.")

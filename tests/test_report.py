@@ -38,10 +38,13 @@ def test_kept_near_duplicates_are_counted_and_every_kind_is_shown():
 
 
 def test_a_dropped_row_without_an_id_is_named_by_where_it_was_read():
-    documents = audit([("", "dropped", "no text", None), ("a", "kept", "", "")])
+    documents = audit([("", "dropped", "no text", None), ("", "dropped", "no text", None),
+                       ("a", "kept", "", "")])
     documents.documents.loc[0, "source"] = "/data/in/corpus.jsonl:line 7"
+    documents.documents.loc[1, "source"] = "C:\\data\\corpus.csv:row 9"
     text = audit_section(run_with(documents))
     assert '"(no id) corpus.jsonl:line 7"' in text and '"no text"' in text
+    assert '"(no id) corpus.csv:row 9"' in text
 
 
 def test_a_corpus_with_nothing_to_note_has_no_tables():

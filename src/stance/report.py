@@ -69,8 +69,8 @@ def corpus_section(run: RunResult) -> str:
 def _id_or_source(documents: pd.DataFrame) -> pd.Series:
     """Each document's id, or for one without (no text to take it from) where it was read."""
     ids = documents["doc_id"].fillna("").astype(str)
-    where = documents["source"].fillna("").astype(str).str.rsplit("/", n=1).str[-1]
-    return ids.where(ids != "", "(no id) " + where)
+    where = documents["source"].fillna("").astype(str).str.replace(r".*[\\/]", "", regex=True)
+    return ids.where(ids != "", ("(no id) " + where).str.strip())
 
 
 def audit_section(run: RunResult) -> str:

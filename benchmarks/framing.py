@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from stance.config import load_config
-from stance.framing import evaluate_framing, labelled_units
+from stance.framing import copy_keys, evaluate_framing, labelled_units
 from stance.framing_eval import bootstrap_macro_f1_gap
 from stance.prepare import prepare_corpus
 from stance.segment import segment_corpus
@@ -194,8 +194,16 @@ def main() -> None:
 
     saved = RESULTS / "framing.json"
     if args.datasets and not args.quick and args.features is None and saved.is_file():
-        # a partial re-run replaces its datasets in the saved results and keeps the others
+        # a partial re-run replaces its datasets' feature-set rows in the saved results and
+        # keeps the other datasets and, made from the same file, the rows --setfit added
         old = json.loads(saved.read_text())
+        for name in names:
+            before = old["datasets"].get(name, {})
+            same_file = before.get("corpus_sha256") == details[name]["corpus_sha256"]
+            added = {label: run for label, run in before.get("runs", {}).items()
+                     if same_file and label not in FEATURE_SETS}
+            details[name]["runs"].update(added)
+            rows += [r for r in old["rows"] if r["dataset"] == name and r["model"] in added]
         details = {**{k: v for k, v in old["datasets"].items() if k not in details}, **details}
         rows = [r for r in old["rows"] if r["dataset"] not in names] + rows
         order = list(DATASETS)
@@ -301,6 +309,7 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
 
     cfg, units, outlets, texts, y, groups, doc_ids, digest = _babe_units(learned_cues)
     rationales = units.table["rationale"].to_numpy(dtype=object) if learned_cues else None
+    same_text = copy_keys(texts, outlets)  # copies kept out of training, as evaluate_framing
     chosen = _chosen_setfit()
     framing = cfg.framing.model_copy(update={
         "classifier": "logreg" if frozen else "setfit", "calibrate": False,
@@ -311,22 +320,26 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
     copies = units.table["dup_group"].to_numpy(dtype=object)  # as evaluate_framing splits
     splits = {"random": (random_folds(y, copies, framing, seed=cfg.seed)[1], copies),
               "grouped": (grouped_folds(y, groups, framing, seed=cfg.seed)[1], groups)}
-    run = {"fold_seconds": {}}
+    run = {"fold_seconds": {}, "copies_left_out_of_training": {}}
     label = (("frozen" if frozen else "setfit") + (" + learned cues" if learned_cues else "")
              + " (5 outlet folds)")
     for split, (folds, resample) in splits.items():
         predicted = np.empty(len(y), dtype=object)
         proba = np.zeros((len(y), len(classes)))
         seconds = []
+        left_out = []
         for fold in np.unique(folds):
             train, test = folds != fold, folds == fold
+            copies = train & np.isin(same_text, same_text[test])
+            left_out.append(int(copies.sum()))
+            train &= ~copies
             start = time.perf_counter()
             model, _ = fit_model(
                 lambda: build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,
                                        embedding=cfg.embedding, cache_dir=cache_dir),
                 texts[train], y[train], calibration_groups=groups[train], calibrate=False,
                 seed=cfg.seed, rationales=None if rationales is None else rationales[train],
-                documents=doc_ids[train])
+                documents=doc_ids[train], same_text=same_text[train])
             seconds.append(round(time.perf_counter() - start, 1))
             predicted[test] = model.predict(texts[test].tolist())
             proba[test] = model.predict_proba(texts[test].tolist())[
@@ -337,6 +350,7 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
                                  doc_ids=doc_ids, n_bootstrap=framing.n_bootstrap,
                                  seed=cfg.seed, detail=False)
         run["fold_seconds"][split] = seconds
+        run["copies_left_out_of_training"][split] = left_out
         print(_line(_row("babe_bias", label, split, run[split], DATASETS["babe_bias"])),
               flush=True)
     run["settings"] = {**chosen, "batch_size": framing.finetune.batch_size, "frozen": frozen,

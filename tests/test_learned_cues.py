@@ -149,6 +149,34 @@ def test_segment_runs_route_each_units_document_and_text_key_to_the_cues(monkeyp
     assert all(len(set(k)) == len(k) for _, k in seen)
 
 
+def test_copies_under_two_datelines_reach_the_cues_as_one_text_with_calibration_on(
+        monkeypatch):
+    seen = []
+    fit_transform = LearnedCues.fit_transform
+
+    def spy(self, X, y=None, rationales=None, documents=None, same_text=None):
+        seen.append((list(X), list(same_text)))
+        return fit_transform(self, X, y, rationales=rationales, documents=documents,
+                             same_text=same_text)
+
+    monkeypatch.setattr(LearnedCues, "fit_transform", spy)
+    documents = make_corpus()[0].documents
+    wire = "The senator bizarre the plan, the ministry said on Monday."
+    documents.loc[0, "text"] = f"MINSK (Reuters) - {wire}"  # two outlets carry one wire item
+    documents.loc[8, "text"] = f"MOSCOW (AP) - {wire}"
+    corpus = Corpus(documents, ("label", "marked"))
+    segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
+    evaluate_framing(corpus, segments, cfg(calibrate=True), seed=0)
+    # every fit that saw both copies got one code for them, and distinct codes for the rest
+    both = [(texts, keys) for texts, keys in seen if texts.count(wire) == 2]
+    assert both  # the saved model's fit, at least
+    for texts, keys in both:
+        copies = [k for t, k in zip(texts, keys, strict=True) if t == wire]
+        assert copies[0] == copies[1] and len(set(keys)) == len(keys) - 1
+    with pytest.raises(ValueError, match="got 1 same_text for 2 texts"):
+        LearnedCues().fit_transform(["a", "b"], rationales=[set(), set()], same_text=[0])
+
+
 def test_fit_needs_rationales_of_the_same_length():
     with pytest.raises(ValueError, match="needs rationales"):
         LearnedCues().fit(["a"])

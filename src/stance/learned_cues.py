@@ -115,6 +115,10 @@ class LearnedCues(BaseEstimator, TransformerMixin):
         stays that of one count.
         """
         words, marks = self._check(X, rationales)
+        for name, given in (("documents", documents), ("same_text", same_text)):
+            if given is not None and len(given) != len(words):
+                raise ValueError(f"LearnedCues.fit_transform got {len(given)} {name} for "
+                                 f"{len(words)} texts")
         self._learn(words, marks)
         out = np.zeros((len(words), len(FEATURES)))
         # first-seen order: with one text per document the folds are KFold's over the texts

@@ -469,9 +469,9 @@ def _kernels_compiled_on_import_cached() -> Iterator[None]:
 
     :func:`_cache_numba_kernels` comes too late for a kernel compiled at import, and numba
     has no setting to cache every kernel, so ``numba.njit`` adds ``cache=True`` to the
-    calls those modules make with a signature while the block runs (the kernels compiled
-    there and then). A no-op for modules already imported. Not thread-safe: call it from
-    one thread, as the imports are.
+    calls those modules make with a signature (a string or a list of them, as umap.utils
+    gives) while the block runs: the kernels compiled there and then. A no-op for modules
+    already imported. Not thread-safe: call it from one thread, as the imports are.
     """
     import numba
 

@@ -100,6 +100,8 @@ FEATURE_SETS = {
     "embeddings+tfidf_words+lexicon+learned_cues": ["embeddings", "tfidf_words", "lexicon",
                                                     "learned_cues"],
 }
+#: How the rows of --setfit and --setfit-frozen end (which a --datasets re-run keeps).
+SETFIT_LABEL_END = " (5 outlet folds)"
 REFERENCE = "tfidf_words"  # TF-IDF + logistic regression, the baseline a model must beat
 SPLITS = ("random", "grouped")
 #: --tune-setfit candidates: (steps, learning rate, feature blocks beside the tuned body).
@@ -201,7 +203,7 @@ def main() -> None:
             before = old["datasets"].get(name, {})
             same_file = before.get("corpus_sha256") == details[name]["corpus_sha256"]
             added = {label: run for label, run in before.get("runs", {}).items()
-                     if same_file and label not in FEATURE_SETS}
+                     if same_file and label.endswith(SETFIT_LABEL_END)}
             details[name]["runs"].update(added)
             rows += [r for r in old["rows"] if r["dataset"] == name and r["model"] in added]
         details = {**{k: v for k, v in old["datasets"].items() if k not in details}, **details}
@@ -322,7 +324,7 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
               "grouped": (grouped_folds(y, groups, framing, seed=cfg.seed)[1], groups)}
     run = {"fold_seconds": {}, "copies_left_out_of_training": {}}
     label = (("frozen" if frozen else "setfit") + (" + learned cues" if learned_cues else "")
-             + " (5 outlet folds)")
+             + SETFIT_LABEL_END)
     for split, (folds, resample) in splits.items():
         predicted = np.empty(len(y), dtype=object)
         proba = np.zeros((len(y), len(classes)))
@@ -330,9 +332,12 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
         left_out = []
         for fold in np.unique(folds):
             train, test = folds != fold, folds == fold
-            copies = train & np.isin(same_text, same_text[test])
-            left_out.append(int(copies.sum()))
-            train &= ~copies
+            shared = train & np.isin(same_text, same_text[test])
+            left_out.append(int(shared.sum()))  # one count per fold
+            train &= ~shared
+            if len(set(y[train])) < 2:
+                raise SystemExit(f"{label} {split} fold {fold}: fewer than two classes left "
+                                 "to train on")
             start = time.perf_counter()
             model, _ = fit_model(
                 lambda: build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,

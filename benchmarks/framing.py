@@ -58,7 +58,7 @@ import numpy as np
 
 from stance.config import load_config
 from stance.framing import copy_keys, evaluate_framing, labelled_units
-from stance.framing_eval import bootstrap_macro_f1_gap
+from stance.framing_eval import bootstrap_macro_f1_gap, shares_text
 from stance.prepare import prepare_corpus
 from stance.segment import segment_corpus
 
@@ -332,7 +332,7 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
         left_out = []
         for fold in np.unique(folds):
             train, test = folds != fold, folds == fold
-            shared = train & np.isin(same_text, same_text[test])
+            shared = train & shares_text(same_text, test)
             left_out.append(int(shared.sum()))  # one count per fold
             train &= ~shared
             if len(set(y[train])) < 2:

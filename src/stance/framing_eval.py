@@ -168,7 +168,7 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
     for fold in np.unique(folds):
         test, train = folds == fold, folds != fold
         if same_text is not None:
-            copies = train & _shares_text(same_text, test)
+            copies = train & shares_text(same_text, test)
             if copies.any():
                 left_out.append({"fold": int(fold), "units": int(copies.sum())})
                 train &= ~copies
@@ -222,7 +222,7 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     return pd.factorize(normalised)[0]
 
 
-def _shares_text(same_text: np.ndarray, held_out: np.ndarray) -> np.ndarray:
+def shares_text(same_text: np.ndarray, held_out: np.ndarray) -> np.ndarray:
     """Per unit, whether a ``held_out`` unit (a mask or indices) has its text key."""
     held_out_text = np.zeros(same_text.max() + 1, dtype=bool)
     held_out_text[same_text[held_out]] = True
@@ -290,7 +290,7 @@ def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int, noun: str,
         if set(y[train]) != everything:
             return f"an inner calibration fold lacks a class (too few training {noun}s)"
     if same_text is not None:
-        splits = [(train[~_shares_text(same_text, held)[train]], held)
+        splits = [(train[~shares_text(same_text, held)[train]], held)
                   for train, held in splits]
         for train, _ in splits:
             if set(y[train]) != everything:

@@ -24,12 +24,18 @@ not their sum; stance's forked refit worker shares most of its pages with its pa
   seeded, hence single-threaded, and the stability refits run beside it in a worker
   forked onto the second core.
 
+With ``--repeats K`` each size runs the four K times in turn (cold, warm, re-run, plain,
+then again), so each repeat's ratios pair runs made minutes apart; the JSON and table give
+every repeat and, per size, the median and range of each ratio. A shared machine's speed
+drifts by a fifth within minutes, so one repeat's ratio can land either side of a target.
+
 Times are process wall times (interpreter start, imports and model load included); the
 stance manifest's per-stage seconds are recorded as well. They are wall times too: a stage
 run in stance's forked worker on idle CPU time (``in_worker``) includes its waits for a core
 (its ``cpu_seconds`` do not), and the plot stacks only the main process's stages.
 
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/pipeline.py [--sizes 1000 ...]
+     [--repeats 5]
 """
 
 from __future__ import annotations
@@ -38,10 +44,12 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +76,8 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=YAML", help="override a stance setting (dotted key), e.g. "
                         "framing.enabled=false; recorded in the JSON (default: none)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs of the four variants at each size (default: 1)")
     parser.add_argument("--name", default="pipeline",
                         help="results file stem in benchmarks/results (default: pipeline)")
     parser.add_argument("--worker", choices=("bertopic",), help=argparse.SUPPRESS)
@@ -84,9 +94,10 @@ def main() -> None:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         for size in args.sizes:
-            rows.append(_benchmark_size(size, posts, work / f"n{size}"))
-            _print_table(rows)
-            _write(rows, args.name, final=False)
+            for row in _benchmark_size(size, posts, work / f"n{size}", args.repeats):
+                rows.append(row)
+                _print_table(rows)
+                _write(rows, args.name, final=False)
             if args.workdir is None:
                 shutil.rmtree(work / f"n{size}", ignore_errors=True)
     _write(rows, args.name, final=True)
@@ -215,30 +226,41 @@ def _n_topics(run_dir: Path) -> int | None:
     return int((pd.read_csv(topics)["topic"] != -1).sum()) if topics.is_file() else None
 
 
-def _benchmark_size(size: int, posts: pd.DataFrame, folder: Path) -> dict:
+def _benchmark_size(size: int, posts: pd.DataFrame, folder: Path,
+                    repeats: int) -> Iterator[dict]:
+    """Build the corpus of ``size`` segments, then yield one row per repeat of the variants."""
     import yaml
 
     csv, segments = build_corpus(size, posts, folder)
     texts = folder / "segments.json"
     texts.write_text(json.dumps(segments["text"].tolist()))
     output, name = folder / "out", f"pipeline{size}"
-    shutil.rmtree(output, ignore_errors=True)  # cold: no embedding or stage cache
     cfg_path = folder / "experiment.yaml"
     cfg_path.write_text(yaml.safe_dump(_config(name, csv, output)))
-    row = {"size": size, "n_segments": len(segments), "n_posts": int(segments["doc_id"].nunique())}
-    print(f"[{size}] stance cold ...", flush=True)
+    for repeat in range(repeats):
+        shutil.rmtree(output, ignore_errors=True)  # cold: no embedding or stage cache
+        row = {"size": size, "repeat": repeat + 1, "n_segments": len(segments),
+               "n_posts": int(segments["doc_id"].nunique())}
+        yield _measure(row, cfg_path, output, name, texts, folder)
+
+
+def _measure(row: dict, cfg_path: Path, output: Path, name: str, texts: Path,
+             folder: Path) -> dict:
+    """Time stance cold, warm and re-run, then plain BERTopic, into ``row``; return it."""
+    tag = f"{row['size']} #{row['repeat']}"
+    print(f"[{tag}] stance cold ...", flush=True)
     row["stance_cold"] = _stance_run(cfg_path, output, name, folder / "stance_cold.log")
-    print(f"[{size}] stance cold {row['stance_cold']['seconds']}s", flush=True)
+    print(f"[{tag}] stance cold {row['stance_cold']['seconds']}s", flush=True)
     row["stance_warm"] = _stance_run(cfg_path, output, name, folder / "stance_warm.log",
                                      "--no-cache")
-    print(f"[{size}] stance warm {row['stance_warm']['seconds']}s", flush=True)
+    print(f"[{tag}] stance warm {row['stance_warm']['seconds']}s", flush=True)
     row["stance_rerun"] = _stance_run(cfg_path, output, name, folder / "stance_rerun.log")
-    print(f"[{size}] stance re-run {row['stance_rerun']['seconds']}s", flush=True)
+    print(f"[{tag}] stance re-run {row['stance_rerun']['seconds']}s", flush=True)
     plain = run_process([str(PYTHON), __file__, "--worker", "bertopic", "--texts", str(texts)],
                          folder / "bertopic.log")
     plain.update(json.loads((folder / "bertopic.log").read_text().strip().splitlines()[-1]))
     row["bertopic"] = plain
-    print(f"[{size}] plain BERTopic {plain['seconds']}s", flush=True)
+    print(f"[{tag}] plain BERTopic {plain['seconds']}s", flush=True)
     row["ratio_cold_plain"] = round(row["stance_cold"]["seconds"] / plain["seconds"], 3)
     row["ratio_warm_cold"] = round(row["stance_warm"]["seconds"]
                                    / row["stance_cold"]["seconds"], 3)
@@ -296,11 +318,41 @@ def _slope(sizes, values) -> float | None:
 VARIANTS = (("stance_cold", "stance cold"), ("stance_warm", "stance warm"),
             ("stance_rerun", "stance re-run"),
             ("bertopic", "plain BERTopic"))
+#: Each ratio of a row, its name and the most it may be (the issue's targets; re-run's is ours).
+RATIOS = (("ratio_cold_plain", "cold / plain", 1.0), ("ratio_warm_cold", "warm / cold", 0.2),
+          ("ratio_rerun_cold", "re-run / cold", 0.2))
+
+
+def _by_size(rows: list[dict]) -> dict[int, dict]:
+    """Per size: each ratio's median and range over the repeats, every value, the target met."""
+    out = {}
+    for size in dict.fromkeys(r["size"] for r in rows):
+        mine = [r for r in rows if r["size"] == size]
+        out[size] = {"repeats": len(mine)}
+        for key, _, most in RATIOS:
+            values = [r[key] for r in mine]
+            median = round(statistics.median(values), 3)
+            out[size][key] = {"median": median, "min": min(values), "max": max(values),
+                              "runs": values, "target": most, "median_met": median <= most,
+                              "runs_met": sum(v <= most for v in values)}
+    return out
+
+
+def _medians(rows: list[dict]) -> list[dict]:
+    """One row per size: each variant's median wall seconds and peak RSS over the repeats."""
+    out = []
+    for size in dict.fromkeys(r["size"] for r in rows):
+        mine = [r for r in rows if r["size"] == size]
+        out.append({"size": size, "n_segments": mine[0]["n_segments"]} | {
+            key: {m: statistics.median(r[key][m] for r in mine)
+                  for m in ("seconds", "peak_rss_mb")} for key, _ in VARIANTS})
+    return out
 
 
 def _table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "size": r["size"], "segments": r["n_segments"], "posts": r["n_posts"],
+        "size": r["size"], "repeat": r.get("repeat", 1), "segments": r["n_segments"],
+        "posts": r["n_posts"],
         "stance cold s": r["stance_cold"]["seconds"],
         "stance warm s": r["stance_warm"]["seconds"],
         "re-run s": r["stance_rerun"]["seconds"],
@@ -338,10 +390,12 @@ def _stage_table(rows: list[dict], *, main_process_only: bool = False) -> pd.Dat
     """Seconds per stage and variant; ``main_process_only`` leaves out the stages run in a
     forked worker beside the main process's (their wall time overlaps those)."""
     out = {}
+    repeated = any(r.get("repeat", 1) > 1 for r in rows)
     for r in rows:
         for variant in ("stance_cold", "stance_warm", "stance_rerun"):
             stages = r[variant]["stages"]
-            out[f"{r['size']} {variant.split('_')[1]}"] = {
+            repeat = f" #{r['repeat']}" if repeated else ""
+            out[f"{r['size']} {variant.split('_')[1]}{repeat}"] = {
                 k: v["seconds"] for k, v in stages.items()
                 if not (main_process_only and v.get("in_worker"))}
     return pd.DataFrame(out).fillna(0.0)
@@ -351,9 +405,16 @@ def _print_table(rows: list[dict]) -> None:
     print("\n" + _table(rows).to_string(index=False), flush=True)
     print("\nSeconds per stage (run manifest):")
     print(_stage_table(rows).to_string(), flush=True)
-    if len(rows) > 1:
-        print("\nGrowth with segments (log-log slope; 1 = linear):")
-        print(pd.DataFrame(_growth(rows)).T.to_string(), flush=True)
+    if len(rows) > len({r["size"] for r in rows}):
+        print("\nRatios over the repeats: median [lowest, highest], repeats within the target")
+        for size, summary in _by_size(rows).items():
+            print(f"{size}: " + "; ".join(
+                f"{name} {summary[key]['median']} [{summary[key]['min']}, "
+                f"{summary[key]['max']}], {summary[key]['runs_met']} of "
+                f"{summary['repeats']} <= {most}" for key, name, most in RATIOS), flush=True)
+    if len({r["size"] for r in rows}) > 1:
+        print("\nGrowth with segments, medians of the repeats (log-log slope; 1 = linear):")
+        print(pd.DataFrame(_growth(_medians(rows))).T.to_string(), flush=True)
 
 
 def _write(rows: list[dict], name: str, *, final: bool) -> None:
@@ -379,8 +440,12 @@ def _write(rows: list[dict], name: str, *, final: bool) -> None:
             "plain BERTopic's UMAP is unseeded and multi-threaded; stance's is seeded "
             "(random_state) and therefore single-threaded",
             "times are process wall times; peak RSS from os.wait4 of each subprocess",
+            "repeat k: the k-th run of the four variants at a size, in the order cold, warm, "
+            "re-run, plain; by_size: each ratio's median and range over the repeats; growth "
+            "and the plot's lines: medians of the repeats; the plot's bars: the first repeat",
         ],
-        "rows": rows, "growth": _growth(rows) if len(rows) > 1 else None,
+        "rows": rows, "by_size": _by_size(rows),
+        "growth": _growth(_medians(rows)) if len({r["size"] for r in rows}) > 1 else None,
         "targets": {"cold_le_plain": [r["ratio_cold_plain"] <= 1.0 for r in rows],
                     "warm_le_0.2_cold": [r["ratio_warm_cold"] <= 0.2 for r in rows],
                     "rerun_le_0.2_cold": [r["ratio_rerun_cold"] <= 0.2 for r in rows]},
@@ -395,11 +460,12 @@ def _plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n = [r["n_segments"] for r in rows]
+    medians = _medians(rows)
+    n = [r["n_segments"] for r in medians]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     for key, label in VARIANTS:
-        axes[0].plot(n, [r[key]["seconds"] for r in rows], "o-", label=label)
-        axes[1].plot(n, [r[key]["peak_rss_mb"] for r in rows], "o-", label=label)
+        axes[0].plot(n, [r[key]["seconds"] for r in medians], "o-", label=label)
+        axes[1].plot(n, [r[key]["peak_rss_mb"] for r in medians], "o-", label=label)
     for ax, title, unit in ((axes[0], "Wall time", "seconds"),
                             (axes[1], "Peak RSS", "MB")):
         ax.set_xscale("log")
@@ -408,7 +474,7 @@ def _plot(rows: list[dict], path: Path) -> None:
         ax.set_ylabel(unit)
         ax.set_title(title)
         ax.legend()
-    stages = _stage_table(rows, main_process_only=True)
+    stages = _stage_table([r for r in rows if r.get("repeat", 1) == 1], main_process_only=True)
     cold = stages[[c for c in stages.columns if c.endswith("cold")]]
     # 20 distinct colours: the default cycle's 10 repeat over stance's stages
     cold.T.plot.bar(stacked=True, ax=axes[2], rot=0, colormap="tab20")

@@ -174,9 +174,11 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                 train &= ~copies
                 if not train.any():
                     raise StanceError(
-                        f"framing: every training unit of fold {int(fold)} has the text of a "
-                        "held-out unit, so nothing is left to train on without leaking it; "
-                        "remove the repeated texts (dedup.action: drop) or segment otherwise")
+                        f"framing: every training unit of fold {int(fold)} ({int(copies.sum())}) "
+                        "has the text of a held-out unit once outlet names, datelines, bylines "
+                        "and credits are masked, so nothing is left to train on without "
+                        "leaking it; label units whose texts differ, or, if whole articles are "
+                        "syndicated copies, merge them (dedup.action: drop)")
         present = set(np.unique(y[train]))
         missing = [c for c in classes if c not in present]
         if missing:  # the fold's model cannot predict these; recorded, not fatal

@@ -420,6 +420,7 @@ def _print_table(rows: list[dict]) -> None:
 def _write(rows: list[dict], name: str, *, final: bool) -> None:
     from stance.config import EmbeddingConfig
     from stance.embed import resolve_model
+    from stance.manifest import git_state
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     info = resolve_model(EmbeddingConfig())
@@ -427,7 +428,7 @@ def _write(rows: list[dict], name: str, *, final: bool) -> None:
         "corpus": str(DATA), "shuffle_seed": SHUFFLE_SEED, "complete": final,
         "overrides": OVERRIDES,
         "model": {"name": info.name, "path": str(info.path), "sha256": info.weights_sha256},
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(), "git": git_state(ROOT),
         "notes": [
             "stance: default config (only name, corpus, segmentation.unit paragraph); includes "
             "topics.stability_runs=3 (the model and two refits), MMR, topic-map UMAP, figures "

@@ -173,12 +173,13 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                 left_out.append({"fold": int(fold), "units": int(copies.sum())})
                 train &= ~copies
                 if not train.any():
+                    # near-duplicate articles dedup found share a group, so never get here
                     raise StanceError(
-                        f"framing: every training unit of fold {int(fold)} ({int(copies.sum())}) "
-                        "has the text of a held-out unit once outlet names, datelines, bylines "
-                        "and credits are masked, so nothing is left to train on without "
-                        "leaking it; label units whose texts differ, or, if whole articles are "
-                        "syndicated copies, merge them (dedup.action: drop)")
+                        f"framing: all {int(copies.sum())} training units of fold {int(fold)} "
+                        "repeat the text of a held-out unit, so nothing is left to train on "
+                        "without leaking it; label more units whose texts differ, or, if the "
+                        "repeats are paragraphs that otherwise different articles share, train "
+                        "on whole articles (framing.level: document)")
         present = set(np.unique(y[train]))
         missing = [c for c in classes if c not in present]
         if missing:  # the fold's model cannot predict these; recorded, not fatal

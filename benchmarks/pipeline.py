@@ -333,8 +333,9 @@ RATIOS = (("ratio_cold_plain", "cold / plain", 1.0, "stance_cold", "bertopic"),
 def _by_size(rows: list[dict]) -> dict[int, dict]:
     """Per size: each ratio's median and range over the repeats, every value, the target met.
 
-    The median is of the repeats' own ratios (each pairs runs made minutes apart), and the
-    targets are checked before rounding.
+    The median is of the repeats' own ratios (each pairs runs made minutes apart). The
+    targets are checked before rounding to three places, so a ratio shown as 0.2 can count
+    as over a target of 0.2.
     """
     out = {}
     for size in dict.fromkeys(r["size"] for r in rows):
@@ -467,10 +468,10 @@ def _write(rows: list[dict], name: str, git: dict, *, final: bool) -> None:
         ],
         "rows": rows, "by_size": _by_size(rows),
         "growth": _growth(_medians(rows)) if len({r["size"] for r in rows}) > 1 else None,
-        "targets": {f"{name} <= {most}": [
+        "targets": {f"{label} <= {most}": [
             {"size": r["size"], "repeat": r.get("repeat", 1),
              "met": r[top]["seconds"] / r[bottom]["seconds"] <= most} for r in rows]
-            for _, name, most, top, bottom in RATIOS},
+            for _, label, most, top, bottom in RATIOS},
     }
     (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
     _plot(rows, RESULTS / f"{name}.png")

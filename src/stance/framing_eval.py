@@ -173,7 +173,8 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                 left_out.append({"fold": int(fold), "units": int(copies.sum())})
                 train &= ~copies
                 if not train.any():
-                    # near-duplicate articles dedup found share a group, so never get here
+                    # near-duplicate articles dedup found share a fold, so their copies
+                    # never cause this; only copies dedup missed do
                     raise StanceError(
                         f"framing: all {int(copies.sum())} training units of fold {int(fold)} "
                         "repeat the text of a held-out unit, so nothing is left to train on "

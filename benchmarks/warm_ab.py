@@ -14,11 +14,16 @@ leaves such a config in its work folder). A source tree is a ``src`` folder, e.g
     git worktree add /tmp/old <commit> --detach
     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/warm_ab.py CONFIG \
         /tmp/old/src src --pairs 10 --out /tmp/warm_ab.json
+
+The same tree twice with ``--env-b KEY=VALUE`` compares an environment setting instead
+(e.g. ``OPENBLAS_NUM_THREADS=1``). Each run's topic assignments are hashed, so the JSON
+also says whether A and B gave the same topics.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -35,15 +40,23 @@ def main() -> None:
     parser.add_argument("tree_a", type=Path, help="src folder of version A")
     parser.add_argument("tree_b", type=Path, help="src folder of version B")
     parser.add_argument("--pairs", type=int, default=8)
+    for name in ("a", "b"):
+        parser.add_argument(f"--env-{name}", action="append", default=[], metavar="KEY=VALUE",
+                            help=f"an environment variable for version {name.upper()}'s runs "
+                            "(repeatable)")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: print only)")
     args = parser.parse_args()
     trees = {"A": args.tree_a.resolve(), "B": args.tree_b.resolve()}
+    envs = {"A": _parse_env(parser, args.env_a), "B": _parse_env(parser, args.env_b)}
     runs: dict[str, list[dict]] = {name: [] for name in trees}
     latest = _latest_run(args.config)
     for pair in range(args.pairs):  # A B, B A, A B, ...: neither always runs first
         for name in ("A", "B") if pair % 2 == 0 else ("B", "A"):
-            runs[name].append(warm_run(args.config, trees[name], latest))
-    summary = {name: summarise(runs[name]) | {"tree": str(tree)} for name, tree in trees.items()}
+            runs[name].append(warm_run(args.config, trees[name], latest, envs[name]))
+    summary = {name: summarise(runs[name]) | {"tree": str(tree), "env": envs[name]}
+               for name, tree in trees.items()}
+    assignments = {r["assignments_sha256"] for name in trees for r in runs[name]}
+    summary["same_topic_assignments"] = len(assignments) == 1
     summary["B / A"] = {key: round(summary["B"][key]["median"] / summary["A"][key]["median"], 3)
                         for key in ("wall_seconds", "cpu_seconds")}
     for name in trees:
@@ -55,22 +68,44 @@ def main() -> None:
         print("  stage CPU s (median):", row["stage_cpu_seconds"])
     print("B / A (medians): wall", summary["B / A"]["wall_seconds"],
           "CPU", summary["B / A"]["cpu_seconds"])
+    print("the same topic assignments in every run:",
+          "yes" if summary["same_topic_assignments"] else "no")
     if args.out is not None:
         args.out.write_text(json.dumps({"config": str(args.config), "pairs": args.pairs,
                                         "cpu_count": os.cpu_count(), **summary,
                                         "runs": runs}, indent=1))
 
 
-def warm_run(config: Path, tree: Path, latest: Path) -> dict:
-    """One ``stance run --no-cache`` with ``tree`` first on the path, in a clean environment."""
-    env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)}
+def _parse_env(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not key or not equals:
+            parser.error(f"--env-a/--env-b take KEY=VALUE, not {item!r}")
+        env[key] = value
+    return env
+
+
+def warm_run(config: Path, tree: Path, latest: Path, extra_env: dict[str, str]) -> dict:
+    """One ``stance run --no-cache`` with ``tree`` first on the path, in a clean environment
+    plus ``extra_env``."""
+    env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree),
+           **extra_env}
     with tempfile.TemporaryDirectory() as folder:
         measured = run_process([sys.executable, "-m", "stance", "-q", "run", "--no-cache",
                                 str(config)], Path(folder) / "stance.log", env)
     manifest = json.loads((latest / "manifest.json").read_text())
     return {"wall_seconds": measured["seconds"], "cpu_seconds": measured["cpu_seconds"],
             "stage_cpu_seconds": {stage: record["cpu_seconds"]
-                                  for stage, record in manifest["stages"].items()}}
+                                  for stage, record in manifest["stages"].items()},
+            "assignments_sha256": _assignments_sha256(latest / "segment_topics.parquet")}
+
+
+def _assignments_sha256(path: Path) -> str:
+    """sha256 of a run's topic assignments as values (not the Parquet file's bytes)."""
+    import pandas as pd
+
+    return hashlib.sha256(pd.read_parquet(path).to_csv(index=False).encode()).hexdigest()
 
 
 def _latest_run(config: Path) -> Path:

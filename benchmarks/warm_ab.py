@@ -16,8 +16,9 @@ leaves such a config in its work folder). A source tree is a ``src`` folder, e.g
         /tmp/old/src src --pairs 10 --out /tmp/warm_ab.json
 
 The same tree twice with ``--env-b KEY=VALUE`` compares an environment setting instead
-(e.g. ``OPENBLAS_NUM_THREADS=1``). Each run's topic assignments are hashed, so the JSON
-also says whether A and B gave the same topics.
+(e.g. ``OPENBLAS_NUM_THREADS=1``; HOME, PATH and PYTHONPATH are the script's own). Each
+run's topic assignments (``topic`` by ``seg_id``) are hashed, so the JSON also says whether
+each version gave the same topics in every run, and both the same.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def main() -> None:
             runs[name].append(warm_run(args.config, trees[name], latest, envs[name]))
     summary = {name: summarise(runs[name]) | {"tree": str(tree), "env": envs[name]}
                for name, tree in trees.items()}
-    assignments = {r["assignments_sha256"] for name in trees for r in runs[name]}
-    summary["same_topic_assignments"] = len(assignments) == 1
+    summary["same_topic_assignments"] = {
+        "A": _all_same(runs["A"]), "B": _all_same(runs["B"]),
+        "A and B": _all_same(runs["A"] + runs["B"])}
     summary["B / A"] = {key: round(summary["B"][key]["median"] / summary["A"][key]["median"], 3)
                         for key in ("wall_seconds", "cpu_seconds")}
     for name in trees:
@@ -68,12 +70,17 @@ def main() -> None:
         print("  stage CPU s (median):", row["stage_cpu_seconds"])
     print("B / A (medians): wall", summary["B / A"]["wall_seconds"],
           "CPU", summary["B / A"]["cpu_seconds"])
-    print("the same topic assignments in every run:",
-          "yes" if summary["same_topic_assignments"] else "no")
+    print("the same topic assignments in every run:", ", ".join(
+        f"{who} {'-' if same is None else 'yes' if same else 'no'}"
+        for who, same in summary["same_topic_assignments"].items()))
     if args.out is not None:
         args.out.write_text(json.dumps({"config": str(args.config), "pairs": args.pairs,
                                         "cpu_count": os.cpu_count(), **summary,
                                         "runs": runs}, indent=1))
+
+
+#: Set by the script for every run: the clean environment and the tree under test.
+_OWN_ENV = ("HOME", "PATH", "PYTHONPATH")
 
 
 def _parse_env(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, str]:
@@ -82,6 +89,8 @@ def _parse_env(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, s
         key, equals, value = item.partition("=")
         if not key or not equals:
             parser.error(f"--env-a/--env-b take KEY=VALUE, not {item!r}")
+        if key in _OWN_ENV:
+            parser.error(f"--env-a/--env-b cannot set {key}: the script sets it for every run")
         env[key] = value
     return env
 
@@ -101,11 +110,20 @@ def warm_run(config: Path, tree: Path, latest: Path, extra_env: dict[str, str]) 
             "assignments_sha256": _assignments_sha256(latest / "segment_topics.parquet")}
 
 
-def _assignments_sha256(path: Path) -> str:
-    """sha256 of a run's topic assignments as values (not the Parquet file's bytes)."""
+def _assignments_sha256(path: Path) -> str | None:
+    """sha256 of a run's topic per segment, or None if the run fitted no topics."""
     import pandas as pd
 
-    return hashlib.sha256(pd.read_parquet(path).to_csv(index=False).encode()).hexdigest()
+    if not path.is_file():
+        return None
+    table = pd.read_parquet(path, columns=["seg_id", "topic"]).sort_values("seg_id")
+    return hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
+
+
+def _all_same(runs: list[dict]) -> bool | None:
+    """Whether every run gave the same topic assignments (None when no run fitted topics)."""
+    hashes = {r["assignments_sha256"] for r in runs}
+    return None if hashes == {None} else len(hashes) == 1
 
 
 def _latest_run(config: Path) -> Path:

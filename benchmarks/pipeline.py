@@ -330,6 +330,14 @@ RATIOS = (("ratio_cold_plain", "cold / plain", 1.0, "stance_cold", "bertopic"),
           ("ratio_rerun_cold", "re-run / cold", 0.2, "stance_rerun", "stance_cold"))
 
 
+def _repeats(rows: list[dict]) -> dict[int, list[dict]]:
+    """The rows of each size (its repeats), sizes in the order they ran."""
+    out: dict[int, list[dict]] = {}
+    for row in rows:
+        out.setdefault(row["size"], []).append(row)
+    return out
+
+
 def _by_size(rows: list[dict]) -> dict[int, dict]:
     """Per size: each ratio's median and range over the repeats, every value, the target met.
 
@@ -338,8 +346,7 @@ def _by_size(rows: list[dict]) -> dict[int, dict]:
     as over a target of 0.2.
     """
     out = {}
-    for size in dict.fromkeys(r["size"] for r in rows):
-        mine = [r for r in rows if r["size"] == size]
+    for size, mine in _repeats(rows).items():
         out[size] = {"repeats": len(mine)}
         for key, _, most, top, bottom in RATIOS:
             exact = [r[top]["seconds"] / r[bottom]["seconds"] for r in mine]
@@ -354,8 +361,7 @@ def _by_size(rows: list[dict]) -> dict[int, dict]:
 def _medians(rows: list[dict]) -> list[dict]:
     """One row per size: each variant's median wall seconds and peak RSS over the repeats."""
     out = []
-    for size in dict.fromkeys(r["size"] for r in rows):
-        mine = [r for r in rows if r["size"] == size]
+    for size, mine in _repeats(rows).items():
         out.append({"size": size, "n_segments": mine[0]["n_segments"]} | {
             key: {m: statistics.median(r[key][m] for r in mine)
                   for m in ("seconds", "peak_rss_mb")} for key, _ in VARIANTS})
@@ -415,10 +421,9 @@ def _stage_table(rows: list[dict]) -> pd.DataFrame:
 def _cold_stage_medians(rows: list[dict]) -> pd.DataFrame:
     """Per size, each main-process stage's median seconds over the cold runs' repeats."""
     columns = {}
-    for size in dict.fromkeys(r["size"] for r in rows):
+    for size, mine in _repeats(rows).items():
         stages = pd.DataFrame([{k: v["seconds"] for k, v in r["stance_cold"]["stages"].items()
-                                if not v.get("in_worker")}
-                               for r in rows if r["size"] == size])
+                                if not v.get("in_worker")} for r in mine])
         columns[f"{size} cold"] = stages.median()
     return pd.DataFrame(columns).fillna(0.0)
 

@@ -19,6 +19,9 @@ The same tree twice with ``--env-b KEY=VALUE`` compares an environment setting i
 (e.g. ``OPENBLAS_NUM_THREADS=1``; HOME, PATH and PYTHONPATH are the script's own). Each
 run's topic assignments (``topic`` by ``seg_id``) are hashed, so the JSON also says whether
 each version gave the same topics in every run, and both the same.
+
+``--rerun`` times re-runs instead (``stance run``, its stage cache on): one untimed run of
+each version fills its cache first.
 """
 
 from __future__ import annotations
@@ -45,15 +48,21 @@ def main() -> None:
         parser.add_argument(f"--env-{name}", action="append", default=[], metavar="KEY=VALUE",
                             help=f"an environment variable for version {name.upper()}'s runs "
                             "(repeatable)")
+    parser.add_argument("--rerun", action="store_true",
+                        help="time re-runs with the stage cache, not warm runs without it")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: print only)")
     args = parser.parse_args()
     trees = {"A": args.tree_a.resolve(), "B": args.tree_b.resolve()}
     envs = {"A": _parse_env(parser, args.env_a), "B": _parse_env(parser, args.env_b)}
     runs: dict[str, list[dict]] = {name: [] for name in trees}
     latest = _latest_run(args.config)
+    if args.rerun:  # each version's stage keys hash its own code: fill both caches
+        for name in trees:
+            timed_run(args.config, trees[name], latest, envs[name], stage_cache=True)
     for pair in range(args.pairs):  # A B, B A, A B, ...: neither always runs first
         for name in ("A", "B") if pair % 2 == 0 else ("B", "A"):
-            runs[name].append(warm_run(args.config, trees[name], latest, envs[name]))
+            runs[name].append(timed_run(args.config, trees[name], latest, envs[name],
+                                        stage_cache=args.rerun))
     summary = {name: summarise(runs[name]) | {"tree": str(tree), "env": envs[name]}
                for name, tree in trees.items()}
     summary["same_topic_assignments"] = {
@@ -75,7 +84,8 @@ def main() -> None:
         for who, same in summary["same_topic_assignments"].items()))
     if args.out is not None:
         args.out.write_text(json.dumps({"config": str(args.config), "pairs": args.pairs,
-                                        "cpu_count": os.cpu_count(), **summary,
+                                        "rerun": args.rerun, "cpu_count": os.cpu_count(),
+                                        **summary,
                                         "runs": runs}, indent=1))
 
 
@@ -95,13 +105,15 @@ def _parse_env(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, s
     return env
 
 
-def warm_run(config: Path, tree: Path, latest: Path, extra_env: dict[str, str]) -> dict:
-    """One ``stance run --no-cache`` with ``tree`` first on the path, in a clean environment
-    plus ``extra_env``."""
+def timed_run(config: Path, tree: Path, latest: Path, extra_env: dict[str, str], *,
+              stage_cache: bool) -> dict:
+    """One ``stance run`` (``--no-cache`` unless ``stage_cache``) with ``tree`` first on the
+    path, in a clean environment plus ``extra_env``."""
     env = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree),
            **extra_env}
+    flags = [] if stage_cache else ["--no-cache"]
     with tempfile.TemporaryDirectory() as folder:
-        measured = run_process([sys.executable, "-m", "stance", "-q", "run", "--no-cache",
+        measured = run_process([sys.executable, "-m", "stance", "-q", "run", *flags,
                                 str(config)], Path(folder) / "stance.log", env)
     manifest = json.loads((latest / "manifest.json").read_text())
     return {"wall_seconds": measured["seconds"], "cpu_seconds": measured["cpu_seconds"],

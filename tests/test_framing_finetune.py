@@ -180,3 +180,23 @@ def test_saved_setfit_model_predicts_identically(tuned, tmp_path):
         handle.write(b"\0")
     with pytest.raises(StanceError, match="does not belong to this model file"):
         load_framing_model(path)
+
+
+@pytest.mark.integration
+def test_a_setfit_model_from_the_stage_cache_is_saved_again_with_its_body(tuned, tmp_path):
+    from stance.framing import FramingResult
+    from stance.framingstore import load_framing_result, save_framing_result
+
+    cache, run = tmp_path / "cache", tmp_path / "run"
+    cache.mkdir()
+    result = FramingResult({"label": "framing", "classes": sorted(NEW)}, pd.DataFrame(
+        {"unit_id": ["u1"], "predicted": ["official"]}), top_features(tuned, 3), tuned)
+    save_framing_result(result, cache)
+    cached = load_framing_result(cache)
+    assert cached.metrics == result.metrics and cached.learned_cues is None
+    assert cached.predictions.equals(result.predictions)
+    path = save_framing_model(cached.model, run / "framing_model.skops", metadata={})
+    assert ((run / "framing_model_body" / "model.safetensors").read_bytes()
+            == (cache / "model_body" / "model.safetensors").read_bytes())
+    assert np.array_equal(load_framing_model(path).predict_proba(TEXTS),
+                          tuned.predict_proba(TEXTS))

@@ -78,6 +78,52 @@ def test_second_run_reuses_the_topic_fit_its_quality_and_map(seed_run):
             == json.loads((second.run_dir / "metrics.json").read_text()))
 
 
+def test_second_run_reuses_the_framing_fit_and_writes_the_same_outputs(seed_run):
+    from stance.framing_model import load_framing_model
+
+    _, first, second = seed_run
+    assert not first.manifest["stages"]["framing"]["cached"]
+    assert second.manifest["stages"]["framing"]["cached"]
+    for name in ("framing_metrics.json", "framing_top_features.csv", "framing_model.json",
+                 "figures/framing_by_outlet.svg", "figures/framing_confusion.svg",
+                 "figures/framing_top_features.svg"):
+        assert (first.run_dir / name).read_bytes() == (second.run_dir / name).read_bytes(), name
+    assert pd.read_parquet(first.run_dir / "predictions.parquet").equals(
+        pd.read_parquet(second.run_dir / "predictions.parquet"))
+    # the model saved from the cache is the fitted one, not merely a loadable file
+    texts = ["The self-proclaimed president met the dictator in Sochi.",
+             "The two presidents discussed gas prices, the ministry said."]
+    models = [load_framing_model(run.run_dir / "framing_model.skops") for run in (first, second)]
+    assert (models[0].predict_proba(texts) == models[1].predict_proba(texts)).all()
+
+
+def test_framing_refits_when_a_file_it_reads_changes_and_only_then(seed_run, tmp_path):
+    import shutil
+
+    cfg, first, _ = seed_run
+    shutil.copytree(cfg.output_dir, tmp_path / "reports", symlinks=True)  # with its caches
+    segments = pd.read_parquet(first.run_dir / "segments.parquet")
+    corpus = pd.read_parquet(first.run_dir / "corpus.parquet").set_index("doc_id")
+    labels = tmp_path / "segment_labels.csv"
+    own = segments[["seg_id"]].assign(framing=corpus.loc[segments["doc_id"], "framing"].values)
+    own.to_csv(labels, index=False)
+    relabelled = cfg.model_copy(update={
+        "output_dir": tmp_path / "reports",
+        "framing": cfg.framing.model_copy(update={"segment_labels": labels})})
+    runs = [run_experiment(relabelled, progress=False)]
+    runs.append(run_experiment(relabelled, progress=False))
+    # the same path, other contents: one delegitimising paragraph relabelled official
+    own.loc[own.index[own["framing"] == "delegitimising"][0], "framing"] = "official-sourced"
+    own.to_csv(labels, index=False)
+    runs.append(run_experiment(relabelled, progress=False))
+    cached = [run.manifest["stages"]["framing"]["cached"] for run in runs]
+    assert cached == [False, True, False]
+    assert all(run.manifest["stages"]["topics"]["cached"] for run in runs)
+    truths = [pd.read_parquet(run.run_dir / "predictions.parquet")["true"].value_counts()
+              for run in runs]
+    assert truths[0].equals(truths[1]) and not truths[0].equals(truths[2])
+
+
 def test_the_model_saved_from_the_cache_labels_a_new_paragraph(seed_run):
     from stance.embed import load_embedder
     from stance.topics import load_topic_model
@@ -220,7 +266,7 @@ def test_a_run_that_fails_after_preparing_says_so_in_its_folder(seed_run, tmp_pa
         "report": cfg.report.model_copy(update={"enabled": False})})
     finished = run_experiment(cheap, progress=False)
 
-    def boom(result, timer):
+    def boom(*stage_args):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(runner, "_framing_and_figures", boom)

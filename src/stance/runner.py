@@ -34,7 +34,7 @@ from stance.outputs import (
 from stance.prepare import prepare_corpus
 from stance.progress import progress_enabled
 from stance.segment import segment_corpus
-from stance.stagecache import StageCache, stage_key
+from stance.stagecache import StageCache, files_sha256, stage_key
 
 if TYPE_CHECKING:
     from stance.framing import FramingResult
@@ -125,14 +125,14 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                                          "texts_encoded_this_run": embedder.texts_encoded,
                                          "segments_cut": cut}
                 with _topic_stages(result, embedder, timer, cache, segments_key):
-                    _framing_and_figures(result, timer)
+                    _framing_and_figures(result, timer, cache, segments_key)
             else:
                 if cfg.framing_runs and "embeddings" in cfg.framing.features:
                     # the framing features embed the units: the model is part of the method
                     from stance.embed import load_embedder
 
                     manifest["embedding"] = load_embedder(cfg.embedding).describe()
-                _framing_and_figures(result, timer)
+                _framing_and_figures(result, timer, cache, segments_key)
             outlets, stages = outlet_side.then()
             timer.stages.update(stages)
             outlets.apply_to(result)
@@ -246,7 +246,8 @@ def _prepare(cfg: ExperimentConfig, timer: _Timer, cache: StageCache) -> _Prepar
     """
     with timer.stage("corpus") as rec:
         corpus_key = stage_key("corpus", _input_fingerprint(cfg), cfg.corpus, cfg.cleaning,
-                               cfg.dedup, cfg.seed, modules=_CORPUS_MODULES)
+                               cfg.dedup, cfg.seed, modules=_CORPUS_MODULES,
+                               data=("boilerplate.yaml",))
         (cleaned, corpus_digest), rec["cached"] = cache.fetch(
             "corpus", corpus_key, lambda: prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup,
                                                           seed=cfg.seed),
@@ -369,21 +370,25 @@ def _vectors_sha256(vectors: np.ndarray) -> str:
 _TOPIC_MODULES = ("stance.topics", "stance.bertopic_model", "stance.neighbors")
 
 
-def _fitting_environment(manifest: dict[str, Any]) -> dict[str, Any]:
-    """What besides the inputs can change topics (part of the cache key), as the manifest has it.
+#: The libraries whose versions can change the topics.
+_TOPIC_PACKAGES = ("numpy", "scikit-learn", "scipy", "bertopic", "umap-learn", "pynndescent",
+                   "numba", "hdbscan")
 
-    The versions of the libraries that fit them, the architecture, and the variables that
+
+def _fitting_environment(manifest: dict[str, Any],
+                         packages: tuple[str, ...] = _TOPIC_PACKAGES) -> dict[str, Any]:
+    """What besides the inputs can change a fit (part of the cache key), as the manifest has it.
+
+    The versions of the ``packages`` that fit it, the architecture, and the variables that
     pick BLAS kernels and threads (OPENBLAS_CORETYPE=Haswell gave the seed run 8 topics
     instead of 7 on an earlier machine): a result fitted under other ones is not this run's.
     """
-    versions = manifest["packages"]
-    return {"packages": {name: versions[name] for name in (
-                "numpy", "scikit-learn", "scipy", "bertopic", "umap-learn", "pynndescent",
-                "numba", "hdbscan")},
+    return {"packages": {name: manifest["packages"][name] for name in packages},
             "machine": manifest["machine"], "numeric_env": manifest["numeric_env"]}
 
 
-def _framing_and_figures(result: RunResult, timer: _Timer) -> None:
+def _framing_and_figures(result: RunResult, timer: _Timer, cache: StageCache,
+                         segments_key: str) -> None:
     """The framing stage (when labels are loaded); then the topic and framing figures.
 
     Drawing is single-threaded, up to 0.6 s a figure at 1,000 segments. A worker forked
@@ -393,7 +398,7 @@ def _framing_and_figures(result: RunResult, timer: _Timer) -> None:
     drawn.
     """
     if result.config.framing_runs:
-        _framing_stage(result, timer)
+        _framing_stage(result, timer, cache, segments_key)
     with timer.stage("figures") as rec:
         figures = _figures(result)
         folder = result.run_dir / "figures"
@@ -404,16 +409,25 @@ def _framing_and_figures(result: RunResult, timer: _Timer) -> None:
         rec["drawn_in_worker"] = jobs.forked
 
 
-def _framing_stage(result: RunResult, timer: _Timer) -> None:
-    """Classify framing, evaluated with outlets held out; write its metrics and model."""
+def _framing_stage(result: RunResult, timer: _Timer, cache: StageCache,
+                   segments_key: str) -> None:
+    """Classify framing, evaluated with outlets held out; write its metrics and model.
+
+    Skipped when its inputs are unchanged (see :func:`_framing_key`): with SetFit the
+    stage fine-tunes the embedding model once per fold, minutes on two cores.
+    """
     from stance.framing import evaluate_framing
     from stance.framing_model import save_framing_model
+    from stance.framingstore import load_framing_result, save_framing_result
 
     cfg, run_dir = result.config, result.run_dir
-    with timer.stage("framing"):
-        framing = evaluate_framing(result.corpus.corpus, result.segments, cfg.framing,
-                                   seed=cfg.seed, embedding=cfg.embedding,
-                                   cache_dir=embedding_cache_dir(cfg), source=cfg.corpus.path)
+    with timer.stage("framing") as rec:
+        framing, rec["cached"] = cache.fetch(
+            "framing", _framing_key(cfg, result.manifest, segments_key),
+            lambda: evaluate_framing(result.corpus.corpus, result.segments, cfg.framing,
+                                     seed=cfg.seed, embedding=cfg.embedding,
+                                     cache_dir=embedding_cache_dir(cfg), source=cfg.corpus.path),
+            save_framing_result, load_framing_result)
         result.framing = framing
         write_json(run_dir / "framing_metrics.json", framing.metrics)
         framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
@@ -424,6 +438,38 @@ def _framing_stage(result: RunResult, timer: _Timer) -> None:
             "experiment": cfg.name, "label": cfg.framing.label,
             "config_sha256": cfg.digest(),
             "corpus_sha256": result.manifest["corpus_sha256"]})
+
+
+_FRAMING_MODULES = ("stance.framing", "stance.framing_eval", "stance.framing_features",
+                    "stance.framing_model", "stance.learned_cues", "stance.lexicon",
+                    "stance.finetune", "stance.embed")
+#: The libraries whose versions can change a framing result: the classifier's, and the
+#: embedding model's when the embeddings feature reads (or SetFit tunes) it.
+_FRAMING_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops", "torch",
+                     "transformers", "sentence-transformers", "onnxruntime")
+
+
+def _framing_key(cfg: ExperimentConfig, manifest: dict[str, Any], segments_key: str) -> str:
+    """The framing stage's cache key.
+
+    Beside the segments (whose key covers the corpus and its labels), the framing section
+    and the seed, it hashes what the config only names: the segment-labels file's bytes,
+    the packaged cue lexicon, and with the embeddings feature the model's weights and the
+    segments' vectors; then the library versions and the variables that move numbers.
+    """
+    labels = cfg.framing.segment_labels
+    embedding = None
+    if "embeddings" in cfg.framing.features:
+        described = manifest.get("embedding", {})
+        embedding = {k: described.get(k) for k in (
+            "model_id", "weights_sha256", "normalize", "max_seq_length", "backend",
+            "vectors_sha256")}
+    return stage_key(
+        "framing", segments_key, cfg.framing, cfg.seed, embedding,
+        _fitting_environment(manifest, _FRAMING_PACKAGES),
+        # a missing file is the stage's to report, in its own words
+        files_sha256([("segment_labels", labels)]) if labels and labels.is_file() else None,
+        modules=_FRAMING_MODULES, data=("lexicon.yaml",))
 
 
 @dataclass
@@ -485,21 +531,21 @@ _CORPUS_MODULES = ("stance.corpus", "stance.clean", "stance.dedup", "stance.prep
 
 
 def _input_fingerprint(cfg: ExperimentConfig) -> str:
-    """sha256 over the bytes of every input file, read in 1 MiB blocks.
+    """sha256 over the bytes of every corpus file, and of corpus.metadata kept elsewhere.
 
-    This decides whether the cached corpus stage can be reused; reading the
-    bytes costs far less than loading and cleaning them again.
+    This decides whether the cached corpus stage can be reused.
     """
     path = cfg.corpus.path
     require_corpus_path(path)  # the first stage to read it
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    h = hashlib.sha256()
-    for file in files:
-        h.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        with file.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                h.update(block)
-    return h.hexdigest()
+    if not path.is_dir():
+        return files_sha256([(path.name, path)])
+    files = [(str(p.relative_to(path)), p) for p in sorted(path.rglob("*")) if p.is_file()]
+    metadata = cfg.corpus.metadata
+    # a missing file is the corpus stage's to report, in its own words
+    if metadata is not None and metadata.is_file() and not metadata.resolve().is_relative_to(
+            path.resolve()):
+        files.append(("corpus.metadata", metadata))
+    return files_sha256(files)
 
 
 def _save_cleaned(value: tuple[CleanedCorpus, str], folder: Path) -> None:

@@ -1,20 +1,21 @@
 """A content-addressed cache of stage outputs, so an unchanged stage is skipped on the next run.
 
-A stage's key hashes its config section, its inputs' keys and the source code of
-the modules that compute it, so editing the code invalidates the cache too.
+A stage's key hashes its config section, its inputs' keys, the source code of the
+modules that compute it and the packaged data files they read, so editing the code or
+the data invalidates the cache too.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
+import importlib.util
 import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,15 +26,37 @@ T = TypeVar("T")
 _COMPLETE = "COMPLETE"
 
 
-def stage_key(name: str, *parts: Any, modules: tuple[str, ...] = ()) -> str:
-    """sha256 of a stage name, its config sections / upstream keys, and its modules' source."""
+def stage_key(name: str, *parts: Any, modules: tuple[str, ...] = (),
+              data: tuple[str, ...] = ()) -> str:
+    """sha256 of a stage name, its config sections / upstream keys, and what computes it.
+
+    ``modules`` are hashed by their source file, read without importing them (a cached
+    stage then loads none of its libraries); ``data`` names files in the package's
+    ``data/`` folder, such as the cue lexicon, which an upgrade may change.
+    """
     h = hashlib.sha256(name.encode())
     for part in parts:
         if isinstance(part, BaseModel):
             part = part.model_dump(mode="json")
         h.update(json.dumps(part, sort_keys=True, default=str).encode())
     for module in modules:
-        h.update(inspect.getsource(importlib.import_module(module)).encode())
+        h.update(Path(importlib.util.find_spec(module).origin).read_bytes())
+    for file in data:
+        h.update(resources.files("stance").joinpath("data", file).read_bytes())
+    return h.hexdigest()
+
+
+def files_sha256(files: Iterable[tuple[str, Path]]) -> str:
+    """sha256 over each file's name and bytes, read in 1 MiB blocks.
+
+    Reading the bytes costs far less than redoing the stage they feed.
+    """
+    h = hashlib.sha256()
+    for name, path in files:
+        h.update(name.encode())
+        with Path(path).open("rb") as handle:
+            while block := handle.read(1 << 20):
+                h.update(block)
     return h.hexdigest()
 
 

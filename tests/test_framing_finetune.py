@@ -1,6 +1,7 @@
 """classifier: setfit: pair sampling, config checks, and the real local model fine-tuned."""
 
 import io
+import json
 import socket
 import subprocess
 import sys
@@ -183,8 +184,9 @@ def test_saved_setfit_model_predicts_identically(tuned, tmp_path):
 
 
 @pytest.mark.integration
-def test_a_setfit_model_from_the_stage_cache_is_saved_again_with_its_body(tuned, tmp_path):
+def test_a_setfit_model_from_the_stage_cache_is_copied_with_its_body(tuned, tmp_path):
     from stance.framing import FramingResult
+    from stance.framing_model import SavedFramingModel
     from stance.framingstore import load_framing_result, save_framing_result
 
     cache, run = tmp_path / "cache", tmp_path / "run"
@@ -195,8 +197,15 @@ def test_a_setfit_model_from_the_stage_cache_is_saved_again_with_its_body(tuned,
     cached = load_framing_result(cache)
     assert cached.metrics == result.metrics and cached.learned_cues is None
     assert cached.predictions.equals(result.predictions)
-    path = save_framing_model(cached.model, run / "framing_model.skops", metadata={})
+    assert isinstance(cached.model, SavedFramingModel)  # not loaded: no skops import
+    path = save_framing_model(cached.model, run / "framing_model.skops",
+                              metadata={"label": "framing", "experiment": "x"})
     assert ((run / "framing_model_body" / "model.safetensors").read_bytes()
-            == (cache / "model_body" / "model.safetensors").read_bytes())
+            == (cache / "framing_model_body" / "model.safetensors").read_bytes())
+    sidecar = json.loads((run / "framing_model.json").read_text())
+    assert sidecar["label"] == "framing" and sidecar["metadata"]["experiment"] == "x"
+    assert sidecar["finetuned_bodies"] == ["framing_model_body"]
     assert np.array_equal(load_framing_model(path).predict_proba(TEXTS),
                           tuned.predict_proba(TEXTS))
+    with pytest.raises(ValueError, match="keeps its file name"):
+        cached.model.copy_to(run / "other.skops", metadata={})

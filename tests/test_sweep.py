@@ -231,3 +231,18 @@ def test_run_experiment_refuses_a_sweep_it_would_run_as_one_point(tmp_path):
     with pytest.raises(StanceError, match="has a sweep: section; run it with"):
         run_experiment(cfg, progress=False)
     assert not (tmp_path / cfg.name).exists()  # refused before any folder is made
+
+
+@pytest.mark.integration
+def test_points_that_differ_only_in_topics_share_one_framing_fit(tmp_path):
+    raw = load_config(EXPERIMENTS / "seeds_sweep.yaml").resolved_dump()
+    raw["output_dir"] = str(tmp_path)
+    raw["sweep"] = {"topics.hdbscan.min_cluster_size": [3, 4]}
+    sweep = run_sweep(parse_config(raw), progress=False)
+    runs = [tmp_path / "seeds_sweep" / run
+            for run in pd.read_csv(sweep.sweep_dir / "summary.csv")["run"]]
+    stages = [json.loads((run / "manifest.json").read_text())["stages"] for run in runs]
+    assert [s["framing"]["cached"] for s in stages] == [False, True]
+    assert [s["topics"]["cached"] for s in stages] == [False, False]
+    assert ((runs[0] / "framing_metrics.json").read_bytes()
+            == (runs[1] / "framing_metrics.json").read_bytes())

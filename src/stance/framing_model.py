@@ -249,22 +249,57 @@ TRUSTED_TYPES = frozenset({
 })
 
 
+class SavedFramingModel:
+    """A model saved by :func:`save_framing_model`, not loaded (the framing stage cache's).
+
+    Loading imports skops, whose import lists every scikit-learn estimator by importing
+    each scikit-learn package, torch among them through its array-API shim: about 2 s on
+    two cores. A cached framing stage copies the files instead.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self):
+        """The fitted pipeline (:func:`load_framing_model`)."""
+        return load_framing_model(self.path)
+
+    def copy_to(self, path: Path, *, metadata: dict[str, Any]) -> Path:
+        """Copy the model file and its fine-tuned bodies to ``path``, with a new sidecar.
+
+        The copy must keep the file's name: the skops file names its body folders.
+        """
+        path = Path(path)
+        if path.name != self.path.name:
+            raise ValueError(f"a saved model keeps its file name {self.path.name}, not {path.name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sidecar = json.loads(self.path.with_suffix(".json").read_text())
+        for name in sidecar["finetuned_bodies"]:
+            if (path.parent / name).is_dir():  # a model saved here before: no stale files
+                shutil.rmtree(path.parent / name)
+            shutil.copytree(self.path.parent / name, path.parent / name)
+        shutil.copyfile(self.path, path)
+        _write_sidecar(path, sidecar, metadata)
+        return path
+
+
 def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Path:
     """Save a fitted model with skops, plus a JSON sidecar (``path.with_suffix('.json')``).
 
     The sidecar lists classes, feature blocks, label column (``metadata['label']`` when
     given), stance and scikit-learn versions, and ``metadata``. A fine-tuned embedding
     model (``classifier: setfit``) goes to a sentence-transformers folder beside the file,
-    ``<name>_body`` (safetensors; torch modules have no safe skops form).
+    ``<name>_body`` (safetensors; torch modules have no safe skops form). A
+    :class:`SavedFramingModel` is copied, not loaded.
 
     Returns:
         The path of the model file.
     """
+    if isinstance(pipeline, SavedFramingModel):
+        return pipeline.copy_to(path, metadata=metadata)
     import sklearn
     import skops
     import skops.io as sio
-
-    import stance
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,16 +310,23 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
             shutil.rmtree(folder)
         block.save_body(folder)
     sio.dump(pipeline, path)
-    sidecar = {
+    _write_sidecar(path, {  # the Nones keep the keys' order; _write_sidecar fills them
         "classes": [str(c) for c in pipeline.classes_],
         "features": _feature_blocks(pipeline),
-        "label": metadata.get("label"),
-        "stance_version": stance.__version__, "sklearn_version": sklearn.__version__,
-        "skops_version": skops.__version__, "metadata": metadata,
+        "label": None, "stance_version": None, "sklearn_version": sklearn.__version__,
+        "skops_version": skops.__version__, "metadata": None,
         "finetuned_bodies": [block.body_folder_ for block in bodies],
-    }
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
+    }, metadata)
     return path
+
+
+def _write_sidecar(path: Path, sidecar: dict[str, Any], metadata: dict[str, Any]) -> None:
+    """The sidecar of the model at ``path``, with this save's label, stance version, metadata."""
+    import stance
+
+    sidecar = {**sidecar, "label": metadata.get("label"), "stance_version": stance.__version__,
+               "metadata": metadata}
+    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
 
 
 def _finetuned_blocks(model) -> list[FineTunedEmbeddings]:

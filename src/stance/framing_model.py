@@ -249,12 +249,39 @@ TRUSTED_TYPES = frozenset({
 })
 
 
+#: scikit-learn's array-API shim for torch: importing it imports torch.
+_TORCH_SHIM = "sklearn.externals.array_api_compat.torch"
+
+
+def _skops_io():
+    """``skops.io``, imported without importing torch.
+
+    skops lists scikit-learn's estimators as it is imported (``all_estimators``), and the
+    ``pkgutil.walk_packages`` behind that imports every scikit-learn package, the torch
+    shim too: 1.6 of the 2.2 s the import takes on two cores. That package holds no
+    estimator, so an empty stand-in, removed once skops is in, leaves skops's list of
+    trusted types as it is and scikit-learn free to import the real shim later.
+    """
+    import sys
+    import types
+
+    if "skops.io" in sys.modules or _TORCH_SHIM in sys.modules:
+        import skops.io
+
+        return skops.io
+    sys.modules[_TORCH_SHIM] = types.ModuleType(_TORCH_SHIM)
+    try:
+        import skops.io
+    finally:
+        del sys.modules[_TORCH_SHIM]
+    return skops.io
+
+
 class SavedFramingModel:
     """A model saved by :func:`save_framing_model`, not loaded (the framing stage cache's).
 
-    Loading imports skops, whose import lists every scikit-learn estimator by importing
-    each scikit-learn package, torch among them through its array-API shim: about 2 s on
-    two cores. A cached framing stage copies the files instead.
+    Loading imports skops and a pipeline's libraries: a cached framing stage copies the
+    files instead.
     """
 
     def __init__(self, path: Path):
@@ -299,7 +326,8 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
         return pipeline.copy_to(path, metadata=metadata)
     import sklearn
     import skops
-    import skops.io as sio
+
+    sio = _skops_io()
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -366,7 +394,7 @@ def load_framing_model(path: Path):
     """
     import zipfile
 
-    import skops.io as sio
+    sio = _skops_io()
 
     path = Path(path)
     if not path.is_file():

@@ -186,8 +186,12 @@ def test_saved_setfit_model_predicts_identically(tuned, tmp_path):
 @pytest.mark.integration
 def test_a_setfit_model_from_the_stage_cache_is_copied_with_its_body(tuned, tmp_path):
     from stance.framing import FramingResult
-    from stance.framing_model import SavedFramingModel
-    from stance.framingstore import load_framing_result, save_framing_result
+    from stance.framingstore import (
+        SavedFramingModel,
+        load_framing_result,
+        save_framing_result,
+        save_run_model,
+    )
 
     cache, run = tmp_path / "cache", tmp_path / "run"
     cache.mkdir()
@@ -198,14 +202,19 @@ def test_a_setfit_model_from_the_stage_cache_is_copied_with_its_body(tuned, tmp_
     assert cached.metrics == result.metrics and cached.learned_cues is None
     assert cached.predictions.equals(result.predictions)
     assert isinstance(cached.model, SavedFramingModel)  # not loaded: no skops import
-    path = save_framing_model(cached.model, run / "framing_model.skops",
-                              metadata={"label": "framing", "experiment": "x"})
-    assert ((run / "framing_model_body" / "model.safetensors").read_bytes()
-            == (cache / "framing_model_body" / "model.safetensors").read_bytes())
+    saved = save_run_model(cached.model, run, metadata={"label": "framing", "experiment": "x"})
+    weights = [folder / "framing_model_body" / "model.safetensors" for folder in (run, cache)]
+    assert weights[0].read_bytes() == weights[1].read_bytes()
+    assert weights[0].stat().st_ino == weights[1].stat().st_ino  # linked, not copied
     sidecar = json.loads((run / "framing_model.json").read_text())
     assert sidecar["label"] == "framing" and sidecar["metadata"]["experiment"] == "x"
     assert sidecar["finetuned_bodies"] == ["framing_model_body"]
-    assert np.array_equal(load_framing_model(path).predict_proba(TEXTS),
-                          tuned.predict_proba(TEXTS))
+    assert np.array_equal(saved.load().predict_proba(TEXTS), tuned.predict_proba(TEXTS))
     with pytest.raises(ValueError, match="keeps its file name"):
         cached.model.copy_to(run / "other.skops", metadata={})
+    # a body changed in the cache is not reused: the stage cache recomputes the stage
+    with weights[1].open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ValueError, match="framing_model_body/model.safetensors is missing or "
+                                         "changed"):
+        load_framing_result(cache)

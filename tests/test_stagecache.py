@@ -9,7 +9,8 @@ import pytest
 
 from stance import stagecache
 from stance.config import load_config
-from stance.runner import _input_fingerprint
+from stance.manifest import RECORDED_PACKAGES
+from stance.runner import _corpus_key, _framing_key, _input_fingerprint
 from stance.stagecache import StageCache, files_sha256, stage_key
 
 from .conftest import EXPERIMENTS, SEEDS
@@ -111,3 +112,82 @@ def test_a_missing_metadata_file_is_left_to_the_corpus_stage(seed_folder):
     missing = seed_folder.model_copy(update={"corpus": seed_folder.corpus.model_copy(
         update={"metadata": Path(seed_folder.corpus.path.parent / "nowhere.csv")})})
     assert _input_fingerprint(missing) == _input_fingerprint(seed_folder)
+
+
+def _packaged(tmp_path, monkeypatch, **files):
+    """Packaged data files with these contents, as stage keys read them."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    for name, text in files.items():
+        (tmp_path / "data" / f"{name}.yaml").write_text(text)
+    monkeypatch.setattr(stagecache.resources, "files", lambda package: tmp_path)
+
+
+MANIFEST = {"packages": dict.fromkeys(RECORDED_PACKAGES, "1.0"), "machine": "x86_64",
+            "numeric_env": {}, "embedding": {"weights_sha256": "w1", "vectors_sha256": "v1"}}
+
+
+def _changed(cfg, **sections):
+    """``cfg`` with settings of its sections replaced: ``framing={"C": 2.0}``."""
+    return cfg.model_copy(update={name: getattr(cfg, name).model_copy(update=values)
+                                  for name, values in sections.items()})
+
+
+def test_the_framing_key_follows_every_input_of_the_classifier(tmp_path, monkeypatch):
+    _packaged(tmp_path, monkeypatch, lexicon="official: [president]\n")
+    cfg = load_config(EXPERIMENTS / "seeds.yaml")
+    base = _framing_key(cfg, MANIFEST, "segments")
+
+    def key(cfg=cfg, manifest=MANIFEST, segments="segments"):
+        return _framing_key(cfg, manifest, segments)
+
+    assert key() == base
+    differ = {
+        "segments": key(segments="other"),
+        "seed": key(cfg.model_copy(update={"seed": 7})),
+        "C": key(_changed(cfg, framing={"C": 2.0})),
+        "top_n": key(_changed(cfg, framing={"top_n": 5})),
+        "scikit-learn": key(manifest={**MANIFEST, "packages": {
+            **MANIFEST["packages"], "scikit-learn": "9.9"}}),
+        "numeric_env": key(manifest={**MANIFEST, "numeric_env": {"OMP_NUM_THREADS": "1"}}),
+    }
+    assert all(k != base for k in differ.values()), differ
+    # what the classifier never reads does not refit it
+    assert key(_changed(cfg, framing={"actors": {}, "distinctive_prior": 0.5,
+                                      "enabled": True})) == base
+    assert key(manifest={**MANIFEST, "packages": {**MANIFEST["packages"],
+                                                  "matplotlib": "9.9"}}) == base
+    assert key(manifest={**MANIFEST, "embedding": {"weights_sha256": "w2"}}) == base
+    _packaged(tmp_path, monkeypatch, lexicon="official: [president, minister]\n")
+    assert key() != base
+
+
+def test_with_the_embeddings_feature_the_framing_key_follows_the_model(tmp_path, monkeypatch):
+    _packaged(tmp_path, monkeypatch, lexicon="official: [president]\n")
+    cfg = _changed(load_config(EXPERIMENTS / "seeds.yaml"),
+                   framing={"features": ["tfidf_words", "embeddings"]})
+    base = _framing_key(cfg, MANIFEST, "segments")
+    for embedding in ({"weights_sha256": "w2", "vectors_sha256": "v1"},
+                      {"weights_sha256": "w1", "vectors_sha256": "v2"},
+                      {"weights_sha256": "w1"}):
+        assert _framing_key(cfg, {**MANIFEST, "embedding": embedding}, "segments") != base
+    assert _framing_key(_changed(cfg, embedding={"batch_size": 8}), MANIFEST,
+                        "segments") != base
+
+
+def test_the_framing_key_follows_the_segment_labels_file_bytes(tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("seg_id,framing\na:0,official-sourced\n")
+    cfg = _changed(load_config(EXPERIMENTS / "seeds.yaml"), framing={"segment_labels": labels})
+    before = _framing_key(cfg, MANIFEST, "segments")
+    labels.write_text("seg_id,framing\na:0,delegitimising\n")
+    assert _framing_key(cfg, MANIFEST, "segments") != before
+
+
+def test_the_corpus_key_follows_the_packaged_boilerplate_rules(seed_folder, tmp_path,
+                                                               monkeypatch):
+    packaged = tmp_path / "package"
+    packaged.mkdir()
+    _packaged(packaged, monkeypatch, boilerplate="patterns: []\n")
+    before = _corpus_key(seed_folder)
+    _packaged(packaged, monkeypatch, boilerplate="patterns: ['Follow us']\n")
+    assert _corpus_key(seed_folder) != before

@@ -79,8 +79,9 @@ class FramingResult:
     group, true, fold, predicted and one ``proba_<class>`` column per class.
     ``model`` is fitted on all units, for saving: the pipeline, wrapped in sigmoid
     calibration (inner folds hold outlet groups out) when ``calibrate`` and the data
-    allow; ``metrics["final_model"]`` says which. From the stage cache it is a
-    :class:`~stance.framing_model.SavedFramingModel` (``.load()`` gives the pipeline).
+    allow; ``metrics["final_model"]`` says which. In a run's result (and from the stage
+    cache) it is a :class:`~stance.framingstore.SavedFramingModel`: the model as saved,
+    whose ``.load()`` gives the pipeline.
     """
 
     metrics: dict[str, Any]

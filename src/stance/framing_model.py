@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -251,6 +252,7 @@ TRUSTED_TYPES = frozenset({
 
 #: scikit-learn's array-API shim for torch: importing it imports torch.
 _TORCH_SHIM = "sklearn.externals.array_api_compat.torch"
+_SKOPS_IMPORT = threading.Lock()
 
 
 def _skops_io():
@@ -265,49 +267,16 @@ def _skops_io():
     import sys
     import types
 
-    if "skops.io" in sys.modules or _TORCH_SHIM in sys.modules:
-        import skops.io
-
-        return skops.io
-    sys.modules[_TORCH_SHIM] = types.ModuleType(_TORCH_SHIM)
-    try:
-        import skops.io
-    finally:
-        del sys.modules[_TORCH_SHIM]
+    with _SKOPS_IMPORT:
+        stand_in = None
+        if "skops.io" not in sys.modules and _TORCH_SHIM not in sys.modules:
+            stand_in = sys.modules[_TORCH_SHIM] = types.ModuleType(_TORCH_SHIM)
+        try:
+            import skops.io
+        finally:
+            if stand_in is not None and sys.modules.get(_TORCH_SHIM) is stand_in:
+                del sys.modules[_TORCH_SHIM]
     return skops.io
-
-
-class SavedFramingModel:
-    """A model saved by :func:`save_framing_model`, not loaded (the framing stage cache's).
-
-    Loading imports skops and a pipeline's libraries: a cached framing stage copies the
-    files instead.
-    """
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-
-    def load(self):
-        """The fitted pipeline (:func:`load_framing_model`)."""
-        return load_framing_model(self.path)
-
-    def copy_to(self, path: Path, *, metadata: dict[str, Any]) -> Path:
-        """Copy the model file and its fine-tuned bodies to ``path``, with a new sidecar.
-
-        The copy must keep the file's name: the skops file names its body folders.
-        """
-        path = Path(path)
-        if path.name != self.path.name:
-            raise ValueError(f"a saved model keeps its file name {self.path.name}, not {path.name}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sidecar = json.loads(self.path.with_suffix(".json").read_text())
-        for name in sidecar["finetuned_bodies"]:
-            if (path.parent / name).is_dir():  # a model saved here before: no stale files
-                shutil.rmtree(path.parent / name)
-            shutil.copytree(self.path.parent / name, path.parent / name)
-        shutil.copyfile(self.path, path)
-        _write_sidecar(path, sidecar, metadata)
-        return path
 
 
 def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Path:
@@ -316,18 +285,14 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
     The sidecar lists classes, feature blocks, label column (``metadata['label']`` when
     given), stance and scikit-learn versions, and ``metadata``. A fine-tuned embedding
     model (``classifier: setfit``) goes to a sentence-transformers folder beside the file,
-    ``<name>_body`` (safetensors; torch modules have no safe skops form). A
-    :class:`SavedFramingModel` is copied, not loaded.
+    ``<name>_body`` (safetensors; torch modules have no safe skops form).
 
     Returns:
         The path of the model file.
     """
-    if isinstance(pipeline, SavedFramingModel):
-        return pipeline.copy_to(path, metadata=metadata)
+    sio = _skops_io()  # first: skops's package would otherwise be imported the slow way
     import sklearn
     import skops
-
-    sio = _skops_io()
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -338,22 +303,30 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
             shutil.rmtree(folder)
         block.save_body(folder)
     sio.dump(pipeline, path)
-    _write_sidecar(path, {  # the Nones keep the keys' order; _write_sidecar fills them
-        "classes": [str(c) for c in pipeline.classes_],
-        "features": _feature_blocks(pipeline),
-        "label": None, "stance_version": None, "sklearn_version": sklearn.__version__,
-        "skops_version": skops.__version__, "metadata": None,
-        "finetuned_bodies": [block.body_folder_ for block in bodies],
-    }, metadata)
+    _write_sidecar(path, classes=[str(c) for c in pipeline.classes_],
+                   features=_feature_blocks(pipeline), sklearn_version=sklearn.__version__,
+                   skops_version=skops.__version__,
+                   finetuned_bodies=[block.body_folder_ for block in bodies], metadata=metadata)
     return path
 
 
-def _write_sidecar(path: Path, sidecar: dict[str, Any], metadata: dict[str, Any]) -> None:
-    """The sidecar of the model at ``path``, with this save's label, stance version, metadata."""
+def restamp_sidecar(path: Path, *, metadata: dict[str, Any]) -> None:
+    """Rewrite the sidecar of the model saved at ``path`` for a new ``metadata``."""
+    old = json.loads(Path(path).with_suffix(".json").read_text())
+    _write_sidecar(Path(path), classes=old["classes"], features=old["features"],
+                   sklearn_version=old["sklearn_version"], skops_version=old["skops_version"],
+                   finetuned_bodies=old["finetuned_bodies"], metadata=metadata)
+
+
+def _write_sidecar(path: Path, *, classes: list[str], features: list[str], sklearn_version: str,
+                   skops_version: str, finetuned_bodies: list[str],
+                   metadata: dict[str, Any]) -> None:
     import stance
 
-    sidecar = {**sidecar, "label": metadata.get("label"), "stance_version": stance.__version__,
-               "metadata": metadata}
+    sidecar = {"classes": classes, "features": features, "label": metadata.get("label"),
+               "stance_version": stance.__version__, "sklearn_version": sklearn_version,
+               "skops_version": skops_version, "metadata": metadata,
+               "finetuned_bodies": finetuned_bodies}
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
 
 

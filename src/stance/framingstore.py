@@ -2,24 +2,75 @@
 
 Metrics go through JSON, as the run folder keeps them, so a cached stage writes the same
 framing_metrics.json bytes as the stage that computed it; tables go through Parquet,
-which keeps their dtypes. The model goes through skops (and a fine-tuned embedding body
-through safetensors), as :func:`stance.framing_model.save_framing_model` saves it, and
-is read back as a :class:`~stance.framing_model.SavedFramingModel`: a cached stage copies
-the model's files into the run folder without loading them.
+which keeps their dtypes. The model is saved as the run folder saves it and read back as
+a :class:`SavedFramingModel`: a cached stage copies its files into the run folder without
+loading them, which would import skops and the pipeline's libraries.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from stance.embed import file_sha256
 from stance.framing import FramingResult
-from stance.framing_model import SavedFramingModel, save_framing_model
+from stance.framing_model import load_framing_model, restamp_sidecar, save_framing_model
 
 #: The run folder's name for the model: its skops file names its body folders after it.
 MODEL_FILE = "framing_model.skops"
+#: sha256 of every file of the saved model, by path relative to the folder.
+_CHECKSUMS = "model_files.json"
+
+
+class SavedFramingModel:
+    """A model saved by :func:`~stance.framing_model.save_framing_model`, not loaded."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self):
+        """The fitted pipeline (:func:`~stance.framing_model.load_framing_model`)."""
+        return load_framing_model(self.path)
+
+    def files(self) -> list[Path]:
+        """The model file, its sidecar and every file of its fine-tuned bodies."""
+        sidecar = self.path.with_suffix(".json")
+        bodies = json.loads(sidecar.read_text())["finetuned_bodies"]
+        return [self.path, sidecar, *(f for name in bodies
+                                      for f in sorted((self.path.parent / name).rglob("*"))
+                                      if f.is_file())]
+
+    def copy_to(self, path: Path, *, metadata: dict[str, Any]) -> SavedFramingModel:
+        """Copy the model to ``path`` (the same file name) with a sidecar for ``metadata``.
+
+        Body files are hard-linked where the file system allows (a SetFit body is about
+        90 MB): they are never written in place, only replaced whole.
+        """
+        path = Path(path)
+        if path.name != self.path.name:  # the skops file names its body folders
+            raise ValueError(f"a saved model keeps its file name {self.path.name}, not {path.name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for name in json.loads(self.path.with_suffix(".json").read_text())["finetuned_bodies"]:
+            if (path.parent / name).is_dir():  # a model saved here before: no stale files
+                shutil.rmtree(path.parent / name)
+            shutil.copytree(self.path.parent / name, path.parent / name,
+                            copy_function=_link_or_copy)
+        shutil.copyfile(self.path, path)
+        shutil.copyfile(self.path.with_suffix(".json"), path.with_suffix(".json"))
+        restamp_sidecar(path, metadata=metadata)
+        return SavedFramingModel(path)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(source, target)
 
 
 def save_framing_result(result: FramingResult, folder: Path) -> None:
@@ -30,12 +81,22 @@ def save_framing_result(result: FramingResult, folder: Path) -> None:
     result.top_features.to_parquet(folder / "top_features.parquet", index=False)
     if result.learned_cues is not None:
         result.learned_cues.to_parquet(folder / "learned_cues.parquet", index=False)
-    save_framing_model(result.model, folder / MODEL_FILE, metadata={})
+    saved = SavedFramingModel(save_framing_model(result.model, folder / MODEL_FILE, metadata={}))
+    (folder / _CHECKSUMS).write_text(json.dumps(
+        {str(f.relative_to(folder)): file_sha256(f) for f in saved.files()}))
 
 
 def load_framing_result(folder: Path) -> FramingResult:
-    """Read a result written by :func:`save_framing_result`; its model stays on disk."""
+    """Read a result written by :func:`save_framing_result`; its model stays on disk.
+
+    Raises:
+        ValueError: a model file is missing or differs from the one saved (the stage
+            cache then computes the stage again).
+    """
     folder = Path(folder)
+    for name, digest in json.loads((folder / _CHECKSUMS).read_text()).items():
+        if not (folder / name).is_file() or file_sha256(folder / name) != digest:
+            raise ValueError(f"{name} is missing or changed since it was saved")
     cues = folder / "learned_cues.parquet"
     return FramingResult(
         metrics=json.loads((folder / "metrics.json").read_text()),
@@ -43,3 +104,11 @@ def load_framing_result(folder: Path) -> FramingResult:
         top_features=pd.read_parquet(folder / "top_features.parquet"),
         model=SavedFramingModel(folder / MODEL_FILE),
         learned_cues=pd.read_parquet(cues) if cues.is_file() else None)
+
+
+def save_run_model(model: Any, run_dir: Path, *, metadata: dict[str, Any]) -> SavedFramingModel:
+    """Put the framing model in ``run_dir``: save a fitted pipeline, copy a saved model."""
+    path = Path(run_dir) / MODEL_FILE
+    if isinstance(model, SavedFramingModel):
+        return model.copy_to(path, metadata=metadata)
+    return SavedFramingModel(save_framing_model(model, path, metadata=metadata))

@@ -14,7 +14,7 @@ RECORDED_PACKAGES = (
     "stance", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "torch",
     "sentence-transformers", "transformers", "onnx", "onnxruntime", "bertopic", "umap-learn",
     "pynndescent", "numba", "hdbscan",
-    "datasketch", "pydantic", "matplotlib", "typst", "skops",
+    "datasketch", "pydantic", "matplotlib", "typst", "skops", "datasets", "accelerate",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -49,6 +50,7 @@ class RunResult:
     """Everything a run produced, and where its folder is.
 
     Stages that did not run (topics or framing disabled) leave their fields ``None``.
+    ``framing.model`` is the run folder's saved model (``.load()`` gives the pipeline).
     """
 
     run_dir: Path
@@ -245,9 +247,7 @@ def _prepare(cfg: ExperimentConfig, timer: _Timer, cache: StageCache) -> _Prepar
         The cleaned corpus, its digest, the segments and the segment stage's cache key.
     """
     with timer.stage("corpus") as rec:
-        corpus_key = stage_key("corpus", _input_fingerprint(cfg), cfg.corpus, cfg.cleaning,
-                               cfg.dedup, cfg.seed, modules=_CORPUS_MODULES,
-                               data=("boilerplate.yaml",))
+        corpus_key = _corpus_key(cfg)
         (cleaned, corpus_digest), rec["cached"] = cache.fetch(
             "corpus", corpus_key, lambda: prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup,
                                                           seed=cfg.seed),
@@ -417,8 +417,7 @@ def _framing_stage(result: RunResult, timer: _Timer, cache: StageCache,
     stage fine-tunes the embedding model once per fold, minutes on two cores.
     """
     from stance.framing import evaluate_framing
-    from stance.framing_model import save_framing_model
-    from stance.framingstore import load_framing_result, save_framing_result
+    from stance.framingstore import load_framing_result, save_framing_result, save_run_model
 
     cfg, run_dir = result.config, result.run_dir
     with timer.stage("framing") as rec:
@@ -428,45 +427,52 @@ def _framing_stage(result: RunResult, timer: _Timer, cache: StageCache,
                                      seed=cfg.seed, embedding=cfg.embedding,
                                      cache_dir=embedding_cache_dir(cfg), source=cfg.corpus.path),
             save_framing_result, load_framing_result)
-        result.framing = framing
         write_json(run_dir / "framing_metrics.json", framing.metrics)
         framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
         framing.top_features.to_csv(run_dir / "framing_top_features.csv", index=False)
         if framing.learned_cues is not None:
             framing.learned_cues.to_csv(run_dir / "framing_learned_cues.csv", index=False)
-        save_framing_model(framing.model, run_dir / "framing_model.skops", metadata={
+        saved = save_run_model(framing.model, run_dir, metadata={
             "experiment": cfg.name, "label": cfg.framing.label,
             "config_sha256": cfg.digest(),
             "corpus_sha256": result.manifest["corpus_sha256"]})
+        # computed or cached, the run's model is the one in its folder
+        result.framing = dataclasses.replace(framing, model=saved)
 
 
 _FRAMING_MODULES = ("stance.framing", "stance.framing_eval", "stance.framing_features",
-                    "stance.framing_model", "stance.learned_cues", "stance.lexicon",
-                    "stance.finetune", "stance.embed")
+                    "stance.framing_model", "stance.framingstore", "stance.learned_cues",
+                    "stance.lexicon", "stance.finetune", "stance.embed", "stance.embedcache",
+                    "stance.onnx_encoder")
 #: The libraries whose versions can change a framing result: the classifier's, and the
 #: embedding model's when the embeddings feature reads (or SetFit tunes) it.
 _FRAMING_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops", "torch",
-                     "transformers", "sentence-transformers", "onnxruntime")
+                     "transformers", "sentence-transformers", "onnxruntime", "datasets",
+                     "accelerate")
+#: Framing settings the classifier does not read (actor naming, distinctive terms).
+_NOT_THE_CLASSIFIERS = {"enabled", "actors", "distinctive_prior"}
 
 
 def _framing_key(cfg: ExperimentConfig, manifest: dict[str, Any], segments_key: str) -> str:
     """The framing stage's cache key.
 
-    Beside the segments (whose key covers the corpus and its labels), the framing section
-    and the seed, it hashes what the config only names: the segment-labels file's bytes,
-    the packaged cue lexicon, and with the embeddings feature the model's weights and the
-    segments' vectors; then the library versions and the variables that move numbers.
+    Beside the segments (whose key covers the corpus and its labels), the classifier's
+    framing settings and the seed, it hashes what the config only names: the
+    segment-labels file's bytes and the packaged cue lexicon. With the embeddings feature
+    it adds the embedding section, the model's weights and, when the topic stages ran, the
+    segments' vectors (the units' own vectors come from the embedding cache, keyed by
+    text, model and settings); then the library versions and the variables that move
+    numbers.
     """
     labels = cfg.framing.segment_labels
     embedding = None
     if "embeddings" in cfg.framing.features:
-        described = manifest.get("embedding", {})
-        embedding = {k: described.get(k) for k in (
-            "model_id", "weights_sha256", "normalize", "max_seq_length", "backend",
-            "vectors_sha256")}
+        described = manifest["embedding"]
+        embedding = {"section": cfg.embedding, "weights_sha256": described["weights_sha256"],
+                     "vectors_sha256": described.get("vectors_sha256")}
     return stage_key(
-        "framing", segments_key, cfg.framing, cfg.seed, embedding,
-        _fitting_environment(manifest, _FRAMING_PACKAGES),
+        "framing", segments_key, cfg.framing.model_dump(mode="json", exclude=_NOT_THE_CLASSIFIERS),
+        cfg.seed, embedding, _fitting_environment(manifest, _FRAMING_PACKAGES),
         # a missing file is the stage's to report, in its own words
         files_sha256([("segment_labels", labels)]) if labels and labels.is_file() else None,
         modules=_FRAMING_MODULES, data=("lexicon.yaml",))
@@ -528,6 +534,12 @@ def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segm
 
 
 _CORPUS_MODULES = ("stance.corpus", "stance.clean", "stance.dedup", "stance.prepare")
+
+
+def _corpus_key(cfg: ExperimentConfig) -> str:
+    """The corpus stage's cache key: its input files, settings, code and boilerplate rules."""
+    return stage_key("corpus", _input_fingerprint(cfg), cfg.corpus, cfg.cleaning, cfg.dedup,
+                     cfg.seed, modules=_CORPUS_MODULES, data=("boilerplate.yaml",))
 
 
 def _input_fingerprint(cfg: ExperimentConfig) -> str:

@@ -49,11 +49,14 @@ def stage_key(name: str, *parts: Any, modules: tuple[str, ...] = (),
 def files_sha256(files: Iterable[tuple[str, Path]]) -> str:
     """sha256 over each file's name and bytes, read in 1 MiB blocks.
 
-    Reading the bytes costs far less than redoing the stage they feed.
+    Reading the bytes costs far less than redoing the stage they feed. Each name and file
+    is preceded by its length, so no two lists of files run together into the same bytes.
     """
     h = hashlib.sha256()
     for name, path in files:
-        h.update(name.encode())
+        name_bytes = name.encode()
+        h.update(f"{len(name_bytes)}:".encode() + name_bytes)
+        h.update(f"{Path(path).stat().st_size}:".encode())
         with Path(path).open("rb") as handle:
             while block := handle.read(1 << 20):
                 h.update(block)

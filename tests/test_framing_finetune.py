@@ -205,16 +205,19 @@ def test_a_setfit_model_from_the_stage_cache_is_copied_with_its_body(tuned, tmp_
     saved = save_run_model(cached.model, run, metadata={"label": "framing", "experiment": "x"})
     weights = [folder / "framing_model_body" / "model.safetensors" for folder in (run, cache)]
     assert weights[0].read_bytes() == weights[1].read_bytes()
-    assert weights[0].stat().st_ino == weights[1].stat().st_ino  # linked, not copied
     sidecar = json.loads((run / "framing_model.json").read_text())
     assert sidecar["label"] == "framing" and sidecar["metadata"]["experiment"] == "x"
     assert sidecar["finetuned_bodies"] == ["framing_model_body"]
     assert np.array_equal(saved.load().predict_proba(TEXTS), tuned.predict_proba(TEXTS))
     with pytest.raises(ValueError, match="keeps its file name"):
         cached.model.copy_to(run / "other.skops", metadata={})
-    # a body changed in the cache is not reused: the stage cache recomputes the stage
-    with weights[1].open("ab") as handle:
-        handle.write(b"\0")
-    with pytest.raises(ValueError, match="framing_model_body/model.safetensors is missing or "
-                                         "changed"):
+    # a body changed or added to in the cache is not reused: the stage cache recomputes it
+    extra = cache / "framing_model_body" / "extra.txt"
+    extra.write_text("x")
+    with pytest.raises(ValueError, match=r"^framing_model_body/extra.txt: missing, added"):
+        load_framing_result(cache)
+    extra.unlink()
+    data = weights[1].read_bytes()
+    weights[1].write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size
+    with pytest.raises(ValueError, match=r"^framing_model_body/model.safetensors: missing, "):
         load_framing_result(cache)

@@ -95,6 +95,9 @@ def test_second_run_reuses_the_framing_fit_and_writes_the_same_outputs(seed_run)
              "The two presidents discussed gas prices, the ministry said."]
     models = [load_framing_model(run.run_dir / "framing_model.skops") for run in (first, second)]
     assert (models[0].predict_proba(texts) == models[1].predict_proba(texts)).all()
+    # computed or cached, the result's model is the one saved in the run folder
+    assert [run.framing.model.path for run in (first, second)] == [
+        run.run_dir / "framing_model.skops" for run in (first, second)]
 
 
 def test_framing_refits_when_a_file_it_reads_changes_and_only_then(seed_run, tmp_path):

@@ -44,6 +44,10 @@ def test_files_are_hashed_by_name_and_bytes(tmp_path):
     assert files_sha256([("x", a)]) != files_sha256([("y", a)])
     b.write_text("seg_id,framing\ns1,delegitimising\n")
     assert files_sha256([("x", a)]) != files_sha256([("x", b)])
+    # names and contents cannot run together
+    a.write_text("bX")
+    b.write_text("X")
+    assert files_sha256([("a", a)]) != files_sha256([("ab", b)])
 
 
 def _counted(calls):
@@ -123,7 +127,8 @@ def _packaged(tmp_path, monkeypatch, **files):
 
 
 MANIFEST = {"packages": dict.fromkeys(RECORDED_PACKAGES, "1.0"), "machine": "x86_64",
-            "numeric_env": {}, "embedding": {"weights_sha256": "w1", "vectors_sha256": "v1"}}
+            "numeric_env": {}, "embedding": {"weights_sha256": "w1", "max_seq_length": 256,
+                                             "vectors_sha256": "v1"}}
 
 
 def _changed(cfg, **sections):
@@ -156,7 +161,7 @@ def test_the_framing_key_follows_every_input_of_the_classifier(tmp_path, monkeyp
                                       "enabled": True})) == base
     assert key(manifest={**MANIFEST, "packages": {**MANIFEST["packages"],
                                                   "matplotlib": "9.9"}}) == base
-    assert key(manifest={**MANIFEST, "embedding": {"weights_sha256": "w2"}}) == base
+    assert key(manifest={**MANIFEST, "embedding": {"weights_sha256": "w2"}}) == base  # unread
     _packaged(tmp_path, monkeypatch, lexicon="official: [president, minister]\n")
     assert key() != base
 
@@ -166,12 +171,15 @@ def test_with_the_embeddings_feature_the_framing_key_follows_the_model(tmp_path,
     cfg = _changed(load_config(EXPERIMENTS / "seeds.yaml"),
                    framing={"features": ["tfidf_words", "embeddings"]})
     base = _framing_key(cfg, MANIFEST, "segments")
-    for embedding in ({"weights_sha256": "w2", "vectors_sha256": "v1"},
-                      {"weights_sha256": "w1", "vectors_sha256": "v2"},
-                      {"weights_sha256": "w1"}):
+    for change in ({"weights_sha256": "w2"}, {"max_seq_length": 128}, {"vectors_sha256": "v2"},
+                   {"vectors_sha256": None}):
+        embedding = {**MANIFEST["embedding"], **change}
         assert _framing_key(cfg, {**MANIFEST, "embedding": embedding}, "segments") != base
     assert _framing_key(_changed(cfg, embedding={"batch_size": 8}), MANIFEST,
                         "segments") != base
+    # where the embedding cache lives is not an input
+    assert _framing_key(_changed(cfg, embedding={"cache_dir": tmp_path / "elsewhere"}),
+                        MANIFEST, "segments") == base
 
 
 def test_the_framing_key_follows_the_segment_labels_file_bytes(tmp_path):

@@ -290,7 +290,7 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
     Returns:
         The path of the model file.
     """
-    sio = _skops_io()  # first: skops's package would otherwise be imported the slow way
+    sio = _skops_io()
     import sklearn
     import skops
 
@@ -310,9 +310,9 @@ def save_framing_model(pipeline, path: Path, *, metadata: dict[str, Any]) -> Pat
     return path
 
 
-def restamp_sidecar(path: Path, *, metadata: dict[str, Any]) -> None:
-    """Rewrite the sidecar of the model saved at ``path`` for a new ``metadata``."""
-    old = json.loads(Path(path).with_suffix(".json").read_text())
+def restamp_sidecar(source: Path, path: Path, *, metadata: dict[str, Any]) -> None:
+    """Write the sidecar of the model at ``path``, a copy of ``source``, for ``metadata``."""
+    old = json.loads(Path(source).with_suffix(".json").read_text())
     _write_sidecar(Path(path), classes=old["classes"], features=old["features"],
                    sklearn_version=old["sklearn_version"], skops_version=old["skops_version"],
                    finetuned_bodies=old["finetuned_bodies"], metadata=metadata)

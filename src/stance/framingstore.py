@@ -10,16 +10,15 @@ loading them, which would import skops and the pipeline's libraries.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from stance.embed import file_sha256
 from stance.framing import FramingResult
 from stance.framing_model import load_framing_model, restamp_sidecar, save_framing_model
+from stance.stagecache import files_sha256
 
 #: The run folder's name for the model: its skops file names its body folders after it.
 MODEL_FILE = "framing_model.skops"
@@ -46,11 +45,7 @@ class SavedFramingModel:
                                       if f.is_file())]
 
     def copy_to(self, path: Path, *, metadata: dict[str, Any]) -> SavedFramingModel:
-        """Copy the model to ``path`` (the same file name) with a sidecar for ``metadata``.
-
-        Body files are hard-linked where the file system allows (a SetFit body is about
-        90 MB): they are never written in place, only replaced whole.
-        """
+        """Copy the model to ``path`` (the same file name) with a sidecar for ``metadata``."""
         path = Path(path)
         if path.name != self.path.name:  # the skops file names its body folders
             raise ValueError(f"a saved model keeps its file name {self.path.name}, not {path.name}")
@@ -58,19 +53,10 @@ class SavedFramingModel:
         for name in json.loads(self.path.with_suffix(".json").read_text())["finetuned_bodies"]:
             if (path.parent / name).is_dir():  # a model saved here before: no stale files
                 shutil.rmtree(path.parent / name)
-            shutil.copytree(self.path.parent / name, path.parent / name,
-                            copy_function=_link_or_copy)
+            shutil.copytree(self.path.parent / name, path.parent / name)
         shutil.copyfile(self.path, path)
-        shutil.copyfile(self.path.with_suffix(".json"), path.with_suffix(".json"))
-        restamp_sidecar(path, metadata=metadata)
+        restamp_sidecar(self.path, path, metadata=metadata)
         return SavedFramingModel(path)
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or one without hard links
-        shutil.copy2(source, target)
 
 
 def save_framing_result(result: FramingResult, folder: Path) -> None:
@@ -82,27 +68,31 @@ def save_framing_result(result: FramingResult, folder: Path) -> None:
     if result.learned_cues is not None:
         result.learned_cues.to_parquet(folder / "learned_cues.parquet", index=False)
     saved = SavedFramingModel(save_framing_model(result.model, folder / MODEL_FILE, metadata={}))
-    (folder / _CHECKSUMS).write_text(json.dumps(
-        {str(f.relative_to(folder)): file_sha256(f) for f in saved.files()}))
+    (folder / _CHECKSUMS).write_text(json.dumps(_checksums(saved, folder)))
 
 
 def load_framing_result(folder: Path) -> FramingResult:
     """Read a result written by :func:`save_framing_result`; its model stays on disk.
 
     Raises:
-        ValueError: a model file is missing or differs from the one saved (the stage
-            cache then computes the stage again).
+        ValueError, OSError: a model file is missing, added or differs from the one saved
+            (the stage cache then computes the stage again).
     """
     folder = Path(folder)
-    for name, digest in json.loads((folder / _CHECKSUMS).read_text()).items():
-        if not (folder / name).is_file() or file_sha256(folder / name) != digest:
-            raise ValueError(f"{name} is missing or changed since it was saved")
+    saved = SavedFramingModel(folder / MODEL_FILE)
+    expected = json.loads((folder / _CHECKSUMS).read_text())
+    found = _checksums(saved, folder)  # a missing model file or sidecar raises here
+    changed = sorted(name for name in expected.keys() | found.keys()
+                     if expected.get(name) != found.get(name))
+    if changed:
+        raise ValueError(f"{', '.join(changed)}: missing, added or changed since the model "
+                         "was saved")
     cues = folder / "learned_cues.parquet"
     return FramingResult(
         metrics=json.loads((folder / "metrics.json").read_text()),
         predictions=pd.read_parquet(folder / "predictions.parquet"),
         top_features=pd.read_parquet(folder / "top_features.parquet"),
-        model=SavedFramingModel(folder / MODEL_FILE),
+        model=saved,
         learned_cues=pd.read_parquet(cues) if cues.is_file() else None)
 
 
@@ -112,3 +102,8 @@ def save_run_model(model: Any, run_dir: Path, *, metadata: dict[str, Any]) -> Sa
     if isinstance(model, SavedFramingModel):
         return model.copy_to(path, metadata=metadata)
     return SavedFramingModel(save_framing_model(model, path, metadata=metadata))
+
+
+def _checksums(saved: SavedFramingModel, folder: Path) -> dict[str, str]:
+    """sha256 of each of the model's files by its path in ``folder``, read afresh (no memo)."""
+    return {str(f.relative_to(folder)): files_sha256([("", f)]) for f in saved.files()}

@@ -459,16 +459,18 @@ def _framing_key(cfg: ExperimentConfig, manifest: dict[str, Any], segments_key: 
     Beside the segments (whose key covers the corpus and its labels), the classifier's
     framing settings and the seed, it hashes what the config only names: the
     segment-labels file's bytes and the packaged cue lexicon. With the embeddings feature
-    it adds the embedding section, the model's weights and, when the topic stages ran, the
-    segments' vectors (the units' own vectors come from the embedding cache, keyed by
-    text, model and settings); then the library versions and the variables that move
-    numbers.
+    it adds the embedding settings (not the cache's location), the model's weights and
+    resolved truncation length and, when the topic stages ran, the segments' vectors (the
+    units' own vectors come from the embedding cache, keyed by text, model and settings);
+    then the library versions and the variables that move numbers.
     """
     labels = cfg.framing.segment_labels
     embedding = None
     if "embeddings" in cfg.framing.features:
         described = manifest["embedding"]
-        embedding = {"section": cfg.embedding, "weights_sha256": described["weights_sha256"],
+        embedding = {"section": cfg.embedding.model_dump(mode="json", exclude={"cache_dir"}),
+                     "weights_sha256": described["weights_sha256"],
+                     "max_seq_length": described["max_seq_length"],
                      "vectors_sha256": described.get("vectors_sha256")}
     return stage_key(
         "framing", segments_key, cfg.framing.model_dump(mode="json", exclude=_NOT_THE_CLASSIFIERS),

@@ -432,14 +432,14 @@ def _print_table(rows: list[dict]) -> None:
     print("\n" + _table(rows).to_string(index=False), flush=True)
     print("\nSeconds per stage (run manifest):")
     print(_stage_table(rows).to_string(), flush=True)
-    if len(rows) > len({r["size"] for r in rows}):
+    if len(rows) > len(_repeats(rows)):
         print("\nRatios over the repeats: median [lowest, highest], repeats within the target")
         for size, summary in _by_size(rows).items():
             print(f"{size}: " + "; ".join(
                 f"{name} {summary[key]['median']} [{summary[key]['min']}, "
                 f"{summary[key]['max']}], {summary[key]['runs_met']} of "
                 f"{summary['repeats']} <= {most}" for key, name, most, *_ in RATIOS), flush=True)
-    if len({r["size"] for r in rows}) > 1:
+    if len(_repeats(rows)) > 1:
         print("\nGrowth with segments, medians of the repeats (log-log slope; 1 = linear):")
         print(pd.DataFrame(_growth(_medians(rows))).T.to_string(), flush=True)
 
@@ -472,7 +472,7 @@ def _write(rows: list[dict], name: str, git: dict, *, final: bool) -> None:
             "and the plot: medians of the repeats; targets: each repeat's ratio, unrounded",
         ],
         "rows": rows, "by_size": _by_size(rows),
-        "growth": _growth(_medians(rows)) if len({r["size"] for r in rows}) > 1 else None,
+        "growth": _growth(_medians(rows)) if len(_repeats(rows)) > 1 else None,
         "targets": {f"{label} <= {most}": [
             {"size": r["size"], "repeat": r.get("repeat", 1),
              "met": r[top]["seconds"] / r[bottom]["seconds"] <= most} for r in rows]

@@ -190,7 +190,7 @@ def test_a_setfit_model_from_the_stage_cache_is_copied_with_its_body(tuned, tmp_
         SavedFramingModel,
         load_framing_result,
         save_framing_result,
-        save_run_model,
+        store_model,
     )
 
     cache, run = tmp_path / "cache", tmp_path / "run"
@@ -202,7 +202,7 @@ def test_a_setfit_model_from_the_stage_cache_is_copied_with_its_body(tuned, tmp_
     assert cached.metrics == result.metrics and cached.learned_cues is None
     assert cached.predictions.equals(result.predictions)
     assert isinstance(cached.model, SavedFramingModel)  # not loaded: no skops import
-    saved = save_run_model(cached.model, run, metadata={"label": "framing", "experiment": "x"})
+    saved = store_model(cached.model, run, metadata={"label": "framing", "experiment": "x"})
     weights = [folder / "framing_model_body" / "model.safetensors" for folder in (run, cache)]
     assert weights[0].read_bytes() == weights[1].read_bytes()
     sidecar = json.loads((run / "framing_model.json").read_text())

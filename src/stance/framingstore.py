@@ -67,7 +67,7 @@ def save_framing_result(result: FramingResult, folder: Path) -> None:
     result.top_features.to_parquet(folder / "top_features.parquet", index=False)
     if result.learned_cues is not None:
         result.learned_cues.to_parquet(folder / "learned_cues.parquet", index=False)
-    saved = SavedFramingModel(save_framing_model(result.model, folder / MODEL_FILE, metadata={}))
+    saved = store_model(result.model, folder, metadata={})
     (folder / _CHECKSUMS).write_text(json.dumps(_checksums(saved, folder)))
 
 
@@ -96,9 +96,12 @@ def load_framing_result(folder: Path) -> FramingResult:
         learned_cues=pd.read_parquet(cues) if cues.is_file() else None)
 
 
-def save_run_model(model: Any, run_dir: Path, *, metadata: dict[str, Any]) -> SavedFramingModel:
-    """Put the framing model in ``run_dir``: save a fitted pipeline, copy a saved model."""
-    path = Path(run_dir) / MODEL_FILE
+def store_model(model: Any, folder: Path, *, metadata: dict[str, Any]) -> SavedFramingModel:
+    """Put the framing model in ``folder``: save a fitted pipeline, copy a saved model.
+
+    A computed stage saves its model once, in the run folder; the cache copies that.
+    """
+    path = Path(folder) / MODEL_FILE
     if isinstance(model, SavedFramingModel):
         return model.copy_to(path, metadata=metadata)
     return SavedFramingModel(save_framing_model(model, path, metadata=metadata))

@@ -417,27 +417,33 @@ def _framing_stage(result: RunResult, timer: _Timer, cache: StageCache,
     stage fine-tunes the embedding model once per fold, minutes on two cores.
     """
     from stance.framing import evaluate_framing
-    from stance.framingstore import load_framing_result, save_framing_result, save_run_model
+    from stance.framingstore import load_framing_result, save_framing_result, store_model
 
     cfg, run_dir = result.config, result.run_dir
+    metadata = {"experiment": cfg.name, "label": cfg.framing.label,
+                "config_sha256": cfg.digest(), "corpus_sha256": result.manifest["corpus_sha256"]}
+
+    def in_run_folder(framing: FramingResult) -> FramingResult:
+        # computed or cached, the run's model is the one saved in its folder
+        return dataclasses.replace(
+            framing, model=store_model(framing.model, run_dir, metadata=metadata))
+
     with timer.stage("framing") as rec:
         framing, rec["cached"] = cache.fetch(
             "framing", _framing_key(cfg, result.manifest, segments_key),
-            lambda: evaluate_framing(result.corpus.corpus, result.segments, cfg.framing,
-                                     seed=cfg.seed, embedding=cfg.embedding,
-                                     cache_dir=embedding_cache_dir(cfg), source=cfg.corpus.path),
+            lambda: in_run_folder(evaluate_framing(
+                result.corpus.corpus, result.segments, cfg.framing, seed=cfg.seed,
+                embedding=cfg.embedding, cache_dir=embedding_cache_dir(cfg),
+                source=cfg.corpus.path)),
             save_framing_result, load_framing_result)
+        if rec["cached"]:
+            framing = in_run_folder(framing)
+        result.framing = framing
         write_json(run_dir / "framing_metrics.json", framing.metrics)
         framing.predictions.to_parquet(run_dir / "predictions.parquet", index=False)
         framing.top_features.to_csv(run_dir / "framing_top_features.csv", index=False)
         if framing.learned_cues is not None:
             framing.learned_cues.to_csv(run_dir / "framing_learned_cues.csv", index=False)
-        saved = save_run_model(framing.model, run_dir, metadata={
-            "experiment": cfg.name, "label": cfg.framing.label,
-            "config_sha256": cfg.digest(),
-            "corpus_sha256": result.manifest["corpus_sha256"]})
-        # computed or cached, the run's model is the one in its folder
-        result.framing = dataclasses.replace(framing, model=saved)
 
 
 _FRAMING_MODULES = ("stance.framing", "stance.framing_eval", "stance.framing_features",

@@ -27,12 +27,9 @@ def test_a_module_is_hashed_by_its_source_without_being_imported(tmp_path, monke
 
 
 def test_a_packaged_data_file_is_part_of_the_key(tmp_path, monkeypatch):
-    (tmp_path / "data").mkdir()
-    lexicon = tmp_path / "data" / "lexicon.yaml"
-    monkeypatch.setattr(stagecache.resources, "files", lambda package: tmp_path)
-    lexicon.write_text("official: [president]\n")
+    _packaged(tmp_path, monkeypatch, lexicon="official: [president]\n")
     before = stage_key("framing", data=("lexicon.yaml",))
-    lexicon.write_text("official: [president, minister]\n")
+    _packaged(tmp_path, monkeypatch, lexicon="official: [president, minister]\n")
     assert stage_key("framing", data=("lexicon.yaml",)) != before
 
 

@@ -98,6 +98,12 @@ def test_values_that_would_fail_later_are_refused_with_their_line(tmp_path, text
     assert expected in _error(tmp_path, "name: x\n" + text)
 
 
+@pytest.mark.parametrize("name", ["..", ".", "...", ".cache"])
+def test_a_name_that_is_no_folder_of_its_own_is_refused(tmp_path, name):
+    line = _error(tmp_path, f"name: '{name}'\ncorpus:\n  path: c.csv\n")
+    assert line.startswith(f"{tmp_path / 'bad.yaml'}:1 name: '{name}' starts with a dot")
+
+
 def test_a_config_that_is_not_utf8_is_one_line(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_bytes(b"name: x\ndescription: caf\xe9\ncorpus:\n  path: c.csv\n")

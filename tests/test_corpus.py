@@ -561,3 +561,44 @@ def test_a_folder_limit_reads_no_file_past_it(tmp_path, write_csv, caplog):
         ("c", "beyond corpus.limit 2"), ("2", "not listed in metadata.csv")]
     # the hidden folder counts once; c.html is listed, so it was read
     assert "so not read: 1 (first: .git)" in caplog.text
+
+
+def _folder_corpus(folder, rows):
+    """A folder corpus whose metadata.csv lists ``rows`` (doc_id, file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a.txt").write_text("An article inside the folder, long enough to keep.")
+    lines = ["doc_id,file"] + [f"{doc},{name}" for doc, name in rows]
+    (folder / "metadata.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.mark.parametrize("name", ["/etc/hostname", "../../../etc/hostname", "../outside.txt",
+                                  "sub/../../outside.txt"])
+def test_a_metadata_row_naming_a_file_outside_the_folder_is_refused(tmp_path, name):
+    (tmp_path / "outside.txt").write_text("A secret that must not reach the report.")
+    folder = _folder_corpus(tmp_path / "corpus", [("a", "a.txt"), ("b", name)])
+    with pytest.raises(StanceError) as caught:
+        load_corpus(CorpusConfig(path=folder, on_invalid="drop"))
+    (line,) = caught.value.problems
+    assert line.startswith(f"{folder / 'metadata.csv'}:3 column 'file' '{name}' is outside "
+                           f"the corpus folder {folder}")
+
+
+def test_a_link_out_of_the_folder_is_refused_with_or_without_metadata(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("A secret that must not reach the report.")
+    folder = _folder_corpus(tmp_path / "corpus", [("a", "a.txt"), ("b", "b.txt")])
+    (folder / "b.txt").symlink_to(secret)
+    with pytest.raises(StanceError, match=r"metadata.csv:3 column 'file' 'b.txt' is outside"):
+        load_corpus(CorpusConfig(path=folder))
+    (folder / "metadata.csv").unlink()
+    with pytest.raises(StanceError, match=r"b.txt: 'b.txt' is outside the corpus folder"):
+        load_corpus(CorpusConfig(path=folder, columns={"outlet": None, "date": None,
+                                                       "title": None}))
+
+
+def test_a_link_inside_the_folder_is_read(tmp_path):
+    folder = _folder_corpus(tmp_path / "corpus", [("a", "a.txt"), ("b", "b.txt")])
+    (folder / "b.txt").symlink_to(folder / "a.txt")
+    loaded = load_corpus(CorpusConfig(path=folder))
+    assert loaded.corpus.documents["doc_id"].tolist() == ["a", "b"]

@@ -68,6 +68,52 @@ def test_cache_left_by_a_killed_write_still_loads(tmp_path):
     np.testing.assert_array_equal(out, model.encode(["a", "b", "c"]))
 
 
+def _only_shard(folder):
+    (sidecar,) = folder.glob("*.json")
+    return sidecar.with_name(sidecar.name.removesuffix(".json"))
+
+
+def test_vectors_overwritten_in_place_are_moved_aside_once_and_encoded_again(tmp_path, caplog):
+    import logging
+
+    model = CountingEmbedder()
+    texts = ["a", "b", "c"]
+    good = embed_texts(texts, model, tmp_path)
+    shard = _only_shard(tmp_path / "fake")
+    vecs = shard.with_name(shard.name + ".vecs.npy")
+    poisoned = np.load(vecs)
+    poisoned[1] += 1.0  # the same shape and size: only the bytes tell
+    np.save(vecs, poisoned)
+    before = model.texts_encoded
+    with caplog.at_level(logging.WARNING, logger="stance.embedcache"):
+        again = embed_texts(texts, model, tmp_path)
+    np.testing.assert_array_equal(again, good)  # the model's vectors, not the changed ones
+    assert model.texts_encoded == before + 3
+    (message,) = caplog.messages
+    assert f"shard {shard.name} is damaged (its vector bytes do not match the sha256" in message
+    assert (tmp_path / "fake" / "damaged" / vecs.name).is_file()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="stance.embedcache"):
+        embed_texts(texts, model, tmp_path)
+    assert caplog.messages == [] and model.texts_encoded == before + 3  # said once, reused
+
+
+def test_a_truncated_shard_is_moved_aside_once(tmp_path, caplog):
+    import logging
+
+    model = CountingEmbedder()
+    embed_texts(["a", "b"], model, tmp_path)
+    shard = _only_shard(tmp_path / "fake")
+    vecs = shard.with_name(shard.name + ".vecs.npy")
+    vecs.write_bytes(vecs.read_bytes()[:-8])
+    with caplog.at_level(logging.WARNING, logger="stance.embedcache"):
+        embed_texts(["a", "b"], model, tmp_path)
+        embed_texts(["a", "b"], model, tmp_path)
+    (message,) = caplog.messages
+    assert f"shard {shard.name} is damaged (unreadable" in message
+    assert model.texts_encoded == 4
+
+
 def test_concurrent_writers_do_not_corrupt_the_cache(tmp_path):
     cache = EmbeddingCache(tmp_path)
     keys = text_keys([str(i) for i in range(400)])

@@ -311,3 +311,93 @@ def test_other_warnings_raised_while_saving_a_figure_still_reach_the_caller(tmp_
         warnings.filterwarnings("ignore", message="an axis", module=__name__)
         save_figure(Drawing(), tmp_path / "drawing")
     assert seen == []
+
+
+#: Names from data that matplotlib would read as math, and Cyrillic ones.
+HOSTILE = ("$ x $", r"$\foo$ news", "a $5 deal", r"back\$slash $")
+CYRILLIC = ("Белта", "Лукашенко", "Україна", "Лукашэнка ў Мінску")
+
+
+def _every_figure(names: tuple[str, ...]) -> dict:
+    """Each plot_* function, drawn with ``names`` as its outlets, labels, terms and actors."""
+    from stance.plots_framing import (
+        plot_actor_naming,
+        plot_confusion_matrix,
+        plot_framing_by_outlet,
+        plot_ranked_terms,
+        plot_reliability,
+    )
+    from stance.plots_sweep import plot_metrics_against
+
+    a, b, c, d = names
+    labels = {0: a, 1: b, 2: c, -1: "outliers"}
+    terms = pd.DataFrame([(t, f"{names[k % 4]} {k}", 1 / (k + 1)) for t in range(3)
+                          for k in range(4)], columns=["topic", "term", "weight"])
+    prevalence = pd.DataFrame([{"outlet": o, "topic": t, "share": 0.25, "low": 0.1,
+                                "high": 0.4, "n_segments": 4, "n_documents": 2}
+                               for o in names for t in (-1, 0, 1, 2)])
+    return {
+        "plot_segments_per_outlet": lambda: plots.plot_segments_per_outlet(
+            pd.DataFrame({"outlet": list(names), "segments": [4, 3, 2, 1]})),
+        "plot_topic_sizes": lambda: plots.plot_topic_sizes(pd.DataFrame(
+            {"topic": [-1, 0, 1, 2], "label": ["outliers", a, b, c], "size": [1, 4, 3, 2]})),
+        "plot_topic_terms": lambda: plots.plot_topic_terms(terms, labels),
+        "plot_topic_map": lambda: plots.plot_topic_map(np.arange(16.0).reshape(8, 2),
+                                                       np.repeat([-1, 0, 1, 2], 2), labels),
+        "plot_prevalence_heatmap": lambda: plots.plot_prevalence_heatmap(prevalence, labels),
+        "plot_topics_over_time": lambda: plots.plot_topics_over_time(pd.DataFrame(
+            {"period": pd.to_datetime(["2022-01-01", "2022-02-01"] * 2), "topic": [0, 0, 1, 1],
+             "share": [0.2, 0.4, 0.8, 0.6]}), labels),
+        "plot_confusion_matrix": lambda: plot_confusion_matrix([[3, 1], [0, 2]], [a, b],
+                                                               "Held out"),
+        "plot_framing_by_outlet": lambda: plot_framing_by_outlet(pd.DataFrame(
+            {"outlet": [a, b, c, d], "predicted": [a, b, a, b]}), classes=[a, b]),
+        "plot_ranked_terms": lambda: plot_ranked_terms(
+            terms.assign(topic=terms["topic"].map(dict(enumerate(names)))), "topic", "term",
+            "weight", title="Ranked", threshold={a: 0.5}),
+        "plot_actor_naming": lambda: plot_actor_naming(pd.DataFrame(
+            {"actor": [c, c, d, d], "outlet": [a, b, a, b], "official": [3, 0, 1, 1],
+             "delegitimising": [1, 4, 0, 2], "bare": [0, 1, 1, 0]})),
+        "plot_reliability": lambda: plot_reliability(
+            {"mean_predicted": [0.2, 0.9], "fraction_correct": [0.3, 0.8]}, 0.1),
+        "plot_metrics_against": lambda: plot_metrics_against(
+            pd.DataFrame({a: [b, c, d], "npmi_mean": [0.1, 0.2, 0.3]}), a, {"npmi_mean": "NPMI"}),
+    }
+
+
+def test_every_plot_function_is_drawn_by_the_literal_text_tests():
+    import inspect
+
+    from stance import plots_framing, plots_sweep
+
+    defined = {name for module in (plots, plots_framing, plots_sweep)
+               for name, value in inspect.getmembers(module, inspect.isfunction)
+               if name.startswith("plot_") and value.__module__ == module.__name__}
+    assert defined == set(_every_figure(HOSTILE))
+
+
+@pytest.mark.parametrize("name", sorted(_every_figure(HOSTILE)))
+def test_names_that_look_like_math_are_drawn_literally(tmp_path, name):
+    from matplotlib.text import Text
+
+    from stance.figure_files import save_figure
+
+    fig = _every_figure(HOSTILE)[name]()
+    save_figure(fig, tmp_path / name)  # drawing parses the text: $\foo$ would raise here
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    # no text holds an unescaped pair of dollar signs, which would start mathtext
+    assert all((t.count("$") - t.count(r"\$")) == 0 for t in texts), texts
+    shown = " ".join(t.replace(r"\$", "$") for t in texts)  # what matplotlib draws
+    if name != "plot_reliability":  # the one figure without text from data
+        assert any(h in shown for h in HOSTILE), shown
+
+
+@pytest.mark.parametrize("name", sorted(_every_figure(CYRILLIC)))
+def test_cyrillic_names_are_drawn_with_a_font_that_has_their_glyphs(tmp_path, name, caplog):
+    import logging
+
+    from stance.figure_files import save_figure
+
+    with caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+        save_figure(_every_figure(CYRILLIC)[name](), tmp_path / name)
+    assert caplog.records == []  # no character is missing from the figure's font

@@ -147,3 +147,16 @@ def test_a_run_without_a_classifier_still_reports_the_outlets_wording(tmp_path):
     assert '"war (5.0)"' in text and '"talks (2.0)"' in text
     run.distinctive_terms = None
     assert framing_section(run) is None  # nothing to report
+
+
+def test_the_cover_table_has_no_empty_header_row(tmp_path):
+    from stance.report import title_page
+
+    run = run_with(audit([("a", "kept", "", None)]))
+    run.run_dir = tmp_path / "20260101T000000Z-abc"
+    run.manifest.update(git={"commit": "0123456789abcdef", "dirty": False},
+                        started="2026-01-01T00:00:00+00:00", config_sha256="c" * 64,
+                        corpus_sha256="d" * 64, packages={"stance": "0.1.0"})
+    markup = title_page(run)
+    assert "table.header" not in markup  # the rows name themselves: experiment, run, ...
+    assert '"experiment", "x"' in markup and '"commit", "0123456789ab"' in markup

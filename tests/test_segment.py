@@ -69,3 +69,63 @@ def test_segment_ids_are_stable_across_calls():
     cfg = SegmentationConfig()
     first = segment_corpus(_corpus(TEXT), cfg).table
     assert first.equals(segment_corpus(_corpus(TEXT), cfg).table)
+
+
+class WordTokenizer:
+    """A stand-in tokenizer: every word is one token, its punctuation another."""
+
+    n_special = 2
+
+    def __init__(self, max_tokens):
+        self.max_tokens = max_tokens
+
+    def token_spans(self, texts):
+        import re
+
+        return [[m.span() for m in re.finditer(r"\w+|[^\w\s]", t)] for t in texts]
+
+
+def test_a_paragraph_longer_than_the_model_reads_is_split_at_sentence_ends():
+    sentences = [f"Sentence {i} has exactly six words." for i in range(10)]  # 7 tokens each
+    text = "Intro paragraph.\n\n" + " ".join(sentences) + "\n\nOutro paragraph here."
+    segs = segment_corpus(_corpus(text), SegmentationConfig(min_words=0),
+                          tokenizer=WordTokenizer(max_tokens=24)).table
+    assert segs["piece"].tolist() == [0, 1, 2, 3, 4, 0]  # 22 tokens fit: three sentences
+    pieces = segs[segs["piece"] > 0]
+    assert " ".join(pieces["text"]) == " ".join(sentences)  # no text left out
+    assert all(t.endswith("words.") for t in pieces["text"])  # cut at sentence ends
+    assert all(len(WordTokenizer(24).token_spans([t])[0]) + 2 <= 24 for t in segs["text"])
+    assert (segs["text"] == [text[a:b] for a, b in zip(segs["start"], segs["end"],
+                                                        strict=True)]).all()
+    assert segs["seg_id"].tolist() == [f"d0:{i}" for i in range(6)]
+
+
+def test_one_sentence_longer_than_the_model_reads_is_split_at_word_starts():
+    text = " ".join(f"w{i}" for i in range(5000))  # a 5,000-word line, no sentence end
+    segs = segment_corpus(_corpus(text), SegmentationConfig(), tokenizer=WordTokenizer(256))
+    table = segs.table
+    assert (table["piece"] > 0).all() and len(table) == -(-5000 // 254)
+    assert " ".join(table["text"]) == text
+    assert segs.split_counts() == (1, len(table))
+
+
+def test_documents_and_short_segments_are_never_split():
+    text = "A short paragraph.\n\n" + "word " * 400
+    assert segment_corpus(_corpus(text), SegmentationConfig(unit="document"),
+                          tokenizer=WordTokenizer(64)).split_counts() == (0, 0)
+    assert segment_corpus(_corpus("A short one."), SegmentationConfig(),
+                          tokenizer=WordTokenizer(64)).table["piece"].tolist() == [0]
+
+
+@pytest.mark.integration
+def test_pieces_of_a_long_cyrillic_paragraph_fit_the_real_model():
+    from stance.config import EmbeddingConfig
+    from stance.embed import load_tokenizer
+
+    tokenizer = load_tokenizer(EmbeddingConfig())
+    sentence = "Лукашенко встретился с Путиным в Сочи, и они обсудили интеграцию. "
+    text = (sentence * 300).strip()
+    table = segment_corpus(_corpus(text), SegmentationConfig(), tokenizer=tokenizer).table
+    assert len(table) > 1 and (table["piece"] > 0).all()
+    assert max(tokenizer.n_tokens(table["text"].tolist())) <= tokenizer.max_tokens == 256
+    assert " ".join(table["text"]) == text

@@ -200,3 +200,34 @@ def test_tampered_metrics_and_assignments_are_caught(seed_run_dir, tmp_path, cap
 def test_verify_of_a_folder_that_is_not_a_run_exits_2(tmp_path, capsys):
     assert main(["-q", "verify", str(tmp_path)]) == 2
     assert "not a finished run folder" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_verify_re_encodes_a_sample_and_catches_a_consistently_rewritten_cache(seed_run_dir,
+                                                                               tmp_path):
+    import hashlib
+
+    import numpy as np
+
+    from stance.config import load_config
+    from stance.runner import embedding_cache_dir
+    from stance.verify import VECTOR_SAMPLE, check_cached_vectors
+
+    cache = embedding_cache_dir(load_config(seed_run_dir / "config.yaml"))
+    n_segments = len(pd.read_parquet(seed_run_dir / "segments.parquet"))
+    check = check_cached_vectors(seed_run_dir, cache)
+    assert check.ok and check.n_compared == min(VECTOR_SAMPLE, n_segments)
+    # a cache whose shards were written with wrong vectors and matching sha256 sidecars
+    # passes every file check; only the model can tell
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    for sidecar in copy.rglob("*.json"):
+        vecs = sidecar.with_name(sidecar.name.removesuffix(".json") + ".vecs.npy")
+        wrong = np.roll(np.load(vecs), 1, axis=0)
+        np.save(vecs, wrong)
+        meta = json.loads(sidecar.read_text())
+        meta["vectors_sha256"] = hashlib.sha256(wrong.data).hexdigest()
+        sidecar.write_text(json.dumps(meta))
+    check = check_cached_vectors(seed_run_dir, copy)
+    assert not check.ok and check.n_different > check.n_compared // 2
+    assert "largest component difference" in check.examples[0].key

@@ -230,6 +230,11 @@ class SegmentationConfig(Section):
     min_words: int = Field(8, ge=0, description="shorter segments merge into a neighbour")
     window_words: int = Field(100, ge=1)
     window_overlap: int = Field(0, ge=0)
+    max_tokens: Annotated[int, Field(ge=8)] | Literal["auto"] | None = Field(
+        "auto", description="split a paragraph, sentence or window longer than this many "
+        "tokens of the embedding model (at sentence ends, else at word starts) so the model "
+        "reads all of it: auto = as many as the model reads; null = never split (the model "
+        "then reads only a long segment's start)")
 
     @model_validator(mode="after")
     def _windows_move_on(self) -> SegmentationConfig:
@@ -489,6 +494,11 @@ class ExperimentConfig(Section):
     def _name_not_reserved(cls, value: str) -> str:
         if value in {"latest", "runs", "cache"}:
             raise ValueError(f"'{value}' is reserved; choose another experiment name")
+        # the name is a folder under output_dir: '.' and '..' would write beside it, and a
+        # leading dot hides it (output_dir/.cache holds the embedding cache)
+        if value.startswith("."):
+            raise ValueError(f"'{value}' starts with a dot, so it names no folder of its own "
+                             "under output_dir; choose a name starting with a letter or digit")
         return value
 
     @property

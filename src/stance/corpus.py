@@ -216,6 +216,8 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
     if others:
         log.warning("%s: files that are not .txt or .md articles (or are hidden, or broken "
                     "links), so not read: %d (first: %s)", root, len(others), others[0])
+    _refuse_outside(root, meta[file_col], metadata_path if metadata_path.exists() else None,
+                    file_col)
     texts = []
     names = track(meta[file_col], "reading files", total=len(meta))
     for row_number, name in enumerate(names, start=2):
@@ -256,6 +258,25 @@ def _read_folder(cfg: CorpusConfig, problems: list[_Problem], notes: dict[int, s
         names = [Path(str(n)).as_posix() for n in meta[file_col]]
         meta["_default_id"] = _file_ids(names)
     return meta
+
+
+def _refuse_outside(root: Path, names: pd.Series, metadata: Path | None, column: str) -> None:
+    """Stop if a file to read lies outside ``root``: an absolute path, ``..`` or a symlink out.
+
+    A corpus is the folder it names: a row pointing at /etc/passwd or ../../secret would put
+    that file's text into the run folder and the report.
+    """
+    inside = root.resolve()
+    outside = [(number, str(name)) for number, name in enumerate(names, start=2)
+               if not (root / str(name)).resolve().is_relative_to(inside)]
+    if not outside:
+        return
+    number, name = outside[0]
+    where = f"{metadata}:{number} column '{column}'" if metadata else f"{root / name}:"
+    more = f" ({len(outside) - 1} more such rows)" if len(outside) > 1 else ""
+    raise StanceError(f"{where} '{name}' is outside the corpus folder {root} (an absolute "
+                      f"path, '..' or a link out of it){more}; copy the file into the folder "
+                      "and name it by its path there")
 
 
 def _folder_files(root: Path) -> tuple[list[Path], list[Path]]:

@@ -134,6 +134,11 @@ class Segments:
     def __len__(self) -> int:
         return len(self.table)
 
+    def split_counts(self) -> tuple[int, int]:
+        """Units split because the model reads less, and the segments they became."""
+        piece = self.table["piece"] if "piece" in self.table.columns else pd.Series([], int)
+        return int((piece == 1).sum()), int((piece > 0).sum())
+
     def save(self, folder: Path) -> None:
         """Write segments.parquet into ``folder``."""
         self.table.to_parquet(Path(folder) / "segments.parquet", index=False)

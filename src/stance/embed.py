@@ -274,6 +274,60 @@ class CachedEncoder:
         return np.vstack([self._seen[t] for t in texts])
 
 
+class ModelTokenizer:
+    """The model's own tokenizer (its tokenizer.json), without loading the model.
+
+    Args:
+        path: the tokenizer.json file.
+        max_tokens: tokens the model reads, special ones included.
+    """
+
+    def __init__(self, path: Path, max_tokens: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.path, self.max_tokens = Path(path), max_tokens
+        self._tokenizer = Tokenizer.from_file(str(path))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        processor = self._tokenizer.post_processor
+        self.n_special = processor.num_special_tokens_to_add(False) if processor else 0
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Character span of each token of each text, special tokens left out."""
+        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [list(e.offsets) for e in encoded]
+
+    def n_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text as the model reads it, special ones included."""
+        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) + self.n_special for e in encoded]
+
+    def identity(self) -> dict:
+        """What changes how it splits: the vocabulary file's sha256 and the token limit."""
+        return {"tokenizer_sha256": file_sha256(self.path), "max_tokens": self.max_tokens}
+
+
+def load_tokenizer(cfg: EmbeddingConfig, max_tokens: int | None = None) -> ModelTokenizer | None:
+    """The configured model's tokenizer, reading ``max_tokens`` (default: as the model does).
+
+    Returns:
+        None when the model has no tokenizer.json or no known token limit.
+
+    Raises:
+        StanceError: ``max_tokens`` is more than the model reads.
+    """
+    info = resolve_model(cfg)
+    model_limit = cfg.max_seq_length or _configured_max_seq(info.path)
+    vocabulary = info.path / "tokenizer.json"
+    if not model_limit or not vocabulary.is_file():
+        return None
+    if max_tokens is not None and max_tokens > model_limit:
+        raise StanceError(f"segmentation.max_tokens: {max_tokens} is more than the embedding "
+                          f"model reads ({model_limit} tokens); give at most {model_limit}, "
+                          "or auto")
+    return ModelTokenizer(vocabulary, max_tokens or model_limit)
+
+
 #: Texts tokenised to count how many the model cuts; past this, a seeded sample of them.
 TRUNCATION_SAMPLE = 20_000
 #: WordPiece gives each word at least one token, so only texts with more words than this
@@ -296,21 +350,16 @@ def count_truncated(texts: Sequence[str], embedder: Embedder, *, seed: int) -> d
     max_tokens = embedder.describe()["max_seq_length"]
     result = {"max_tokens": max_tokens, "texts": len(texts), "truncated": None, "checked": 0,
               "sampled": False}
-    vocabulary = embedder.info.path / "tokenizer.json"
-    if not max_tokens or not vocabulary.is_file():
+    tokenizer = load_tokenizer(embedder.cfg)
+    if tokenizer is None:
         return result
-    from tokenizers import Tokenizer
-
     words = np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
     long_enough = np.flatnonzero(words > _WORDS_PER_TOKEN_FLOOR * max_tokens)
     checked = long_enough
     if len(long_enough) > TRUNCATION_SAMPLE:
         checked = np.sort(np.random.default_rng(seed).choice(long_enough, TRUNCATION_SAMPLE,
                                                              replace=False))
-    tokenizer = Tokenizer.from_file(str(vocabulary))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    lengths = [len(e.ids) for e in tokenizer.encode_batch([texts[i] for i in checked])]
+    lengths = tokenizer.n_tokens([texts[i] for i in checked])
     over = sum(n > max_tokens for n in lengths)
     scale = len(long_enough) / len(checked) if len(checked) else 0
     return {**result, "truncated": int(round(over * scale)), "checked": len(checked),

@@ -1,11 +1,16 @@
-"""An append-only on-disk store of embeddings keyed by text hash.
+"""An append-only on-disk store of embeddings keyed by text hash, checked on every read.
 
-Each write adds one *shard*: ``<id>.vecs.npy`` (float32 rows) then
-``<id>.keys.npy`` (the rows' 32-byte sha256 keys), each written to a temporary
-name and renamed into place, keys last. A shard counts only once its keys file
-exists, so a run killed mid-write leaves at most an ignored temporary file, and
-runs sharing a cache never write the same file. Vectors are memory-mapped, so a
-lookup reads only the rows it returns.
+Each write adds one *shard*: ``<id>.vecs.npy`` (float32 rows), ``<id>.keys.npy`` (the
+rows' 32-byte sha256 keys) and last ``<id>.json``, a sidecar with the row count, the
+vector length and the sha256 of the vector bytes. Each file is written to a temporary name
+and renamed into place, so a run killed mid-write leaves a shard without its sidecar,
+which counts as not written; runs sharing a cache never write the same file. Vectors are
+memory-mapped, so a lookup reads only the rows it returns.
+
+A shard that supplies rows is checked against its sidecar first (once per process and
+file state): a truncated file, keys that disagree with the vectors, or vector bytes whose
+sha256 is not the one written with them is moved to ``damaged/`` with one warning, and
+its texts are encoded again. A changed cache is never used silently.
 
 Hand-written rather than a key-value store (diskcache, LMDB) because a lookup of
 a million keys is then one vectorised pandas index join, and the format is plain
@@ -15,10 +20,13 @@ NumPy that any tool can read.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +35,25 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 KEY_DTYPE = np.dtype("S32")
+#: Where shards that fail their check are moved, inside the cache folder.
+DAMAGED = "damaged"
 
 
 def text_keys(texts: Sequence[str]) -> np.ndarray:
     """sha256 of each text (UTF-8) as fixed 32-byte keys."""
     return np.array([hashlib.sha256(t.encode("utf-8")).digest() for t in texts], dtype=KEY_DTYPE)
+
+
+class DamagedShard(Exception):
+    """A shard whose files do not match its sidecar."""
+
+
+@dataclass(frozen=True)
+class _Shard:
+    name: str
+    keys: np.ndarray
+    vectors: np.ndarray  # memory-mapped
+    vectors_sha256: str
 
 
 class EmbeddingCache:
@@ -42,58 +64,125 @@ class EmbeddingCache:
 
     def lookup(self, keys: np.ndarray, dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(found, vectors)``: a mask over ``keys`` and the found rows in key order."""
-        index, owners, rows, shards = self._index()
-        if not shards:
-            return np.zeros(len(keys), bool), np.empty((0, dim or 0), np.float32)
-        position = index.get_indexer(pd.Index(keys, dtype=object))
-        found = position >= 0
-        owner, row = owners[position[found]], rows[position[found]]
-        vectors = np.empty((int(found.sum()), shards[0].shape[1]), np.float32)
-        for shard_no in np.unique(owner):
-            take = owner == shard_no
-            vectors[take] = shards[shard_no][row[take]]
-        return found, vectors
+        while True:
+            index, owners, rows, shards = self._index()
+            if not shards:
+                return np.zeros(len(keys), bool), np.empty((0, dim or 0), np.float32)
+            position = index.get_indexer(pd.Index(keys, dtype=object))
+            found = position >= 0
+            owner, row = owners[position[found]], rows[position[found]]
+            damaged = [shards[i] for i in np.unique(owner) if not _verified(self.folder, shards[i])]
+            if damaged:  # moved aside; their texts are looked up (and encoded) again
+                for shard in damaged:
+                    self._set_aside(shard.name, "its vector bytes do not match the sha256 "
+                                                "written with them")
+                continue
+            vectors = np.empty((int(found.sum()), shards[0].vectors.shape[1]), np.float32)
+            for shard_no in np.unique(owner):
+                take = owner == shard_no
+                vectors[take] = shards[shard_no].vectors[row[take]]
+            return found, vectors
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Store new rows as one shard, atomically."""
+        """Store new rows as one shard, atomically (the sidecar last)."""
         if len(keys) == 0:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        shard = f"{uuid.uuid4().hex}"
-        _atomic_save(self.folder / f"{shard}.vecs.npy", np.ascontiguousarray(vectors, np.float32))
-        _atomic_save(self.folder / f"{shard}.keys.npy", np.asarray(keys, KEY_DTYPE))
+        name = uuid.uuid4().hex
+        vectors = np.ascontiguousarray(vectors, np.float32)
+        _atomic_write(self.folder / f"{name}.vecs.npy", lambda h: np.save(h, vectors))
+        _atomic_write(self.folder / f"{name}.keys.npy",
+                      lambda h: np.save(h, np.asarray(keys, KEY_DTYPE)))
+        sidecar = {"rows": len(vectors), "dim": int(vectors.shape[1]), "dtype": "float32",
+                   "vectors_sha256": hashlib.sha256(vectors.data).hexdigest()}
+        _atomic_write(self.folder / f"{name}.json",
+                      lambda h: h.write(json.dumps(sidecar).encode()))
 
     def __len__(self) -> int:
         return len(self._index()[0])
 
-    def _index(self) -> tuple[pd.Index, np.ndarray, np.ndarray, list[np.ndarray]]:
+    def _index(self) -> tuple[pd.Index, np.ndarray, np.ndarray, list[_Shard]]:
         """Unique keys of every complete shard, each key's shard and row, and the shards."""
         all_keys, shards, owners, rows = [], [], [], []
-        for keys_file in sorted(self.folder.glob("*.keys.npy")) if self.folder.is_dir() else []:
-            vecs_file = keys_file.with_name(keys_file.name.replace(".keys.", ".vecs."))
+        sidecars = sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []
+        for sidecar in sidecars:
             try:
-                keys = np.load(keys_file)
-                vectors = np.load(vecs_file, mmap_mode="r")
-                if keys.dtype != KEY_DTYPE or len(keys) != len(vectors):
-                    raise ValueError("keys and vectors disagree")
-            except (OSError, ValueError) as exc:
-                log.warning("embedding cache: skipping unreadable shard %s (%s)", keys_file, exc)
+                shard = _open(sidecar)
+            except DamagedShard as problem:
+                self._set_aside(sidecar.name.removesuffix(".json"), str(problem))
                 continue
-            owners.append(np.full(len(keys), len(shards), np.int32))
-            rows.append(np.arange(len(keys), dtype=np.int64))
-            shards.append(vectors)
-            all_keys.append(keys)
+            owners.append(np.full(len(shard.keys), len(shards), np.int32))
+            rows.append(np.arange(len(shard.keys), dtype=np.int64))
+            shards.append(shard)
+            all_keys.append(shard.keys)
         if not shards:
             return pd.Index([], dtype=object), np.empty(0, np.int32), np.empty(0, np.int64), []
         index = pd.Index(np.concatenate(all_keys), dtype=object)
         first = ~index.duplicated()  # two runs may have cached the same text; the first copy wins
         return (index[first], np.concatenate(owners)[first], np.concatenate(rows)[first], shards)
 
+    def _set_aside(self, name: str, why: str) -> None:
+        """Move shard ``name``'s files to ``damaged/``, saying so once."""
+        aside = self.folder / DAMAGED
+        aside.mkdir(exist_ok=True)
+        moved = False
+        for suffix in (".json", ".keys.npy", ".vecs.npy"):
+            try:
+                os.replace(self.folder / f"{name}{suffix}", aside / f"{name}{suffix}")
+                moved = True
+            except FileNotFoundError:  # missing, or another run moved it first
+                pass
+        if moved:
+            log.warning("embedding cache %s: shard %s is damaged (%s); moved to %s/, its texts "
+                        "are encoded again", self.folder, name, why, DAMAGED)
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
+
+def _open(sidecar: Path) -> _Shard:
+    """A shard's keys and memory-mapped vectors, checked against its sidecar's shape."""
+    name = sidecar.name.removesuffix(".json")
+    try:
+        meta = json.loads(sidecar.read_text())
+        keys = np.load(sidecar.with_name(f"{name}.keys.npy"))
+        vectors = np.load(sidecar.with_name(f"{name}.vecs.npy"), mmap_mode="r")
+    except (OSError, ValueError) as exc:  # missing, truncated or not NumPy / JSON
+        raise DamagedShard(f"unreadable: {exc}") from None
+    expected = (meta.get("rows"), meta.get("dim"))
+    if keys.dtype != KEY_DTYPE or len(keys) != expected[0] or vectors.shape != expected \
+            or vectors.dtype != np.float32:
+        raise DamagedShard(f"{len(keys)} keys and vectors of shape {vectors.shape}, but the "
+                           f"sidecar says {expected[0]} rows of {expected[1]}")
+    return _Shard(name, keys, vectors, str(meta.get("vectors_sha256")))
+
+
+#: (folder, shard, size, mtime, inode) of vector files whose bytes matched their sha256 in
+#: this process: a file is read whole once, not on every lookup.
+_checked: set[tuple] = set()
+_checked_lock = threading.Lock()
+
+
+def _verified(folder: Path, shard: _Shard) -> bool:
+    """Whether the shard's vector bytes have the sha256 its sidecar records."""
+    path = folder / f"{shard.name}.vecs.npy"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return False
+    state = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    with _checked_lock:
+        if state in _checked:
+            return True
+    digest = hashlib.sha256(np.ascontiguousarray(shard.vectors).data).hexdigest()
+    if digest != shard.vectors_sha256:
+        return False
+    with _checked_lock:
+        _checked.add(state)
+    return True
+
+
+def _atomic_write(path: Path, write) -> None:
     tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
     with open(tmp, "wb") as handle:
-        np.save(handle, array)
+        write(handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

@@ -24,6 +24,20 @@ MAX_ANNOTATED_TOPICS = 10
 _MAP_MARKERS = ("o", "s", "^")
 
 
+def literal(value: object) -> str:
+    r"""Text from data as matplotlib draws it verbatim: a ``$`` never opens mathtext.
+
+    matplotlib reads text between two unescaped dollar signs as math (``$ x $`` is drawn as
+    an italic x, ``$\foo$`` fails to draw at all); every outlet, label, actor, term and topic
+    label goes through here before it reaches a figure.
+
+    Example:
+        >>> literal("$ x $")
+        '\\$ x \\$'
+    """
+    return str(value).replace("$", r"\$")
+
+
 def _new_figure(width: float, height: float) -> Figure:
     # The object-oriented API, not pyplot: no global figure state, safe in threads and servers.
     from matplotlib.figure import Figure
@@ -66,7 +80,7 @@ def plot_segments_per_outlet(summary: pd.DataFrame) -> Figure:
     rows = outlets.nlargest(MAX_OUTLETS_SHOWN, "segments").sort_values("segments")
     fig = _new_figure(6.5, max(2.0, 0.35 * len(rows) + 1))
     ax = fig.add_subplot()
-    ax.barh(rows["outlet"].astype(str), rows["segments"], color="#4C72B0")
+    ax.barh(rows["outlet"].map(literal), rows["segments"], color="#4C72B0")
     for y, value in enumerate(rows["segments"]):
         ax.text(value, y, f" {value}", va="center", fontsize=8)
     ax.set_xlabel("segments")
@@ -77,7 +91,8 @@ def plot_segments_per_outlet(summary: pd.DataFrame) -> Figure:
 
 
 def _topic_names(labels: dict[int, str], width: int = 38) -> dict[int, str]:
-    return {k: (v if len(v) <= width else v[: width - 1] + "…") for k, v in labels.items()}
+    return {k: literal(v if len(v) <= width else v[: width - 1] + "…")
+            for k, v in labels.items()}
 
 
 def shown_note(shown: int, total: int, what: str) -> str:
@@ -122,7 +137,7 @@ def plot_topic_terms(terms: pd.DataFrame, labels: dict[int, str], *, n_terms: in
     for i, topic in enumerate(shown):
         ax = fig.add_subplot(n_rows, n_cols, i + 1)
         top = terms[terms["topic"] == topic].nlargest(n_terms, "weight").iloc[::-1]
-        ax.barh(top["term"], top["weight"], color=f"C{i % 10}")
+        ax.barh(top["term"].map(literal), top["weight"], color=f"C{i % 10}")
         _title(ax, f"{topic}: {names[topic]}", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
@@ -192,7 +207,7 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
     names = _topic_names(labels, 22)
     ax.set_xticks(range(len(topics)), [f"{t}: {names[t]}" for t in topics], rotation=35,
                   ha="right", fontsize=7)
-    ax.set_yticks(range(len(share)), share.index, fontsize=8)
+    ax.set_yticks(range(len(share)), [literal(o) for o in share.index], fontsize=8)
     values = share.to_numpy()
     if annotate:
         for (i, j), value in np.ndenumerate(values):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stance.plots import _new_figure, _pin_empty_labels, _title, shown_note
+from stance.plots import _new_figure, _pin_empty_labels, _title, literal, shown_note
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -25,8 +25,9 @@ def plot_confusion_matrix(matrix: list[list[int]], labels: list[str], title: str
     fig = _new_figure(1.1 * len(labels) + 2.5, 0.9 * len(labels) + 1.8)
     ax = fig.add_subplot()
     ax.imshow(values, cmap="Blues", interpolation="none")  # sharp cells, as the heatmap
-    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    names = [literal(label) for label in labels]
+    ax.set_xticks(range(len(labels)), names, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), names, fontsize=8)
     for (i, j), value in np.ndenumerate(values):
         colour = "white" if value > 0.6 * max(1, values.max()) else "black"
         ax.text(j, i, str(value), ha="center", va="center", fontsize=8, color=colour)
@@ -50,8 +51,8 @@ def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predi
     ax = fig.add_subplot()
     left = np.zeros(len(shares))
     for i, label in enumerate(shares.columns):
-        ax.barh(shares.index.astype(str), shares[label], left=left, color=f"C{i % 10}",
-                label=str(label))
+        ax.barh(shares.index.map(literal), shares[label], left=left, color=f"C{i % 10}",
+                label=literal(label))
         left += shares[label].to_numpy()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of {unit} ({label_column.replace('_', ' ')} label)")
@@ -80,10 +81,10 @@ def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
     for i, name in enumerate(panels):
         ax = fig.add_subplot(n_rows, n_cols, i + 1)
         top = table[table[panel] == name].nlargest(n_terms, value).iloc[::-1]
-        ax.barh(top[term].astype(str), top[value], color=f"C{i % 10}")
+        ax.barh(top[term].map(literal), top[value], color=f"C{i % 10}")
         if threshold is not None and name in threshold:
             ax.axvline(threshold[name], color="0.3", linestyle="--", linewidth=0.8)
-        _title(ax, str(name), fontsize=8)
+        _title(ax, literal(name), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     fig.suptitle(title + shown_note(len(panels), len(names), shown), fontsize=10)
@@ -103,13 +104,13 @@ def plot_actor_naming(naming: pd.DataFrame) -> Figure:
         ax = fig.add_subplot(-(-len(actors) // 2), min(2, len(actors)), i + 1)
         left = np.zeros(len(shares))
         for cls in classes:
-            ax.barh(shares.index.astype(str), shares[cls], left=left,
+            ax.barh(shares.index.map(literal), shares[cls], left=left,
                     color=DESCRIPTOR_COLOURS[cls], label=cls if i == 0 else None)
             left += shares[cls].to_numpy()
         for y, total in enumerate(counts.sum(axis=1)):
             ax.text(1.01, y, f"n={int(total)}", va="center", fontsize=6)
         ax.set_xlim(0, 1)
-        _title(ax, actor, fontsize=9)
+        _title(ax, literal(actor), fontsize=9)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     fig.legend(loc="outside lower center", ncols=len(classes), fontsize=7, frameon=False)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from stance.plots import _new_figure, _pin_empty_labels
+from stance.plots import _new_figure, _pin_empty_labels, literal
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -47,7 +47,7 @@ def plot_metrics_against(summary: pd.DataFrame, parameter: str,
         if (y.dropna() == y.dropna().round()).all():  # counts: no 4.25 topics on the axis
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel(parameter, fontsize=8)
+        ax.set_xlabel(literal(parameter), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     return _pin_empty_labels(fig)
@@ -58,4 +58,5 @@ def _positions(values: pd.Series) -> tuple[pd.Series, list[str] | None]:
     if all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
         return values.astype(float), None
     ticks = [str(v) for v in dict.fromkeys(values)]
-    return values.map(lambda v: ticks.index(str(v))).astype(float), ticks
+    return (values.map(lambda v: ticks.index(str(v))).astype(float),
+            [literal(tick) for tick in ticks])

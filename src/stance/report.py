@@ -42,24 +42,31 @@ def title_page(run: RunResult) -> str:
     if git["dirty"]:
         commit += " (uncommitted changes)"
     title = run.config.report.title or f"stance report: {cfg.name}"
-    rows = pd.DataFrame({"": ["experiment", "run", "date", "commit", "config sha256",
-                              "corpus sha256", "stance"],
-                         " ": [cfg.name, run.run_dir.name, run.manifest["started"], commit,
-                               run.manifest["config_sha256"][:16],
-                               run.manifest["corpus_sha256"][:16],
-                               run.manifest["packages"].get("stance") or "?"]})
+    rows = pd.DataFrame({"what": ["experiment", "run", "date", "commit", "config sha256",
+                                  "corpus sha256", "stance"],
+                         "value": [cfg.name, run.run_dir.name, run.manifest["started"], commit,
+                                   run.manifest["config_sha256"][:16],
+                                   run.manifest["corpus_sha256"][:16],
+                                   run.manifest["packages"].get("stance") or "?"]})
     return (f"#align(center)[#v(3cm)#text(size: 22pt, weight: \"bold\")[{m.text(title)}]"
             f"#v(0.6cm)#text(size: 12pt)[{m.text(cfg.description)}]]\n#v(1.5cm)\n"
-            + m.table(rows, align=["left", "left"], size="10pt") + "#pagebreak()\n")
+            + m.table(rows, align=["left", "left"], size="10pt", header=False)
+            + "#pagebreak()\n")
 
 
 def corpus_section(run: RunResult) -> str:
     """Documents and segments per outlet, words and dates, with a figure."""
     summary = summarise_outlets(run.corpus.corpus, run.segments)
     out = m.heading("Corpus")
+    unit = run.config.segmentation.unit
+    split, pieces = run.segments.split_counts()
     out += m.paragraph(m.text(
         f"{len(run.corpus.corpus)} documents from {summary.shape[0] - 1} outlets, split into "
-        f"{len(run.segments)} segments ({run.config.segmentation.unit} units)."))
+        f"{len(run.segments)} segments ({unit} units)."
+        + (f" {split} {unit}{'s' if split != 1 else ''} longer than the embedding model "
+           f"reads {'were' if split != 1 else 'was'} split into {pieces} segments, at "
+           "sentence ends where possible, so that the model reads all of the text."
+           if split else "")))
     out += m.table(summary, caption="Documents, segments, words and dates per outlet.")
     if "segments_per_outlet" in run.figures:
         out += m.image(_rel(run, run.figures["segments_per_outlet"]), "Segments per outlet.")

@@ -253,12 +253,25 @@ def _prepare(cfg: ExperimentConfig, timer: _Timer, cache: StageCache) -> _Prepar
                                                           seed=cfg.seed),
             _save_cleaned, _load_cleaned)
     with timer.stage("segment") as rec:
+        tokenizer = segment_tokenizer(cfg)
         segments_key = stage_key("segment", corpus_key, cfg.segmentation,
+                                 tokenizer and tokenizer.identity(),
                                  modules=("stance.segment",))
         segments, rec["cached"] = cache.fetch(
-            "segment", segments_key, lambda: segment_corpus(cleaned.corpus, cfg.segmentation),
+            "segment", segments_key,
+            lambda: segment_corpus(cleaned.corpus, cfg.segmentation, tokenizer=tokenizer),
             Segments.save, Segments.load)
     return cleaned, corpus_digest, segments, segments_key
+
+
+def segment_tokenizer(cfg: ExperimentConfig):
+    """The embedding model's tokenizer that segmentation splits long segments by, or None."""
+    limit = cfg.segmentation.max_tokens
+    if limit is None:
+        return None
+    from stance.embed import load_tokenizer
+
+    return load_tokenizer(cfg.embedding, None if limit == "auto" else limit)
 
 
 def _embed(cfg: ExperimentConfig, segments: Segments, timer: _Timer, cache: StageCache,

@@ -2,11 +2,19 @@
 
 Segment ids are ``doc_id:index`` and every segment keeps character offsets into
 its document's cleaned text, so ``text == document[start:end]`` always holds.
+
+Given the embedding model's tokenizer, a paragraph, sentence or window longer than the
+model reads is split into consecutive pieces that fit, at sentence ends where it can and
+at word starts where one sentence is too long; ``piece`` numbers them (0 for a segment
+that was not split), so no text is silently left out of the embeddings.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Protocol
 
 import pandas as pd
 
@@ -25,10 +33,29 @@ _ABBREVIATION = re.compile(
 )
 
 Span = tuple[int, int]
+#: Only texts with more words than this share of the token limit can be over it (WordPiece
+#: gives every word at least one token), so only those are tokenised.
+_WORDS_PER_TOKEN_FLOOR = 0.25
 
 
-def segment_corpus(corpus: Corpus, cfg: SegmentationConfig) -> Segments:
+class Tokenizer(Protocol):
+    """The embedding model's tokenizer, as segmentation needs it."""
+
+    #: Tokens the model reads, its special tokens included.
+    max_tokens: int
+    #: Special tokens the model adds to every text ([CLS], [SEP]).
+    n_special: int
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Character span of each token of each text, special tokens left out."""
+
+
+def segment_corpus(corpus: Corpus, cfg: SegmentationConfig, *,
+                   tokenizer: Tokenizer | None = None) -> Segments:
     """Split every document of ``corpus`` into segments as ``cfg`` says.
+
+    With ``tokenizer`` (and a unit other than document), segments longer than it reads
+    are split into pieces that fit.
 
     Example:
         >>> segs = segment_corpus(corpus, SegmentationConfig(unit="paragraph"))  # doctest: +SKIP
@@ -37,14 +64,71 @@ def segment_corpus(corpus: Corpus, cfg: SegmentationConfig) -> Segments:
     """
     rows = []
     docs = corpus.documents
+    splits = tokenizer if cfg.unit != "document" else None
     documents = zip(docs["doc_id"], docs["outlet"], docs["text"], strict=True)
     for doc_id, outlet, text in track(documents, "segmenting", total=len(docs)):
-        for position, (start, end) in enumerate(split_text(text, cfg)):
+        spans = [(start, end, 0) for start, end in split_text(text, cfg)]
+        if splits is not None:
+            spans = fit_to_model(text, [(a, b) for a, b, _ in spans], splits)
+        for position, (start, end, piece) in enumerate(spans):
             rows.append((f"{doc_id}:{position}", doc_id, outlet, position, start, end,
-                         text[start:end]))
-    table = pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS))
-    table = table.astype({"position": "int32", "start": "int64", "end": "int64"})
+                         text[start:end], piece))
+    table = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "piece"])
+    table = table.astype({"position": "int32", "start": "int64", "end": "int64",
+                          "piece": "int32"})
     return Segments(table)
+
+
+def fit_to_model(text: str, spans: list[Span], tokenizer: Tokenizer) -> list[tuple[int, int, int]]:
+    """``spans`` with each one longer than ``tokenizer`` reads split into pieces that fit.
+
+    Returns:
+        (start, end, piece) per segment: piece 0 for a span kept whole, 1, 2, ... for the
+        pieces of a split one.
+    """
+    limit = tokenizer.max_tokens
+    long = [i for i, (a, b) in enumerate(spans)
+            if len(_WORD.findall(text, a, b)) > _WORDS_PER_TOKEN_FLOOR * limit]
+    tokens = dict(zip(long, tokenizer.token_spans([text[a:b] for a, b in
+                                                    (spans[i] for i in long)]), strict=True))
+    out: list[tuple[int, int, int]] = []
+    for i, (start, end) in enumerate(spans):
+        if i not in tokens or len(tokens[i]) + tokenizer.n_special <= limit:
+            out.append((start, end, 0))
+            continue
+        pieces = _pieces(text, start, end, tokens[i], limit - tokenizer.n_special)
+        out += [(a, b, k) for k, (a, b) in enumerate(pieces, start=1)]
+    return out
+
+
+def _pieces(text: str, start: int, end: int, tokens: list[Span], budget: int) -> list[Span]:
+    """Cut ``text[start:end]`` into runs of at most ``budget`` tokens.
+
+    A run ends before the last sentence start that fits, else before the last word start
+    that fits, else (one word longer than the budget) at the budget.
+    """
+    token_starts = [start + a for a, _ in tokens]
+    sentence_cuts = sorted({bisect_right(token_starts, a) - 1
+                            for a, _ in _sentences(text, (start, end))})
+    word_cuts = [i for i, a in enumerate(token_starts) if i and text[a - 1].isspace()]
+    pieces, first = [], 0
+    while first < len(tokens):
+        last = first + budget
+        if last >= len(tokens):
+            last = len(tokens)
+        else:
+            last = _last_cut(sentence_cuts, first, last) or _last_cut(word_cuts, first, last) \
+                or last
+        b = end if last == len(tokens) else start + tokens[last - 1][1]
+        pieces += _strip_spans(text, [(token_starts[first], b)])
+        first = last
+    return pieces
+
+
+def _last_cut(cuts: list[int], first: int, last: int) -> int | None:
+    """The largest of the sorted ``cuts`` in (first, last], or None."""
+    i = bisect_right(cuts, last) - 1
+    return cuts[i] if i >= 0 and cuts[i] > first else None
 
 
 def split_text(text: str, cfg: SegmentationConfig) -> list[Span]:

@@ -30,16 +30,20 @@ def paragraph(*parts: str) -> str:
 
 
 def table(frame: pd.DataFrame, *, align: Sequence[str] | None = None,
-          size: str = "9pt", caption: str | None = None) -> str:
-    """A table with a bold header row; every cell is escaped text."""
+          size: str = "9pt", caption: str | None = None, header: bool = True) -> str:
+    """A table with a bold header row (the column names; none with ``header=False``).
+
+    Every cell is escaped text.
+    """
     columns = list(frame.columns)
     align = align or ["left"] + ["right"] * (len(columns) - 1)
-    header = ", ".join(f"[*{text(c)}*]" for c in columns)
+    names = ", ".join(f"[*{text(c)}*]" for c in columns)
     cells = ",\n  ".join(", ".join(literal(_cell(v)) for v in row)
                          for row in frame.itertuples(index=False))
+    head = f"  table.header({names}),\n" if header else ""
     body = (f"#text(size: {size})[#table(columns: {len(columns)}, "
             f"align: ({', '.join(align)},), stroke: 0.4pt + luma(180),\n"
-            f"  table.header({header}),\n  {cells}\n)]")
+            f"{head}  {cells}\n)]")
     if caption:
         return f"#figure({body[1:]}, caption: [{text(caption)}], kind: table)\n\n"
     return body + "\n\n"

@@ -182,9 +182,55 @@ def verify_run(run_dir: str | Path, *, use_cache: bool = True, progress: bool = 
             "embedding": cfg.embedding.model_copy(update={"cache_dir": cache_dir})})
         result = run_experiment(rerun, progress=progress, use_cache=use_cache)
         checks = compare_runs(run_dir, result.run_dir)
+        if use_cache:  # the re-run read cached vectors: check a sample against the model
+            checks += (check_cached_vectors(run_dir, cache_dir),)
         environment = environment_differences(run_dir, result.run_dir)
     return VerifyReport(run_dir, checks, round(time.perf_counter() - start, 1),
                         environment=environment)
+
+
+#: Segments re-encoded to check the embedding cache a re-run reads.
+VECTOR_SAMPLE = 64
+#: Largest difference of a re-encoded vector's component from the cached one. Encoding a
+#: text in another batch changes the padding around it, which moves components by about
+#: 1e-7; a vector from another model or text differs by 1e-2 or more.
+VECTOR_TOLERANCE = 1e-5
+VECTORS_CHECK = "embedding cache (re-encoded sample)"
+
+
+def check_cached_vectors(run_dir: Path, cache_dir: Path, *,
+                         n: int = VECTOR_SAMPLE) -> Check:
+    """Re-encode a seeded sample of the run's segments and compare with the cached vectors.
+
+    The model is the one the run's config names, which must still be the run's (its
+    weights' sha256 as manifest.json records it); vectors missing from the cache count
+    as differences.
+    """
+    from stance.config import load_config
+    from stance.embed import load_embedder
+    from stance.embedcache import EmbeddingCache, text_keys
+
+    manifest = _load_json(run_dir / "manifest.json")
+    recorded = manifest.get("embedding") or {}
+    if not recorded.get("vectors_sha256"):
+        return Check(VECTORS_CHECK, 0, 0, not_compared="the run embedded no segments")
+    cfg = load_config(run_dir / "config.yaml")
+    embedder = load_embedder(cfg.embedding)
+    if embedder.model_id != recorded.get("model_id"):
+        return Check(VECTORS_CHECK, 1, 1, (Difference(
+            "model", recorded.get("model_id"), embedder.model_id),))
+    segments = pd.read_parquet(run_dir / "segments.parquet", columns=["seg_id", "text"])
+    rng = np.random.default_rng(manifest.get("seeds", {}).get("seed", 0))
+    sample = segments.iloc[np.sort(rng.choice(len(segments), min(n, len(segments)),
+                                              replace=False))]
+    texts, ids = sample["text"].tolist(), sample["seg_id"].to_numpy()
+    found, cached = EmbeddingCache(cache_dir / embedder.cache_key()).lookup(text_keys(texts))
+    fresh = embedder.encode(texts)
+    differ = [Difference(f"seg_id {i}", "cached", None) for i in ids[~found]]
+    gaps = np.abs(fresh[found] - cached).max(axis=1)
+    differ += [Difference(f"seg_id {i} largest component difference", 0.0, float(gap))
+               for i, gap in zip(ids[found], gaps, strict=True) if gap > VECTOR_TOLERANCE]
+    return Check(VECTORS_CHECK, len(sample), len(differ), tuple(differ[:MAX_EXAMPLES]))
 
 
 #: Manifest entries of the environment a run's numbers depend on.

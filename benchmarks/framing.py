@@ -35,7 +35,7 @@ reported fold's test data chose a setting.
 
 BABE also marks, in each sentence, the words that make it biased (``biased_words``). The
 feature set ``...+learned_cues`` learns a cue lexicon from the training part's marked words
-(framing.rationales; see stance.learned_cues) and runs on BABE bias only; a test sentence's
+(framing.rationales; see stance.framing.LearnedCues) and runs on BABE bias only; a test sentence's
 own marks are never read. It uses supervision the published model did not have, so its rows
 are shown apart from the sentence-label-only ones. ``--learned-cues`` adds it to the
 ``--setfit`` and ``--setfit-frozen`` runs.
@@ -57,10 +57,12 @@ from pathlib import Path
 import numpy as np
 
 from stance.config import load_config
-from stance.framing import copy_keys, evaluate_framing, labelled_units
-from stance.framing_eval import bootstrap_macro_f1_gap, shares_text
-from stance.prepare import prepare_corpus
-from stance.segment import segment_corpus
+from stance.framing._evaluate import copy_keys
+from stance.framing import evaluate_framing, labelled_units
+from stance.framing._scores import bootstrap_macro_f1_gap
+from stance.framing._folds import shares_text
+from stance.corpus import prepare_corpus
+from stance.corpus import segment_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -242,8 +244,8 @@ def tune_setfit() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import MaxAbsScaler
 
-    from stance.framing_eval import random_folds
-    from stance.framing_model import build_pipeline
+    from stance.framing._folds import random_folds
+    from stance.framing import build_pipeline
 
     cfg, _, outlets, texts, y, _, doc_ids, _ = _babe_units()
     _, folds = random_folds(y, doc_ids, cfg.framing, seed=cfg.seed)
@@ -300,14 +302,9 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
     the grouped score has a counterpart under the same 5 outlet folds. ``learned_cues``:
     the learned_cues block (from BABE's annotated words) beside the chosen head's blocks.
     """
-    from stance.framing_eval import (
-        CrossPrediction,
-        fit_model,
-        grouped_folds,
-        random_folds,
-        score_split,
-    )
-    from stance.framing_model import build_pipeline
+    from stance.framing._folds import CrossPrediction, fit_model, grouped_folds, random_folds
+    from stance.framing._scores import score_split
+    from stance.framing import build_pipeline
 
     cfg, units, outlets, texts, y, groups, doc_ids, digest = _babe_units(learned_cues)
     rationales = units.table["rationale"].to_numpy(dtype=object) if learned_cues else None

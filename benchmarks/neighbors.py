@@ -27,7 +27,7 @@ from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from stance import neighbors
-from stance.neighbors import exact_knn
+from stance.topics import exact_knn
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = (5000, 10000, 20000)

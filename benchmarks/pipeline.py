@@ -90,7 +90,7 @@ def main() -> None:
         return
 
     OVERRIDES.update(_parse_overrides(args.overrides))
-    from stance.manifest import git_state
+    from stance.run._manifest import git_state
 
     git = git_state(ROOT)  # the code measured, read before the first run
     posts = shuffled_posts()
@@ -150,8 +150,8 @@ def _config(name: str, csv: Path, output: Path) -> dict:
 def _segments_of(csv: Path, output: Path) -> pd.DataFrame:
     """Stance's corpus and segment stages on ``csv``, in-process (as `stance run` does)."""
     from stance.config import parse_config
-    from stance.prepare import prepare_corpus
-    from stance.segment import segment_corpus
+    from stance.corpus import prepare_corpus
+    from stance.corpus import segment_corpus
 
     cfg = parse_config(_config("count", csv, output))
     cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
@@ -165,7 +165,7 @@ def build_corpus(size: int, posts: pd.DataFrame, folder: Path) -> tuple[Path, pd
     each guess of the prefix length is checked by running the real stages on it.
     """
     from stance.config import SegmentationConfig
-    from stance.segment import split_text
+    from stance.corpus import split_text
 
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "corpus.csv"

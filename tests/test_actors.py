@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from stance.actors import (
+from stance.analysis import (
     DESCRIPTOR_CLASSES,
     MENTION_COLUMNS,
     NAMING_COLUMNS,
@@ -9,11 +9,9 @@ from stance.actors import (
     tabulate_actor_naming,
 )
 from stance.config import load_config
+from stance.corpus import load_lexicon, prepare_corpus, segment_corpus
 from stance.data import Segments
 from stance.errors import StanceError
-from stance.lexicon import load_lexicon
-from stance.prepare import prepare_corpus
-from stance.segment import segment_corpus
 from tests.conftest import EXPERIMENTS
 
 LEXICON = load_lexicon()
@@ -154,7 +152,7 @@ def test_the_methods_describe_every_place_a_descriptor_is_read():
     from types import SimpleNamespace
 
     from stance.config import parse_config
-    from stance.report_framing import framing_methods
+    from stance.report._framing import framing_methods
 
     cfg = parse_config({"name": "x", "corpus": {"path": "/c.csv"},
                         "framing": {"actors": {"Putin": ["Vladimir Putin"]}}})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from stance.clean import clean_corpus, default_patterns
 from stance.config import CleaningConfig, PatternConfig, RepeatedLinesConfig
+from stance.corpus import clean_corpus, default_patterns
 from stance.data import Corpus
 from tests.conftest import SEEDS
 

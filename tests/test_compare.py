@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stance.compare import choose_period, topic_prevalence, topics_over_time
+from stance.analysis import choose_period, topic_prevalence, topics_over_time
 from stance.config import AnalysisConfig
 from stance.data import Corpus, Segments
 
@@ -119,7 +119,7 @@ def test_topics_over_time_and_missing_dates():
 
 
 def test_a_period_without_segments_is_no_data_and_breaks_the_lines():
-    from stance.plots import plot_topics_over_time
+    from stance.report import plot_topics_over_time
 
     segs, assignments = _setup()
     docs = pd.DataFrame({"doc_id": sorted(segs.table["doc_id"].unique()), "outlet": "x",

@@ -46,7 +46,7 @@ def test_a_tilde_in_any_path_is_the_users_home(tmp_path, monkeypatch):
 
 
 def test_a_tilde_in_a_swept_path_setting_is_the_users_home(tmp_path, monkeypatch):
-    from stance.sweep import expand_sweep
+    from stance.config import expand_sweep
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     config = tmp_path / "x.yaml"
@@ -192,17 +192,15 @@ def test_config_show_prints_defaults(capsys):
     assert "min_words: 8" in out and "on_invalid: error" in out
 
 
-def test_the_stance_executable_runs_main_then_freezes_the_collector(monkeypatch):
+def test_the_stance_executable_is_the_cli(monkeypatch):
     from importlib.metadata import entry_points
 
     from stance import cli
 
     (script,) = entry_points(group="console_scripts", name="stance")
     assert script.value == "stance.cli:command"
-    events = []
-    monkeypatch.setattr(cli, "main", lambda: events.append("main") or 3)
-    monkeypatch.setattr(cli.gc, "freeze", lambda: events.append("freeze"))
-    assert cli.command() == 3 and events == ["main", "freeze"]
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    assert cli.command() == 3
 
 
 def test_a_problem_found_while_running_names_the_config_file_and_line(tmp_path):
@@ -224,13 +222,13 @@ def test_a_problem_found_while_running_names_the_config_file_and_line(tmp_path):
 
 def test_the_cli_points_a_problem_found_while_running_at_the_config(tmp_path, monkeypatch,
                                                                      capsys):
-    import stance.runner
+    import stance.run._flow
 
     def fails(cfg, **_):
         raise StanceError("framing.label 'framing': classes 'c' (1 document) have fewer than "
                           "2 documents; set framing.rare_classes: drop")
 
-    monkeypatch.setattr(stance.runner, "run_experiment", fails)
+    monkeypatch.setattr(stance.run._flow, "run_experiment", fails)
     config = tmp_path / "exp.yaml"
     config.write_text("name: x\ncorpus:\n  path: a.csv\n")
     assert main(["-q", "run", str(config)]) == 2

@@ -527,7 +527,7 @@ def test_a_column_name_with_spaces_is_shown_quoted(write_csv):
 
 def test_cleaning_that_empties_every_document_stops_the_run(write_csv):
     from stance.config import CleaningConfig, DedupConfig
-    from stance.prepare import prepare_corpus
+    from stance.corpus import prepare_corpus
 
     path = write_csv([["doc_id", "text"], ["a", "x y"], ["b", "y z"]])
     cleaning = CleaningConfig(patterns=[{"name": "all", "regex": ".*"}])

@@ -1,8 +1,8 @@
 import pandas as pd
 
 from stance.config import DedupConfig
+from stance.corpus import apply_duplicates, find_near_duplicates
 from stance.data import Corpus
-from stance.dedup import apply_duplicates, find_near_duplicates
 
 WIRE = ("Russian President Vladimir Putin and Belarusian President Alexander Lukashenko held "
         "talks in Sochi on Monday to discuss integration, trade and energy projects, the Kremlin "

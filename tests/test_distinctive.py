@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stance.analysis import distinctive_terms
+from stance.analysis._distinctive import COLUMNS
 from stance.data import Segments
-from stance.distinctive import COLUMNS, distinctive_terms
 
 
 def _segments(texts_by_outlet):
@@ -83,7 +84,7 @@ def test_twenty_thousand_segments_stay_sparse():
 
 
 def test_the_familywise_line_grows_with_the_terms_tested():
-    from stance.distinctive import familywise_z
+    from stance.analysis import familywise_z
 
     # Bonferroni, two-sided 5%: one term is the usual 1.96
     assert familywise_z(1) == pytest.approx(1.95996, abs=1e-4)
@@ -95,7 +96,7 @@ def test_the_familywise_line_grows_with_the_terms_tested():
 
 
 def test_the_report_counts_terms_past_chance_and_names_outlets_with_none():
-    from stance.report_framing import _distinctive_table
+    from stance.report._framing import _distinctive_table
 
     terms = pd.DataFrame({"outlet": ["A", "A", "B", "B"], "term": ["war", "tanks", "talks", "gas"],
                           "z": [4.5, 3.0, 2.5, 0.4], "n_tested": [1000, 1000, 10, 10]})
@@ -107,7 +108,7 @@ def test_the_report_counts_terms_past_chance_and_names_outlets_with_none():
 
 
 def test_the_figure_draws_each_outlets_line():
-    from stance.plots_framing import plot_ranked_terms
+    from stance.report import plot_ranked_terms
 
     terms = pd.DataFrame({"outlet": ["A", "A", "B"], "term": ["war", "tanks", "talks"],
                           "z": [3.2, 1.5, 1.9]})

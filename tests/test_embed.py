@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from stance.config import EmbeddingConfig
-from stance.embed import PACKAGED_MODELS, embed_texts, load_embedder, resolve_model
-from stance.embedcache import EmbeddingCache, text_keys
+from stance.embed import (
+    PACKAGED_MODELS,
+    EmbeddingCache,
+    embed_texts,
+    load_embedder,
+    resolve_model,
+    text_keys,
+)
 from stance.errors import StanceError
 
 
@@ -85,7 +91,7 @@ def test_vectors_overwritten_in_place_are_moved_aside_once_and_encoded_again(tmp
     poisoned[1] += 1.0  # the same shape and size: only the bytes tell
     np.save(vecs, poisoned)
     before = model.texts_encoded
-    with caplog.at_level(logging.WARNING, logger="stance.embedcache"):
+    with caplog.at_level(logging.WARNING, logger="stance.embed._cache"):
         again = embed_texts(texts, model, tmp_path)
     np.testing.assert_array_equal(again, good)  # the model's vectors, not the changed ones
     assert model.texts_encoded == before + 3
@@ -93,7 +99,7 @@ def test_vectors_overwritten_in_place_are_moved_aside_once_and_encoded_again(tmp
     assert f"shard {shard.name} is damaged (its vector bytes do not match the sha256" in message
     assert (tmp_path / "fake" / "damaged" / vecs.name).is_file()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="stance.embedcache"):
+    with caplog.at_level(logging.WARNING, logger="stance.embed._cache"):
         embed_texts(texts, model, tmp_path)
     assert caplog.messages == [] and model.texts_encoded == before + 3  # said once, reused
 
@@ -106,7 +112,7 @@ def test_a_truncated_shard_is_moved_aside_once(tmp_path, caplog):
     shard = _only_shard(tmp_path / "fake")
     vecs = shard.with_name(shard.name + ".vecs.npy")
     vecs.write_bytes(vecs.read_bytes()[:-8])
-    with caplog.at_level(logging.WARNING, logger="stance.embedcache"):
+    with caplog.at_level(logging.WARNING, logger="stance.embed._cache"):
         embed_texts(["a", "b"], model, tmp_path)
         embed_texts(["a", "b"], model, tmp_path)
     (message,) = caplog.messages
@@ -186,6 +192,7 @@ def test_real_model_matches_bare_sentence_transformers_and_local_folder_works(tm
 
 def test_segments_longer_than_the_model_reads_are_counted_with_its_tokenizer(monkeypatch):
     import stance.embed
+    import stance.embed._tokenizer
 
     embedder = load_embedder(EmbeddingConfig())  # 256 tokens, [CLS] and [SEP] included
     long = " ".join(["talks"] * 300)  # one word piece each: 302 tokens
@@ -195,7 +202,7 @@ def test_segments_longer_than_the_model_reads_are_counted_with_its_tokenizer(mon
     assert cut == {"max_tokens": 256, "texts": 4, "truncated": 2, "checked": 3,
                    "sampled": False}
     # above the sample size a seeded sample is tokenised and its count scaled up
-    monkeypatch.setattr(stance.embed, "TRUNCATION_SAMPLE", 1)
+    monkeypatch.setattr(stance.embed._tokenizer, "TRUNCATION_SAMPLE", 1)
     sampled = stance.embed.count_truncated(texts, embedder, seed=0)
     assert sampled["checked"] == 1 and sampled["sampled"]
     assert sampled["truncated"] in (0, 3)  # the one checked, scaled by 3

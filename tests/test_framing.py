@@ -5,19 +5,15 @@ import pandas as pd
 import pytest
 
 from stance.config import FramingConfig, SegmentationConfig
+from stance.corpus import segment_corpus
 from stance.data import Corpus
 from stance.errors import StanceError
-from stance.framing import evaluate_framing, labelled_units, small_n_warning
-from stance.framing_eval import (
-    bootstrap_macro_f1,
-    bootstrap_macro_f1_gap,
-    grouped_folds,
-    merge_groups,
-    per_group_scores,
-    random_folds,
-)
-from stance.report_framing import _calibration_method, _copies_left_out
-from stance.segment import segment_corpus
+from stance.framing import labelled_units, merge_groups
+from stance.framing._evaluate import small_n_warning
+from stance.framing._folds import grouped_folds, random_folds
+from stance.framing._scores import bootstrap_macro_f1, bootstrap_macro_f1_gap, per_group_scores
+from stance.report._framing import _calibration_method, _copies_left_out
+from tests.conftest import evaluate
 
 from .conftest import EXPERIMENTS
 
@@ -73,7 +69,7 @@ def one_line(excinfo):
 def evaluated():
     corpus, segments = make_corpus(balanced_plan(), dup_pairs=[("d00", "d03")])
     cfg = config()
-    return corpus, segments, cfg, evaluate_framing(corpus, segments, cfg, seed=7)
+    return corpus, segments, cfg, evaluate(corpus, segments, cfg, seed=7)
 
 
 def test_grouped_cv_never_has_an_outlet_in_train_and_test(evaluated):
@@ -116,7 +112,7 @@ def test_random_split_keeps_a_documents_segments_together():
 
 
 def test_the_random_split_keeps_near_copies_in_one_fold(monkeypatch):
-    import stance.framing
+    import stance.framing._evaluate
 
     pairs = [("d00", "d03"), ("d01", "d10")]
     corpus, segments = make_corpus(balanced_plan(), dup_pairs=pairs)
@@ -126,8 +122,8 @@ def test_the_random_split_keeps_near_copies_in_one_fold(monkeypatch):
         seen["name"], seen["folds"] = random_folds(y, together, cfg, seed=seed)
         return seen["name"], seen["folds"]
 
-    monkeypatch.setattr(stance.framing, "random_folds", spy)
-    result = evaluate_framing(corpus, segments, config(), seed=7)
+    monkeypatch.setattr(stance.framing._evaluate, "random_folds", spy)
+    result = evaluate(corpus, segments, config(), seed=7)
     docs = labelled_units(corpus, segments, config()).table["doc_id"].to_numpy()
     folds = pd.Series(seen["folds"])
     for pair in pairs:  # the copy is in the same fold as its first, whatever its outlet
@@ -243,8 +239,8 @@ def test_the_gap_interval_is_paired():
 def test_evaluation_is_seeded():
     corpus, segments = make_corpus(balanced_plan(4))
     cfg = config(calibrate=False)
-    first = evaluate_framing(corpus, segments, cfg, seed=1)
-    second = evaluate_framing(corpus, segments, cfg, seed=1)
+    first = evaluate(corpus, segments, cfg, seed=1)
+    second = evaluate(corpus, segments, cfg, seed=1)
     assert first.metrics == second.metrics
     pd.testing.assert_frame_equal(first.predictions, second.predictions)
 
@@ -254,7 +250,7 @@ def test_fold_lacking_a_class_is_recorded_not_fatal():
     plan = [("A", "delegitimising", 2), ("A", "official-sourced", 1),
             ("B", "official-sourced", 2), ("B", "delegitimising", 1), ("C", "neutral-wire", 2)]
     corpus, segments = make_corpus(plan)
-    result = evaluate_framing(corpus, segments, config(), seed=0)
+    result = evaluate(corpus, segments, config(), seed=0)
     missing = result.metrics["grouped"]["folds_missing_classes"]
     assert [row["missing"] for row in missing] == [["neutral-wire"]]
     held_out = result.predictions[result.predictions["outlet"] == "C"]
@@ -354,7 +350,7 @@ def test_segment_labels_not_in_utf8_are_decoded_with_a_warning(tmp_path, caplog)
 
 def test_small_n_is_set_on_a_tiny_corpus():
     corpus, segments = make_corpus(balanced_plan(2))
-    result = evaluate_framing(corpus, segments, config(level="document"), seed=0)
+    result = evaluate(corpus, segments, config(level="document"), seed=0)
     small_n = result.metrics["small_n"]
     assert "fewer than 10" in small_n and "fewer than 20" in small_n
     assert result.metrics["n_units"] == result.metrics["n_documents"] == 6
@@ -363,14 +359,14 @@ def test_small_n_is_set_on_a_tiny_corpus():
 @pytest.mark.integration
 def test_seed_corpus_end_to_end():
     from stance.config import load_config
-    from stance.prepare import prepare_corpus
+    from stance.corpus import prepare_corpus
 
     cfg = load_config(EXPERIMENTS / "seeds.yaml")
     assert cfg.framing.rare_classes == "drop"
     cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
     segments = segment_corpus(cleaned.corpus, cfg.segmentation)
     framing = cfg.framing.model_copy(update={"features": ["tfidf_words", "lexicon"]})
-    result = evaluate_framing(cleaned.corpus, segments, framing, seed=cfg.seed)
+    result = evaluate(cleaned.corpus, segments, framing, seed=cfg.seed)
     metrics = json.loads(json.dumps(result.metrics, allow_nan=False))
     assert metrics["dropped_classes"] == {"neutral-wire": 1}
     assert metrics["classes"] == ["delegitimising", "official-sourced"]
@@ -399,17 +395,17 @@ def test_no_outlet_label_warning_when_outlets_mix_labels(evaluated):
 def test_a_label_of_the_outlet_is_flagged_in_metrics_and_the_report(tmp_path):
     from types import SimpleNamespace
 
-    from stance.report_framing import framing_section
+    from stance.report._framing import framing_section
 
     from .test_report_topics import pdf_text
 
     plan = [(f"O{i}", "delegitimising" if i % 2 else "official-sourced", 3) for i in range(6)]
     corpus, segments = make_corpus(plan)
     cfg = config(level="document")
-    result = evaluate_framing(corpus, segments, cfg, seed=0)
+    result = evaluate(corpus, segments, cfg, seed=0)
     warning = result.metrics["outlet_label"]
     assert "property of the outlet" in warning and "set framing.calibrate: false" in warning
-    quiet = evaluate_framing(corpus, segments, config(level="document", calibrate=False), seed=0)
+    quiet = evaluate(corpus, segments, config(level="document", calibrate=False), seed=0)
     assert "property of the outlet" in quiet.metrics["outlet_label"]
     assert "calibrat" not in quiet.metrics["outlet_label"]
     run = SimpleNamespace(framing=result, config=SimpleNamespace(framing=cfg), figures={},
@@ -419,7 +415,7 @@ def test_a_label_of_the_outlet_is_flagged_in_metrics_and_the_report(tmp_path):
 
 
 def test_the_report_gives_the_leakage_gap_with_its_paired_interval():
-    from stance.report_framing import _leakage_sentence
+    from stance.report._framing import _leakage_sentence
 
     sentence = _leakage_sentence({"leakage_gap": 0.1234, "leakage_gap_interval": [0.05, 0.2]})
     assert sentence.startswith("Leakage gap (random split minus outlets held out, macro-F1): "
@@ -430,7 +426,7 @@ def test_the_report_gives_the_leakage_gap_with_its_paired_interval():
 
 
 def test_the_report_says_when_the_classifier_does_not_beat_a_baseline():
-    from stance.report_framing import _baseline_sentence
+    from stance.report._framing import _baseline_sentence
 
     metrics = {"grouped": {"macro_f1": 0.285},
                "baselines": {"majority": {"grouped": {"macro_f1": 0.0}},
@@ -451,7 +447,7 @@ def test_the_report_says_when_the_classifier_does_not_beat_a_baseline():
 
 
 def test_the_few_outlets_warning_does_not_call_thousands_of_documents_small():
-    from stance.report_framing import _warning
+    from stance.report._framing import _warning
 
     sentence = small_n_warning(8, pd.Series({"left": 1300, "right": 1374}))
     text = _warning(sentence, {"n_documents": 2674, "n_outlets": 8, "n_units": 2674})
@@ -460,7 +456,7 @@ def test_the_few_outlets_warning_does_not_call_thousands_of_documents_small():
 
 
 def test_a_training_unit_with_a_held_out_units_text_is_left_out_of_that_fold():
-    from stance.framing_eval import cross_predict, text_keys
+    from stance.framing._folds import cross_predict, text_keys
 
     trained_on = []
 
@@ -499,7 +495,7 @@ def test_a_training_unit_with_a_held_out_units_text_is_left_out_of_that_fold():
 
 
 def test_calibrations_inner_folds_train_without_the_texts_they_calibrate_on():
-    from stance.framing_eval import _inner_splits, text_keys
+    from stance.framing._folds import _inner_splits, text_keys
 
     # three outlet groups, so each inner fold holds one out; groups 0 and 2 quote one line
     texts = np.array(["The Kremlin said talks went well.", "a0", "b0", "c0",
@@ -539,7 +535,7 @@ def test_copies_are_found_in_the_text_the_model_reads():
                     for o, t in zip(docs["outlet"], docs["text"], strict=True)]
     corpus = Corpus(docs, ("framing",))
     segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
-    metrics = evaluate_framing(corpus, segments, config(), seed=0).metrics
+    metrics = evaluate(corpus, segments, config(), seed=0).metrics
     # holding out an outlet leaves the other outlets' six copies out of training
     assert sorted(row["units"] for row in metrics["grouped"]["copies_left_out_of_training"]
                   ) == [6, 6, 6]
@@ -555,7 +551,7 @@ def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
     docs.loc[docs["outlet"].isin(["A", "B"]), "text"] += quote  # six articles quote it
     corpus = Corpus(docs, ("framing",))
     segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
-    metrics = evaluate_framing(corpus, segments, config(), seed=0).metrics
+    metrics = evaluate(corpus, segments, config(), seed=0).metrics
     # holding out A leaves B's three copies out of training, and the reverse; C has none
     assert sorted(row["units"] for row in metrics["grouped"]["copies_left_out_of_training"]
                   ) == [3, 3]

@@ -14,13 +14,14 @@ from sklearn.linear_model import LogisticRegression
 
 from stance.config import EmbeddingConfig, FramingConfig, parse_config
 from stance.errors import StanceError
-from stance.finetune import FineTunedEmbeddings, sample_pairs
-from stance.framing_model import (
+from stance.framing import (
+    FineTunedEmbeddings,
     build_pipeline,
     load_framing_model,
     save_framing_model,
     top_features,
 )
+from stance.framing._finetune import sample_pairs
 from tests.test_framing_model import LABELS3, TEXTS
 
 SETFIT = {"classifier": "setfit", "features": ["embeddings"], "calibrate": False}
@@ -185,8 +186,8 @@ def test_saved_setfit_model_predicts_identically(tuned, tmp_path):
 
 @pytest.mark.integration
 def test_a_setfit_model_from_the_stage_cache_is_copied_with_its_body(tuned, tmp_path):
-    from stance.framing import FramingResult
-    from stance.framingstore import (
+    from stance.data import FramingResult
+    from stance.run._framing_store import (
         SavedFramingModel,
         load_framing_result,
         save_framing_result,

@@ -15,18 +15,20 @@ from sklearn.svm import LinearSVC
 
 from stance.config import EmbeddingConfig, FramingConfig
 from stance.errors import StanceError
-from stance.finetune import FineTunedEmbeddings
-from stance.framing_features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
-from stance.framing_model import (
+from stance.framing import (
+    FineTunedEmbeddings,
+    FingerprintMasker,
+    LexiconCounts,
+    SentenceEmbeddings,
     build_lexicon_baseline,
     build_majority_baseline,
     build_pipeline,
     load_framing_model,
     predict_table,
-    readable_feature,
     save_framing_model,
     top_features,
 )
+from stance.framing._pipeline import readable_feature
 
 DELEGITIMISING = [
     "TSN.ua: the self-proclaimed president met the dictator in Minsk.",
@@ -307,32 +309,3 @@ def test_embeddings_with_the_real_model(tmp_path):
     shutil.rmtree(cache)
     assert np.allclose(load_framing_model(path).predict_proba(TEXTS), expected, atol=1e-6)
     assert not cache.exists()
-
-
-_TRUSTED_TYPES_AND_TORCH = """
-import sys
-{setup}
-from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES
-import sklearn.externals.array_api_compat as shims
-print(len(SKLEARN_ESTIMATOR_TYPE_NAMES), "torch" in sys.modules, hasattr(shims, "torch"))
-"""
-
-
-def test_skops_is_imported_without_torch_and_trusts_the_same_types():
-    import subprocess
-    import sys
-
-    def run(setup):
-        code = _TRUSTED_TYPES_AND_TORCH.format(setup=setup)
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-        return done.stdout.split()
-
-    plain = run("import skops.io")
-    count, torch_loaded, shim_left = run("from stance.framing_model import _skops_io; _skops_io()")
-    assert count == plain[0] and int(count) > 100
-    assert (torch_loaded, shim_left) == ("False", "False")
-    # the stand-in is gone: scikit-learn's real torch shim still imports afterwards
-    after = run("from stance.framing_model import _skops_io; _skops_io()\n"
-                "import sklearn.externals.array_api_compat.torch as shim; assert shim.asarray")
-    assert after[1] == "True"

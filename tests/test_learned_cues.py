@@ -10,14 +10,20 @@ from sklearn import config_context
 from sklearn.calibration import CalibratedClassifierCV
 
 from stance.config import FramingConfig, SegmentationConfig, load_config
+from stance.corpus import segment_corpus
 from stance.data import Corpus
 from stance.errors import StanceError
-from stance.framing import evaluate_framing, labelled_units
-from stance.framing_eval import cross_predict
-from stance.framing_model import build_pipeline, load_framing_model, save_framing_model
-from stance.learned_cues import LearnedCues, parse_rationale
-from stance.runner import run_experiment
-from stance.segment import segment_corpus
+from stance.framing import (
+    LearnedCues,
+    build_pipeline,
+    labelled_units,
+    load_framing_model,
+    parse_rationale,
+    save_framing_model,
+)
+from stance.framing._folds import cross_predict
+from stance.run import run_experiment
+from tests.conftest import evaluate
 
 LOADED = ["bizarre", "shameless", "radical", "disastrous", "reckless", "absurd"]
 NEUTRAL = ["said", "met", "announced", "signed", "visited", "reported"]
@@ -142,7 +148,7 @@ def test_segment_runs_route_each_units_document_and_text_key_to_the_cues(monkeyp
     segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
     units = labelled_units(corpus, segments, cfg(level="segment"))
     assert units.table["doc_id"].duplicated().any()  # several segments per document
-    evaluate_framing(corpus, segments, cfg(level="segment"), seed=0)
+    evaluate(corpus, segments, cfg(level="segment"), seed=0)
     assert seen and all(d is not None and len(k) == len(d) for d, k in seen)
     assert set().union(*(set(d) for d, _ in seen)) <= set(units.table["doc_id"])
     # the codes tell apart every unit of this corpus, whose texts all differ
@@ -166,7 +172,7 @@ def test_copies_under_two_datelines_reach_the_cues_as_one_text_with_calibration_
     documents.loc[8, "text"] = f"MOSCOW (AP) - {wire}"
     corpus = Corpus(documents, ("label", "marked"))
     segments = segment_corpus(corpus, SegmentationConfig(min_words=1))
-    evaluate_framing(corpus, segments, cfg(calibrate=True), seed=0)
+    evaluate(corpus, segments, cfg(calibrate=True), seed=0)
     # every fit that saw both copies got one code for them, and distinct codes for the rest
     both = [(texts, keys) for texts, keys in seen if texts.count(wire) == 2]
     assert both  # the saved model's fit, at least
@@ -220,7 +226,7 @@ def test_held_out_predictions_never_depend_on_held_out_rationales():
 
 def test_evaluation_and_skops_round_trip_with_learned_cues(tmp_path):
     corpus, segments = make_corpus()
-    result = evaluate_framing(corpus, segments, cfg(), seed=3)
+    result = evaluate(corpus, segments, cfg(), seed=3)
     assert result.metrics["random"]["macro_f1"] > result.metrics["baselines"]["majority"][
         "random"]["macro_f1"]
     assert result.top_features["feature"].str.startswith("learned cues:").any()

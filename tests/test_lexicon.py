@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from stance.corpus import NEUTRAL, load_lexicon
 from stance.errors import StanceError
-from stance.lexicon import NEUTRAL, load_lexicon
 from tests.conftest import SEEDS
 
 

@@ -3,8 +3,8 @@ import pytest
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
-from stance import neighbors
-from stance.neighbors import exact_knn, knn_graph
+from stance.topics import _neighbors as neighbors
+from stance.topics import exact_knn, knn_graph
 
 
 def points(n=300, d=8, seed=0):
@@ -92,11 +92,11 @@ def test_umap_takes_its_neighbours_from_the_shared_graph():
 
     from umap import UMAP
 
-    from stance.topics import _umap
+    from stance.topics._umap import seeded_umap
 
     x = points(500, 16)
     settings = {"n_neighbors": 10, "n_components": 3, "min_dist": 0.0, "metric": "cosine"}
-    ours = _umap(7, 7, **settings).fit_transform(x)
+    ours = seeded_umap(7, 7, **settings).fit_transform(x)
     # the layout is chaotic: a graph with float64 distances (sklearn's) already moves it
     graph = exact_knn(x, 10, "cosine")
     with warnings.catch_warnings():
@@ -109,10 +109,10 @@ def test_umap_takes_its_neighbours_from_the_shared_graph():
 
 @pytest.mark.integration
 def test_umap_transform_returns_the_fitted_coordinates_of_training_points():
-    from stance.topics import _umap
+    from stance.topics._umap import seeded_umap
 
     x = points(200, 8)
-    reducer = _umap(3, 3, n_neighbors=8, n_components=2, min_dist=0.0, metric="cosine")
+    reducer = seeded_umap(3, 3, n_neighbors=8, n_components=2, min_dist=0.0, metric="cosine")
     fitted = reducer.fit_transform(x)
     np.testing.assert_array_equal(reducer.transform(x[[5, 2, 5]]), fitted[[5, 2, 5]])
     with pytest.raises(ValueError, match="fitted on"):

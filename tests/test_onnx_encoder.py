@@ -9,8 +9,8 @@ import pytest
 
 from stance.config import EmbeddingConfig
 from stance.embed import load_embedder
+from stance.embed._onnx import unsupported_reason
 from stance.errors import StanceError
-from stance.onnx_encoder import unsupported_reason
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stance import plots
+from stance.report import _plots as plots
 
 
 def _prevalence(n_outlets: int, n_topics: int) -> pd.DataFrame:
@@ -109,7 +109,8 @@ def test_pngs_rendered_from_the_svgs_match_what_matplotlib_would_draw(tmp_path):
 
     from PIL import Image
 
-    from stance.figure_files import DPI, save_figure
+    from stance.report import save_figure
+    from stance.report._figure_files import DPI
 
     rng = np.random.default_rng(2)
     figures = {"sizes": plots.plot_topic_sizes(pd.DataFrame(
@@ -144,7 +145,7 @@ def test_pngs_rendered_from_the_svgs_match_what_matplotlib_would_draw(tmp_path):
 
 
 def test_framing_by_outlet_orders_classes_as_the_tables_and_names_the_unit():
-    from stance.plots_framing import plot_framing_by_outlet
+    from stance.report import plot_framing_by_outlet
 
     predictions = pd.DataFrame({"outlet": ["a", "a", "b", "b"],
                                 "predicted": ["left", "right", "center", "left"]})
@@ -155,7 +156,7 @@ def test_framing_by_outlet_orders_classes_as_the_tables_and_names_the_unit():
 
 
 def test_report_tables_give_every_number_three_decimals():
-    from stance.typst_markup import _cell
+    from stance.report._markup import _cell
 
     assert [_cell(v) for v in (0.16, 0.0769, 0.348, 1.0, 12345.6)] == [
         "0.160", "0.077", "0.348", "1.000", "12,346"]
@@ -175,7 +176,7 @@ def test_the_heatmap_svg_holds_one_pixel_per_cell_drawn_sharp(tmp_path):
 
 
 def test_ranked_terms_say_how_many_panels_they_leave_out():
-    from stance.plots_framing import plot_ranked_terms
+    from stance.report import plot_ranked_terms
 
     terms = pd.DataFrame({"outlet": [f"o{i:02d}" for i in range(12)], "term": "w", "z": 3.0})
     fig = plot_ranked_terms(terms, "outlet", "term", "z", title="Distinctive terms",
@@ -191,8 +192,8 @@ def test_the_same_figure_gives_the_same_svg_bytes_in_every_process(tmp_path):
     import subprocess
     import sys
 
-    script = ("import sys, pandas as pd; from pathlib import Path; from stance import plots; "
-              "from stance.figure_files import save_figure; "
+    script = ("import sys, pandas as pd; from pathlib import Path; "
+              "from stance.report import _plots as plots; from stance.report import save_figure; "
               "save_figure(plots.plot_topic_sizes(pd.DataFrame({'topic': [-1, 0], "
               "'label': ['outliers', 'war'], 'size': [3, 9]})), Path(sys.argv[1]))")
     for name in ("first", "second"):
@@ -203,7 +204,7 @@ def test_the_same_figure_gives_the_same_svg_bytes_in_every_process(tmp_path):
 
 
 def _figures_of_every_kind() -> dict:
-    from stance.plots_framing import (
+    from stance.report import (
         plot_actor_naming,
         plot_confusion_matrix,
         plot_framing_by_outlet,
@@ -245,13 +246,13 @@ def test_pinned_titles_and_empty_axis_labels_draw_the_same_file_as_placed_ones(t
                                                                               monkeypatch):
     # stance pins them to skip matplotlib's search on every draw (a third of a grid's
     # time); the search would have put them in the same place, byte for byte
-    from stance.figure_files import save_figure
+    from stance.report import save_figure
 
     for name, make in _figures_of_every_kind().items():
         save_figure(make(), tmp_path / f"{name}_pinned")
     monkeypatch.setattr(plots, "_pin_empty_labels", lambda fig: fig)
     monkeypatch.setattr(plots, "_title", lambda ax, text, **kw: ax.set_title(text, **kw))
-    import stance.plots_framing as plots_framing
+    import stance.report._plots_framing as plots_framing
 
     monkeypatch.setattr(plots_framing, "_pin_empty_labels", lambda fig: fig)
     monkeypatch.setattr(plots_framing, "_title", lambda ax, text, **kw: ax.set_title(text, **kw))
@@ -267,13 +268,14 @@ def test_characters_the_font_lacks_are_logged_once_per_figure_in_one_line(tmp_pa
 
     import matplotlib
 
-    from stance.figure_files import _log_missing, save_figure
+    from stance.report import save_figure
+    from stance.report._figure_files import _log_missing
 
     # U+1D81 and U+1D84: in matplotlib's STIX fonts, not in its default DejaVu Sans
     topics = pd.DataFrame({"topic": [0, 1, -1], "label": ["ᶁ ᶄ", "ᶄ war", "outliers"],
                            "size": [3, 2, 1]})
     (tmp_path / "figures").mkdir()
-    with caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+    with caplog.at_level(logging.WARNING, logger="stance.report._figure_files"):
         save_figure(plots.plot_topic_sizes(topics), tmp_path / "figures" / "sizes")
     assert [r.getMessage() for r in caplog.records] == [
         "figures/sizes.svg: 2 characters are missing from the font (DejaVu Sans) and show as "
@@ -281,7 +283,7 @@ def test_characters_the_font_lacks_are_logged_once_per_figure_in_one_line(tmp_pa
         "(matplotlibrc)"]
     assert not [w for w in recwarn if "Glyph" in str(w.message)]
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+    with caplog.at_level(logging.WARNING, logger="stance.report._figure_files"):
         _log_missing({"DejaVu Serif, DejaVu Sans": {"ᶁ"}}, "figures/terms.svg")
     assert caplog.messages == [
         "figures/terms.svg: 1 character is missing from the fonts (DejaVu Serif, DejaVu Sans) "
@@ -290,13 +292,13 @@ def test_characters_the_font_lacks_are_logged_once_per_figure_in_one_line(tmp_pa
     caplog.clear()
     # what the line advises: a font that has them, after DejaVu Sans (matplotlib falls back)
     with matplotlib.rc_context({"font.family": ["DejaVu Sans", "STIXGeneral"]}), \
-            caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+            caplog.at_level(logging.WARNING, logger="stance.report._figure_files"):
         save_figure(plots.plot_topic_sizes(topics), tmp_path / "figures" / "sizes_stix")
     assert caplog.records == []
 
 
 def test_other_warnings_raised_while_saving_a_figure_still_reach_the_caller(tmp_path):
-    from stance.figure_files import save_figure
+    from stance.report import save_figure
 
     class Drawing:  # a figure whose drawing warns about something else
         def savefig(self, path, **kwargs):
@@ -320,14 +322,14 @@ CYRILLIC = ("Белта", "Лукашенко", "Україна", "Лукашэ�
 
 def _every_figure(names: tuple[str, ...]) -> dict:
     """Each plot_* function, drawn with ``names`` as its outlets, labels, terms and actors."""
-    from stance.plots_framing import (
+    from stance.report import (
         plot_actor_naming,
         plot_confusion_matrix,
         plot_framing_by_outlet,
+        plot_metrics_against,
         plot_ranked_terms,
         plot_reliability,
     )
-    from stance.plots_sweep import plot_metrics_against
 
     a, b, c, d = names
     labels = {0: a, 1: b, 2: c, -1: "outliers"}
@@ -368,7 +370,8 @@ def _every_figure(names: tuple[str, ...]) -> dict:
 def test_every_plot_function_is_drawn_by_the_literal_text_tests():
     import inspect
 
-    from stance import plots_framing, plots_sweep
+    from stance.report import _plots_framing as plots_framing
+    from stance.report import _plots_sweep as plots_sweep
 
     defined = {name for module in (plots, plots_framing, plots_sweep)
                for name, value in inspect.getmembers(module, inspect.isfunction)
@@ -380,7 +383,7 @@ def test_every_plot_function_is_drawn_by_the_literal_text_tests():
 def test_names_that_look_like_math_are_drawn_literally(tmp_path, name):
     from matplotlib.text import Text
 
-    from stance.figure_files import save_figure
+    from stance.report import save_figure
 
     fig = _every_figure(HOSTILE)[name]()
     save_figure(fig, tmp_path / name)  # drawing parses the text: $\foo$ would raise here
@@ -396,8 +399,8 @@ def test_names_that_look_like_math_are_drawn_literally(tmp_path, name):
 def test_cyrillic_names_are_drawn_with_a_font_that_has_their_glyphs(tmp_path, name, caplog):
     import logging
 
-    from stance.figure_files import save_figure
+    from stance.report import save_figure
 
-    with caplog.at_level(logging.WARNING, logger="stance.figure_files"):
+    with caplog.at_level(logging.WARNING, logger="stance.report._figure_files"):
         save_figure(_every_figure(CYRILLIC)[name](), tmp_path / name)
     assert caplog.records == []  # no character is missing from the figure's font

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from stance.errors import StanceError
-from stance.predict import predict_files, read_texts
+from stance.framing import predict_files, read_texts
 
 NEW_ARTICLE = ("The self-proclaimed president of Belarus, the dictator Lukashenko, flew to "
                "Moscow again. Experts are convinced he may hand over more of his army.")

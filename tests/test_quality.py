@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from stance.quality import EPSILON, npmi_coherence, stability, topic_diversity
+from stance.topics import npmi_coherence, stability, topic_diversity
+from stance.topics._quality import EPSILON
 
 
 def test_npmi_hand_computed():
@@ -86,7 +87,7 @@ def test_stability_without_outliers_is_not_carried_by_agreeing_on_them():
 def test_size_weighted_npmi_is_not_carried_by_a_one_segment_topic():
     import pandas as pd
 
-    from stance.quality import _size_weighted
+    from stance.topics._quality import _size_weighted
 
     topics = pd.DataFrame({"topic": [-1, 0, 1, 2], "size": [7, 1, 29, 12]})
     scores = [0.88, -0.1, float("nan")]  # topics 0, 1, 2; topic 2 unscored

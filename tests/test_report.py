@@ -7,7 +7,7 @@ import pytest
 
 from stance.config import parse_config
 from stance.data import Audit
-from stance.report import audit_section, methods_section
+from stance.report._document import audit_section, methods_section
 
 
 def audit(rows: list[tuple[str, str, str, str | None]]) -> Audit:
@@ -77,9 +77,10 @@ def test_the_methods_name_kept_labels_and_the_refit_seeds():
 
 
 def test_the_methods_name_the_embedding_model_when_only_framing_used_it(monkeypatch):
-    import stance.report
+    import stance.report._document
 
-    monkeypatch.setattr(stance.report, "framing_methods", lambda run: [])  # tested elsewhere
+    # framing_methods is tested elsewhere
+    monkeypatch.setattr(stance.report._document, "framing_methods", lambda run: [])
     run = run_with(audit([("a", "kept", "", None)]), corpus={
         "path": "/data/c.csv", "columns": {"labels": ["framing"]}},
         framing={"features": ["tfidf_words", "embeddings"]})
@@ -98,14 +99,14 @@ def test_the_methods_name_the_embedding_model_when_only_framing_used_it(monkeypa
     run.topics = SimpleNamespace(params={})  # topics on, framing without embeddings
     run.config = run.config.model_copy(update={"framing": run.config.framing.model_copy(
         update={"features": ["tfidf_words"]})})
-    monkeypatch.setattr(stance.report, "_topic_methods", lambda run: [])
+    monkeypatch.setattr(stance.report._document, "_topic_methods", lambda run: [])
     assert "Embeddings (for topics): all-MiniLM-L6-v2" in methods_section(run)
     del run.manifest["embedding"]
     assert "Embeddings" not in methods_section(run)
 
 
 def test_the_topics_section_warns_when_the_model_cut_many_segments():
-    from stance.report_topics import _truncation_note
+    from stance.report._topics import _truncation_note
 
     cut = {"max_tokens": 256, "texts": 2225, "truncated": 1941, "checked": 2000,
            "sampled": True}
@@ -117,7 +118,7 @@ def test_the_topics_section_warns_when_the_model_cut_many_segments():
 
 
 def test_the_topics_section_warns_when_the_topics_change_with_the_seed():
-    from stance.report_topics import _stability_note
+    from stance.report._topics import _stability_note
 
     seeds = {"seed": 42, "stability_seeds": [43, 44]}
     stability = {"runs": 3, "ari_mean": 0.257, "ari_topics_mean": 0.682}
@@ -133,7 +134,7 @@ def test_the_topics_section_warns_when_the_topics_change_with_the_seed():
 
 
 def test_a_run_without_a_classifier_still_reports_the_outlets_wording(tmp_path):
-    from stance.report_framing import framing_section
+    from stance.report._framing import framing_section
 
     run = run_with(audit([("a", "kept", "", None)]))
     run.run_dir = tmp_path
@@ -150,7 +151,7 @@ def test_a_run_without_a_classifier_still_reports_the_outlets_wording(tmp_path):
 
 
 def test_the_cover_table_has_no_empty_header_row(tmp_path):
-    from stance.report import title_page
+    from stance.report._document import title_page
 
     run = run_with(audit([("a", "kept", "", None)]))
     run.run_dir = tmp_path / "20260101T000000Z-abc"

@@ -7,7 +7,7 @@ import pytest
 import typst
 from pypdf import PdfReader
 
-from stance.report_topics import topics_section
+from stance.report._topics import topics_section
 
 
 def run_with_topic_sizes(sizes: dict[int, int], seed_themes=None) -> SimpleNamespace:
@@ -45,7 +45,7 @@ def fitted_params(n_segments: int, cfg) -> dict:
 
 def test_the_methods_name_every_resolved_umap_and_hdbscan_setting():
     from stance.config import TopicsConfig
-    from stance.report import fit_settings
+    from stance.report._document import fit_settings
 
     cfg = TopicsConfig()
     text = fit_settings(fitted_params(70, cfg), cfg)
@@ -60,7 +60,7 @@ def test_the_methods_name_every_resolved_umap_and_hdbscan_setting():
 ])
 def test_the_methods_say_how_topics_were_merged(nr_topics, expected):
     from stance.config import TopicsConfig
-    from stance.report import fit_settings
+    from stance.report._document import fit_settings
 
     cfg = TopicsConfig(nr_topics=nr_topics)
     assert fit_settings(fitted_params(400, cfg), cfg).endswith(expected)
@@ -68,7 +68,7 @@ def test_the_methods_say_how_topics_were_merged(nr_topics, expected):
 
 def test_the_methods_count_reassigned_outliers():
     from stance.config import TopicsConfig
-    from stance.report import fit_settings
+    from stance.report._document import fit_settings
 
     cfg = TopicsConfig(outliers={"reduce": True, "strategy": "c-tf-idf", "threshold": 0.1})
     params = fitted_params(400, cfg) | {"outliers_reassigned": 12}
@@ -84,7 +84,7 @@ def test_the_methods_count_reassigned_outliers():
 ])
 def test_the_methods_name_the_term_representation(representation, named):
     from stance.config import TopicsConfig
-    from stance.report import _term_settings
+    from stance.report._document import _term_settings
 
     text = _term_settings(TopicsConfig(representation=representation, stopwords=["said"]))
     assert text.startswith(named)
@@ -123,7 +123,7 @@ def test_the_topics_table_shows_why_a_theme_matched():
 
 def test_the_methods_give_the_theme_matching_rule():
     from stance.config import TopicsConfig
-    from stance.report import _theme_matching
+    from stance.report._document import _theme_matching
 
     rule = _theme_matching(TopicsConfig(seed_themes={"economics": ["trade"]}))
     assert "cosine similarity to the theme (its name and words, embedded) is at least 0.35, " \

@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pandas as pd
@@ -11,9 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from stance.config import load_config
-from stance.runner import run_experiment
-
-from .conftest import EXPERIMENTS
+from stance.run import run_experiment
+from tests.conftest import EXPERIMENTS
 
 pytestmark = pytest.mark.integration
 
@@ -65,9 +63,9 @@ def test_second_run_reuses_unchanged_stages_with_identical_output(seed_run):
     assert second.manifest["corpus_sha256"] == first.manifest["corpus_sha256"]
 
 
-def test_second_run_reuses_the_topic_fit_its_quality_and_map(seed_run):
+def test_second_run_reuses_the_topic_fit_and_map(seed_run):
     _, first, second = seed_run
-    for stage in ("topics", "quality", "map"):
+    for stage in ("topics", "map"):
         assert not first.manifest["stages"][stage]["cached"], stage
         assert second.manifest["stages"][stage]["cached"], stage
     for name in ("segment_topics.parquet", "segment_map.parquet"):
@@ -79,7 +77,7 @@ def test_second_run_reuses_the_topic_fit_its_quality_and_map(seed_run):
 
 
 def test_second_run_reuses_the_framing_fit_and_writes_the_same_outputs(seed_run):
-    from stance.framing_model import load_framing_model
+    from stance.framing import load_framing_model
 
     _, first, second = seed_run
     assert not first.manifest["stages"]["framing"]["cached"]
@@ -149,25 +147,32 @@ def test_a_changed_topic_setting_refits_but_keeps_the_upstream_stages(seed_run, 
     third = run_experiment(changed, progress=False)
     stages = third.manifest["stages"]
     assert stages["segment"]["cached"] and stages["embed"]["cached"] and stages["map"]["cached"]
-    assert not stages["topics"]["cached"] and not stages["quality"]["cached"]
+    assert not stages["topics"]["cached"]
     assert third.metrics["stability"]["runs"] == 2
 
 
 def test_vectors_changed_in_the_cache_refit_the_topics(seed_run, tmp_path):
+    import hashlib
     import shutil
 
     import numpy as np
 
-    from stance.runner import embedding_cache_dir
+    from stance.run import embedding_cache_dir
 
     cfg, first, _ = seed_run
     shutil.copytree(cfg.output_dir, tmp_path / "reports", symlinks=True)
     moved = cfg.model_copy(update={"output_dir": tmp_path / "reports"})
-    # the last digits move, as when a cache is refilled by another encoder version
-    shards = sorted(embedding_cache_dir(moved).rglob("*.vecs.npy"))
-    assert shards
-    for shard in shards:
-        np.save(shard, np.nextafter(np.load(shard), np.float32(2)))
+    # the last digits move, as when a cache is refilled by another encoder version (which
+    # writes its shards whole, sidecars included)
+    sidecars = sorted(embedding_cache_dir(moved).rglob("*.json"))
+    assert sidecars
+    for sidecar in sidecars:
+        shard = sidecar.with_name(sidecar.name.removesuffix(".json") + ".vecs.npy")
+        moved_digits = np.nextafter(np.load(shard), np.float32(2))
+        np.save(shard, moved_digits)
+        meta = json.loads(sidecar.read_text())
+        meta["vectors_sha256"] = hashlib.sha256(moved_digits.data).hexdigest()
+        sidecar.write_text(json.dumps(meta))
     again = run_experiment(moved, progress=False)
     stages = again.manifest["stages"]
     assert stages["embed"]["cached"] and stages["segment"]["cached"]
@@ -259,7 +264,7 @@ def test_a_framing_run_that_embeds_records_the_model_without_topics(seed_run, tm
 
 def test_a_run_that_fails_after_preparing_says_so_in_its_folder(seed_run, tmp_path,
                                                                  monkeypatch):
-    from stance import runner
+    import stance.run._flow
     from stance.api import load_run
     from stance.errors import StanceError
 
@@ -272,7 +277,7 @@ def test_a_run_that_fails_after_preparing_says_so_in_its_folder(seed_run, tmp_pa
     def boom(*stage_args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runner, "_framing_and_figures", boom)
+    monkeypatch.setattr(stance.run._flow, "_outlet_stages", boom)
     with pytest.raises(RuntimeError, match="boom"):
         run_experiment(cheap, progress=False)
     failed, = [run for run in (tmp_path / cfg.name / "runs").iterdir()
@@ -280,14 +285,15 @@ def test_a_run_that_fails_after_preparing_says_so_in_its_folder(seed_run, tmp_pa
     assert (failed / "FAILED.txt").read_text() == (
         "This run did not finish (RuntimeError: boom). Its outputs are partial; latest still "
         "points at the last finished run.\n")
-    assert (failed / "config.yaml").is_file() and not (failed / "manifest.json").exists()
+    assert (failed / "config.yaml").is_file() and (failed / "segments.parquet").is_file()
+    assert not (failed / "manifest.json").exists()
     assert (tmp_path / cfg.name / "latest").resolve() == finished.run_dir.resolve()
     with pytest.raises(StanceError, match=r"did not finish \(RuntimeError: boom\)"):
         load_run(failed)
     assert not (finished.run_dir / "FAILED.txt").exists()
 
 
-def test_cli_bad_corpus_is_one_line_and_exit_2(tmp_path):
+def test_cli_bad_corpus_is_one_line_and_exit_2_and_leaves_no_folder(tmp_path):
     (tmp_path / "corpus.csv").write_text("doc_id,body\n1,hello\n")
     config = tmp_path / "bad.yaml"
     config.write_text(f"name: bad\noutput_dir: {tmp_path / 'out'}\ncorpus:\n  path: corpus.csv\n")
@@ -297,8 +303,27 @@ def test_cli_bad_corpus_is_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no column 'text'" in lines[0], done.stderr
-    # the run folder is claimed before the corpus is read; a corpus that fails removes it
-    assert list((tmp_path / "out" / "bad" / "runs").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # no run folder, no runs/, no cache
+
+
+def test_label_problems_stop_the_run_before_any_model_loads(tmp_path, write_csv, monkeypatch):
+    import stance.embed
+
+    def no_model(*_, **__):
+        raise AssertionError("the embedding model was loaded")
+
+    monkeypatch.setattr(stance.embed, "load_embedder", no_model)
+    rows = [["doc_id", "outlet", "text", "frame"]] + [
+        [str(i), f"outlet{i % 3}", f"Article {i} says the leaders met for talks in the "
+         "capital today and discussed trade.", "only-one"] for i in range(12)]
+    config = tmp_path / "one_class.yaml"
+    config.write_text(f"name: one_class\noutput_dir: {tmp_path / 'out'}\ncorpus:\n"
+                      f"  path: {write_csv(rows)}\n  columns: {{labels: [frame]}}\n"
+                      "framing:\n  label: frame\n")
+    from stance.cli import main
+
+    assert main(["-q", "run", str(config)]) == 2
+    assert not (tmp_path / "out" / "one_class" / "runs").exists()
 
 
 def test_cli_missing_corpus_path_is_one_line_and_exit_2(tmp_path):
@@ -315,7 +340,7 @@ def test_cli_missing_corpus_path_is_one_line_and_exit_2(tmp_path):
 
 
 def test_the_manifest_records_environment_variables_that_move_numbers(monkeypatch):
-    from stance.manifest import environment
+    from stance.run._manifest import environment
 
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     monkeypatch.setenv("STANCE_UNRELATED", "x")
@@ -323,11 +348,9 @@ def test_the_manifest_records_environment_variables_that_move_numbers(monkeypatc
     assert recorded["OPENBLAS_CORETYPE"] == "Haswell" and "STANCE_UNRELATED" not in recorded
 
 
-def test_every_figure_is_in_the_run_whoever_drew_it(seed_run):
+def test_every_figure_is_in_the_run_as_svg_and_png(seed_run):
     _, first, second = seed_run
     for result in (first, second):
-        stages = json.loads((result.run_dir / "manifest.json").read_text())["stages"]
-        assert 0 <= stages["figures"]["drawn_in_worker"] < len(result.figures)
         folder = result.run_dir / "figures"
         for suffix in ("svg", "png"):
             assert sorted(result.figures) == sorted(p.stem for p in folder.glob(f"*.{suffix}"))
@@ -335,103 +358,28 @@ def test_every_figure_is_in_the_run_whoever_drew_it(seed_run):
                 "actor_naming", "distinctive_terms"} <= set(result.figures)
 
 
-def test_the_corpus_and_outlet_stages_run_in_a_worker_beside_this_process_with_the_same_result(
-        seed_run, monkeypatch, tmp_path):
-    import os
-
-    from stance import runner
-    from stance.runner import _outlet_stages, _prepare, _prepare_beside_imports, _Timer
-    from stance.stagecache import StageCache
-
-    cfg = seed_run[0]
-    cache = StageCache(cfg.output_dir / "unused", enabled=False)
-    here = _prepare(cfg, _Timer(), cache)
-    (tmp_path / "here" / "figures").mkdir(parents=True)
-    outlets_here = _outlet_stages(cfg, here[0], here[2], tmp_path / "here", _Timer())
-    where = {name: tmp_path / f"{name}.pid" for name in ("_prepare", "_outlet_stages")}
-
-    def noting_pid(run, file):
-        return lambda *args: file.write_text(str(os.getpid())) and run(*args)
-
-    for name, file in where.items():
-        monkeypatch.setattr(runner, name, noting_pid(getattr(runner, name), file))
-    timer = _Timer()
-    paused = []  # stages done, each time this process paused its garbage collector
-    pause = runner.collector_paused
-
-    @contextmanager
-    def noting_pause():
-        paused.append(list(timer.stages))
-        with pause():
-            yield
-
-    monkeypatch.setattr(runner, "collector_paused", noting_pause)
-    run_dir = tmp_path / "beside"
-    (run_dir / "figures").mkdir(parents=True)
-    beside, chain = _prepare_beside_imports(cfg, timer, cache, run_dir)
-    outlets, stages = chain.then()
-    assert paused == [[]]  # once, for the imports, before any stage was done
-    for file in where.values():  # both ran in the one forked worker
-        assert int(file.read_text()) != os.getpid()
-    assert where["_prepare"].read_text() == where["_outlet_stages"].read_text()
-    assert beside[1] == here[1] and beside[3] == here[3]  # corpus digest, segments key
-    pd.testing.assert_frame_equal(beside[0].audit.documents, here[0].audit.documents)
-    pd.testing.assert_frame_equal(beside[0].corpus.documents, here[0].corpus.documents)
-    pd.testing.assert_frame_equal(beside[2].table, here[2].table)
-    assert list(timer.stages) == ["imports", "corpus", "segment"]
-    assert list(stages) == ["actors", "distinctive", "outlet_figures"]
-    assert [r["in_worker"] for r in [*timer.stages.values(), *stages.values()]] == [
-        False, True, True, True, True, True]  # told apart in the manifest
-    pd.testing.assert_frame_equal(outlets.actor_naming, outlets_here.actor_naming)
-    pd.testing.assert_frame_equal(outlets.distinctive_terms, outlets_here.distinctive_terms)
-    assert sorted(outlets.figures) == sorted(outlets_here.figures) == [
-        "actor_naming", "distinctive_terms", "segments_per_outlet"]
-    for name in ("corpus.parquet", "segments.parquet", "actors.csv", "distinctive_terms.csv",
-                 "figures/actor_naming.svg", "figures/segments_per_outlet.png"):
-        assert (run_dir / name).is_file(), name
-
-
 def test_without_configured_actors_only_actor_naming_is_skipped(seed_run, tmp_path):
-    from stance.report_framing import framing_methods
-    from stance.runner import _outlet_stages, _prepare, _Timer
-    from stance.stagecache import StageCache
+    from stance.report._framing import framing_methods
+    from stance.run._cache import StageCache
+    from stance.run._flow import _outlet_stages, _prepare
+    from stance.run._stages import Stages
 
     cfg = seed_run[0]
     cfg = cfg.model_copy(update={"framing": cfg.framing.model_copy(update={"actors": {}})})
-    cleaned, _, segments, _ = _prepare(cfg, _Timer(), StageCache(tmp_path / "c", enabled=False))
-    (tmp_path / "figures").mkdir()
-    timer = _Timer()
-    outlets = _outlet_stages(cfg, cleaned, segments, tmp_path, timer)
-    assert list(timer.stages) == ["distinctive", "outlet_figures"]
-    assert outlets.actor_naming is None and not (tmp_path / "actors.csv").exists()
-    assert sorted(outlets.figures) == ["distinctive_terms", "segments_per_outlet"]
+    stages = Stages(StageCache(tmp_path / "c", enabled=False))
+    (cleaned, _), segments, _ = _prepare(cfg, stages)
+    actors, distinctive = _outlet_stages(cfg, cleaned, segments, stages)
+    assert list(stages.records) == ["corpus", "segment", "distinctive"]
+    assert actors is None and not distinctive.empty
     methods = framing_methods(SimpleNamespace(
-        framing=None, config=cfg, actor_naming=None, distinctive_terms=outlets.distinctive_terms))
+        framing=None, config=cfg, actor_naming=None, distinctive_terms=distinctive))
     assert len(methods) == 1 and "Distinctive terms" in methods[0] and "Actor" not in methods[0]
 
 
-def test_a_user_error_raised_in_a_worker_keeps_one_problem_per_line():
+def test_a_user_error_raised_in_a_worker_process_keeps_one_problem_per_line():
     import pickle
 
     from stance.errors import StanceError
 
     error = pickle.loads(pickle.dumps(StanceError("corpus.csv: no column 'text'", "and more")))
     assert error.problems == ("corpus.csv: no column 'text'", "and more")
-
-
-def test_a_stage_records_its_wall_time_and_the_cpu_time_it_got():
-    import time
-
-    from stance.runner import _Timer
-
-    timer = _Timer()
-    with timer.stage("waiting"):
-        time.sleep(0.3)  # as a worker on idle time waits for a core
-    with timer.stage("working"):
-        started = time.perf_counter()
-        while time.perf_counter() - started < 0.3:
-            pass
-    waiting, working = timer.stages["waiting"], timer.stages["working"]
-    assert waiting["seconds"] >= 0.3 and waiting["cpu_seconds"] < 0.1
-    assert working["seconds"] >= 0.3 and working["cpu_seconds"] >= 0.2
-

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from stance.config import SegmentationConfig
+from stance.corpus import segment_corpus, split_text
 from stance.data import Corpus
-from stance.segment import segment_corpus, split_text
 
 TEXT = (
     "Putin and Lukashenko met in Sochi on Monday for talks.\n\n"

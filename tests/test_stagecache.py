@@ -7,23 +7,45 @@ from pathlib import Path
 
 import pytest
 
-from stance import stagecache
 from stance.config import load_config
-from stance.manifest import RECORDED_PACKAGES
-from stance.runner import _corpus_key, _framing_key, _input_fingerprint
-from stance.stagecache import StageCache, files_sha256, stage_key
-
-from .conftest import EXPERIMENTS, SEEDS
+from stance.run import _cache as stagecache
+from stance.run import _keys
+from stance.run._cache import StageCache, files_sha256, stage_key
+from stance.run._keys import _input_fingerprint, corpus_key, framing_key
+from stance.run._manifest import RECORDED_PACKAGES
+from tests.conftest import EXPERIMENTS, SEEDS
 
 
 def test_a_module_is_hashed_by_its_source_without_being_imported(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     module = tmp_path / "stance_key_probe.py"
     module.write_text("ANSWER = 1\n")
-    before = stage_key("stage", {"a": 1}, modules=("stance_key_probe",))
+    before = stage_key("stage", {"a": 1}, code=("stance_key_probe",))
     assert "stance_key_probe" not in sys.modules
     module.write_text("ANSWER = 2\n")
-    assert stage_key("stage", {"a": 1}, modules=("stance_key_probe",)) != before
+    assert stage_key("stage", {"a": 1}, code=("stance_key_probe",)) != before
+
+
+def test_a_package_is_hashed_by_every_file_so_moving_code_between_them_counts(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = tmp_path / "stance_key_package"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_a.py").write_text("def f():\n    return 1\n")
+    (package / "sub" / "__init__.py").write_text("")
+
+    def key():
+        return stage_key("stage", code=("stance_key_package",))
+
+    keys = [key()]
+    (package / "_b.py").write_text("def f():\n    return 1\n")  # a new file
+    keys.append(key())
+    (package / "_a.py").write_text("")  # the function moved to _b.py
+    keys.append(key())
+    (package / "sub" / "_c.py").write_text("X = 1\n")  # a subpackage's file
+    keys.append(key())
+    assert len(set(keys)) == 4 and "stance_key_package" not in sys.modules
 
 
 def test_a_packaged_data_file_is_part_of_the_key(tmp_path, monkeypatch):
@@ -76,7 +98,7 @@ def test_a_damaged_entry_is_recomputed_and_said_so(tmp_path, caplog):
     cache, calls = StageCache(tmp_path), []
     cache.fetch("stage", "k", _counted(calls), _save, _load)
     (tmp_path / "stage" / "k" / "value.txt").unlink()
-    with caplog.at_level(logging.WARNING, logger="stance.stagecache"):
+    with caplog.at_level(logging.WARNING, logger="stance.run._cache"):
         assert cache.fetch("stage", "k", _counted(calls), _save, _load) == ("value", False)
     assert len(calls) == 2 and "unreadable" in caplog.text
     assert cache.fetch("stage", "k", _counted(calls), _save, _load) == ("value", True)
@@ -123,9 +145,18 @@ def _packaged(tmp_path, monkeypatch, **files):
     monkeypatch.setattr(stagecache.resources, "files", lambda package: tmp_path)
 
 
-MANIFEST = {"packages": dict.fromkeys(RECORDED_PACKAGES, "1.0"), "machine": "x86_64",
-            "numeric_env": {}, "embedding": {"weights_sha256": "w1", "max_seq_length": 256,
-                                             "vectors_sha256": "v1"}}
+ENVIRONMENT = {"packages": dict.fromkeys(RECORDED_PACKAGES, "1.0"), "machine": "x86_64",
+               "numeric_env": {}}
+EMBEDDING = {"weights_sha256": "w1", "max_seq_length": 256, "vectors_sha256": "v1"}
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """The environment stage keys see: set ``environment.update(...)`` to change it."""
+    env = {key: dict(value) if isinstance(value, dict) else value
+           for key, value in ENVIRONMENT.items()}
+    monkeypatch.setattr(_keys, "environment", lambda: env)
+    return env
 
 
 def _changed(cfg, **sections):
@@ -134,58 +165,60 @@ def _changed(cfg, **sections):
                                   for name, values in sections.items()})
 
 
-def test_the_framing_key_follows_every_input_of_the_classifier(tmp_path, monkeypatch):
+def test_the_framing_key_follows_every_input_of_the_classifier(tmp_path, monkeypatch,
+                                                               environment):
     _packaged(tmp_path, monkeypatch, lexicon="official: [president]\n")
     cfg = load_config(EXPERIMENTS / "seeds.yaml")
-    base = _framing_key(cfg, MANIFEST, "segments")
 
-    def key(cfg=cfg, manifest=MANIFEST, segments="segments"):
-        return _framing_key(cfg, manifest, segments)
+    def key(cfg=cfg, embedding=EMBEDDING, segments="segments", **env):
+        environment.update(env)
+        try:
+            return framing_key(cfg, segments, embedding)
+        finally:
+            environment.update(ENVIRONMENT)
 
-    assert key() == base
+    base = key()
     differ = {
         "segments": key(segments="other"),
         "seed": key(cfg.model_copy(update={"seed": 7})),
         "C": key(_changed(cfg, framing={"C": 2.0})),
         "top_n": key(_changed(cfg, framing={"top_n": 5})),
-        "scikit-learn": key(manifest={**MANIFEST, "packages": {
-            **MANIFEST["packages"], "scikit-learn": "9.9"}}),
-        "numeric_env": key(manifest={**MANIFEST, "numeric_env": {"OMP_NUM_THREADS": "1"}}),
+        "scikit-learn": key(packages={**ENVIRONMENT["packages"], "scikit-learn": "9.9"}),
+        "numeric_env": key(numeric_env={"OMP_NUM_THREADS": "1"}),
     }
     assert all(k != base for k in differ.values()), differ
     # what the classifier never reads does not refit it
     assert key(_changed(cfg, framing={"actors": {}, "distinctive_prior": 0.5,
                                       "enabled": True})) == base
-    assert key(manifest={**MANIFEST, "packages": {**MANIFEST["packages"],
-                                                  "matplotlib": "9.9"}}) == base
-    assert key(manifest={**MANIFEST, "embedding": {"weights_sha256": "w2"}}) == base  # unread
+    assert key(packages={**ENVIRONMENT["packages"], "matplotlib": "9.9"}) == base
+    assert key(embedding={**EMBEDDING, "weights_sha256": "w2"}) == base  # unread
     _packaged(tmp_path, monkeypatch, lexicon="official: [president, minister]\n")
     assert key() != base
 
 
-def test_with_the_embeddings_feature_the_framing_key_follows_the_model(tmp_path, monkeypatch):
+def test_with_the_embeddings_feature_the_framing_key_follows_the_model(tmp_path, monkeypatch,
+                                                                       environment):
     _packaged(tmp_path, monkeypatch, lexicon="official: [president]\n")
     cfg = _changed(load_config(EXPERIMENTS / "seeds.yaml"),
                    framing={"features": ["tfidf_words", "embeddings"]})
-    base = _framing_key(cfg, MANIFEST, "segments")
+    base = framing_key(cfg, "segments", EMBEDDING)
     for change in ({"weights_sha256": "w2"}, {"max_seq_length": 128}, {"vectors_sha256": "v2"},
                    {"vectors_sha256": None}):
-        embedding = {**MANIFEST["embedding"], **change}
-        assert _framing_key(cfg, {**MANIFEST, "embedding": embedding}, "segments") != base
-    assert _framing_key(_changed(cfg, embedding={"batch_size": 8}), MANIFEST,
-                        "segments") != base
+        assert framing_key(cfg, "segments", {**EMBEDDING, **change}) != base
+    assert framing_key(_changed(cfg, embedding={"batch_size": 8}), "segments",
+                       EMBEDDING) != base
     # where the embedding cache lives is not an input
-    assert _framing_key(_changed(cfg, embedding={"cache_dir": tmp_path / "elsewhere"}),
-                        MANIFEST, "segments") == base
+    assert framing_key(_changed(cfg, embedding={"cache_dir": tmp_path / "elsewhere"}),
+                       "segments", EMBEDDING) == base
 
 
-def test_the_framing_key_follows_the_segment_labels_file_bytes(tmp_path):
+def test_the_framing_key_follows_the_segment_labels_file_bytes(tmp_path, environment):
     labels = tmp_path / "labels.csv"
     labels.write_text("seg_id,framing\na:0,official-sourced\n")
     cfg = _changed(load_config(EXPERIMENTS / "seeds.yaml"), framing={"segment_labels": labels})
-    before = _framing_key(cfg, MANIFEST, "segments")
+    before = framing_key(cfg, "segments", EMBEDDING)
     labels.write_text("seg_id,framing\na:0,delegitimising\n")
-    assert _framing_key(cfg, MANIFEST, "segments") != before
+    assert framing_key(cfg, "segments", EMBEDDING) != before
 
 
 def test_the_corpus_key_follows_the_packaged_boilerplate_rules(seed_folder, tmp_path,
@@ -193,6 +226,6 @@ def test_the_corpus_key_follows_the_packaged_boilerplate_rules(seed_folder, tmp_
     packaged = tmp_path / "package"
     packaged.mkdir()
     _packaged(packaged, monkeypatch, boilerplate="patterns: []\n")
-    before = _corpus_key(seed_folder)
+    before = corpus_key(seed_folder)
     _packaged(packaged, monkeypatch, boilerplate="patterns: ['Follow us']\n")
-    assert _corpus_key(seed_folder) != before
+    assert corpus_key(seed_folder) != before

@@ -2,7 +2,6 @@
 
 import json
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -10,17 +9,11 @@ import pytest
 from pypdf import PdfReader
 
 from stance.cli import main
-from stance.config import dump_config, load_config, parse_config
+from stance.config import MAX_POINTS, dump_config, expand_sweep, load_config, parse_config
+from stance.data import SweepResult
 from stance.errors import StanceError
-from stance.sweep import (
-    MAX_POINTS,
-    SweepResult,
-    expand_sweep,
-    point_metrics,
-    run_sweep,
-    seed_spread,
-    summary_table,
-)
+from stance.run import run_sweep
+from stance.run._sweep import point_metrics, seed_spread, summary_table
 
 from .conftest import EXPERIMENTS
 
@@ -106,29 +99,29 @@ def test_values_invalid_together_fail_at_expansion():
         expand_sweep(cfg)
 
 
-def test_point_metrics_reads_topics_and_framing(tmp_path):
+def test_point_metrics_reads_topics_and_framing():
     metrics = {"n_topics": 4, "npmi_mean": 0.1, "diversity_25": 0.9, "diversity_10": 1.0,
                "outlier_share": 0.2, "stability": {"runs": 0, "ari_mean": None, "ari": []}}
-    values = point_metrics(metrics, tmp_path)
+    values = point_metrics(metrics, None)
     assert values["n_topics"] == 4 and math.isnan(values["stability_ari"])
     assert math.isnan(values["stability_ari_topics"])  # runs of old versions lack it
     stable = {"stability": {"ari_mean": 0.7, "ari_topics_mean": 0.4}}
-    assert point_metrics(stable, tmp_path)["stability_ari_topics"] == 0.4
+    assert point_metrics(stable, None)["stability_ari_topics"] == 0.4
     assert math.isnan(values["macro_f1"])
-    (tmp_path / "framing_metrics.json").write_text(json.dumps({"grouped": {"macro_f1": 0.5}}))
-    assert point_metrics({}, tmp_path)["macro_f1"] == 0.5
-    assert math.isnan(point_metrics({}, tmp_path)["npmi_mean"])
+    assert point_metrics({}, {"grouped": {"macro_f1": 0.5}})["macro_f1"] == 0.5
+    assert math.isnan(point_metrics({}, None)["npmi_mean"])
 
 
 def test_summary_json_has_null_for_what_a_point_did_not_measure(tmp_path, monkeypatch):
-    import stance.runner
+    import stance.run._sweep
 
     def run_without_framing(point, *, progress, use_cache):
         run_dir = tmp_path / "grid" / "runs" / f"seed{point.seed}"
         run_dir.mkdir(parents=True)
-        return SimpleNamespace(run_dir=run_dir, metrics={"n_topics": 3, "npmi_mean": 0.1})
+        return SimpleNamespace(run_dir=run_dir, metrics={"n_topics": 3, "npmi_mean": 0.1},
+                               framing=None)
 
-    monkeypatch.setattr(stance.runner, "run_experiment", run_without_framing)
+    monkeypatch.setattr(stance.run._sweep, "run_experiment", run_without_framing)
     cfg = parse_config({**BASE, "output_dir": str(tmp_path), "report": {"enabled": False},
                         "sweep": {"seed": [1, 2]}})
     sweep = run_sweep(cfg, progress=False)
@@ -148,7 +141,7 @@ def _records():
     records = []
     for number, (seed, features) in enumerate(
             [(1, FEATURES[0]), (1, FEATURES[1]), (2, FEATURES[0]), (2, FEATURES[1])], start=1):
-        metrics = point_metrics({"npmi_mean": seed / 10 + len(features) / 100}, Path("/none"))
+        metrics = point_metrics({"npmi_mean": seed / 10 + len(features) / 100}, None)
         records.append({"point": number, "overrides": {"seed": seed, "framing.features": features},
                         "run": f"runs/r{number}", "metrics": metrics})
     return records
@@ -166,8 +159,7 @@ def test_summary_has_one_row_per_point_and_seed_spread_groups_other_settings():
 
 
 def test_figures_and_report_from_a_summary(tmp_path):
-    from stance.plots_sweep import plot_metrics_against
-    from stance.report_sweep import write_sweep_report
+    from stance.report import plot_metrics_against, write_sweep_report
 
     parameters = ["seed", "framing.features"]
     summary = summary_table(_records(), parameters)
@@ -186,7 +178,7 @@ def test_figures_and_report_from_a_summary(tmp_path):
 
 
 def test_cli_run_with_a_sweep_runs_the_sweep(tmp_path, monkeypatch, capsys):
-    import stance.sweep
+    import stance.run._sweep
 
     seen = {}
 
@@ -195,7 +187,7 @@ def test_cli_run_with_a_sweep_runs_the_sweep(tmp_path, monkeypatch, capsys):
         return SweepResult(tmp_path / "sweeps" / "s", cfg, "", pd.DataFrame({"point": [1, 2]}),
                            None, {}, None)
 
-    monkeypatch.setattr(stance.sweep, "run_sweep", fake_run_sweep)
+    monkeypatch.setattr(stance.run._sweep, "run_sweep", fake_run_sweep)
     assert main(["-q", "run", str(EXPERIMENTS / "seeds_sweep.yaml")]) == 0
     assert seen["cfg"].sweep["seed"] == [42, 43, 44]
     assert f"sweep folder: {tmp_path / 'sweeps' / 's'} (2 points" in capsys.readouterr().out
@@ -225,7 +217,7 @@ def test_tiny_sweep_of_the_seed_corpus(tmp_path):
 
 
 def test_run_experiment_refuses_a_sweep_it_would_run_as_one_point(tmp_path):
-    from stance.runner import run_experiment
+    from stance.run import run_experiment
 
     cfg = _config({"seed": [1, 2]}).model_copy(update={"output_dir": tmp_path})
     with pytest.raises(StanceError, match="has a sweep: section; run it with"):

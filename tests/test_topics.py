@@ -1,16 +1,10 @@
-import random
-import re
-import zlib
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from stance.config import TopicsConfig
-from stance.data import Embeddings, Segments
+from stance.data import Embeddings
 from stance.errors import StanceError
-from stance.quality import stability, topic_metrics
 from stance.topics import (
     MIN_SEGMENTS,
     fit_topics,
@@ -18,57 +12,10 @@ from stance.topics import (
     map_coordinates,
     resolve_params,
     save_topic_model,
+    stability,
+    topic_metrics,
 )
-
-THEMES = {
-    "military": ["weapons", "troops", "ammunition", "tanks", "artillery", "soldiers"],
-    "economy": ["trade", "economy", "sanctions", "factories", "exports", "prices"],
-    "diplomacy": ["summit", "talks", "treaty", "ambassador", "negotiations", "visit"],
-}
-
-
-class FakeEmbedder:
-    """Hashes words into 64 dimensions: texts sharing words get similar unit vectors."""
-
-    model_id = "fake-hash-64"
-
-    def encode(self, texts):
-        vectors = np.zeros((len(texts), 64), np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                vectors[row, zlib.crc32(word.encode()) % 64] += 1.0
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.where(norms == 0, 1, norms)
-
-
-def make_segments(n, seed=0):
-    rng = random.Random(seed)
-    names = list(THEMES)
-    rows = []
-    for i in range(n):
-        words = rng.choices(THEMES[names[i % 3]], k=8) + ["the", "minister", "said"]
-        rng.shuffle(words)
-        rows.append({"seg_id": f"d{i // 4}:{i % 4}", "doc_id": f"d{i // 4}",
-                     "outlet": "A" if i % 2 else "B", "position": i % 4, "start": 0,
-                     "end": 10, "text": " ".join(words)})
-    return Segments(pd.DataFrame(rows))
-
-
-def embed(segments, embedder):
-    table = segments.table
-    return Embeddings(embedder.encode(table["text"].tolist()), tuple(table["seg_id"]),
-                      embedder.model_id, True)
-
-
-@pytest.fixture(scope="module")
-def fake():
-    return FakeEmbedder()
-
-
-@pytest.fixture(scope="module")
-def corpus(fake):
-    segments = make_segments(60)
-    return segments, embed(segments, fake)
+from tests.conftest import THEMES, FakeEmbedder, embed, make_segments
 
 
 def config(**update):
@@ -123,7 +70,7 @@ def test_resolve_params_keeps_and_caps_explicit_values():
 def test_too_few_segments_is_a_clear_error(fake, n):
     segments = make_segments(n)
     with pytest.raises(StanceError, match=f"topics: {n} segments; .* at least {MIN_SEGMENTS}"):
-        fit_topics(segments, embed(segments, fake), config(), seed=1, embedder=fake)
+        fit_topics(segments, embed(segments, fake), config(), seed=1, encoder=fake)
 
 
 @pytest.mark.parametrize("guidance", ["guided", "zeroshot", "none"])
@@ -131,7 +78,7 @@ def test_too_few_segments_is_a_clear_error(fake, n):
 def test_small_corpora_give_a_valid_result(fake, n, guidance):
     segments = make_segments(n)
     result = fit_topics(segments, embed(segments, fake), config(guidance=guidance), seed=3,
-                        embedder=fake)
+                        encoder=fake)
     assert len(result.assignments) == n
     assert result.topics["size"].sum() == n
 
@@ -142,8 +89,8 @@ def test_result_tables_align_with_segments(fake, corpus):
     order = np.random.default_rng(0).permutation(len(embeddings))
     shuffled = Embeddings(embeddings.vectors[order], tuple(np.array(embeddings.seg_ids)[order]),
                           embeddings.model_id, True)
-    result = fit_topics(segments, shuffled, config(), seed=7, embedder=fake)
-    reference = fit_topics(segments, embeddings, config(), seed=7, embedder=fake)
+    result = fit_topics(segments, shuffled, config(), seed=7, encoder=fake)
+    reference = fit_topics(segments, embeddings, config(), seed=7, encoder=fake)
     assert result.assignments["topic"].tolist() == reference.assignments["topic"].tolist()
     assert result.assignments["seg_id"].tolist() == segments.table["seg_id"].tolist()
     assert list(result.topics.columns) == ["topic", "label", "size", "share", "seed_theme",
@@ -160,8 +107,8 @@ def test_result_tables_align_with_segments(fake, corpus):
 
 def test_same_config_and_seed_give_identical_topics(fake, corpus):
     segments, embeddings = corpus
-    first = fit_topics(segments, embeddings, config(), seed=11, embedder=fake)
-    second = fit_topics(segments, embeddings, config(), seed=11, embedder=fake)
+    first = fit_topics(segments, embeddings, config(), seed=11, encoder=fake)
+    second = fit_topics(segments, embeddings, config(), seed=11, encoder=fake)
     pd.testing.assert_frame_equal(first.assignments, second.assignments)
     pd.testing.assert_frame_equal(first.topics, second.topics)
     assert stability([first.assignments["topic"], second.assignments["topic"]])["ari"] == [1.0]
@@ -172,7 +119,7 @@ def test_umap_epochs_reach_the_fitted_layout(fake, corpus):
     layouts = {}
     for epochs in ("auto", 30):
         umap = fit_topics(segments, embeddings, config(umap={"n_epochs": epochs}), seed=3,
-                          embedder=fake).model.umap_model
+                          encoder=fake).model.umap_model
         layouts[epochs] = umap.embedding_
         assert umap.n_epochs == (500 if epochs == "auto" else 30)
     assert not np.allclose(layouts["auto"], layouts[30])
@@ -181,7 +128,7 @@ def test_umap_epochs_reach_the_fitted_layout(fake, corpus):
 def test_fit_leaves_the_embeddings_unchanged(fake, corpus):
     segments, embeddings = corpus
     before = embeddings.vectors.copy()
-    fit_topics(segments, embeddings, config(guidance="guided"), seed=1, embedder=fake)
+    fit_topics(segments, embeddings, config(guidance="guided"), seed=1, encoder=fake)
     np.testing.assert_array_equal(embeddings.vectors, before)
 
 
@@ -191,7 +138,7 @@ def test_representations_and_outlier_reduction(fake, corpus, representation):
     cfg = config(representation=representation, top_n_words=5,
                  outliers={"reduce": True, "strategy": "embeddings"},
                  hdbscan={"min_cluster_size": 5, "min_samples": 5})
-    result = fit_topics(segments, embeddings, cfg, seed=2, embedder=fake)
+    result = fit_topics(segments, embeddings, cfg, seed=2, encoder=fake)
     assert result.terms.groupby("topic").size().max() <= 5
     assert (result.assignments["topic"] == -1).sum() == 0
 
@@ -202,7 +149,7 @@ def test_leaf_selection_gives_at_least_as_many_clusters_as_eom(fake, corpus):
     for method in ("eom", "leaf"):
         cfg = config(guidance="none", hdbscan={"min_cluster_size": 3,
                                                "cluster_selection_method": method})
-        result = fit_topics(segments, embeddings, cfg, seed=4, embedder=fake)
+        result = fit_topics(segments, embeddings, cfg, seed=4, encoder=fake)
         assert result.model.hdbscan_model.cluster_selection_method == method
         assert result.params["hdbscan"]["cluster_selection_method"] == method
         n_topics[method] = (result.topics["topic"] != -1).sum()
@@ -214,7 +161,7 @@ def test_leaf_selection_gives_at_least_as_many_clusters_as_eom(fake, corpus):
 
 def test_saved_model_reloads_and_transforms(tmp_path, fake, corpus):
     segments, embeddings = corpus
-    result = fit_topics(segments, embeddings, config(), seed=5, embedder=fake)
+    result = fit_topics(segments, embeddings, config(), seed=5, encoder=fake)
     save_topic_model(result.model, tmp_path / "model", "fake-model-path")
     model = load_topic_model(tmp_path / "model", fake)
     texts = ["tanks artillery soldiers weapons troops", "trade exports sanctions prices"]
@@ -238,22 +185,21 @@ def test_topic_metrics_are_json_ready(fake, corpus):
 
     segments, embeddings = corpus
     cfg = config(stability_runs=3)
-    result = fit_topics(segments, embeddings, cfg, seed=4, embedder=fake)
-    metrics = topic_metrics(result, segments, embeddings, cfg, seed=4, embedder=fake)
+    result = fit_topics(segments, embeddings, cfg, seed=4, encoder=fake)
+    metrics = topic_metrics(result, segments, cfg)
     json.dumps(metrics)
     assert metrics["n_topics"] == len(metrics["npmi"])
     assert 0 < metrics["diversity_10"] <= 1 and 0 < metrics["diversity_25"] <= 1
     assert metrics["stability"]["runs"] == 3 and len(metrics["stability"]["ari"]) == 3
+    assert result.refits.columns.tolist() == ["5", "6", "seg_id"]  # the refits' seeds
 
 
 @pytest.fixture(scope="module")
 def seeds():
     from stance.config import EmbeddingConfig, load_config
+    from stance.corpus import prepare_corpus, segment_corpus
     from stance.embed import load_embedder
-    from stance.prepare import prepare_corpus
-    from stance.segment import segment_corpus
-
-    from .conftest import EXPERIMENTS
+    from tests.conftest import EXPERIMENTS
 
     cfg = load_config(EXPERIMENTS / "seeds.yaml")
     cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
@@ -278,7 +224,7 @@ def test_seed_corpus_finds_every_seed_theme(seeds):
     cfg, segments, embeddings, embedder = seeds
     # The shipped config, as `make experiment` runs it.
     assert cfg.topics.guidance == "zeroshot"
-    result = fit_topics(segments, embeddings, cfg.topics, seed=cfg.seed, embedder=embedder)
+    result = fit_topics(segments, embeddings, cfg.topics, seed=cfg.seed, encoder=embedder)
     assert matched_themes(result, cfg.topics.seed_themes) == set(cfg.topics.seed_themes)
     assert result.topics.loc[result.topics["seed_theme"] != "", "label"].str.contains(
         ": ").all()
@@ -288,16 +234,15 @@ def test_seed_corpus_finds_every_seed_theme(seeds):
 def test_seed_corpus_guided_config_runs(seeds):
     cfg, segments, embeddings, embedder = seeds
     guided = cfg.topics.model_copy(update={"guidance": "guided"})
-    result = fit_topics(segments, embeddings, guided, seed=cfg.seed, embedder=embedder)
+    guided = guided.model_copy(update={"stability_runs": 1})
+    result = fit_topics(segments, embeddings, guided, seed=cfg.seed, encoder=embedder)
     assert result.params["guidance"] == "guided"
     assert (result.topics["topic"] != -1).sum() >= 2
     # every topic reports how close it is to a theme; only a match names shared words
     topics = result.topics
     assert topics["seed_similarity"].notna().all()
     assert (topics.loc[topics["seed_theme"] == "", "seed_words"] == "").all()
-    metrics = topic_metrics(result, segments, embeddings,
-                            guided.model_copy(update={"stability_runs": 1}),
-                            seed=cfg.seed, embedder=embedder)
+    metrics = topic_metrics(result, segments, guided)
     assert -1 <= metrics["npmi_mean"] <= 1 and metrics["stability"]["runs"] == 1
     assert -1 <= metrics["npmi_weighted"] <= 1
 
@@ -308,7 +253,7 @@ def test_seed_model_reloads_and_transforms_a_new_paragraph(tmp_path, seeds):
     from stance.embed import resolve_model
 
     cfg, segments, embeddings, embedder = seeds
-    result = fit_topics(segments, embeddings, cfg.topics, seed=cfg.seed, embedder=embedder)
+    result = fit_topics(segments, embeddings, cfg.topics, seed=cfg.seed, encoder=embedder)
     save_topic_model(result.model, tmp_path / "topic_model", resolve_model(EmbeddingConfig()).path)
     model = load_topic_model(tmp_path / "topic_model", embedder)
     text = ["Belarusian factories will supply ammunition and armoured vehicles to Russian troops."]
@@ -328,7 +273,7 @@ def test_mmr_embeds_every_topics_candidates_in_one_call(corpus):
     segments, embeddings = corpus
     counting = CountingEmbedder()
     result = fit_topics(segments, embeddings, config(representation="mmr", guidance="none"),
-                        seed=1, embedder=counting)
+                        seed=1, encoder=counting)
     n_topics = int((result.topics["topic"] != -1).sum())
     assert n_topics >= 2
     # one batch of words and joined topic strings (instead of two calls per topic), then
@@ -336,66 +281,10 @@ def test_mmr_embeds_every_topics_candidates_in_one_call(corpus):
     assert counting.calls[1:] == [len(THEMES)] and counting.calls[0] > n_topics
 
 
-@pytest.mark.parametrize("exact_max_points", [10_000, 10])  # exact, then approximate search
-@pytest.mark.parametrize("guidance", ["guided", "zeroshot", "none"])
-def test_stability_refits_match_fits_in_this_process(fake, corpus, guidance, exact_max_points,
-                                                      monkeypatch):
-    from stance import neighbors
-    from stance.quality import start_stability_refits
-    from stance.topics import fit_assignments
-
-    monkeypatch.setattr(neighbors, "EXACT_MAX_POINTS", exact_max_points)
-    segments, embeddings = corpus
-    cfg = config(guidance=guidance, stability_runs=3)
-    neighbors._last.clear()
-    forked = start_stability_refits(segments, embeddings, cfg, seed=4, embedder=fake).results()
-    refit_cfg = cfg.model_copy(update={"representation": "ctfidf"})
-    here = []
-    for s in (5, 6):
-        neighbors._last.clear()  # each fit searches its own graph, seeded by the model's seed
-        here.append(fit_topics(segments, embeddings, refit_cfg, seed=s, embedder=fake,
-                               graph_seed=4).assignments["topic"].to_numpy())
-    assert len(forked) == 2
-    for a, b in zip(forked, here, strict=True):
-        np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(
-        fit_assignments(segments, embeddings, refit_cfg, seed=5, embedder=fake, graph_seed=4),
-        here[0])
-
-
-@pytest.mark.parametrize(("update", "describes"), [
-    ({"guidance": "guided"}, False),
-    ({"guidance": "none"}, False),
-    ({"guidance": "none", "nr_topics": 2}, True),
-    ({"guidance": "none", "outliers": {"reduce": True, "strategy": "c-tf-idf"}}, True),
-    ({"guidance": "zeroshot"}, True),
-])
-def test_assignments_skip_describing_only_where_it_moves_no_segment(fake, corpus, update,
-                                                                     describes, monkeypatch):
-    from bertopic import BERTopic
-
-    from stance.topics import fit_assignments
-
-    segments, embeddings = corpus
-    cfg = config(representation="ctfidf", hdbscan={"min_cluster_size": 5, "min_samples": 5},
-                 **update)
-    full = fit_topics(segments, embeddings, cfg, seed=3, embedder=fake)
-    calls = []
-    original = BERTopic._extract_topics
-    monkeypatch.setattr(BERTopic, "_extract_topics",
-                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
-    topics = fit_assignments(segments, embeddings, cfg, seed=3, embedder=fake)
-    np.testing.assert_array_equal(topics, full.assignments["topic"].to_numpy())
-    assert bool(calls) is describes
-    if "nr_topics" in update:  # the case skipping would get wrong: clusters were merged
-        assert full.model.hdbscan_model.labels_.max() + 1 > (full.topics["topic"] != -1).sum()
-
-
 def test_refits_search_the_approximate_graph_with_the_model_seed(fake, corpus, monkeypatch):
     import umap.umap_
 
-    from stance import forked, neighbors
-    from stance.quality import start_stability_refits
+    from stance.topics import _neighbors
 
     seeds_used = []
     search = umap.umap_.nearest_neighbors
@@ -407,78 +296,29 @@ def test_refits_search_the_approximate_graph_with_the_model_seed(fake, corpus, m
         return search(*args, **kwargs)
 
     monkeypatch.setattr(umap.umap_, "nearest_neighbors", spy)
-    monkeypatch.setattr(neighbors, "EXACT_MAX_POINTS", 10)
-    monkeypatch.setattr(forked, "spare_cores", lambda: 0)  # the spy sees this process only
-    neighbors._last.clear()
+    monkeypatch.setattr(_neighbors, "EXACT_MAX_POINTS", 10)
+    _neighbors._last.clear()
     segments, embeddings = corpus
-    start_stability_refits(segments, embeddings, config(guidance="guided", stability_runs=3),
-                           seed=4, embedder=fake).results()
-    assert seeds_used == [4]  # searched once, with the model's seed; the second refit reuses it
+    fit_topics(segments, embeddings, config(guidance="guided", stability_runs=3), seed=4,
+               encoder=fake)
+    # searched once, with the model's seed; both refits reuse that graph
+    assert seeds_used == [4]
 
 
-def test_the_kernels_umap_and_pynndescent_leave_uncached_are_kept_in_numba_cache():
-    import importlib
+@pytest.mark.parametrize("guidance", ["guided", "zeroshot", "none"])
+def test_refits_in_a_worker_process_equal_refits_here(fake, corpus, guidance, monkeypatch):
+    from stance.topics import _stability, fit_assignments, refit_settings
+    from stance.topics._fit import aligned_vectors
 
-    from numba.core.caching import NullCache
-
-    from stance.topics import _UNCACHED_KERNELS, _prepare_umap_kernels
-
-    _prepare_umap_kernels()
-    for module, names in _UNCACHED_KERNELS.items():
-        for name in names:  # each still exists under its name, and now has a disk cache
-            kernel = getattr(importlib.import_module(module), name)
-            assert not isinstance(kernel._cache, NullCache), (module, name)
-    # the approximate search's own (above 20,000 segments), which pynndescent leaves uncached
-    search = importlib.import_module("pynndescent.pynndescent_")
-    assert not isinstance(search.process_candidates._cache, NullCache)
-
-
-def test_kernels_compiled_on_import_are_cached_only_for_the_listed_modules(
-        tmp_path, monkeypatch):
-    import sys
-
-    import numba
-    from numba.core.caching import NullCache
-
-    from stance import topics
-
-    for name in ("eager_listed", "eager_other"):
-        (tmp_path / f"{name}.py").write_text(
-            "import numba\n\n\n@numba.njit('i8(i8)')\ndef step(x):\n    return x + 1\n\n\n"
-            "@numba.njit\ndef lazy(x):\n    return x - 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(topics, "_COMPILED_ON_IMPORT", ("eager_listed",))
-    njit = numba.njit
-    with topics._kernels_compiled_on_import_cached():
-        import eager_listed
-        import eager_other
-    assert numba.njit is njit  # put back after the block
-    for name in ("eager_listed", "eager_other"):
-        monkeypatch.delitem(sys.modules, name)
-    assert eager_listed.step(1) == 2 and eager_other.step(1) == 2
-    assert not isinstance(eager_listed.step._cache, NullCache)
-    assert list(eager_listed.step.stats.cache_misses) == ["i8(i8)"]  # compiled, then saved
-    assert list(Path(eager_listed.step.stats.cache_path).glob("eager_listed.step-*.nbi"))
-    assert isinstance(eager_other.step._cache, NullCache)
-    assert isinstance(eager_listed.lazy._cache, NullCache)  # compiled later, when called
-    with pytest.raises(ImportError), topics._kernels_compiled_on_import_cached():
-        import eager_missing  # noqa: F401
-    assert numba.njit is njit
-
-
-def test_umaps_kernels_compiled_on_import_are_cached_when_stance_imports_umap():
-    import subprocess
-    import sys
-
-    # the first process may compile and save them; the next one loads them from the disk
-    probe = ("from stance.topics import import_fitting_libraries\n"
-             "import_fitting_libraries()\n"
-             "import umap.utils as u\n"
-             "print([sum(k.stats.cache_hits.values()) for k in (u.tau_rand_int, u.tau_rand)])")
-    for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                             check=True)
-    assert out.stdout.strip() == "[1, 1]"
+    segments, embeddings = corpus
+    cfg = config(guidance=guidance, stability_runs=3)
+    monkeypatch.setattr(_stability, "PARALLEL_MIN_SEGMENTS", 0)  # a worker for 60 segments
+    result = fit_topics(segments, embeddings, cfg, seed=4, encoder=fake)
+    vectors = aligned_vectors(embeddings, segments.table["seg_id"].tolist())
+    for seed in (5, 6):  # each refit alone, in this process
+        here = fit_assignments(segments.table["text"], vectors, refit_settings(cfg), seed=seed,
+                               encoder=fake, graph_seed=4)
+        np.testing.assert_array_equal(result.refits[str(seed)].to_numpy(), here)
 
 
 def test_nr_topics_counts_the_topics_besides_outliers():
@@ -486,7 +326,7 @@ def test_nr_topics_counts_the_topics_besides_outliers():
     from bertopic import BERTopic
     from bertopic.dimensionality import BaseDimensionalityReduction
 
-    from stance.bertopic_model import CountedBERTopic
+    from stance.topics._fit import merge_topics
 
     class FixedClusters:  # HDBSCAN's interface: 4 clusters and 10 outliers
         labels_ = np.repeat([-1, 0, 1, 2, 3], 10)
@@ -499,19 +339,25 @@ def test_nr_topics_counts_the_topics_besides_outliers():
     docs = [f"{words[i // 10 % 5]} {i}" for i in range(50)]
     vectors = np.random.default_rng(0).normal(size=(50, 8))
 
-    def real_topics(model_class) -> int:
-        model = model_class(umap_model=BaseDimensionalityReduction(),
-                            hdbscan_model=FixedClusters(), nr_topics=3)
-        topics, _ = model.fit_transform(docs, vectors)
-        assert model.nr_topics == 3  # restored after merging
-        return len(set(topics) - {-1})
+    def fitted():
+        model = BERTopic(umap_model=BaseDimensionalityReduction(),
+                         hdbscan_model=FixedClusters())
+        topics, probabilities = model.fit_transform(docs, vectors)
+        return model, np.asarray(topics), probabilities
 
-    assert real_topics(BERTopic) == 2
-    assert real_topics(CountedBERTopic) == 3
+    model, topics, probabilities = fitted()
+    merged, _ = merge_topics(model, docs, topics, probabilities, 3)
+    assert sorted(set(merged)) == [-1, 0, 1, 2]  # three topics to read, and the outliers
+    assert (merged == -1).sum() == 10
+    model, topics, probabilities = fitted()
+    assert merge_topics(model, docs, topics, probabilities, 4)[0] is topics  # nothing to merge
+    model.reduce_topics(docs, nr_topics=3)  # what BERTopic alone gives
+    assert sorted(set(model.topics_)) == [-1, 0, 1]
 
 
 def test_a_theme_needs_similarity_or_two_shared_words():
-    from stance.topics import THEME_MIN_SIMILARITY, _match_theme
+    from stance.topics import THEME_MIN_SIMILARITY
+    from stance.topics._describe import _match_theme
 
     themes = {"military supply": ["weapons", "troops", "arsenal"], "economics": ["trade", "gas"]}
     theme_matrix = np.eye(2, 3)  # unit vectors: a centroid's similarity is its coordinate

@@ -7,12 +7,11 @@ import pandas as pd
 import pytest
 
 from stance.cli import main
-from stance.verify import (
+from stance.run import VerifyReport, compare_runs
+from stance.run._compare import (
     FIGURE_FILES_CHECK,
     FIGURES_CHECK,
     Difference,
-    VerifyReport,
-    compare_runs,
     environment_differences,
     flatten,
 )
@@ -210,8 +209,8 @@ def test_verify_re_encodes_a_sample_and_catches_a_consistently_rewritten_cache(s
     import numpy as np
 
     from stance.config import load_config
-    from stance.runner import embedding_cache_dir
-    from stance.verify import VECTOR_SAMPLE, check_cached_vectors
+    from stance.run import embedding_cache_dir
+    from stance.run._verify import VECTOR_SAMPLE, check_cached_vectors
 
     cache = embedding_cache_dir(load_config(seed_run_dir / "config.yaml"))
     n_segments = len(pd.read_parquet(seed_run_dir / "segments.parquet"))

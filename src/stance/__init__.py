@@ -14,7 +14,7 @@ __all__ = ["Experiment", "Run", "__version__", "load_run", "verify_run"]
 
 #: Public name -> module defining it; imported on first access so `import stance` stays instant.
 _LAZY = {"Experiment": "stance.api", "Run": "stance.api", "load_run": "stance.api",
-         "verify_run": "stance.verify"}
+         "verify_run": "stance.run"}
 
 
 def __getattr__(name: str) -> Any:

@@ -4,4 +4,5 @@ import sys
 
 from stance.cli import command
 
-sys.exit(command())
+if __name__ == "__main__":  # not when a spawned worker process imports it
+    sys.exit(command())

@@ -6,7 +6,6 @@ run folder whose tables are read on first access and then kept.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,12 +24,12 @@ from stance.config import (
     set_dotted,
 )
 from stance.errors import StanceError
-from stance.outputs import FAILED_FILE
+from stance.run import _outputs as files
+from stance.run._folder import require_finished_run
 
 if TYPE_CHECKING:
-    from stance.data import CleanedCorpus, Embeddings, Segments
-    from stance.sweep import SweepResult
-    from stance.verify import VerifyReport
+    from stance.data import CleanedCorpus, Embeddings, Segments, SweepResult
+    from stance.run import VerifyReport
 
 
 class Experiment:
@@ -96,7 +95,7 @@ class Experiment:
         Raises:
             StanceError: the config has a ``sweep:`` section; use :meth:`run_sweep`.
         """
-        from stance.runner import run_experiment
+        from stance.run import run_experiment
 
         if self._config.sweep:
             raise StanceError(f"experiment '{self._config.name}' has a sweep: section; "
@@ -107,7 +106,7 @@ class Experiment:
 
     def run_sweep(self, *, progress: bool = True, use_cache: bool = True) -> SweepResult:
         """Run every combination of the ``sweep:`` values, one run folder each."""
-        from stance.sweep import run_sweep
+        from stance.run import run_sweep
 
         if not self._config.sweep:
             raise StanceError(f"experiment '{self._config.name}' has no sweep: section; "
@@ -118,7 +117,7 @@ class Experiment:
     def embed(self, *, progress: bool = True,
               use_cache: bool = True) -> tuple[Embeddings, dict[str, Any]]:
         """Run the stages up to embedding only, filling the embedding cache."""
-        from stance.runner import embed_experiment
+        from stance.run import embed_experiment
 
         with self._located():
             return embed_experiment(self._config, progress=progress, use_cache=use_cache)
@@ -140,7 +139,7 @@ class Experiment:
             That run, or None when there is none or its config digest differs.
         """
         link = self._config.output_dir / self._config.name / "latest"
-        if not (link / "manifest.json").is_file():
+        if not (link / files.MANIFEST).is_file():
             return None
         run = load_run(link)
         return run if run.manifest.get("config_sha256") == self._config.digest() else None
@@ -161,86 +160,82 @@ class Run:
     @cached_property
     def config(self) -> ExperimentConfig:
         """The config the run used (its config.yaml)."""
-        return load_config(self.run_dir / "config.yaml")
+        return load_config(self.run_dir / files.CONFIG)
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
         """Provenance: digests, seeds, package versions, stage timings."""
-        return self._json("manifest.json")
+        return self._json(files.MANIFEST)
 
     @cached_property
     def corpus(self) -> CleanedCorpus:
         """The cleaned corpus and its audit."""
-        from stance.data import CleanedCorpus
-
-        return CleanedCorpus.load(self.run_dir)
+        return files.read_cleaned(self.run_dir)
 
     @cached_property
     def segments(self) -> Segments:
         """The segments every later stage worked on."""
-        from stance.data import Segments
-
-        return Segments.load(self.run_dir)
+        return files.read_segments(self.run_dir)
 
     @cached_property
     def topics(self) -> pd.DataFrame | None:
         """One row per topic (id, label, size, ...)."""
-        return self._table("topics.csv")
+        return self._table(files.TOPICS)
 
     @cached_property
     def topic_terms(self) -> pd.DataFrame | None:
         """Top terms per topic with their weights."""
-        return self._table("topic_terms.csv")
+        return self._table(files.TOPIC_TERMS)
 
     @cached_property
     def assignments(self) -> pd.DataFrame | None:
         """Topic and probability per seg_id."""
-        return self._table("segment_topics.parquet")
+        return self._table(files.ASSIGNMENTS)
 
     @cached_property
     def prevalence(self) -> pd.DataFrame | None:
         """Topic share per outlet with intervals over documents (low, high)."""
-        return self._table("topic_prevalence.csv")
+        return self._table(files.PREVALENCE)
 
     @cached_property
     def over_time(self) -> pd.DataFrame | None:
         """Topic share per period."""
-        return self._table("topics_over_time.csv")
+        return self._table(files.OVER_TIME)
 
     @cached_property
     def metrics(self) -> dict[str, Any] | None:
         """Topic quality metrics (metrics.json)."""
-        return self._json("metrics.json")
+        return self._json(files.METRICS)
 
     @cached_property
     def framing_metrics(self) -> dict[str, Any] | None:
         """Framing classifier evaluation (framing_metrics.json)."""
-        return self._json("framing_metrics.json")
+        return self._json(files.FRAMING_METRICS)
 
     @cached_property
     def predictions(self) -> pd.DataFrame | None:
         """Out-of-fold framing predictions."""
-        return self._table("predictions.parquet")
+        return self._table(files.PREDICTIONS)
 
     @cached_property
     def actors(self) -> pd.DataFrame | None:
         """How each outlet names each actor (actors.csv)."""
-        return self._table("actors.csv")
+        return self._table(files.ACTORS)
 
     @cached_property
     def distinctive_terms(self) -> pd.DataFrame | None:
         """Terms distinctive of each outlet (weighted log-odds)."""
-        return self._table("distinctive_terms.csv")
+        return self._table(files.DISTINCTIVE_TERMS)
 
     @cached_property
     def figures(self) -> dict[str, Path]:
         """Figure name -> PNG file."""
-        return {p.stem: p for p in sorted((self.run_dir / "figures").glob("*.png"))}
+        return {p.stem: p for p in sorted((self.run_dir / files.FIGURES).glob("*.png"))}
 
     @property
     def report(self) -> Path | None:
         """The PDF report, if the run wrote one."""
-        path = self.run_dir / "report.pdf"
+        path = self.run_dir / files.REPORT
         return path if path.is_file() else None
 
     def segments_of_topic(self, topic: int) -> pd.DataFrame:
@@ -264,27 +259,23 @@ class Run:
     def predict(self, paths: Sequence[str | Path], *, column: str = "text",
                 id_column: str | None = None) -> pd.DataFrame:
         """Label new texts (.txt/.md files or a CSV column) with this run's framing model."""
-        from stance.predict import predict_files
+        from stance.framing import predict_files
 
-        return predict_files(self.run_dir / "framing_model.skops", paths, column=column,
+        return predict_files(self.run_dir / files.FRAMING_MODEL, paths, column=column,
                              id_column=id_column)
 
     def verify(self, *, use_cache: bool = True, progress: bool = False,
                against: str | Path | None = None) -> VerifyReport:
         """Re-run this run's config in a temporary folder (or take ``against``) and compare."""
-        from stance.verify import verify_run
+        from stance.run import verify_run
 
         return verify_run(self.run_dir, use_cache=use_cache, progress=progress, against=against)
 
     def _table(self, name: str) -> pd.DataFrame | None:
-        path = self.run_dir / name
-        if not path.is_file():
-            return None
-        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        return files.read_table(self.run_dir / name)
 
     def _json(self, name: str) -> dict[str, Any] | None:
-        path = self.run_dir / name
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return files.read_json(self.run_dir / name)
 
 
 def load_run(run_dir: str | Path) -> Run:
@@ -298,12 +289,4 @@ def load_run(run_dir: str | Path) -> Run:
         >>> run = load_run("reports/seeds/latest")  # doctest: +SKIP
         >>> run.metrics["npmi_mean"]  # doctest: +SKIP
     """
-    path = Path(run_dir)
-    failed = path / FAILED_FILE
-    if failed.is_file():
-        raise StanceError(f"{path}: {failed.read_text(encoding='utf-8').strip()} Give a "
-                          "finished run, e.g. reports/<experiment>/latest")
-    if not (path / "manifest.json").is_file() or not (path / "config.yaml").is_file():
-        raise StanceError(f"{path}: not a finished run folder (no manifest.json or config.yaml);"
-                          " give reports/<experiment>/runs/<id> or reports/<experiment>/latest")
-    return Run(path.resolve())
+    return Run(require_finished_run(Path(run_dir)))

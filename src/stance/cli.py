@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -49,7 +48,7 @@ def _embed(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from stance.predict import predict_files
+    from stance.framing import predict_files
 
     table = predict_files(args.model, args.files, column=args.column, id_column=args.id_column)
     if args.output:
@@ -76,6 +75,13 @@ def _config_show(args: argparse.Namespace) -> int:
     from stance.api import Experiment
 
     print(Experiment.from_yaml(args.config).to_yaml(), end="")
+    return 0
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    from stance.config import reference_markdown
+
+    print(reference_markdown(), end="")
     return 0
 
 
@@ -126,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = config_commands.add_parser("show", help="print the resolved config (defaults filled)")
     show.add_argument("config")
     show.set_defaults(handler=_config_show)
+    reference = config_commands.add_parser(
+        "reference", help="print every setting with its type, default and meaning (Markdown: "
+        "docs/config.md)")
+    reference.set_defaults(handler=_config_reference)
     return parser
 
 
@@ -150,16 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command() -> int:
-    """The ``stance`` executable: :func:`main`, then a quick exit; returns the exit code.
-
-    Interpreter shutdown collects garbage over everything numba, UMAP and matplotlib left
-    in memory, several times over: about 0.6 s of every command. Objects frozen out of the
-    collector are skipped (their finalizers still run). Not part of :func:`main`, which
-    tests and notebooks call in a process that goes on.
-    """
-    code = main()
-    gc.freeze()
-    return code
+    """The ``stance`` executable: :func:`main`; returns the exit code."""
+    return main()
 
 
 if __name__ == "__main__":

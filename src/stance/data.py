@@ -6,13 +6,19 @@ dataclasses around them fix the columns and the id alignment.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from stance.config import ExperimentConfig
+
 DOCUMENT_COLUMNS = ("doc_id", "outlet", "date", "title", "text")
+UNIT_COLUMNS = ("unit_id", "doc_id", "dup_group", "outlet", "group", "text", "label")
 SEGMENT_COLUMNS = ("seg_id", "doc_id", "outlet", "position", "start", "end", "text")
 AUDIT_COLUMNS = ("doc_id", "source", "status", "reason", "duplicate_of")
 REMOVAL_COLUMNS = ("doc_id", "pattern", "n_chars", "text")
@@ -55,20 +61,6 @@ class Corpus:
         """Return a corpus with new document rows and the same label columns."""
         return Corpus(documents.reset_index(drop=True), self.labels)
 
-    def save(self, folder: Path) -> None:
-        """Write corpus.parquet into ``folder``."""
-        frame = self.documents.copy()
-        frame.attrs = {}
-        frame.to_parquet(Path(folder) / "corpus.parquet", index=False)
-        (Path(folder) / "corpus.labels").write_text("\n".join(self.labels))
-
-    @classmethod
-    def load(cls, folder: Path) -> Corpus:
-        """Read what :meth:`save` wrote."""
-        labels_file = Path(folder) / "corpus.labels"
-        labels = tuple(x for x in labels_file.read_text().splitlines() if x)
-        return cls(pd.read_parquet(Path(folder) / "corpus.parquet"), labels)
-
 
 @dataclass(frozen=True)
 class Audit:
@@ -102,20 +94,6 @@ class CleanedCorpus:
     corpus: Corpus
     audit: Audit
 
-    def save(self, folder: Path) -> None:
-        """Write corpus.parquet, audit.csv and cleaning.csv into ``folder``."""
-        self.corpus.save(folder)
-        self.audit.documents.to_csv(Path(folder) / "audit.csv", index=False)
-        self.audit.removals.to_csv(Path(folder) / "cleaning.csv", index=False)
-
-    @classmethod
-    def load(cls, folder: Path) -> CleanedCorpus:
-        """Read what :meth:`save` wrote."""
-        folder = Path(folder)
-        documents = pd.read_csv(folder / "audit.csv", dtype=str, keep_default_na=False)
-        removals = pd.read_csv(folder / "cleaning.csv", dtype={"doc_id": str})
-        return cls(Corpus.load(folder), Audit(documents, removals))
-
 
 @dataclass(frozen=True)
 class Segments:
@@ -139,15 +117,6 @@ class Segments:
         piece = self.table["piece"] if "piece" in self.table.columns else pd.Series([], int)
         return int((piece == 1).sum()), int((piece > 0).sum())
 
-    def save(self, folder: Path) -> None:
-        """Write segments.parquet into ``folder``."""
-        self.table.to_parquet(Path(folder) / "segments.parquet", index=False)
-
-    @classmethod
-    def load(cls, folder: Path) -> Segments:
-        """Read what :meth:`save` wrote."""
-        return cls(pd.read_parquet(Path(folder) / "segments.parquet"))
-
 
 @dataclass(frozen=True)
 class Embeddings:
@@ -169,3 +138,147 @@ class Embeddings:
 
     def __len__(self) -> int:
         return len(self.seg_ids)
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    """A fitted topic model, its tables and its stability refits.
+
+    Attributes:
+        topics: one row per topic, -1 (outliers) included: topic, label, size, share,
+            seed_theme ("" when none matches), seed_similarity (of the centroid to the
+            theme matched, or to the closest one), seed_words (the matched theme's words among
+            the topic's terms, "; "-joined), terms ("term (0.123); ...").
+        terms: long form, one row per topic and rank: topic, rank, term, weight.
+        assignments: one row per segment: seg_id, topic, probability (HDBSCAN membership
+            strength; 0 for outliers and for outliers reassigned by outlier reduction).
+        ranked_terms: each topic's top c-TF-IDF terms (topic, rank, term), for diversity.
+        refits: seg_id and, per stability refit, its seed (a column name) and topic.
+        params: the resolved value of every ``auto`` setting and the guidance used.
+        model: the fitted BERTopic model; in a run's result, the folder it is saved in.
+    """
+
+    topics: pd.DataFrame
+    terms: pd.DataFrame
+    assignments: pd.DataFrame
+    ranked_terms: pd.DataFrame
+    refits: pd.DataFrame
+    params: dict[str, Any]
+    model: Any
+
+    def __post_init__(self) -> None:
+        _require_unique(self.assignments["seg_id"], "TopicResult segment")
+        if not self.refits["seg_id"].equals(self.assignments["seg_id"]):
+            raise ValueError("TopicResult: refits do not follow the assignments' seg_ids")
+
+
+@dataclass(frozen=True)
+class LabelledUnits:
+    """The units the classifier learns from: one row per labelled segment (or document).
+
+    ``group`` is the fold group: the document's ``framing.group`` (outlet), joined
+    with every group it shares a near-duplicate document with. ``dup_group`` is the
+    document's near-duplicate group (the random split keeps it in one fold).
+    """
+
+    table: pd.DataFrame
+    classes: tuple[str, ...]
+    level: str
+    dropped_classes: Mapping[str, int] = field(default_factory=dict)
+    n_unlabelled: int = 0
+
+    def __post_init__(self) -> None:
+        _require_columns(self.table, UNIT_COLUMNS, "LabelledUnits")
+        _require_unique(self.table["unit_id"], "LabelledUnits unit")
+        unknown = set(self.table["label"]) - set(self.classes)
+        if unknown:
+            raise ValueError(f"LabelledUnits has labels {sorted(unknown)} outside its classes")
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+@dataclass(frozen=True)
+class FramingResult:
+    """Scores (JSON-ready), out-of-fold predictions, top features and the final model.
+
+    ``predictions`` come from the grouped cross-validation: unit_id, doc_id, outlet,
+    group, true, fold, predicted and one ``proba_<class>`` column per class.
+    ``model`` is fitted on all units, for saving: the pipeline, wrapped in sigmoid
+    calibration (inner folds hold outlet groups out) when ``calibrate`` and the data
+    allow; ``metrics["final_model"]`` says which. In a run's result it is the model as
+    saved in the run folder, whose ``.load()`` gives the pipeline.
+    """
+
+    metrics: dict[str, Any]
+    predictions: pd.DataFrame
+    top_features: pd.DataFrame
+    model: Any
+    #: The cue lexicon learned from every unit's rationales (``learned_cues``), else None.
+    learned_cues: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class ActorNaming:
+    """Each mention of a configured actor, and how each outlet names each actor."""
+
+    mentions: pd.DataFrame
+    naming: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced, and where its folder is.
+
+    Stages that did not run (topics or framing disabled, no actors) leave their fields
+    ``None``. ``manifest`` is the run's provenance; once the run has finished, manifest.json
+    with each stage's record.
+    """
+
+    run_dir: Path
+    config: ExperimentConfig
+    corpus: CleanedCorpus
+    segments: Segments
+    manifest: Mapping[str, Any]
+    figures: Mapping[str, Path] = field(default_factory=dict)
+    embeddings: Embeddings | None = None
+    topics: TopicResult | None = None
+    #: seg_id, topic and the segment's 2-D map coordinates x and y.
+    topic_map: pd.DataFrame | None = None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    prevalence: pd.DataFrame | None = None
+    over_time: pd.DataFrame | None = None
+    framing: FramingResult | None = None
+    actors: ActorNaming | None = None
+    distinctive_terms: pd.DataFrame | None = None
+
+    @property
+    def actor_naming(self) -> pd.DataFrame | None:
+        """How each outlet names each actor (actors.csv), or None."""
+        return None if self.actors is None else self.actors.naming
+
+
+#: A sweep's summary columns of each point's metrics, with the label its figures and report show.
+SWEEP_METRICS = {
+    "n_topics": "topics",
+    "npmi_mean": "NPMI",
+    "diversity_25": "diversity@25",
+    "diversity_10": "diversity@10",
+    "outlier_share": "outlier share",
+    "stability_ari": "stability (ARI)",
+    "stability_ari_topics": "stability in topics (ARI)",
+    "macro_f1": "macro-F1",
+}
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep produced: one summary row per point, and where its folder is."""
+
+    sweep_dir: Path
+    config: ExperimentConfig
+    started: str
+    summary: pd.DataFrame
+    seed_spread: pd.DataFrame | None
+    figures: dict[str, Path]
+    report: Path | None

@@ -1,0 +1,377 @@
+"""Load a corpus from a folder of text files, CSV, JSONL or Parquet, and validate it.
+
+Every input document is accounted for: it is loaded (``kept``) or, with
+``corpus.on_invalid: drop``, dropped with a reason in the audit. With the
+default ``on_invalid: error`` any invalid document stops the run with one line
+per problem naming file, row, column and what to do. Documents whose label is
+not among ``corpus.keep_labels`` are always dropped, with that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from stance.config import CorpusConfig
+from stance.corpus._files import (
+    BINARY_SNIFF_BYTES,
+    TEXT_SUFFIXES,
+    decode_text,
+    parse_csv,
+    read_text_file,
+)
+from stance.corpus._validate import (
+    Problem,
+    as_text,
+    doc_ids,
+    normalise,
+    unwanted_labels,
+)
+from stance.data import AUDIT_COLUMNS, Corpus
+from stance.errors import StanceError
+from stance.progress import track
+
+log = logging.getLogger(__name__)
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class LoadedCorpus:
+    """A validated corpus plus the audit rows of every input document."""
+
+    corpus: Corpus
+    audit: pd.DataFrame
+    digest: str
+
+
+
+def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
+    """Read, validate and normalise the corpus named by ``cfg``.
+
+    Returns:
+        The corpus (columns doc_id, outlet, date, title, text, labels...,
+        source), the audit of every input row, and a sha256 digest of the
+        loaded data.
+
+    Raises:
+        StanceError: missing files or columns, an empty corpus, or invalid
+            documents under ``on_invalid: error``.
+
+    Example:
+        >>> loaded = load_corpus(load_config("experiments/seeds.yaml").corpus)  # doctest: +SKIP
+        >>> len(loaded.corpus)
+        5
+    """
+    fmt = _detect_format(cfg)
+    if cfg.metadata is not None and fmt != "folder":
+        raise StanceError(f"{cfg.metadata}: corpus.metadata is read only for a folder corpus; "
+                          f"{cfg.path} is a {fmt} file, so remove corpus.metadata")
+    problems: list[Problem] = []
+    notes: dict[int, str] = {}
+    ignored: list[tuple] = []  # audit rows of files a folder's metadata.csv does not list
+    if fmt == "folder":
+        raw = _read_folder(cfg, problems, notes, ignored)
+    else:
+        raw = _read_table(cfg, fmt, problems)
+    beyond = _beyond_limit(raw, cfg)
+    if cfg.limit is not None:
+        raw = raw.iloc[: cfg.limit]
+        # a bad line past the limit is not read into the run: its audit row says so
+        problems = [p for p in problems if p.index < cfg.limit]
+    frame = normalise(raw, cfg, problems)
+    unwanted = unwanted_labels(frame, cfg)
+    frame, audit = _apply_problems(frame, problems, notes, cfg, unwanted)
+    if frame.empty:
+        why = f"{len(unwanted)} not in corpus.keep_labels, " if unwanted else ""
+        raise StanceError(
+            f"{cfg.path}: the corpus has no usable documents ({len(audit)} read: {why}"
+            f"{len(audit) - len(unwanted)} invalid); add articles or check corpus.columns"
+            + (" and corpus.keep_labels" if unwanted else ""))
+    audit = pd.concat([audit, *(pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+                               for rows in (beyond, ignored) if rows)], ignore_index=True)
+    labels = tuple(cfg.columns.labels)
+    corpus = Corpus(frame.reset_index(drop=True), labels)
+    return LoadedCorpus(corpus, audit, _digest(corpus))
+
+
+def _beyond_limit(raw: pd.DataFrame, cfg: CorpusConfig) -> list[tuple]:
+    """Audit rows of the input documents past ``corpus.limit``: read, but not in the run."""
+    if cfg.limit is None or len(raw) <= cfg.limit:
+        return []
+    rest = raw.iloc[cfg.limit:]
+    text = rest.get(cfg.columns.text, pd.Series("", index=rest.index))
+    ids = doc_ids(rest, cfg, as_text(text, strings_only=True))  # as a run would give them
+    log.warning("%s: corpus.limit %d: the run reads the first %d of %d documents; audit.csv "
+                "lists the rest", cfg.path, cfg.limit, cfg.limit, len(raw))
+    return [(doc_id, where, "dropped", f"beyond corpus.limit {cfg.limit}", "")
+            for doc_id, where in zip(ids, rest["_where"], strict=True)]
+
+
+def require_corpus_path(path: Path) -> None:
+    """Raise the user's error when ``corpus.path`` names nothing on disk."""
+    if not path.exists():
+        raise StanceError(f"{path}: corpus.path does not exist; point it at a folder or file")
+
+
+def _detect_format(cfg: CorpusConfig) -> str:
+    path = cfg.path
+    require_corpus_path(path)
+    if cfg.format != "auto":
+        expected_dir = cfg.format == "folder"
+        if path.is_dir() != expected_dir:
+            kind = "a folder" if expected_dir else "a file"
+            raise StanceError(f"{path}: corpus.format '{cfg.format}' needs {kind} at corpus.path")
+        return cfg.format
+    if path.is_dir():
+        return "folder"
+    by_suffix = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                 ".parquet": "parquet", ".pq": "parquet"}
+    fmt = by_suffix.get(path.suffix.lower())
+    if fmt is None:
+        raise StanceError(
+            f"{path}: cannot tell the format from '{path.suffix}'; "
+            "set corpus.format to folder, csv, jsonl or parquet"
+        )
+    return fmt
+
+
+def _read_folder(cfg: CorpusConfig, problems: list[Problem], notes: dict[int, str],
+                 ignored: list[tuple]):
+    root = cfg.path
+    if cfg.metadata is not None and not cfg.metadata.is_file():
+        raise StanceError(f"{cfg.metadata}: corpus.metadata file not found; fix the path "
+                          "(a relative one starts at the config's folder) or remove the key")
+    metadata_path = cfg.metadata or root / "metadata.csv"
+    files, others = _folder_files(root)
+    if not files and not metadata_path.exists():
+        raise StanceError(f"{root}: no .txt or .md files and no metadata.csv; add articles "
+                          "or point corpus.path at a CSV, JSONL or Parquet file")
+    if metadata_path.exists():
+        meta = _read_csv(metadata_path, cfg)
+        file_col = cfg.columns.file
+        if file_col not in meta.columns:
+            raise StanceError(
+                f"{metadata_path}: no column '{file_col}' naming each text file "
+                f"(corpus.columns.file); found {', '.join(meta.columns)}"
+            )
+        listed = {os.path.normpath(root / str(name)) for name in meta[file_col]}
+        unlisted = [p for p in files if os.path.normpath(p) not in listed]
+        others = [p for p in others if os.path.normpath(root / p) not in listed
+                  and root / p != metadata_path]
+        if unlisted:
+            log.warning("%s: text files not listed in %s, so not read: %d (first: %s); "
+                        "audit.csv lists them", root, metadata_path.name, len(unlisted),
+                        unlisted[0].relative_to(root))
+        ids = dict(zip(files, _file_ids([p.relative_to(root).as_posix() for p in files]),
+                       strict=True))
+        ignored += [(ids[p], str(p), "dropped", f"not listed in {metadata_path.name}", "")
+                    for p in unlisted]
+    else:
+        meta = pd.DataFrame({cfg.columns.file: [p.relative_to(root).as_posix() for p in files]})
+        file_col = cfg.columns.file
+    if others:
+        log.warning("%s: files that are not .txt or .md articles (or are hidden, or broken "
+                    "links), so not read: %d (first: %s)", root, len(others), others[0])
+    _refuse_outside(root, meta[file_col], metadata_path if metadata_path.exists() else None,
+                    file_col)
+    texts = []
+    names = track(meta[file_col], "reading files", total=len(meta))
+    for row_number, name in enumerate(names, start=2):
+        path = root / str(name)
+        where = str(path)
+        text = None
+        if cfg.limit is not None and len(texts) >= cfg.limit:
+            pass  # past corpus.limit: not read, so neither checked (audit.csv lists it)
+        elif not path.is_file():
+            problems.append(Problem(f"{metadata_path}:{row_number}", len(texts),
+                                     f"column '{file_col}': file '{name}' not found; "
+                                     "fix the name or remove the row"))
+        else:
+            data = path.read_bytes()
+            if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+                problems.append(Problem(where, len(texts), "binary file, not text; remove it "
+                                         "or convert it to UTF-8 text"))
+            else:
+                text, note = decode_text(data, where, cfg.encoding_fallbacks)
+                if text is None:
+                    tried = "/".join(["UTF-8", *cfg.encoding_fallbacks])
+                    problems.append(Problem(where, len(texts), f"cannot be decoded as {tried}; "
+                                             "re-save it as UTF-8"))
+                elif note:
+                    notes[len(texts)] = note
+        texts.append(text)
+    meta = meta.copy()
+    # where its columns come from: metadata.csv, or the folder itself when there is none
+    meta.attrs["source"] = metadata_path if metadata_path.exists() else root
+    if cfg.columns.text in meta.columns:
+        raise StanceError(f"{metadata_path}: has a '{cfg.columns.text}' column; in folder "
+                          "format the text comes from the files, so drop that column")
+    meta[cfg.columns.text] = texts
+    meta["_where"] = [str(root / str(n)) for n in meta[file_col]]
+    meta.attrs["columns_read"] = [c for c in meta.columns if c != cfg.columns.text]
+    if cfg.columns.id is None or cfg.columns.id not in meta.columns:
+        # Folder corpora have a natural id: the file's path in the folder, without suffix
+        names = [Path(str(n)).as_posix() for n in meta[file_col]]
+        meta["_default_id"] = _file_ids(names)
+    return meta
+
+
+def _refuse_outside(root: Path, names: pd.Series, metadata: Path | None, column: str) -> None:
+    """Stop if a file to read lies outside ``root``: an absolute path, ``..`` or a symlink out.
+
+    A corpus is the folder it names: a row pointing at /etc/passwd or ../../secret would put
+    that file's text into the run folder and the report.
+    """
+    inside = root.resolve()
+    outside = [(number, str(name)) for number, name in enumerate(names, start=2)
+               if not (root / str(name)).resolve().is_relative_to(inside)]
+    if not outside:
+        return
+    number, name = outside[0]
+    where = f"{metadata}:{number} column '{column}'" if metadata else f"{root / name}:"
+    more = f" ({len(outside) - 1} more such rows)" if len(outside) > 1 else ""
+    raise StanceError(f"{where} '{name}' is outside the corpus folder {root} (an absolute "
+                      f"path, '..' or a link out of it){more}; copy the file into the folder "
+                      "and name it by its path there")
+
+
+def _folder_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """The .txt and .md files under ``root``, and the other entries (relative paths).
+
+    Hidden files and folders (.git, .DS_Store, editor backups) are never articles: each
+    is one other entry, its contents not walked.
+    """
+    found, others = [], []
+    for folder, subfolders, names in os.walk(root):
+        base = Path(folder)
+        others += [(base / d).relative_to(root) for d in sorted(subfolders) if d.startswith(".")]
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(names):
+            path = base / name
+            if (not name.startswith(".") and path.suffix.lower() in TEXT_SUFFIXES
+                    and path.is_file()):
+                if name.lower() != "readme.md":
+                    found.append(path)
+            elif path.relative_to(root) != Path("metadata.csv"):
+                others.append(path.relative_to(root))
+    return sorted(found), others
+
+
+def _file_ids(names: list[str]) -> list[str]:
+    """'a/1.txt' -> 'a/1'; the suffix stays where two files would share an id."""
+    stems = [str(Path(name).with_suffix("")) for name in names]
+    shared = Counter(stems)
+    return [name if shared[stem] > 1 else stem for name, stem in zip(names, stems, strict=True)]
+
+
+def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" and cfg.csv_separator == "," else cfg.csv_separator
+    text = read_text_file(path, cfg.encoding_fallbacks, binary="binary file, not CSV text; "
+                          "check corpus.path", empty="empty file; add a header row and articles")
+    return parse_csv(text, path, invalid="not valid CSV",
+                     remedy="check the quoting of that line and corpus.csv_separator", sep=sep)
+
+
+def _read_table(cfg: CorpusConfig, fmt: str, problems: list[Problem]) -> pd.DataFrame:
+    path = cfg.path
+    if fmt == "csv":
+        frame = _read_csv(path, cfg)
+        frame["_where"] = [f"{path}:row {i}" for i in range(1, len(frame) + 1)]
+    elif fmt == "jsonl":
+        frame = _read_jsonl(path, cfg, problems)
+    else:
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for a bad file
+            raise StanceError(f"{path}: not a readable Parquet file ({exc})") from None
+        frame["_where"] = [f"{path}:row {i}" for i in range(1, len(frame) + 1)]
+    return frame
+
+
+def _read_jsonl(path: Path, cfg: CorpusConfig, problems: list[Problem]) -> pd.DataFrame:
+    """The file's JSON objects, one row per non-blank line.
+
+    A line that is not a JSON object stops the read under ``on_invalid: error``; under
+    ``drop`` it becomes an empty row with that problem, so audit.csv lists it.
+    """
+    text = read_text_file(path, cfg.encoding_fallbacks,
+                          binary="binary file, not JSON Lines; check corpus.path", empty=None)
+    records, where, broken = [], [], []
+    # "\n" only: str.splitlines also breaks at U+2028, U+0085 and others, which JSON allows
+    # raw inside strings
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            problem = None if isinstance(record, dict) else "expected a JSON object per line"
+        except json.JSONDecodeError as exc:
+            problem = f"not valid JSON ({exc.msg}); each line must be one JSON object"
+        if problem is not None:
+            if cfg.on_invalid == "error":
+                raise StanceError(f"{path}:{number}: {problem}") from None
+            broken.append(Problem(f"{path}:{number}", len(records), problem))
+            record = {}
+        records.append(record)
+        where.append(f"{path}:{number}")
+    if len(broken) == len(records):  # nothing readable: the first problem says why
+        raise StanceError(broken[0].line() if broken else
+                          f"{path}: empty file; add one JSON object per article")
+    problems.extend(broken)
+    # object columns: a column of ids or codes with one null would otherwise turn to floats
+    # (7 -> "7.0", and large ids lose digits)
+    frame = pd.DataFrame(records, dtype=object)
+    frame["_where"] = where
+    return frame
+
+
+def _apply_problems(frame, problems, notes, cfg, unwanted) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stop on problems (on_invalid: error) or drop the rows with a reason.
+
+    ``unwanted`` rows (a label outside keep_labels) are dropped either way: the
+    config asked for it, so they are not errors.
+    """
+    problems = sorted(problems, key=lambda p: p.index)  # in input order, whatever found them
+    if problems and cfg.on_invalid == "error":
+        lines = [p.line() for p in problems[:MAX_PROBLEMS_SHOWN]]
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems")
+        lines.append("(set corpus.on_invalid: drop to drop invalid documents with a reason)")
+        raise StanceError(*lines)
+    reasons: dict[int, str] = {}
+    for problem in problems:
+        reasons.setdefault(problem.index, problem.message)
+    for index, reason in unwanted.items():
+        reasons.setdefault(index, reason)
+    audit = pd.DataFrame({
+        "doc_id": frame["doc_id"],
+        "source": frame["source"],
+        "status": ["dropped" if i in reasons else "kept" for i in frame.index],
+        "reason": [reasons.get(i) or notes.get(i, "") for i in frame.index],
+        "duplicate_of": "",
+    })[list(AUDIT_COLUMNS)]
+    kept = frame.drop(index=list(reasons))
+    if problems:
+        log.warning("%s: dropped %d of %d documents as invalid (corpus.on_invalid: drop); "
+                    "audit.csv gives each reason", cfg.path, len({p.index for p in problems}),
+                    len(frame))
+    return kept, audit.reset_index(drop=True)
+
+
+def _digest(corpus: Corpus) -> str:
+    """sha256 over every document's id, metadata and text, in order."""
+    h = hashlib.sha256()
+    columns = ["doc_id", "outlet", "date", "title", "text", *corpus.labels]
+    frame = corpus.documents[columns].astype("string").fillna("")
+    for row in frame.itertuples(index=False):
+        h.update("\x1f".join(row).encode())
+        h.update(b"\x1e")
+    return h.hexdigest()

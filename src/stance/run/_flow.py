@@ -1,0 +1,239 @@
+"""run_experiment: the stages in order, each output reused from the stage cache when unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stance.analysis import distinctive_terms, name_actors, topic_prevalence, topics_over_time
+from stance.config import ExperimentConfig
+from stance.corpus import (
+    load_lexicon,
+    prepare_corpus,
+    require_corpus_path,
+    segment_corpus,
+)
+from stance.data import CleanedCorpus, Embeddings, RunResult, Segments, TopicResult
+from stance.errors import StanceError
+from stance.progress import progress_enabled
+from stance.run import _keys as keys
+from stance.run._cache import StageCache
+from stance.run._folder import marked_if_failed, new_output_dir, point_latest, require_output_dir
+from stance.run._manifest import build_manifest
+from stance.run._stages import Stages
+from stance.run._stores import (
+    CORPUS_STORE,
+    MAP_STORE,
+    SEGMENTS_STORE,
+    TRUNCATION_STORE,
+    framing_store,
+    topics_store,
+)
+from stance.run._write import draw_figures, write_inputs, write_outputs, write_run_end
+
+log = logging.getLogger(__name__)
+
+
+def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
+                   use_cache: bool = True) -> RunResult:
+    """Run every stage of ``cfg`` and write its run folder.
+
+    Problems the corpus alone shows (a label column missing, one class, a class with too
+    few documents) stop the run before any model is loaded, and before its folder exists.
+
+    Example:
+        >>> result = run_experiment(load_config("experiments/seeds.yaml"))  # doctest: +SKIP
+        >>> (result.run_dir / "report.pdf").exists()
+        True
+    """
+    if cfg.sweep:  # one run would silently stand for the whole grid
+        raise StanceError(f"experiment '{cfg.name}' has a sweep: section; run it with "
+                          "stance.run.run_sweep (stance run does) or remove the section")
+    require_corpus_path(cfg.corpus.path)  # before any stage starts or any folder is made
+    experiment_dir = cfg.output_dir / cfg.name
+    require_output_dir(experiment_dir)
+    started = datetime.now(UTC)
+    with progress_enabled(progress):
+        stages = Stages(StageCache(experiment_dir / "cache", enabled=use_cache))
+        (cleaned, corpus_sha256), segments, segments_key = _prepare(cfg, stages)
+        units = None
+        if cfg.framing_runs:  # label problems stop the run here, before any model loads
+            from stance.framing import labelled_units
+
+            units = stages.run("units", labelled_units, cleaned.corpus, segments, cfg.framing,
+                               source=cfg.corpus.path)
+        run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
+        with marked_if_failed(run_dir):
+            write_inputs(cfg, cleaned, segments, run_dir)
+            embedder = _embedder(cfg)
+            embedding = embeddings = None
+            if cfg.topics.enabled:
+                embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key)
+            elif embedder is not None:
+                embedding = embedder.describe()
+            topics, topic_map, metrics = _topic_stages(cfg, segments, embeddings, embedder,
+                                                       embedding, stages, segments_key)
+            prevalence = over_time = None
+            if topics is not None:
+                prevalence = stages.run("prevalence", topic_prevalence, topics.assignments,
+                                        segments, cfg.analysis, seed=cfg.seed)
+                over_time = stages.run("over_time", topics_over_time, topics.assignments,
+                                       segments, cleaned.corpus, cfg.analysis)
+            framing = None
+            if units is not None:
+                framing = _framing_stage(cfg, units, cleaned, embedding, stages, segments_key)
+            actors, distinct = _outlet_stages(cfg, cleaned, segments, stages)
+            manifest = build_manifest(cfg, corpus_sha256, started, embedding,
+                                      topics.params if topics is not None else None)
+            result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings,
+                               topics=topics, topic_map=topic_map, metrics=metrics,
+                               prevalence=prevalence, over_time=over_time, framing=framing,
+                               actors=actors, distinctive_terms=distinct)
+            result = write_outputs(result, embedder)
+            result = dataclasses.replace(
+                result, figures=stages.run("figures", draw_figures, result))
+            if cfg.report.enabled:
+                from stance.report import write_report
+
+                stages.run("report", write_report, result, run_dir / "report.pdf")
+            result = write_run_end(result, stages)
+    point_latest(experiment_dir, run_dir)
+    return result
+
+
+def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
+                     use_cache: bool = True) -> tuple[Embeddings, dict[str, Any]]:
+    """Run the stages up to embedding only (``stance embed``), filling the embedding cache."""
+    require_output_dir(cfg.output_dir / cfg.name)
+    with progress_enabled(progress):
+        stages = Stages(StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache))
+        _, segments, segments_key = _prepare(cfg, stages)
+        embedder = _embedder(cfg) or _load_embedder(cfg)
+        embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key)
+    return embeddings, {**embedding, "segments": len(segments),
+                        "texts_encoded": embedder.texts_encoded,
+                        "cache_dir": str(embedding_cache_dir(cfg)), "stages": stages.records}
+
+
+def embedding_cache_dir(cfg: ExperimentConfig) -> Path:
+    """The embedding cache, shared by every experiment writing to the same output folder."""
+    return cfg.embedding.cache_dir or cfg.output_dir / ".cache" / "embeddings"
+
+
+def segment_tokenizer(cfg: ExperimentConfig):
+    """The embedding model's tokenizer that segmentation splits long segments by, or None."""
+    limit = cfg.segmentation.max_tokens
+    if limit is None:
+        return None
+    from stance.embed import load_tokenizer
+
+    return load_tokenizer(cfg.embedding, None if limit == "auto" else limit)
+
+
+def _prepare(cfg: ExperimentConfig,
+             stages: Stages) -> tuple[tuple[CleanedCorpus, str], Segments, str]:
+    """The corpus and segment stages; returns the corpus and its sha256, the segments, their key."""
+    corpus_key = keys.corpus_key(cfg)
+    prepared = stages.run("corpus", prepare_corpus, cfg.corpus, cfg.cleaning, cfg.dedup,
+                          seed=cfg.seed, key=corpus_key, store=CORPUS_STORE)
+    tokenizer = segment_tokenizer(cfg)
+    segments_key = keys.segments_key(corpus_key, cfg, tokenizer and tokenizer.identity())
+    segments = stages.run("segment", segment_corpus, prepared[0].corpus, cfg.segmentation,
+                          tokenizer=tokenizer, key=segments_key, store=SEGMENTS_STORE)
+    return prepared, segments, segments_key
+
+
+def _embedder(cfg: ExperimentConfig):
+    """The embedding model (loaded on first encode) when a stage embeds, else None."""
+    framing_embeds = cfg.framing_runs and "embeddings" in cfg.framing.features
+    return _load_embedder(cfg) if cfg.topics.enabled or framing_embeds else None
+
+
+def _load_embedder(cfg: ExperimentConfig):
+    from stance.embed import load_embedder
+
+    return load_embedder(cfg.embedding)
+
+
+def _embed(cfg: ExperimentConfig, segments: Segments, embedder, stages: Stages,
+           segments_key: str) -> tuple[Embeddings, dict[str, Any]]:
+    """The segments' vectors, and the model's description with how many segments it cut."""
+    from stance.embed import count_truncated, embed_segments
+
+    embeddings = stages.run("embed", embed_segments, segments, embedder,
+                            embedding_cache_dir(cfg))
+    stages.note("embed", texts_encoded=embedder.texts_encoded,
+                cached=embedder.texts_encoded == 0)
+    # tokenising up to 20,000 segments takes seconds: cached with the segments and model
+    cut = stages.run("truncation", count_truncated, segments.table["text"].tolist(), embedder,
+                     seed=cfg.seed, store=TRUNCATION_STORE,
+                     key=keys.truncation_key(segments_key, embedder.cache_key(), cfg.seed))
+    vectors = np.ascontiguousarray(embeddings.vectors, dtype=np.float32)
+    return embeddings, {**embedder.describe(), "dimension": vectors.shape[1],
+                        "vectors_sha256": hashlib.sha256(vectors.data).hexdigest(),
+                        "texts_encoded_this_run": embedder.texts_encoded, "segments_cut": cut}
+
+
+def _topic_stages(cfg: ExperimentConfig, segments: Segments, embeddings: Embeddings | None,
+                  embedder, embedding: dict[str, Any] | None, stages: Stages,
+                  segments_key: str) -> tuple[TopicResult | None, pd.DataFrame | None, dict]:
+    """Topics (with their stability refits), the 2-D map and the topics' quality."""
+    if embeddings is None:
+        return None, None, {}
+    from stance.embed import CachedEncoder
+    from stance.topics import fit_topics, map_coordinates, topic_metrics
+
+    encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
+    model_key, vectors_sha256 = embedder.cache_key(), embedding["vectors_sha256"]
+    topics = stages.run("topics", fit_topics, segments, embeddings, cfg.topics, seed=cfg.seed,
+                        encoder=encoder, store=topics_store(embedder.info.path),
+                        key=keys.topics_key(segments_key, model_key, vectors_sha256, cfg))
+    coords = stages.run("map", map_coordinates, embeddings, seed=cfg.seed, store=MAP_STORE,
+                        key=keys.map_key(segments_key, model_key, vectors_sha256, cfg.seed))
+    topic_map = topics.assignments[["seg_id", "topic", "probability"]].assign(
+        x=coords[:, 0], y=coords[:, 1])
+    metrics = stages.run("quality", topic_metrics, topics, segments, cfg.topics)
+    return topics, topic_map, metrics
+
+
+def _framing_stage(cfg: ExperimentConfig, units, cleaned: CleanedCorpus,
+                   embedding: dict[str, Any] | None, stages: Stages, segments_key: str):
+    """Classify framing, evaluated with outlets held out.
+
+    Skipped when its inputs are unchanged (see :func:`stance.run._keys.framing_key`): with
+    SetFit the stage fine-tunes the embedding model once per fold, minutes on two cores.
+    """
+    from stance.framing import evaluate_framing
+
+    outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
+    return stages.run("framing", evaluate_framing, units, cfg.framing, seed=cfg.seed,
+                      outlet_names=outlets, embedding=cfg.embedding,
+                      cache_dir=embedding_cache_dir(cfg), store=framing_store(),
+                      key=keys.framing_key(cfg, segments_key, embedding))
+
+
+def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segments,
+                   stages: Stages):
+    """Actor naming and distinctive terms: both need the segments alone.
+
+    Both are skipped when framing is disabled, actors also when ``framing.actors`` names
+    none.
+    """
+    if cfg.framing.enabled is False:
+        return None, None
+    actors = None
+    if cfg.framing.actors:
+        actors = stages.run("actors", name_actors, segments, cfg.framing.actors,
+                            load_lexicon(cfg.framing.lexicon))
+    outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
+    distinct = stages.run("distinctive", distinctive_terms, segments,
+                          prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
+                          outlet_names=outlets)
+    return actors, distinct

@@ -1,0 +1,87 @@
+"""A run folder's files: every name defined once, and how each result is written and read.
+
+docs/run-folder.md describes each file for users.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stance.data import Audit, CleanedCorpus, Corpus, Segments
+
+CONFIG = "config.yaml"
+MANIFEST = "manifest.json"
+FAILED = "FAILED.txt"
+CORPUS = "corpus.parquet"
+CORPUS_LABELS = "corpus.labels"
+AUDIT = "audit.csv"
+CLEANING = "cleaning.csv"
+SEGMENTS = "segments.parquet"
+TOPICS = "topics.csv"
+TOPIC_TERMS = "topic_terms.csv"
+ASSIGNMENTS = "segment_topics.parquet"
+TOPIC_MAP = "segment_map.parquet"
+TOPIC_MODEL = "topic_model"
+PREVALENCE = "topic_prevalence.csv"
+OVER_TIME = "topics_over_time.csv"
+METRICS = "metrics.json"
+FRAMING_METRICS = "framing_metrics.json"
+PREDICTIONS = "predictions.parquet"
+TOP_FEATURES = "framing_top_features.csv"
+LEARNED_CUES = "framing_learned_cues.csv"
+FRAMING_MODEL = "framing_model.skops"
+ACTOR_MENTIONS = "actor_mentions.csv"
+ACTORS = "actors.csv"
+DISTINCTIVE_TERMS = "distinctive_terms.csv"
+FIGURES = "figures"
+REPORT = "report.pdf"
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented JSON (non-JSON values as strings)."""
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON file's data, or None when the file is absent."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def write_cleaned(cleaned: CleanedCorpus, folder: Path) -> None:
+    """corpus.parquet (with corpus.labels, its label columns), audit.csv and cleaning.csv."""
+    frame = cleaned.corpus.documents.copy()
+    frame.attrs = {}
+    frame.to_parquet(folder / CORPUS, index=False)
+    (folder / CORPUS_LABELS).write_text("\n".join(cleaned.corpus.labels))
+    cleaned.audit.documents.to_csv(folder / AUDIT, index=False)
+    cleaned.audit.removals.to_csv(folder / CLEANING, index=False)
+
+
+def read_cleaned(folder: Path) -> CleanedCorpus:
+    """What :func:`write_cleaned` wrote."""
+    labels = tuple(x for x in (folder / CORPUS_LABELS).read_text().splitlines() if x)
+    corpus = Corpus(pd.read_parquet(folder / CORPUS), labels)
+    documents = pd.read_csv(folder / AUDIT, dtype=str, keep_default_na=False)
+    removals = pd.read_csv(folder / CLEANING, dtype={"doc_id": str})
+    return CleanedCorpus(corpus, Audit(documents, removals))
+
+
+def write_segments(segments: Segments, folder: Path) -> None:
+    """segments.parquet."""
+    segments.table.to_parquet(folder / SEGMENTS, index=False)
+
+
+def read_segments(folder: Path) -> Segments:
+    """What :func:`write_segments` wrote."""
+    return Segments(pd.read_parquet(folder / SEGMENTS))
+
+
+def read_table(path: Path) -> pd.DataFrame | None:
+    """A CSV or Parquet table, or None when the file is absent."""
+    if not path.is_file():
+        return None
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)

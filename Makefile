@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXP    ?= experiments/seeds.yaml
 
-.PHONY: help install experiment test lint benchmark clean
+.PHONY: help install experiment test test-fast lint docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,11 +23,18 @@ $(STAMP): pyproject.toml
 experiment: install  ## run an experiment (default experiments/seeds.yaml; EXP=path/to.yaml for another)
 	$(BIN)/stance run $(EXP)
 
-test: install  ## run the test suite (logic and integration)
+test: install  ## run the whole test suite: logic and integration (the real model on the seeds)
 	$(BIN)/python -m pytest
 
-lint: install  ## ruff over the package and tests
+test-fast: install  ## run the logic tests only (a fake embedder; under a minute)
+	$(BIN)/python -m pytest -m "not integration"
+
+lint: install  ## ruff over the package, tests and benchmarks; the import contract
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+
+docs: install  ## write docs/config.md from the config schema
+	$(BIN)/stance config reference > docs/config.md
 
 clean:  ## remove generated reports and caches (keeps .venv)
 	rm -rf reports/*/ .pytest_cache

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
-from stance import neighbors
+from stance.topics import _neighbors as neighbors
 from stance.topics import exact_knn
 
 RESULTS = Path(__file__).parent / "results"

@@ -4,7 +4,7 @@ For each size N (paragraph segments of 20 Newsgroups) the script builds a CSV of
 posts of a seeded shuffle of the corpus (doc_id, text, outlet = newsgroup) such that stance's
 own corpus + paragraph segmentation stages yield about N segments, then times, each in its
 own subprocess (peak RSS from ``os.wait4``: the largest of the process and its children,
-not their sum; stance's forked refit worker shares most of its pages with its parent):
+not their sum):
 
 - stance cold: ``stance run`` with the DEFAULT config (only name, corpus and
   ``segmentation.unit: paragraph`` set) in a fresh output folder, so no embedding or stage
@@ -14,15 +14,15 @@ not their sum; stance's forked refit worker shares most of its pages with its pa
 - stance warm (embeddings cached): the same command with ``--no-cache``: the embedding
   cache filled by the cold run is used, every other stage is computed again. This is the
   issue's "warm (embeddings cached)".
-- stance re-run: the same command again with every cache: the corpus, segment, topic,
-  quality and map stages are read from the stage cache the cold run filled (what a
-  user's second run of an unchanged config sees).
+- stance re-run: the same command again with every cache: the corpus, segment, topic and
+  map stages are read from the stage cache the cold run filled (what a user's second run
+  of an unchanged config sees).
 - plain BERTopic: ``BERTopic().fit_transform(texts)`` with its defaults on exactly the same
   segment texts, ``embedding_model=SentenceTransformer(<local all-MiniLM-L6-v2>)`` (the
   default would fetch the same model from the hub). Plain BERTopic has no cache, so its
   "warm" time equals its cold time. Its UMAP has no seed and runs on every core; ours is
-  seeded, hence single-threaded, and the stability refits run beside it in a worker
-  forked onto the second core.
+  seeded, hence single-threaded; from 5,000 segments half the stability refits run in a
+  worker process beside the model's fit.
 
 With ``--repeats K`` each size runs the four K times in turn (cold, warm, re-run, plain,
 then again), so each repeat's ratios pair runs made minutes apart; the JSON and table give
@@ -30,9 +30,7 @@ every repeat and, per size, the median and range of each ratio. A shared machine
 drifts by a fifth within minutes, so one repeat's ratio can land either side of a target.
 
 Times are process wall times (interpreter start, imports and model load included); the
-stance manifest's per-stage seconds are recorded as well. They are wall times too: a stage
-run in stance's forked worker on idle CPU time (``in_worker``) includes its waits for a core
-(its ``cpu_seconds`` do not), and the plot stacks only the main process's stages.
+stance manifest's per-stage seconds are recorded as well (wall times of the main process).
 
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/pipeline.py [--sizes 1000 ...]
      [--repeats 5]
@@ -150,12 +148,13 @@ def _config(name: str, csv: Path, output: Path) -> dict:
 def _segments_of(csv: Path, output: Path) -> pd.DataFrame:
     """Stance's corpus and segment stages on ``csv``, in-process (as `stance run` does)."""
     from stance.config import parse_config
-    from stance.corpus import prepare_corpus
-    from stance.corpus import segment_corpus
+    from stance.corpus import prepare_corpus, segment_corpus
+    from stance.run._flow import segment_tokenizer
 
     cfg = parse_config(_config("count", csv, output))
     cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
-    return segment_corpus(cleaned.corpus, cfg.segmentation).table
+    return segment_corpus(cleaned.corpus, cfg.segmentation,
+                          tokenizer=segment_tokenizer(cfg)).table
 
 
 def build_corpus(size: int, posts: pd.DataFrame, folder: Path) -> tuple[Path, pd.DataFrame]:
@@ -217,8 +216,7 @@ def _stance_run(cfg_path: Path, output: Path, name: str, log: Path, *flags: str)
     measured = run_process([str(STANCE), "-q", "run", *flags, str(cfg_path)], log)
     manifest = json.loads((output / name / "latest" / "manifest.json").read_text())
     measured["stages"] = {k: {"seconds": v["seconds"], "cpu_seconds": v.get("cpu_seconds"),
-                              "cached": v.get("cached", False),
-                              "in_worker": v.get("in_worker", False)}
+                              "cached": v.get("cached", False)}
                           for k, v in manifest["stages"].items()}
     measured["stages_seconds"] = manifest["wall_seconds"]
     measured["texts_encoded"] = manifest["stages"]["embed"].get("texts_encoded")
@@ -419,11 +417,11 @@ def _stage_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def _cold_stage_medians(rows: list[dict]) -> pd.DataFrame:
-    """Per size, each main-process stage's median seconds over the cold runs' repeats."""
+    """Per size, each stage's median seconds over the cold runs' repeats."""
     columns = {}
     for size, mine in _repeats(rows).items():
-        stages = pd.DataFrame([{k: v["seconds"] for k, v in r["stance_cold"]["stages"].items()
-                                if not v.get("in_worker")} for r in mine])
+        stages = pd.DataFrame([{k: v["seconds"] for k, v in r["stance_cold"]["stages"].items()}
+                               for r in mine])
         columns[f"{size} cold"] = stages.median()
     return pd.DataFrame(columns).fillna(0.0)
 

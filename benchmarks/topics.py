@@ -100,7 +100,7 @@ def main() -> None:
         for seed in seeds:
             cfg = _config(k)
             start = time.perf_counter()
-            result = fit_topics(segments, embeddings, cfg, seed=seed, embedder=embedder)
+            result = fit_topics(segments, embeddings, cfg, seed=seed, encoder=embedder)
             seconds = time.perf_counter() - start
             words = _topic_words(result)
             runs.append({"nr_topics": k, "seed": seed, "n_topics_scored": len(words),
@@ -198,7 +198,7 @@ def _raw_agreement(embedder, cache_dir: Path, seeds) -> pd.DataFrame:
             # raw text is not lemmatised: bigrams ("prime minister") carry meaning here
             settings = {**SETTINGS, "ngram_range": (1, 2), "nr_topics": nr_topics}
             result = fit_topics(segments, embeddings, TopicsConfig.model_validate(settings),
-                                seed=seed, embedder=embedder)
+                                seed=seed, encoder=embedder)
             n = int((result.topics["topic"] != -1).sum())
             rows.append({"nr_topics": nr_topics or "auto", "seed": seed, "n_topics": n,
                          **_agreement(result, raw["category"])})

@@ -114,17 +114,27 @@ def small_rows():
 
 
 @pytest.fixture(scope="session")
-def seed_run_dir(tmp_path_factory):
-    """One run of the shipped seed experiment, shared by the API, verify and notebook tests.
+def seed_runs(tmp_path_factory):
+    """The shipped seed experiment run twice into one output folder: (config, first, second).
 
-    A run takes ~20 s, so tests read this folder (or copy it to tamper with) rather than
-    running their own; its output folder holds the embedding cache for any re-run.
+    A run takes seconds, so every test that needs one reads these (or copies them to tamper
+    with) rather than running its own. The second run takes every stage it can from the
+    stage cache the first filled; the output folder holds the embedding cache.
     """
-    from stance.api import Experiment
+    from stance.config import load_config
+    from stance.run import run_experiment
 
     out = tmp_path_factory.mktemp("reports")
-    experiment = Experiment.from_yaml(EXPERIMENTS / "seeds.yaml", output_dir=out)
-    return experiment.run(progress=False).run_dir
+    cfg = load_config(EXPERIMENTS / "seeds.yaml").model_copy(update={"output_dir": out})
+    first = run_experiment(cfg, progress=False)
+    second = run_experiment(cfg, progress=False)
+    return cfg, first, second
+
+
+@pytest.fixture(scope="session")
+def seed_run_dir(seed_runs):
+    """The folder of the seed experiment's latest run."""
+    return seed_runs[2].run_dir
 
 
 def evaluate(corpus, segments, cfg, *, seed):

@@ -9,8 +9,7 @@ import pytest
 import stance
 from stance.config import load_config
 from stance.errors import StanceError
-
-from .conftest import EXPERIMENTS
+from tests.conftest import EXPERIMENTS
 
 
 def test_import_stance_is_instant():

@@ -5,7 +5,7 @@ import os
 import nbformat
 import pytest
 
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

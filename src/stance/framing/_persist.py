@@ -121,12 +121,12 @@ def load_framing_model(path: Path):
     """
     import zipfile
 
-    import skops.io as sio
-
     path = Path(path)
     if not path.is_file():
         raise StanceError(f"{path}: no framing model there; give the framing_model.skops of "
                           "a run folder")
+    import skops.io as sio  # after the check: importing it takes seconds
+
     try:
         found = sio.get_untrusted_types(file=path)
     except (zipfile.BadZipFile, KeyError, ValueError) as error:

@@ -5,8 +5,7 @@ import pytest
 from stance.cli import main
 from stance.config import dump_config, load_config, locate, parse_config
 from stance.errors import StanceError
-
-from .conftest import EXPERIMENTS
+from tests.conftest import EXPERIMENTS
 
 
 @pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.name)

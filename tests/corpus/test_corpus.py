@@ -6,8 +6,7 @@ import pytest
 from stance.config import CorpusConfig, load_config
 from stance.corpus import load_corpus, site_domain
 from stance.errors import StanceError
-
-from .conftest import EXPERIMENTS, SEEDS
+from tests.conftest import EXPERIMENTS, SEEDS
 
 
 def _cfg(path, **kw):

@@ -14,8 +14,7 @@ from stance.data import SweepResult
 from stance.errors import StanceError
 from stance.run import run_sweep
 from stance.run._sweep import point_metrics, seed_spread, summary_table
-
-from .conftest import EXPERIMENTS
+from tests.conftest import EXPERIMENTS
 
 BASE = {"name": "grid", "corpus": {"path": "/data/x.csv", "columns": {"labels": ["framing"]}}}
 

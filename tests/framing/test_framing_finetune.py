@@ -22,7 +22,7 @@ from stance.framing import (
     top_features,
 )
 from stance.framing._finetune import sample_pairs
-from tests.test_framing_model import LABELS3, TEXTS
+from tests.framing.test_framing_model import LABELS3, TEXTS
 
 SETFIT = {"classifier": "setfit", "features": ["embeddings"], "calibrate": False}
 #: Held-out sentences in the style of each toy class (none appears in TEXTS).

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -11,8 +9,7 @@ from stance.config import EmbeddingConfig
 from stance.embed import load_embedder
 from stance.embed._onnx import unsupported_reason
 from stance.errors import StanceError
-
-SEEDS = Path(__file__).parents[1] / "seeds"
+from tests.conftest import SEEDS
 
 
 def _module(kind: str, **attributes):

@@ -279,6 +279,7 @@ def test_a_broken_rationale_cell_stops_the_run_with_one_line_naming_the_file(tmp
     assert len(lines) == 1 and f"column 'marked' of document d003 in {path} has" in lines[0]
 
 
+@pytest.mark.integration
 def test_a_run_writes_the_learned_lexicon(tmp_path, write_csv):
     config, _ = cues_config(tmp_path, write_csv, make_corpus()[0].documents)
     result = run_experiment(load_config(config), progress=False)

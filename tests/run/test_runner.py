@@ -17,12 +17,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def seed_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    cfg = load_config(EXPERIMENTS / "seeds.yaml").model_copy(update={"output_dir": out})
-    first = run_experiment(cfg, progress=False)
-    second = run_experiment(cfg, progress=False)
-    return cfg, first, second
+def seed_run(seed_runs):
+    return seed_runs
 
 
 def test_run_folder_has_everything(seed_run):

@@ -13,9 +13,7 @@ from stance.framing._evaluate import small_n_warning
 from stance.framing._folds import grouped_folds, random_folds
 from stance.framing._scores import bootstrap_macro_f1, bootstrap_macro_f1_gap, per_group_scores
 from stance.report._framing import _calibration_method, _copies_left_out
-from tests.conftest import evaluate
-
-from .conftest import EXPERIMENTS
+from tests.conftest import EXPERIMENTS, evaluate
 
 CUES = {"delegitimising": "the self-proclaimed dictator and his illegitimate regime",
         "official-sourced": "the president's press service stated in an official statement",
@@ -396,8 +394,7 @@ def test_a_label_of_the_outlet_is_flagged_in_metrics_and_the_report(tmp_path):
     from types import SimpleNamespace
 
     from stance.report._framing import framing_section
-
-    from .test_report_topics import pdf_text
+    from tests.report.test_report_topics import pdf_text
 
     plan = [(f"O{i}", "delegitimising" if i % 2 else "official-sourced", 3) for i in range(6)]
     corpus, segments = make_corpus(plan)

@@ -281,6 +281,7 @@ def test_mmr_embeds_every_topics_candidates_in_one_call(corpus):
     assert counting.calls[1:] == [len(THEMES)] and counting.calls[0] > n_topics
 
 
+@pytest.mark.integration  # pynndescent compiles its search: about 20 s
 def test_refits_search_the_approximate_graph_with_the_model_seed(fake, corpus, monkeypatch):
     import umap.umap_
 
@@ -305,6 +306,7 @@ def test_refits_search_the_approximate_graph_with_the_model_seed(fake, corpus, m
     assert seeds_used == [4]
 
 
+@pytest.mark.integration  # each worker process imports the fitting libraries anew
 @pytest.mark.parametrize("guidance", ["guided", "zeroshot", "none"])
 def test_refits_in_a_worker_process_equal_refits_here(fake, corpus, guidance, monkeypatch):
     from stance.topics import _stability, fit_assignments, refit_settings

@@ -57,12 +57,11 @@ from pathlib import Path
 import numpy as np
 
 from stance.config import load_config
-from stance.framing._evaluate import copy_keys
+from stance.corpus import prepare_corpus, segment_corpus
 from stance.framing import evaluate_framing, labelled_units
-from stance.framing._scores import bootstrap_macro_f1_gap
+from stance.framing._evaluate import copy_keys
 from stance.framing._folds import shares_text
-from stance.corpus import prepare_corpus
-from stance.corpus import segment_corpus
+from stance.framing._scores import bootstrap_macro_f1_gap
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -244,8 +243,8 @@ def tune_setfit() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import MaxAbsScaler
 
-    from stance.framing._folds import random_folds
     from stance.framing import build_pipeline
+    from stance.framing._folds import random_folds
 
     cfg, _, outlets, texts, y, _, doc_ids, _ = _babe_units()
     _, folds = random_folds(y, doc_ids, cfg.framing, seed=cfg.seed)
@@ -302,9 +301,9 @@ def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
     the grouped score has a counterpart under the same 5 outlet folds. ``learned_cues``:
     the learned_cues block (from BABE's annotated words) beside the chosen head's blocks.
     """
+    from stance.framing import build_pipeline
     from stance.framing._folds import CrossPrediction, fit_model, grouped_folds, random_folds
     from stance.framing._scores import score_split
-    from stance.framing import build_pipeline
 
     cfg, units, outlets, texts, y, groups, doc_ids, digest = _babe_units(learned_cues)
     rationales = units.table["rationale"].to_numpy(dtype=object) if learned_cues else None

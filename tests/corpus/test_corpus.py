@@ -601,3 +601,46 @@ def test_a_link_inside_the_folder_is_read(tmp_path):
     (folder / "b.txt").symlink_to(folder / "a.txt")
     loaded = load_corpus(CorpusConfig(path=folder))
     assert loaded.corpus.documents["doc_id"].tolist() == ["a", "b"]
+
+
+def _dated(tmp_path, dates, **settings):
+    rows = "\n".join(f"d{i},A,{d},Talks were held in the capital on that day." for i, d in
+                     enumerate(dates))
+    path = tmp_path / "dated.csv"
+    path.write_text("doc_id,outlet,date,text\n" + rows + "\n")
+    return CorpusConfig(path=path, columns={"title": None}, **settings)
+
+
+@pytest.mark.parametrize(("date_format", "dates", "expected"), [
+    ("monthfirst", ["02/28/2022", "2022-03-01", ""], ["2022-02-28", "2022-03-01", None]),
+    ("dayfirst", ["28.02.2022", "1/3/2022 14:30"], ["2022-02-28", "2022-03-01 14:30"]),
+    ("%d %B %Y", ["28 February 2022"], ["2022-02-28"]),
+    ("%m/%d/%y", ["02/28/22"], ["2022-02-28"]),
+])
+def test_dates_are_read_in_the_configured_format(tmp_path, date_format, dates, expected):
+    docs = load_corpus(_dated(tmp_path, dates, date_format=date_format)).corpus.documents
+    assert docs["date"].tolist() == [pd.NaT if e is None else pd.Timestamp(e) for e in expected]
+
+
+@pytest.mark.parametrize(("date_format", "value", "message"), [
+    ("iso", "02/28/2022", "'02/28/2022' is not an ISO date (YYYY-MM-DD); fix it, leave it "
+                          "empty, or set corpus.date_format ('%m/%d/%Y', dayfirst or "
+                          "monthfirst)"),
+    ("dayfirst", "02/28/2022", "'02/28/2022' is not a day/month/year date: no month 28"),
+    ("monthfirst", "02/28/22", "'02/28/22' has a two-digit year, whose century would be a "
+                               "guess"),
+    ("monthfirst", "Feb 28", "'Feb 28' is not a month/day/year date (corpus.date_format: "
+                             "monthfirst) nor an ISO one"),
+    ("%d %B %Y", "2022-02-28", "'2022-02-28' does not match corpus.date_format '%d %B %Y'"),
+])
+def test_a_date_the_format_does_not_read_names_its_row(tmp_path, date_format, value, message):
+    with pytest.raises(StanceError) as caught:
+        good = "01 January 2022" if "%" in date_format else "2022-01-01"
+        load_corpus(_dated(tmp_path, [good, value], date_format=date_format))
+    assert caught.value.problems[0].startswith(
+        f"{tmp_path / 'dated.csv'}:row 2: column 'date': {message}")
+
+
+def test_a_date_format_that_is_no_format_is_refused():
+    with pytest.raises(ValueError, match="neither iso, dayfirst, monthfirst nor a strftime"):
+        CorpusConfig(path="x.csv", date_format="american")

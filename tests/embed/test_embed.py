@@ -146,7 +146,7 @@ def test_model_setting_is_part_of_the_cache_key():
     a = load_embedder(cfg)
     b = load_embedder(cfg.model_copy(update={"normalize": False}))
     c = load_embedder(cfg.model_copy(update={"max_seq_length": 128}))
-    d = load_embedder(cfg.model_copy(update={"backend": "torch"}))
+    d = load_embedder(cfg.model_copy(update={"backend": "onnx"}))
     assert len({a.cache_key(), b.cache_key(), c.cache_key(), d.cache_key()}) == 4
     assert a.model_id == "all-MiniLM-L6-v2@53aa51172d14"
 

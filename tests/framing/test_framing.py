@@ -9,8 +9,8 @@ from stance.corpus import segment_corpus
 from stance.data import Corpus
 from stance.errors import StanceError
 from stance.framing import labelled_units, merge_groups
-from stance.framing._evaluate import small_n_warning
 from stance.framing._folds import grouped_folds, random_folds
+from stance.framing._notes import small_n_warning
 from stance.framing._scores import bootstrap_macro_f1, bootstrap_macro_f1_gap, per_group_scores
 from stance.report._framing import _calibration_method, _copies_left_out
 from tests.conftest import EXPERIMENTS, evaluate
@@ -183,13 +183,16 @@ def test_metrics_layout_and_json(evaluated):
         assert scores["macro_f1_low"] <= scores["macro_f1"] <= scores["macro_f1_high"]
         assert np.asarray(scores["confusion"]).sum() == metrics["n_units"]
         assert set(scores["per_class"]) == set(metrics["classes"])
-        assert len(scores["calibrated_folds"]) + len(scores["calibration_skipped"]) \
-            == scores["n_folds"]
-        for baseline in ("majority", "lexicon"):
+        for baseline in ("majority", "lexicon", "tfidf"):
             assert 0 <= metrics["baselines"][baseline][split]["macro_f1"] <= 1
     grouped = metrics["grouped"]
-    assert grouped["calibrated_folds"]  # 6 outlets: each class spans enough training groups
-    assert metrics["final_model"] == {"calibrated": True, "calibration_skipped": None}
+    for baseline in ("majority", "lexicon", "tfidf"):  # the classifier's lead, paired
+        gap = metrics["baselines"][baseline]["grouped"]["gap"]
+        assert gap["macro_f1"] == pytest.approx(
+            grouped["macro_f1"] - metrics["baselines"][baseline]["grouped"]["macro_f1"])
+        assert gap["low"] <= gap["macro_f1"] <= gap["high"]
+    assert grouped["calibrated_folds"] == []  # calibration is off unless asked for
+    assert metrics["final_model"] == {"calibrated": False, "calibration_skipped": None}
     assert sum(row["n_units"] for row in grouped["per_outlet"]) == metrics["n_units"]
     assert sum(grouped["reliability"]["count"]) == metrics["n_units"]
     assert 0 <= grouped["brier"] <= 2
@@ -363,7 +366,8 @@ def test_seed_corpus_end_to_end():
     assert cfg.framing.rare_classes == "drop"
     cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
     segments = segment_corpus(cleaned.corpus, cfg.segmentation)
-    framing = cfg.framing.model_copy(update={"features": ["tfidf_words", "lexicon"]})
+    framing = cfg.framing.model_copy(update={"features": ["tfidf_words", "lexicon"],
+                                             "calibrate": True})
     result = evaluate(cleaned.corpus, segments, framing, seed=cfg.seed)
     metrics = json.loads(json.dumps(result.metrics, allow_nan=False))
     assert metrics["dropped_classes"] == {"neutral-wire": 1}
@@ -398,7 +402,7 @@ def test_a_label_of_the_outlet_is_flagged_in_metrics_and_the_report(tmp_path):
 
     plan = [(f"O{i}", "delegitimising" if i % 2 else "official-sourced", 3) for i in range(6)]
     corpus, segments = make_corpus(plan)
-    cfg = config(level="document")
+    cfg = config(level="document", calibrate=True)
     result = evaluate(corpus, segments, cfg, seed=0)
     warning = result.metrics["outlet_label"]
     assert "property of the outlet" in warning and "set framing.calibrate: false" in warning
@@ -422,24 +426,30 @@ def test_the_report_gives_the_leakage_gap_with_its_paired_interval():
     assert "[" not in _leakage_sentence({"leakage_gap": 0.1234})
 
 
-def test_the_report_says_when_the_classifier_does_not_beat_a_baseline():
+def test_the_report_says_which_baselines_the_classifier_beats_with_paired_intervals():
     from stance.report._framing import _baseline_sentence
 
-    metrics = {"grouped": {"macro_f1": 0.285},
-               "baselines": {"majority": {"grouped": {"macro_f1": 0.0}},
-                             "lexicon": {"grouped": {"macro_f1": 0.296}}}}
+    def scores(f1, low, high):
+        return {"grouped": {"macro_f1": f1,
+                            "gap": {"macro_f1": 0.5 - f1, "low": low, "high": high}}}
+
+    metrics = {"grouped": {"macro_f1": 0.5},
+               "baselines": {"majority": scores(0.0, 0.4, 0.6),
+                             "lexicon": scores(0.45, -0.02, 0.11),
+                             "tfidf": scores(0.41, 0.01, 0.16)}}
     assert _baseline_sentence(metrics) == (
-        "With outlets held out the classifier (0.285) does not beat the lexicon baseline "
-        "(0.296): on outlets it has not seen it adds nothing the baseline does not give. The "
-        "majority baseline scores 0: no held-out outlet's label is the majority of the other "
-        "outlets'. ")
-    metrics["grouped"] = {"macro_f1": 0.5, "macro_f1_low": 0.25, "macro_f1_high": 0.7}
-    metrics["baselines"]["majority"]["grouped"]["macro_f1"] = 0.2
-    assert _baseline_sentence(metrics) == (
-        "With outlets held out the classifier (0.500) beats the best baseline, lexicon (0.296), "
-        "by 0.204; its 95% interval, [0.250, 0.700], reaches below it. ")
-    metrics["grouped"]["macro_f1_low"] = 0.4
-    assert _baseline_sentence(metrics).endswith("[0.400, 0.700], lies above it. ")
+        "With outlets held out the classifier scores 0.500 against the baselines majority "
+        "0.000 (lead +0.500 [+0.400, +0.600]); lexicon 0.450 (lead +0.050 [-0.020, +0.110]); "
+        "tfidf 0.410 (lead +0.090 [+0.010, +0.160]), each lead with its 95% paired bootstrap "
+        "interval over outlet groups. Its lead over lexicon is not above zero: on outlets it "
+        "has not seen, the classifier is not shown to add anything that baseline does not "
+        "give. The majority baseline scores 0: no held-out outlet's label is the majority of "
+        "the other outlets'. ")
+    metrics["baselines"]["lexicon"] = scores(0.3, 0.1, 0.3)
+    assert _baseline_sentence(metrics).endswith("over outlet groups. It beats every baseline. "
+                                                "The majority baseline scores 0: no held-out "
+                                                "outlet's label is the majority of the other "
+                                                "outlets'. ")
     assert _baseline_sentence({}) == ""
 
 
@@ -560,3 +570,27 @@ def test_the_evaluation_reports_the_shared_paragraphs_it_left_out():
         "unit counts once per fold). Calibration's and the learned cues' inner folds keep such "
         "copies apart too; the saved model is trained on every unit.")
     assert _copies_left_out({"grouped": {"copies_left_out_of_training": []}}) == ""
+
+
+def test_the_outlet_label_check_looks_at_outlets_whatever_copies_join():
+    from stance.framing._notes import outlet_label_warning
+
+    # six outlets, one label each; a wire story copied from O0 (official) to O1
+    # (delegitimising) joins their fold groups, which then mix labels
+    plan = [(f"O{i}", "delegitimising" if i % 2 else "official-sourced", 3) for i in range(6)]
+    corpus, segments = make_corpus(plan, dup_pairs=[("d00", "d03")])
+    units = labelled_units(corpus, segments, config(level="document"))
+    table = units.table
+    assert table.groupby("group")["label"].nunique().max() == 2  # the joined group mixes
+    warning = outlet_label_warning(table["label"].to_numpy(), table["outlet"].to_numpy(),
+                                   table["doc_id"].to_numpy(), calibrated=False)
+    assert warning.startswith("In 6 of 6 outlets with several documents every document "
+                              "carries one label")
+    # one outlet whose rating changed once among many documents does not hide it
+    y = np.array(["left"] * 40 + ["right"] * 40)
+    outlets = np.repeat([f"o{i}" for i in range(8)], 10)
+    y[0] = "right"
+    assert "In 7 of 8 outlets" in outlet_label_warning(y, outlets, np.arange(80),
+                                                       calibrated=False)
+    mixed = np.tile(["left", "right"], 40)  # every outlet mixes: not the outlet's label
+    assert outlet_label_warning(mixed, outlets, np.arange(80), calibrated=False) is None

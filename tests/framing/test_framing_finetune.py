@@ -59,10 +59,10 @@ def test_pairs_need_two_classes_and_allow_a_single_text_class():
 def test_setfit_config_defaults_and_checks():
     cfg = FramingConfig(**SETFIT)
     assert (cfg.finetune.steps, cfg.finetune.batch_size) == (60, 16)
-    with pytest.raises(ValidationError, match="calibrate: false"):
-        FramingConfig(classifier="setfit", features=["embeddings"])
+    # calibration refits the head alone (the tuned body is fitted once per fold)
+    assert FramingConfig(classifier="setfit", features=["embeddings"], calibrate=True)
     with pytest.raises(ValidationError, match="add embeddings to framing.features"):
-        FramingConfig(classifier="setfit", features=["tfidf_words"], calibrate=False)
+        FramingConfig(classifier="setfit", features=["tfidf_words"])
     for bad in ({"steps": 0}, {"batch_size": 1}, {"learning_rate": 0}, {"epochs": 2}):
         with pytest.raises(ValidationError):
             FramingConfig(**SETFIT, finetune=bad)
@@ -70,10 +70,10 @@ def test_setfit_config_defaults_and_checks():
 
 def test_setfit_config_errors_name_the_setting():
     data = {"name": "x", "corpus": {"path": "."},
-            "framing": {"classifier": "setfit", "features": ["embeddings"]}}
-    with pytest.raises(StanceError, match=r"framing.*calibrate: false"):
+            "framing": {"classifier": "setfit", "features": ["tfidf_words"]}}
+    with pytest.raises(StanceError, match=r"framing.*add embeddings to framing.features"):
         parse_config(data)
-    data["framing"]["calibrate"] = False
+    data["framing"]["features"] = ["embeddings"]
     data["framing"]["finetune"] = {"step": 10}
     with pytest.raises(StanceError, match=r"framing\.finetune\.step.*did you mean steps"):
         parse_config(data)
@@ -85,8 +85,9 @@ def test_setfit_pipeline_tunes_the_embeddings_block():
     model = build_pipeline(cfg, seed=7, embedding=EmbeddingConfig(max_seq_length=64))
     block = dict(model.named_steps["features"].transformer_list)["embedding"][0]
     assert isinstance(block, FineTunedEmbeddings)
-    assert (block.steps, block.train_batch_size, block.learning_rate, block.seed,
-            block.max_seq_length) == (9, 4, 1e-4, 7, 64)
+    assert (block.finetune["steps"], block.finetune["batch_size"],
+            block.finetune["learning_rate"], block.seed,
+            block.embedding["max_seq_length"]) == (9, 4, 1e-4, 7, 64)
     assert isinstance(model.named_steps["classifier"], LogisticRegression)
 
 

@@ -95,11 +95,12 @@ def test_unknown_classifier_is_rejected_by_the_schema():
 @pytest.mark.parametrize("estimator", [
     FingerprintMasker(outlet_names=("TSN.ua", "News Rebeat")),
     LexiconCounts(extra={"economic": ["sanction*"]}, per_cue=False),
-    SentenceEmbeddings(model="some/folder", weights_sha256="ab" * 32, normalize=False,
-                       cache_dir="/tmp/cache", batch_size=8, max_seq_length=128, threads=2),
-    FineTunedEmbeddings(model="some/folder", weights_sha256="ab" * 32, normalize=False,
-                        batch_size=8, max_seq_length=128, threads=2, steps=7,
-                        train_batch_size=4, learning_rate=1e-4, seed=3),
+    SentenceEmbeddings(embedding={"model": "some/folder", "weights_sha256": "ab" * 32,
+                                  "normalize": False, "batch_size": 8, "max_seq_length": 128,
+                                  "threads": 2},
+                       cache_dir="/tmp/cache", segmentation={"unit": "paragraph"}),
+    FineTunedEmbeddings(embedding={"model": "some/folder", "normalize": False},
+                        finetune={"steps": 7, "batch_size": 4, "learning_rate": 1e-4}, seed=3),
 ])
 def test_custom_transformers_clone(estimator):
     params = estimator.get_params()

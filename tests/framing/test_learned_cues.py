@@ -264,6 +264,7 @@ def cues_config(tmp_path, write_csv, docs):
     return config, path
 
 
+@pytest.mark.integration  # subprocesses or a whole run
 def test_a_broken_rationale_cell_stops_the_run_with_one_line_naming_the_file(tmp_path,
                                                                            write_csv):
     import subprocess

@@ -187,6 +187,7 @@ def test_ranked_terms_say_how_many_panels_they_leave_out():
                              title="Distinctive terms").get_suptitle() == "Distinctive terms"
 
 
+@pytest.mark.integration  # subprocesses or a whole run
 def test_the_same_figure_gives_the_same_svg_bytes_in_every_process(tmp_path):
     # matplotlib salts the SVG's element ids with a random UUID unless told otherwise
     import subprocess
@@ -242,6 +243,7 @@ def _figures_of_every_kind() -> dict:
     }
 
 
+@pytest.mark.integration  # subprocesses or a whole run
 def test_pinned_titles_and_empty_axis_labels_draw_the_same_file_as_placed_ones(tmp_path,
                                                                               monkeypatch):
     # stance pins them to skip matplotlib's search on every draw (a third of a grid's

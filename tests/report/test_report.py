@@ -161,3 +161,62 @@ def test_the_cover_table_has_no_empty_header_row(tmp_path):
     markup = title_page(run)
     assert "table.header" not in markup  # the rows name themselves: experiment, run, ...
     assert '"experiment", "x"' in markup and '"commit", "0123456789ab"' in markup
+
+
+def _pdf_pages(markup: str, tmp_path) -> list[str]:
+    import typst
+    from pypdf import PdfReader
+
+    source = tmp_path / "r.typ"
+    source.write_text(markup, encoding="utf-8")
+    typst.compile(str(source), output=str(tmp_path / "r.pdf"), root=str(tmp_path),
+                  ignore_system_fonts=True)
+    return [" ".join(page.extract_text().split()) for page in PdfReader(tmp_path / "r.pdf").pages]
+
+
+def test_a_long_table_breaks_across_pages_repeating_its_header(tmp_path):
+    from stance.report import _markup as m
+
+    rows = pd.DataFrame({"outlet": [f"outlet number {i:03d}" for i in range(150)],
+                         "documents": range(150)})
+    pages = _pdf_pages(m.preamble("t") + m.table(rows, caption="Documents per outlet."),
+                       tmp_path)
+    assert len(pages) >= 3  # 150 rows do not fit on a page
+    for page in pages:  # every page with rows starts them under the header
+        assert page.startswith("outlet documents"), page[:80]
+    text = " ".join(pages)
+    assert all(f"outlet number {i:03d}" in text for i in range(150))  # none lost or overlaid
+    assert text.count("Documents per outlet.") == 1
+
+
+def test_whole_numbers_print_as_integers_and_scores_keep_three_decimals():
+    from stance.report import _markup as m
+
+    table = m.table(pd.DataFrame({"topics": [38.0, 12.0, float("nan")],
+                                  "npmi": [0.1, 0.25, 1.0], "flag": [1.0, 0.0, 1.0]}))
+    assert '"38", "0.100", "1.000"' in table and '"12", "0.250", "0.000"' in table
+    assert '"–", "1.000", "1.000"' in table
+
+
+def test_the_methods_say_a_fit_without_seed_themes_was_unguided():
+    run = run_with(audit([("a", "kept", "", None)]))
+    run.topics = SimpleNamespace(params={
+        "guidance": "none", "n_segments": 40, "seed": 42, "nr_topics": None,
+        "umap": {"n_components": 5, "n_neighbors": 8, "min_dist": 0.0, "metric": "cosine",
+                 "n_epochs": 500, "init": "random"},
+        "hdbscan": {"min_cluster_size": 3, "min_samples": 3,
+                    "cluster_selection_method": "eom"}})
+    text = methods_section(run)
+    assert "Topics: BERTopic unguided (no seed themes), on 40 segments." in text
+    assert "guided by the seed themes" not in text
+
+
+def test_a_cut_actor_table_keeps_the_pairs_with_most_mentions_and_says_so():
+    from stance.report._framing import MAX_ACTOR_ROWS, _actor_table
+
+    naming = pd.DataFrame({"actor": "Putin", "outlet": [f"o{i}" for i in range(40)],
+                           "mentions": range(40), "bare": range(40)})
+    table = _actor_table(naming)
+    assert f"The {MAX_ACTOR_ROWS} of 40 actor and outlet pairs with most mentions" in table
+    assert '"o39"' in table and '"o0"' not in table
+    assert "most mentions" not in _actor_table(naming.head(5))

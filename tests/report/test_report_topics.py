@@ -129,3 +129,12 @@ def test_the_methods_give_the_theme_matching_rule():
     assert "cosine similarity to the theme (its name and words, embedded) is at least 0.35, " \
            "or when 2 or more of the theme's words are among its top terms." in rule
     assert _theme_matching(TopicsConfig()) == ""
+
+
+def test_a_cut_topics_table_says_how_many_it_shows():
+    from stance.report._topics import MAX_TOPICS_IN_TABLE
+
+    many = run_with_topic_sizes({-1: 5, **{t: 100 - t for t in range(38)}})
+    text = topics_section(many)
+    assert f"The largest {MAX_TOPICS_IN_TABLE} of 38 topics (topics.csv has them all)" in text
+    assert "Topics, largest first" in topics_section(run_with_topic_sizes({-1: 5, 0: 9, 1: 8}))

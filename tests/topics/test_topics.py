@@ -381,3 +381,26 @@ def test_a_theme_needs_similarity_or_two_shared_words():
     assert _match_theme(near, ["troops"], theme_matrix, themes, 4)[0] == "economics"
     assert _match_theme(near, ["gas"], theme_matrix, themes, 4)[2] == ["gas"]
     assert _match_theme(near, ["troops", "arsenal"], theme_matrix, themes, -1)[0] == ""
+
+
+def test_topic_terms_leave_out_outlet_names_and_site_furniture(fake):
+    from stance.data import Segments
+    from stance.topics._terms import site_furniture
+
+    base = make_segments(120).table  # 30 documents of 4 segments
+    # one outlet names itself in its headlines and ends each with its navigation
+    ukrinform = base["doc_id"].str[1:].astype(int) % 3 == 0
+    base["outlet"] = np.where(ukrinform, "Ukrinform.ua", "Daily Planet")
+    base.loc[ukrinform, "text"] = ("Ukrinform: " + base.loc[ukrinform, "text"]
+                                   + " | View news | Life spotlight")
+    segments = Segments(base)
+    embeddings = embed(segments, fake)
+    assert {"view news", "life spotlight"} <= set(site_furniture(segments, config()))
+    terms = fit_topics(segments, embeddings, config(guidance="none"), seed=1,
+                       encoder=fake).terms["term"]
+    words = {w for term in terms for w in term.split()}
+    assert not words & {"ukrinform", "view", "spotlight"}, sorted(words)
+    kept = fit_topics(segments, embeddings, config(guidance="none", exclude_outlet_names=False,
+                                                   exclude_site_furniture=False),
+                      seed=1, encoder=fake).terms["term"]
+    assert {w for term in kept for w in term.split()} & {"ukrinform", "view", "spotlight"}

@@ -66,6 +66,11 @@ class CorpusConfig(Section):
     encoding_fallbacks: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ENCODING_FALLBACKS),
         description="tried in order for lines that are not UTF-8")
+    date_format: str = Field(
+        "iso", description="how dates are written: iso (YYYY-MM-DD, a time and UTC offset "
+        "allowed); dayfirst (28/02/2022) or monthfirst (02/28/2022), ISO dates read too; or "
+        "a strftime pattern such as '%d %B %Y'. A value it does not read is reported, never "
+        "guessed")
     on_invalid: Literal["error", "drop"] = Field(
         "error", description="error: stop on any bad document; drop: drop it with a reason"
     )
@@ -89,6 +94,14 @@ class CorpusConfig(Section):
         if len(value) != 1:
             raise ValueError(f"{value!r} is not one character; give one, such as ',' or ';' "
                              "(a tab is written \"\\t\")")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _known_date_format(cls, value: str) -> str:
+        if value not in ("iso", "dayfirst", "monthfirst") and "%" not in value:
+            raise ValueError(f"{value!r} is neither iso, dayfirst, monthfirst nor a strftime "
+                             "pattern (such as '%m/%d/%Y')")
         return value
 
     @field_validator("encoding_fallbacks")

@@ -26,10 +26,11 @@ class EmbeddingConfig(Section):
     batch_size: int = Field(
         32, ge=1, description="texts per forward pass; sentence-transformers' default, about "
         "12% faster on CPU than 64 on 20 Newsgroups paragraphs (long texts pad less)")
-    backend: Literal["onnx", "torch"] = Field(
-        "onnx", description="onnx: the model's transformer exported to ONNX Runtime when it "
-        "loads, about 1.5x faster on CPU, the same vectors to 3e-7 (mean-pooled models only); "
-        "torch: sentence-transformers' own forward pass")
+    backend: Literal["torch", "onnx"] = Field(
+        "torch", description="torch: sentence-transformers' own forward pass; onnx: the "
+        "model's transformer exported to ONNX Runtime when it loads (mean-pooled models only), "
+        "the same vectors to 3e-7. Which is faster depends on the CPU: "
+        "benchmarks/backends.py measures both side by side")
     threads: int | None = Field(None, ge=1, description="threads per forward pass "
                                 "(default: all cores)")
     max_seq_length: int | None = Field(None, ge=8, description="tokens the model reads "
@@ -110,6 +111,13 @@ class TopicsConfig(Section):
                                          "words")
     stopwords: list[str] = Field(default_factory=list, description="words never a topic term, "
                                  "beside English stopwords")
+    exclude_outlet_names: bool = Field(
+        True, description="keep the outlets' names (with and without their top-level "
+        "domain) out of topic terms and labels")
+    exclude_site_furniture: bool = Field(
+        True, description="keep out of topic terms what one outlet repeats across its "
+        "documents (navigation, section labels): terms in 3 or more and a fifth of one "
+        "outlet's documents and at most a tenth as often in the other outlets' (20 or more)")
     top_n_words: int = Field(10, ge=1, description="terms per topic")
     outliers: OutlierConfig = Field(OutlierConfig(), description="reassigning outlier segments")
     stability_runs: int = Field(
@@ -175,7 +183,7 @@ class FramingConfig(Section):
     classifier: Literal["logreg", "linearsvc", "setfit"] = Field(
         "logreg", description="setfit: fine-tune the embedding model on each training part "
         "(framing.finetune), then a logistic regression over the features; needs embeddings "
-        "in features and calibrate: false")
+        "in features")
     C: float = Field(1.0, gt=0, description="inverse regularisation strength")
     finetune: FinetuneConfig = Field(FinetuneConfig(), description="classifier setfit: how the "
                                      "embedding model is tuned")
@@ -184,8 +192,11 @@ class FramingConfig(Section):
     n_splits: int = Field(5, ge=2, description="folds of grouped k-fold and of the random "
                           "split")
     n_bootstrap: int = Field(1000, ge=100, description="resamples for the macro-F1 intervals")
-    calibrate: bool = Field(True, description="sigmoid calibration of the probabilities, "
-                            "fitted on outlets held out inside each training fold")
+    calibrate: bool = Field(False, description="sigmoid calibration of the classifier's "
+                            "probabilities, fitted on outlet groups held out inside each "
+                            "training fold (the features fitted once per fold); it can move "
+                            "the predicted class, and with outlets held out it lowered "
+                            "macro-F1 on every labelled corpus measured (benchmarks/framing.py)")
     lexicon: dict[str, list[str]] = Field(
         default_factory=dict, description="extra cues per category, added to the packaged ones")
     actors: dict[str, list[str]] = Field(
@@ -210,11 +221,6 @@ class FramingConfig(Section):
         if "embeddings" not in self.features:
             raise ValueError("classifier setfit fine-tunes the embeddings feature; add "
                              "embeddings to framing.features")
-        if self.calibrate:
-            # Calibration refits the whole model on inner folds: 3 more fine-tunings per fold.
-            raise ValueError("classifier setfit: set framing.calibrate: false (calibration "
-                             "would fine-tune the model 3 more times per fold; the logistic "
-                             "regression head gives probabilities)")
         return self
 
 

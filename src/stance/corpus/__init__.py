@@ -12,6 +12,7 @@ from stance.corpus._clean import clean_corpus, clean_text, default_patterns
 from stance.corpus._dedup import apply_duplicates, find_near_duplicates
 from stance.corpus._files import TEXT_SUFFIXES, decode_text, parse_csv, read_text_file
 from stance.corpus._lexicon import DESCRIPTOR_CATEGORIES, NEUTRAL, CueMatch, Lexicon, load_lexicon
+from stance.corpus._names import outlet_name_pattern
 from stance.corpus._prepare import prepare_corpus
 from stance.corpus._read import LoadedCorpus, load_corpus, require_corpus_path
 from stance.corpus._segment import Tokenizer, fit_to_model, segment_corpus, split_text
@@ -22,7 +23,8 @@ __all__ = [
     "DESCRIPTOR_CATEGORIES", "MISSING_LABELS", "NEUTRAL", "TEXT_SUFFIXES", "CueMatch",
     "Lexicon", "LoadedCorpus", "Tokenizer", "apply_duplicates", "blank_missing_labels",
     "clean_corpus", "clean_text", "decode_text", "default_patterns", "find_near_duplicates",
-    "fit_to_model", "load_corpus", "load_lexicon", "parse_csv", "prepare_corpus",
+    "fit_to_model", "load_corpus", "load_lexicon", "outlet_name_pattern", "parse_csv",
+    "prepare_corpus",
     "read_text_file", "require_corpus_path", "segment_corpus", "site_domain", "split_text",
     "summarise_outlets",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from stance.config import Columns, CorpusConfig
+from stance.corpus._dates import parse_dates
 from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> 
     unnamed = outlets == ""
     out["outlet"] = outlets.replace("", cfg.default_outlet).astype(object)
     out["title"] = out["title"].astype(object)
-    out["date"] = _parse_dates(raw, cols.date, out, problems)
+    out["date"] = _parse_dates(raw, cols.date, out, problems, cfg.date_format)
     for label in cols.labels:
         out[label] = _label_values(as_text(raw[label]).str.strip(), label, cfg, source)
     already = {p.index for p in problems}
@@ -295,20 +296,10 @@ def unwanted_labels(frame: pd.DataFrame, cfg: CorpusConfig) -> dict[int, str]:
     return reasons
 
 
-def _parse_dates(raw, column, out, problems) -> pd.Series:
+def _parse_dates(raw, column, out, problems, date_format: str) -> pd.Series:
     if column is None or column not in raw.columns:
         return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    values = as_text(raw[column]).str.strip()
-    # each date keeps its local time and its offset is dropped: an article of 00:30+02:00
-    # stays on its own day, and dates with different offsets (or none) share one column
-    local = values.str.replace(_UTC_OFFSET, r"\1", regex=True)
-    parsed = pd.to_datetime(local.replace("", None), format="ISO8601", errors="coerce")
-    for index in values.index[(values != "") & parsed.isna()]:
-        problems.append(Problem(out.at[index, "source"], index,
-                                 f"column '{column}': '{values[index]}' is not an ISO date "
-                                 "(YYYY-MM-DD); fix it or leave it empty"))
+    parsed, failures = parse_dates(as_text(raw[column]).str.strip(), date_format)
+    for index, reason in failures.items():
+        problems.append(Problem(out.at[index, "source"], index, f"column '{column}': {reason}"))
     return parsed
-
-
-#: A UTC offset (Z, +02:00, -0500, +02) after a time of day, kept as group 1 without it.
-_UTC_OFFSET = r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s?(?:Z|[+-]\d{2}(?::?\d{2})?)$"

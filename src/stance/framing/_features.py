@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from stance.corpus import outlet_name_pattern
 
 #: Agencies whose credit tags ("(Reuters)") and datelines mark wire copy, not framing.
 AGENCIES = ("Reuters", "AFP", "AP", "Associated Press", "dpa", "DPA", "Xinhua", "Interfax",
@@ -37,9 +38,6 @@ _BYLINE = re.compile(
     rf"^[ \t]*(?i:(?:written|reported|text|words)[ \t]+)?(?i:by)[ \t]+{_NAME}(?:[ \t]+(?:{_NAME}|"
     rf"and|&|de|van|von|der|al|el)){{1,4}}[ \t]*(?=$|[,|\u2022\u00b7\-\u2013\u2014/])",
     re.MULTILINE)
-# Top-level domains dropped to get an outlet's bare name ("TSN.ua" -> "TSN").
-_TLD = re.compile(r"\.(?:com|net|org|info|news|ua|ru|by|uk|co\.uk|com\.ua|eu|de|pl|lt|kz)$",
-                  re.IGNORECASE)
 
 
 class FingerprintMasker(BaseEstimator, TransformerMixin):
@@ -68,7 +66,7 @@ class FingerprintMasker(BaseEstimator, TransformerMixin):
 
     def transform(self, X) -> list[str]:
         """The texts with fingerprints removed."""
-        names = _names_pattern(tuple(self.outlet_names))
+        names = outlet_name_pattern(self.outlet_names)
         masked = []
         for text in X:
             text = _DATELINE.sub("", str(text), count=1)
@@ -82,20 +80,6 @@ class FingerprintMasker(BaseEstimator, TransformerMixin):
 
     def __sklearn_is_fitted__(self) -> bool:
         return True
-
-
-@lru_cache(maxsize=32)
-def _names_pattern(outlet_names: tuple[str, ...]) -> re.Pattern[str] | None:
-    variants = set()
-    for name in outlet_names:
-        name = str(name).strip()
-        bare = _TLD.sub("", name)
-        # A one-letter variant would mask ordinary words, so it is not a fingerprint.
-        variants |= {v for v in (name, bare) if len(v) > 1}
-    if not variants:
-        return None
-    body = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
 
 
 class LexiconCounts(BaseEstimator, TransformerMixin):
@@ -179,31 +163,24 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
     never saved with the pipeline: a saved pipeline holds only these settings.
 
     Args:
-        model: packaged model name or local sentence-transformers folder.
-        weights_sha256: expected sha256 of the weights (checked when given).
-        normalize: L2-normalise vectors.
+        embedding: the embedding section's settings (``EmbeddingConfig`` fields as plain
+            data, so a saved model holds no stance types); None: its defaults. Give the
+            embedding stage's settings (as :func:`stance.framing.build_pipeline` does) to
+            hit its cache.
         cache_dir: embedding cache folder (a str keeps the saved model free of path
             types); None embeds without caching to disk. A saved model loaded where that
             folder does not exist embeds without it.
-        batch_size: texts per encoder batch.
-        max_seq_length: truncation length (None: the model's own).
-        threads: torch threads (None: all cores).
-
-    ``normalize`` and ``max_seq_length`` are part of the cache key: give the embedding
-    stage's values (as :func:`stance.framing_model.build_pipeline` does) to hit its cache.
+        segmentation: the segmentation section's settings, to represent each text by the
+            mean of its segments' vectors (each text split as the run splits documents, so
+            a document's segments are the run's, already cached): the whole of a long
+            article counts, not the first tokens the model reads. None: each text whole.
     """
 
-    def __init__(self, model: str = "all-MiniLM-L6-v2", weights_sha256: str | None = None,
-                 normalize: bool = True, cache_dir: str | None = None,
-                 batch_size: int = 32, max_seq_length: int | None = None,
-                 threads: int | None = None):
-        self.model = model
-        self.weights_sha256 = weights_sha256
-        self.normalize = normalize
+    def __init__(self, embedding: dict | None = None, cache_dir: str | None = None,
+                 segmentation: dict | None = None):
+        self.embedding = embedding
         self.cache_dir = cache_dir
-        self.batch_size = batch_size
-        self.max_seq_length = max_seq_length
-        self.threads = threads
+        self.segmentation = segmentation
 
     def fit(self, X, y=None):
         """Note the model's identity and vector length (nothing is learned)."""
@@ -228,19 +205,51 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
             from stance.errors import StanceError
 
             raise StanceError(f"framing model: fitted with embeddings of {self.model_id_}, but "
-                              f"{self.model} now resolves to {embedder.model_id}; install the "
-                              "original weights or refit")
+                              f"{embedder.info.name} now resolves to {embedder.model_id}; "
+                              "install the original weights or refit")
         return self._embed(X, embedder)
 
     def _embed(self, X, embedder) -> np.ndarray:
+        texts = [str(t) for t in X]
+        pieces, owner = self._pieces(texts, embedder) if self.segmentation else ([], None)
+        if not pieces:
+            return self._vectors(texts, embedder)
+        vectors = self._vectors(pieces, embedder)
+        # the mean of each text's piece vectors, scaled to length 1 (a text with no words:
+        # zeros)
+        sums = np.zeros((len(texts), vectors.shape[1]), np.float64)
+        np.add.at(sums, owner, vectors)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+    def _vectors(self, texts: list[str], embedder) -> np.ndarray:
         from stance.embed import embed_texts
 
-        texts = [str(t) for t in X]
         if self.cache_dir is None:
             vectors = embedder.encode(texts)
         else:
             vectors = embed_texts(texts, embedder, Path(self.cache_dir))
         return np.asarray(vectors, dtype=np.float32)
+
+    def _pieces(self, texts: list[str], embedder) -> tuple[list[str], np.ndarray]:
+        """Every text's segments, as the run's segmentation makes them, and whose each is."""
+        from stance.config import SegmentationConfig
+        from stance.corpus import fit_to_model, split_text
+        from stance.embed import load_tokenizer
+
+        cfg = SegmentationConfig(**self.segmentation)
+        tokenizer = None
+        if cfg.max_tokens is not None and cfg.unit != "document":
+            tokenizer = load_tokenizer(embedder.cfg,
+                                       None if cfg.max_tokens == "auto" else cfg.max_tokens)
+        pieces, owner = [], []
+        for i, text in enumerate(texts):
+            spans = split_text(text, cfg)
+            if tokenizer is not None:
+                spans = [(a, b) for a, b, _ in fit_to_model(text, spans, tokenizer)]
+            pieces += [text[a:b] for a, b in spans]
+            owner += [i] * len(spans)
+        return pieces, np.asarray(owner, dtype=np.int64)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``embedding:dim <k>`` for every dimension."""
@@ -253,10 +262,7 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
             from stance.config import EmbeddingConfig
             from stance.embed import load_embedder
 
-            self._embedder = load_embedder(EmbeddingConfig(
-                model=self.model, weights_sha256=self.weights_sha256, normalize=self.normalize,
-                batch_size=self.batch_size, max_seq_length=self.max_seq_length,
-                threads=self.threads))
+            self._embedder = load_embedder(EmbeddingConfig(**(self.embedding or {})))
         return self._embedder
 
     def __getstate__(self) -> dict:

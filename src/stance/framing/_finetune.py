@@ -81,54 +81,42 @@ class FineTunedEmbeddings(BaseEstimator, TransformerMixin):
 
     Every ``fit`` starts from the configured model's weights on disk, so cross-validation
     folds never share what they learned. The tuned body is not part of the estimator's
-    saved state: :func:`stance.framing_model.save_framing_model` writes it as a
+    saved state: :func:`stance.framing.save_framing_model` writes it as a
     sentence-transformers folder (safetensors) beside the model file, and
-    :func:`~stance.framing_model.load_framing_model` loads it back with :meth:`load_body`.
+    :func:`~stance.framing.load_framing_model` loads it back with :meth:`load_body`.
 
     Args:
-        model: packaged model name or local sentence-transformers folder (as
-            ``embedding.model``).
-        weights_sha256: expected sha256 of the starting weights (checked when given).
-        normalize: L2-normalise vectors.
-        batch_size: texts per encoder batch when embedding.
-        max_seq_length: truncation length (None: the model's own).
-        threads: torch threads (None: all cores).
-        steps: training steps.
-        train_batch_size: pairs per step.
-        learning_rate: AdamW learning rate of the body.
+        embedding: the embedding section's settings (``EmbeddingConfig`` fields as plain
+            data); None: its defaults. The model it names is where every fit starts.
+        finetune: the ``framing.finetune`` settings (``FinetuneConfig`` fields); None: its
+            defaults.
         seed: seeds pair sampling, dropout and the data order.
 
     Example:
-        >>> FineTunedEmbeddings(steps=20, seed=1).fit_transform(texts, y).shape  # doctest: +SKIP
+        >>> FineTunedEmbeddings(finetune={"steps": 20}, seed=1).fit_transform(
+        ...     texts, y).shape  # doctest: +SKIP
         (18, 384)
     """
 
-    def __init__(self, model: str = "all-MiniLM-L6-v2", weights_sha256: str | None = None,
-                 normalize: bool = True, batch_size: int = 32, max_seq_length: int | None = None,
-                 threads: int | None = None, steps: int = 60, train_batch_size: int = 16,
-                 learning_rate: float = 2e-5, seed: int = 0):
-        self.model = model
-        self.weights_sha256 = weights_sha256
-        self.normalize = normalize
-        self.batch_size = batch_size
-        self.max_seq_length = max_seq_length
-        self.threads = threads
-        self.steps = steps
-        self.train_batch_size = train_batch_size
-        self.learning_rate = learning_rate
+    def __init__(self, embedding: dict | None = None, finetune: dict | None = None,
+                 seed: int = 0):
+        self.embedding = embedding
+        self.finetune = finetune
         self.seed = seed
 
     def fit(self, X, y=None):
         """Fine-tune a fresh copy of the model on pairs of ``X`` labelled by ``y``."""
         if y is None:
             raise ValueError("FineTunedEmbeddings.fit needs the labels y")
+        from stance.config import FinetuneConfig
+
         require_finetune_packages()
-        embedder = self._embedder(self.model, self.weights_sha256)
+        embedder = self._embedder()
+        tune = FinetuneConfig(**(self.finetune or {}))
         self.base_model_id_ = embedder.model_id
         self._body = embedder.model
-        _train(self._body, [str(t) for t in X], np.asarray(y), steps=self.steps,
-               batch_size=self.train_batch_size, learning_rate=self.learning_rate,
-               seed=self.seed)
+        _train(self._body, [str(t) for t in X], np.asarray(y), steps=tune.steps,
+               batch_size=tune.batch_size, learning_rate=tune.learning_rate, seed=self.seed)
         self.n_dims_ = int(self._body.get_embedding_dimension())
         self.body_folder_ = None
         self.body_sha256_ = None
@@ -139,11 +127,12 @@ class FineTunedEmbeddings(BaseEstimator, TransformerMixin):
         check_is_fitted(self, "n_dims_")
         if getattr(self, "_body", None) is None:
             raise StanceError("framing model: the fine-tuned embedding model is not loaded; "
-                              "load the model file with stance.framing_model."
+                              "load the model file with stance.framing."
                               "load_framing_model, which reads it from its folder")
-        vectors = self._body.encode([str(t) for t in X], batch_size=self.batch_size,
-                                    normalize_embeddings=self.normalize, convert_to_numpy=True,
-                                    show_progress_bar=False)
+        settings = self._embedder().cfg
+        vectors = self._body.encode([str(t) for t in X], batch_size=settings.batch_size,
+                                    normalize_embeddings=settings.normalize,
+                                    convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
@@ -186,16 +175,14 @@ class FineTunedEmbeddings(BaseEstimator, TransformerMixin):
             raise StanceError(f"{folder}/model.safetensors has sha256 {digest}, but the framing "
                               f"model was saved with {self.body_sha256_}; the folder does not "
                               "belong to this model file, so re-run the experiment")
-        self._body = self._embedder(str(folder), self.body_sha256_).model
+        self._body = self._embedder(model=str(folder), weights_sha256=self.body_sha256_).model
 
-    def _embedder(self, model: str, weights_sha256: str | None):
+    def _embedder(self, **replaced):
+        """The embedding model these settings name (``replaced``: other model files)."""
         from stance.config import EmbeddingConfig
         from stance.embed import load_embedder
 
-        return load_embedder(EmbeddingConfig(
-            model=model, weights_sha256=weights_sha256, normalize=self.normalize,
-            batch_size=self.batch_size, max_seq_length=self.max_seq_length,
-            threads=self.threads))
+        return load_embedder(EmbeddingConfig(**{**(self.embedding or {}), **replaced}))
 
     def __getstate__(self) -> dict:
         # The torch body never goes into the skops file; save_body writes it beside it.

@@ -236,20 +236,21 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
               group_noun: str = "group", rationales: np.ndarray | None = None,
               documents: np.ndarray | None = None,
               same_text: np.ndarray | None = None) -> tuple[BaseEstimator, str | None]:
-    """Fit a model, wrapped in sigmoid calibration when asked and the data allow it.
+    """Fit a model, its classifier wrapped in sigmoid calibration when asked and possible.
 
-    ``rationales`` (per text, the annotated words) and ``documents`` (per text, its
-    document) reach the model's ``learned_cues`` feature through scikit-learn's metadata
-    routing, calibration's inner folds included. With ``same_text`` (per text, its
-    :func:`text_keys` code) an inner calibration fold trains without the copies of the
-    texts it calibrates on, and so do the learned cues' inner folds (routed the same way).
+    Calibration wraps the pipeline's last step only: the features (TF-IDF vocabulary and
+    idf, lexicon, embeddings) are fitted once on the whole training part, and the inner
+    folds refit just the classifier on them. ``rationales`` (per text, the annotated words)
+    and ``documents`` (per text, its document) reach the ``learned_cues`` feature through
+    scikit-learn's metadata routing. With ``same_text`` (per text, its :func:`text_keys`
+    code) an inner calibration fold trains without the copies of the texts it calibrates
+    on, and so do the learned cues' inner folds.
 
     Returns:
         The fitted model, and why calibration was skipped (None when it was done or
         not asked for).
     """
     from sklearn import config_context
-    from sklearn.calibration import CalibratedClassifierCV
 
     model, reason = make_model(), None
     if calibrate:
@@ -258,7 +259,7 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
         if isinstance(inner, str):
             reason = inner
         else:
-            model = CalibratedClassifierCV(model, method="sigmoid", cv=inner)
+            model = _calibrated(model, inner)
     if rationales is None:
         return model.fit(texts.tolist(), y), reason
     routed = {"rationales": list(rationales)}
@@ -268,6 +269,18 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
         routed["same_text"] = list(same_text)
     with config_context(enable_metadata_routing=True):
         return model.fit(texts.tolist(), y, **routed), reason
+
+
+def _calibrated(model: BaseEstimator, inner: list) -> BaseEstimator:
+    """``model`` with sigmoid calibration, fitted on the ``inner`` folds, around its classifier."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        name, classifier = model.steps[-1]
+        return model.set_params(**{name: CalibratedClassifierCV(classifier, method="sigmoid",
+                                                                cv=inner)})
+    return CalibratedClassifierCV(model, method="sigmoid", cv=inner)
 
 
 def _inner_splits(y: np.ndarray, groups: np.ndarray, *, seed: int, noun: str,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stance.config import EmbeddingConfig, FramingConfig
+from stance.config import EmbeddingConfig, FramingConfig, SegmentationConfig
 from stance.framing._cues import LearnedCues
 from stance.framing._features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
 from stance.framing._finetune import FineTunedEmbeddings, require_finetune_packages
@@ -43,8 +43,8 @@ BLOCKS = {"tfidf_words": "words", "tfidf_chars": "chars", "lexicon": "lexicon",
 
 
 def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str] = (),
-                   embedding: EmbeddingConfig | None = None,
-                   cache_dir: Path | None = None) -> Pipeline:
+                   embedding: EmbeddingConfig | None = None, cache_dir: Path | None = None,
+                   segmentation: SegmentationConfig | None = None) -> Pipeline:
     """The framing classifier: mask fingerprints, build the configured features, classify.
 
     Args:
@@ -54,6 +54,8 @@ def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str]
         embedding: the embedding section, for the ``embeddings`` feature (default settings
             when None).
         cache_dir: the embedding cache, so folds re-use the embedding stage's vectors.
+        segmentation: the segmentation section: with ``framing.level: document`` a
+            document's embedding is the mean of its segments' vectors.
 
     Returns:
         An unfitted :class:`sklearn.pipeline.Pipeline` taking a list of texts.
@@ -76,8 +78,8 @@ def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str]
         "tfidf_chars": lambda: TfidfVectorizer(**CHARS),
         "lexicon": lambda: make_pipeline(LexiconCounts(extra=cfg.lexicon), MaxAbsScaler()),
         "learned_cues": lambda: make_pipeline(LearnedCues(seed=seed), MaxAbsScaler()),
-        "embeddings": lambda: make_pipeline(_embeddings(cfg, embedding, cache_dir, seed),
-                                            MaxAbsScaler()),
+        "embeddings": lambda: make_pipeline(
+            _embeddings(cfg, embedding, cache_dir, seed, segmentation), MaxAbsScaler()),
     }
     union = FeatureUnion([(BLOCKS[f], makers[f]()) for f in dict.fromkeys(cfg.features)])
     return Pipeline([("mask", FingerprintMasker(outlet_names=tuple(outlet_names))),
@@ -85,22 +87,22 @@ def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str]
 
 
 def _embeddings(cfg: FramingConfig, embedding: EmbeddingConfig, cache_dir: Path | None,
-                seed: int):
-    """The embeddings block: frozen and cached, or fine-tuned on the training texts (setfit)."""
+                seed: int, segmentation: SegmentationConfig | None):
+    """The embeddings block: frozen and cached, or fine-tuned on the training texts (setfit).
+
+    Whole documents as units (``framing.level: document``) are represented by the mean of
+    their segments' vectors, which the embedding stage has cached.
+    """
+    settings = embedding.model_dump(mode="json", exclude={"cache_dir"})
     if cfg.classifier == "setfit":
-        tune = cfg.finetune
-        return FineTunedEmbeddings(
-            model=embedding.model, weights_sha256=embedding.weights_sha256,
-            normalize=embedding.normalize, batch_size=embedding.batch_size,
-            max_seq_length=embedding.max_seq_length, threads=embedding.threads,
-            steps=tune.steps, train_batch_size=tune.batch_size,
-            learning_rate=tune.learning_rate, seed=seed)
-    return SentenceEmbeddings(model=embedding.model, weights_sha256=embedding.weights_sha256,
-                              normalize=embedding.normalize,
+        return FineTunedEmbeddings(embedding=settings, finetune=cfg.finetune.model_dump(),
+                                   seed=seed)
+    pooled = segmentation is not None and cfg.level == "document"
+    return SentenceEmbeddings(embedding=settings,
                               # str: skops saves it as plain text, loadable on any system.
                               cache_dir=None if cache_dir is None else str(cache_dir),
-                              batch_size=embedding.batch_size,
-                              max_seq_length=embedding.max_seq_length, threads=embedding.threads)
+                              segmentation=segmentation.model_dump(mode="json") if pooled
+                              else None)
 
 
 def _classifier(cfg: FramingConfig, seed: int):
@@ -134,6 +136,20 @@ def build_lexicon_baseline(cfg: FramingConfig, *, seed: int) -> Pipeline:
         ("classifier", LogisticRegression(class_weight="balanced", C=cfg.C, max_iter=MAX_ITER,
                                           random_state=seed)),
     ])
+
+
+def build_tfidf_baseline(*, seed: int) -> Pipeline:
+    """The plain TF-IDF baseline: scikit-learn's TfidfVectorizer and LogisticRegression, as is.
+
+    What a researcher would try first, with neither masking nor class weights: a
+    classifier that does not beat it adds nothing to the simplest model.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("tfidf", TfidfVectorizer()),
+                     ("classifier", LogisticRegression(max_iter=MAX_ITER, random_state=seed))])
 
 
 def top_features(pipeline, n: int) -> pd.DataFrame:

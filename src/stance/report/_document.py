@@ -29,15 +29,6 @@ log = logging.getLogger(__name__)
 
 Section = Callable[["RunResult"], str | None]
 
-_PREAMBLE = """#set document(title: {title})
-#set page(paper: "a4", margin: (x: 2.2cm, y: 2.4cm), numbering: "1")
-#set text(size: 10.5pt)
-#set par(justify: true)
-#set heading(numbering: "1.")
-#show heading.where(level: 1): it => block(above: 1.6em, below: 0.8em, it)
-"""
-
-
 def title_page(run: RunResult) -> str:
     """Experiment, description, date and the commit that produced the run."""
     cfg, git = run.config, run.manifest["git"]
@@ -224,10 +215,12 @@ def _topic_methods(run: RunResult) -> list[str]:
         return []
     cfg = run.config
     topics, params = cfg.topics, run.topics.params
+    # what ran: without seed themes a fit is unguided whatever topics.guidance says
     guidance = {"guided": "guided by the seed themes (BERTopic seed_topic_list)",
                 "zeroshot": "zero-shot from the seed themes (similarity >= "
                             f"{topics.zeroshot_min_similarity})",
-                "none": "unguided"}[topics.guidance]
+                "none": "unguided" + (" (no seed themes)" if not topics.seed_themes else
+                                      "")}[params.get("guidance", topics.guidance)]
     return [
         m.text(f"Topics: BERTopic {guidance}, on {params['n_segments']} segments. "
                + fit_settings(params, topics) + " " + _term_settings(topics)
@@ -295,7 +288,7 @@ SECTIONS: list[Section] = [title_page, corpus_section, audit_section, topics_sec
 def render_markup(run: RunResult) -> str:
     """The whole report as Typst markup."""
     title = run.config.report.title or f"stance report: {run.config.name}"
-    parts = [_PREAMBLE.format(title=m.literal(title))]
+    parts = [m.preamble(title)]
     parts += [markup for section in SECTIONS if (markup := section(run))]
     return "\n".join(parts)
 

@@ -220,25 +220,37 @@ def _score_table(metrics: dict[str, Any]) -> pd.DataFrame:
 
 
 def _baseline_sentence(metrics: dict[str, Any]) -> str:
-    """How the classifier compares with the baselines, outlets held out; '' if unscored."""
+    """How the classifier compares with each baseline, outlets held out; '' if unscored.
+
+    A lead counts only where its paired bootstrap interval (the same outlet groups
+    resampled for both) lies above zero.
+    """
     model = (metrics.get("grouped") or {}).get("macro_f1")
-    baselines = {name: (split.get("grouped") or {}).get("macro_f1")
-                 for name, split in (metrics.get("baselines") or {}).items()}
-    baselines = {name: value for name, value in baselines.items() if value is not None}
+    baselines = {name: split["grouped"] for name, split in (metrics.get("baselines") or {}).items()
+                 if (split.get("grouped") or {}).get("macro_f1") is not None}
     if model is None or not baselines:
         return ""
-    best = max(baselines, key=baselines.get)
-    low, high = (metrics["grouped"].get(k) for k in ("macro_f1_low", "macro_f1_high"))
-    interval = ("" if low is None else
-                f"; its 95% interval, [{low:.3f}, {high:.3f}], "
-                + ("lies above it" if low > baselines[best] else "reaches below it"))
-    sentence = (f"With outlets held out the classifier ({model:.3f}) "
-                + (f"does not beat the {best} baseline ({baselines[best]:.3f}): on outlets it "
-                   "has not seen it adds nothing the baseline does not give. "
-                   if model <= baselines[best] else
-                   f"beats the best baseline, {best} ({baselines[best]:.3f}), by "
-                   f"{model - baselines[best]:.3f}{interval}. "))
-    if baselines.get("majority") == 0:
+    clauses, below = [], []
+    for name, scores in baselines.items():
+        gap = scores.get("gap")
+        if gap is None:  # runs of older versions
+            clauses.append(f"{name} {scores['macro_f1']:.3f}")
+            continue
+        clauses.append(f"{name} {scores['macro_f1']:.3f} (lead {gap['macro_f1']:+.3f} "
+                       f"[{gap['low']:+.3f}, {gap['high']:+.3f}])")
+        if gap["low"] <= 0:
+            below.append(name)
+    sentence = (f"With outlets held out the classifier scores {model:.3f} against the "
+                f"baselines {'; '.join(clauses)}, each lead with its 95% paired bootstrap "
+                "interval over outlet groups. ")
+    if below:
+        sentence += (f"Its lead over {' and '.join(below)} is not above zero: on outlets it "
+                     "has not seen, the classifier is not shown to add anything "
+                     f"{'that baseline does' if len(below) == 1 else 'those baselines do'} "
+                     "not give. ")
+    else:
+        sentence += "It beats every baseline. "
+    if baselines.get("majority", {}).get("macro_f1") == 0:
         sentence += ("The majority baseline scores 0: no held-out outlet's label is the "
                      "majority of the other outlets'. ")
     return sentence
@@ -289,7 +301,8 @@ def _distinctive_table(terms: pd.DataFrame | None) -> str:
         note += (f" No term of {_names(apart)} passes it, so nothing in {its} is evidence of "
                  "a difference from the other outlets.")
     return (m.table(table, align=["left", "left", "right"], size="8pt",
-                    caption="Most distinctive terms per outlet (distinctive_terms.csv).")
+                    caption=f"Each outlet's {TERMS_PER_OUTLET} most distinctive terms "
+                            "(distinctive_terms.csv has more).")
             + m.paragraph(m.text(note)))
 
 
@@ -305,10 +318,16 @@ def _actor_table(naming: pd.DataFrame | None) -> str:
         return ""
     columns = [c for c in ("actor", "outlet", "mentions", "delegitimising", "official",
                            "neutral", "bare", "top_descriptors") if c in naming.columns]
-    return m.table(naming[columns].head(MAX_ACTOR_ROWS),
+    shown = naming
+    cut = ""
+    if len(naming) > MAX_ACTOR_ROWS:
+        shown = naming.nlargest(MAX_ACTOR_ROWS, "mentions", keep="first").sort_index()
+        cut = (f" The {MAX_ACTOR_ROWS} of {len(naming)} actor and outlet pairs with most "
+               "mentions; actors.csv has them all.")
+    return m.table(shown[columns],
                    align=["left", "left"] + ["right"] * (len(columns) - 3) + ["left"],
                    size="7.5pt", caption="Actor mentions per outlet by descriptor class, "
-                                         "with the commonest descriptors (actors.csv).")
+                                         "with the commonest descriptors (actors.csv)." + cut)
 
 
 def _interval(scores: dict[str, Any]) -> str:

@@ -15,19 +15,11 @@ from stance.report import _markup as m
 if TYPE_CHECKING:
     from stance.data import SweepResult
 
-_PREAMBLE = """#set document(title: {title})
-#set page(paper: "a4", margin: (x: 1.8cm, y: 2.2cm), numbering: "1")
-#set text(size: 10.5pt)
-#set par(justify: true)
-#set heading(numbering: "1.")
-"""
-
-
 def render_sweep_markup(sweep: SweepResult) -> str:
     """The whole sweep report as Typst markup."""
     cfg = sweep.config
     title = f"stance sweep: {cfg.name}"
-    parts = [_PREAMBLE.format(title=m.literal(title)),
+    parts = [m.preamble(title, margin="1.8cm"),
              f"#align(center)[#text(size: 20pt, weight: \"bold\")[{m.text(title)}]"
              f"#v(0.4cm)#text(size: 11pt)[{m.text(cfg.description)}]]\n#v(0.8cm)\n",
              _overview(sweep), _points(sweep), _figures(sweep), _spread(sweep), _rerun(sweep)]

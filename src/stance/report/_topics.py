@@ -60,10 +60,14 @@ def topics_section(run: RunResult) -> str | None:
         "seed theme": [_theme_cell(row) for row in shown.itertuples()],
         "segments": shown["size"],
         "top terms": shown["terms"].map(_term_names)})
+    shown_all = len(shown) == len(real)
     out += m.table(table, align=["right", "left", "left", "right", "left"], size="8pt",
-                   caption="Topics, largest first: label, matched seed theme (with the "
-                           "theme's words among the topic's terms, and the centroid's cosine "
-                           "similarity to the theme), size and top terms.")
+                   caption=("Topics, largest first" if shown_all else
+                            f"The largest {len(shown)} of {len(real)} topics (topics.csv has "
+                            "them all)")
+                   + ": label, matched seed theme (with the theme's words among the topic's "
+                     "terms, and the centroid's cosine similarity to the theme), size and top "
+                     "terms.")
     out += _quality(run)
     out += _stability_note(run.metrics.get("stability") or {}, run.manifest.get("seeds") or {})
     for name, caption in _FIGURES.items():

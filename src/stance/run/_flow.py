@@ -215,7 +215,8 @@ def _framing_stage(cfg: ExperimentConfig, units, cleaned: CleanedCorpus,
     outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
     return stages.run("framing", evaluate_framing, units, cfg.framing, seed=cfg.seed,
                       outlet_names=outlets, embedding=cfg.embedding,
-                      cache_dir=embedding_cache_dir(cfg), store=framing_store(),
+                      cache_dir=embedding_cache_dir(cfg), segmentation=cfg.segmentation,
+                      store=framing_store(),
                       key=keys.framing_key(cfg, segments_key, embedding))
 
 

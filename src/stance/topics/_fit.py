@@ -25,6 +25,7 @@ from stance.topics._params import (
     theme_text,
 )
 from stance.topics._stability import FixedEncoder, Refits
+from stance.topics._terms import term_texts
 from stance.topics._umap import seeded_umap
 
 #: c-TF-IDF terms kept per topic for topic diversity (its 10- and 25-term variants).
@@ -51,7 +52,7 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
         >>> result.topics[["topic", "label", "size"]]  # doctest: +SKIP
     """
     seg_ids = segments.table["seg_id"].tolist()
-    texts = segments.table["text"].tolist()
+    texts = term_texts(segments, cfg)  # the segments as topic terms are counted in them
     vectors = aligned_vectors(embeddings, seg_ids)
     resolve_params(len(texts), cfg)  # too few segments: stop before any refit starts
     seeds = [seed + i for i in range(1, cfg.stability_runs)]

@@ -136,10 +136,11 @@ def topic_metrics(result: TopicResult, segments: Segments, cfg: TopicsConfig) ->
         cfg: the topics section used for the fit.
     """
     from stance.topics._fit import vectorizer
+    from stance.topics._terms import term_texts
 
     terms = result.terms[result.terms["topic"] != -1]
     reported = [list(group["term"]) for _, group in terms.groupby("topic", sort=True)]
-    texts = segments.table["text"].tolist()
+    texts = term_texts(segments, cfg)  # the texts the terms were counted in
     npmi = npmi_coherence(reported, texts, analyzer=vectorizer(cfg).build_analyzer())
     ranked = result.ranked_terms[result.ranked_terms["topic"] != -1]
     ranked = [list(group["term"]) for _, group in ranked.groupby("topic", sort=True)]

@@ -616,6 +616,7 @@ def _dated(tmp_path, dates, **settings):
     ("dayfirst", ["28.02.2022", "1/3/2022 14:30"], ["2022-02-28", "2022-03-01 14:30"]),
     ("%d %B %Y", ["28 February 2022"], ["2022-02-28"]),
     ("%m/%d/%y", ["02/28/22"], ["2022-02-28"]),
+    (["iso", "%m/%d/%y"], ["2022-03-01", "9/28/16"], ["2022-03-01", "2016-09-28"]),
 ])
 def test_dates_are_read_in_the_configured_format(tmp_path, date_format, dates, expected):
     docs = load_corpus(_dated(tmp_path, dates, date_format=date_format)).corpus.documents
@@ -624,18 +625,20 @@ def test_dates_are_read_in_the_configured_format(tmp_path, date_format, dates, e
 
 @pytest.mark.parametrize(("date_format", "value", "message"), [
     ("iso", "02/28/2022", "'02/28/2022' is not an ISO date (YYYY-MM-DD); fix it, leave it "
-                          "empty, or set corpus.date_format ('%m/%d/%Y', dayfirst or "
-                          "monthfirst)"),
+                          "empty, or set corpus.date_format ('%m/%d/%Y', dayfirst, "
+                          "monthfirst, or a list such as [iso, '%m/%d/%y'])"),
     ("dayfirst", "02/28/2022", "'02/28/2022' is not a day/month/year date: no month 28"),
     ("monthfirst", "02/28/22", "'02/28/22' has a two-digit year, whose century would be a "
                                "guess"),
     ("monthfirst", "Feb 28", "'Feb 28' is not a month/day/year date (corpus.date_format: "
                              "monthfirst) nor an ISO one"),
     ("%d %B %Y", "2022-02-28", "'2022-02-28' does not match corpus.date_format '%d %B %Y'"),
+    (["iso", "%m/%d/%y"], "28.02.2022", "'28.02.2022' is in none of the formats "
+                                        "corpus.date_format lists (iso, %m/%d/%y)"),
 ])
 def test_a_date_the_format_does_not_read_names_its_row(tmp_path, date_format, value, message):
     with pytest.raises(StanceError) as caught:
-        good = "01 January 2022" if "%" in date_format else "2022-01-01"
+        good = "01 January 2022" if date_format == "%d %B %Y" else "2022-01-01"
         load_corpus(_dated(tmp_path, [good, value], date_format=date_format))
     assert caught.value.problems[0].startswith(
         f"{tmp_path / 'dated.csv'}:row 2: column 'date': {message}")

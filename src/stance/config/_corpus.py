@@ -66,11 +66,11 @@ class CorpusConfig(Section):
     encoding_fallbacks: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ENCODING_FALLBACKS),
         description="tried in order for lines that are not UTF-8")
-    date_format: str = Field(
+    date_format: str | Annotated[list[str], Field(min_length=1)] = Field(
         "iso", description="how dates are written: iso (YYYY-MM-DD, a time and UTC offset "
-        "allowed); dayfirst (28/02/2022) or monthfirst (02/28/2022), ISO dates read too; or "
-        "a strftime pattern such as '%d %B %Y'. A value it does not read is reported, never "
-        "guessed")
+        "allowed); dayfirst (28/02/2022) or monthfirst (02/28/2022), ISO dates read too; a "
+        "strftime pattern such as '%d %B %Y'; or a list of these, tried in order. A value "
+        "none reads is reported, never guessed")
     on_invalid: Literal["error", "drop"] = Field(
         "error", description="error: stop on any bad document; drop: drop it with a reason"
     )
@@ -98,10 +98,11 @@ class CorpusConfig(Section):
 
     @field_validator("date_format")
     @classmethod
-    def _known_date_format(cls, value: str) -> str:
-        if value not in ("iso", "dayfirst", "monthfirst") and "%" not in value:
-            raise ValueError(f"{value!r} is neither iso, dayfirst, monthfirst nor a strftime "
-                             "pattern (such as '%m/%d/%Y')")
+    def _known_date_format(cls, value: str | list[str]) -> str | list[str]:
+        for name in [value] if isinstance(value, str) else value:
+            if name not in ("iso", "dayfirst", "monthfirst") and "%" not in name:
+                raise ValueError(f"{name!r} is neither iso, dayfirst, monthfirst nor a "
+                                 "strftime pattern (such as '%m/%d/%Y')")
         return value
 
     @field_validator("encoding_fallbacks")

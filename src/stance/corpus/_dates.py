@@ -7,6 +7,7 @@ reading depends on a guess (a two-digit year), is reported with its row.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -16,18 +17,21 @@ _UTC_OFFSET = r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s?(?:Z|[+-]\d{2}(?::?\d{2})?)
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})"
                       r"(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$")
 #: What the ISO message suggests for dates in other orders.
-_OTHER_FORMATS = "set corpus.date_format ('%m/%d/%Y', dayfirst or monthfirst)"
+_OTHER_FORMATS = ("set corpus.date_format ('%m/%d/%Y', dayfirst, monthfirst, or a list "
+                  "such as [iso, '%m/%d/%y'])")
 
 
-def parse_dates(values: pd.Series, date_format: str) -> tuple[pd.Series, dict[int, str]]:
+def parse_dates(values: pd.Series,
+                date_format: str | Sequence[str]) -> tuple[pd.Series, dict[int, str]]:
     """Each value as a datetime (NaT when empty), and why each unreadable value is not one.
 
     Args:
         values: the date column as text, stripped ('' for none).
         date_format: ``iso`` (ISO 8601; a time's UTC offset is dropped, so an article of
             00:30+02:00 stays on its day), ``dayfirst`` or ``monthfirst`` (digits such as
-            28/02/2022 or 02.28.2022, a four-digit year; ISO dates read too), or a strftime
-            pattern such as ``%d %B %Y``.
+            28/02/2022 or 02.28.2022, a four-digit year; ISO dates read too), a strftime
+            pattern such as ``%d %B %Y``, or a list of these, tried in order (a value is
+            read by the first that reads it).
 
     Returns:
         The parsed column, and per index of an unreadable value the reason, which names the
@@ -37,6 +41,23 @@ def parse_dates(values: pd.Series, date_format: str) -> tuple[pd.Series, dict[in
         >>> parse_dates(pd.Series(["02/28/2022", ""]), "monthfirst")[0].tolist()
         [Timestamp('2022-02-28 00:00:00'), NaT]
     """
+    formats = [date_format] if isinstance(date_format, str) else list(date_format)
+    parsed, failures = _one_format(values, formats[0])
+    for other in formats[1:]:
+        if not failures:
+            break
+        left = list(failures)
+        more, still = _one_format(values[left], other)
+        parsed[left] = more
+        failures = {i: failures[i] for i in still}
+    if len(formats) > 1:
+        shown = ", ".join(formats)
+        failures = {i: f"'{values[i]}' is in none of the formats corpus.date_format lists "
+                       f"({shown}); fix it or leave it empty" for i in failures}
+    return parsed, failures
+
+
+def _one_format(values: pd.Series, date_format: str) -> tuple[pd.Series, dict[int, str]]:
     present = values != ""
     if date_format == "iso":
         parsed = _iso(values)

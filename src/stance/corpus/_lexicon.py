@@ -19,6 +19,7 @@ from importlib import resources
 import numpy as np
 import yaml
 
+from stance.corpus._alternation import trie_alternation
 from stance.errors import StanceError
 
 #: Cues spelled like proper nouns (the month May, Theresa May): capitalised inside a
@@ -59,18 +60,21 @@ class Lexicon:
 
     @cached_property
     def _patterns(self) -> dict[str, re.Pattern[str]]:
-        # One alternation per category, longest cue first, so "according to belta" is one
-        # match rather than also counting "belta" inside it.
-        patterns = {}
-        for category, cues in self.cues.items():
-            ordered = sorted(cues, key=len, reverse=True)
-            body = "|".join(f"(?P<c{i}>{_cue_regex(c)})" for i, c in enumerate(ordered))
-            patterns[category] = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
-        return patterns
+        # One pattern per category, preferring the longest cue, so "according to belta" is
+        # one match rather than also counting "belta" inside it. No capture group per cue
+        # (they make re several times slower): the cue is found from the match.
+        return {category: re.compile(rf"(?<!\w){trie_alternation(map(_cue_atoms, cues))}(?!\w)",
+                                     re.IGNORECASE)
+                for category, cues in self.cues.items()}
 
     @cached_property
     def _ordered(self) -> dict[str, list[str]]:
         return {cat: sorted(cues, key=len, reverse=True) for cat, cues in self.cues.items()}
+
+    @cached_property
+    def _cue_patterns(self) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+        return {cat: [(cue, re.compile(_cue_regex(cue), re.IGNORECASE)) for cue in cues]
+                for cat, cues in self._ordered.items()}
 
     def matches(self, text: str) -> list[CueMatch]:
         """Every cue occurrence in ``text``, in order of position.
@@ -93,9 +97,10 @@ class Lexicon:
 
     def _category_matches(self, category: str, text: str) -> Iterator[CueMatch]:
         """The category's cues in ``text``, without names spelled like a cue."""
-        cues = self._ordered[category]
         for match in self._patterns[category].finditer(text):
-            cue = cues[int(match.lastgroup[1:])]
+            # the alternation took the first cue (in its order) that matches all of it
+            cue = next(c for c, pattern in self._cue_patterns[category]
+                       if pattern.fullmatch(match.group()))
             if cue in NAME_HOMOGRAPHS and match.group().istitle() \
                     and not _SENTENCE_END.search(text, max(0, match.start() - _LOOK_BACK),
                                                  match.start()):
@@ -136,6 +141,12 @@ def load_lexicon(extra: Mapping[str, Sequence[str]] | None = None, *,
 
 
 def _cue_regex(cue: str) -> str:
-    wildcard = cue.endswith("*")
-    words = cue.rstrip("*").split()
-    return r"\s+".join(re.escape(w) for w in words) + (r"\w*" if wildcard else "")
+    return "".join(_cue_atoms(cue))
+
+
+def _cue_atoms(cue: str) -> list[str]:
+    r"""A cue as regex atoms: its characters escaped, ``\s+`` between words, a final ``\w*``."""
+    atoms: list[str] = []
+    for word in cue.rstrip("*").split():
+        atoms += ([r"\s+"] if atoms else []) + [re.escape(ch) for ch in word]
+    return atoms + ([r"\w*"] if cue.endswith("*") else [])

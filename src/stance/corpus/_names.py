@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from stance.corpus._alternation import trie_alternation
+
 # Top-level domains dropped to get an outlet's bare name ("TSN.ua" -> "TSN").
 _TLD = re.compile(r"\.(?:com|net|org|info|news|ua|ru|by|uk|co\.uk|com\.ua|eu|de|pl|lt|kz)$",
                   re.IGNORECASE)
@@ -32,5 +34,5 @@ def _pattern(outlet_names: tuple[str, ...]) -> re.Pattern[str] | None:
         variants |= {v for v in (name, _TLD.sub("", name)) if len(v) > 1}
     if not variants:
         return None
-    body = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+    body = trie_alternation([re.escape(ch) for ch in v] for v in variants)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)

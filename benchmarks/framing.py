@@ -1,498 +1,592 @@
-"""Our framing stage on three labelled news corpora, beside the published figures.
+"""The framing stage on four labelled news corpora, outlets held out, beside its baselines.
 
-Datasets (read from ../shared/data through the experiments' own configs, so the normal
-corpus pipeline loads, filters, de-duplicates and segments them):
+Datasets, each loaded through its experiment config (so the corpus pipeline reads,
+filters, de-duplicates and segments it as a run does) and read from ../shared/data:
 
-- BABE bias (experiments/babe.yaml): 3,673 sentences, Biased / Non-biased. Spinde et al.
-  (Findings of EMNLP 2021) report macro-F1 0.804 (BERT pre-trained with distant supervision)
-  and 0.789 (plain BERT) under 5-fold cross-validation: our random split is that protocol.
-- BABE leaning (experiments/babe_leaning.yaml): the outlet's leaning left / center / right.
-  No published figure; only the outlet-grouped score is meaningful (the label is the
-  outlet's, so a random split rewards recognising outlets).
-- GVFC frame (experiments/gvfc.yaml): 1,300 headlines, nine frames. Liu et al. (CoNLL 2019)
-  and Tourni et al. (2024; up to 82.4% accuracy with headline + lead-image features, per an
-  online summary of the paper) report accuracy on their own splits, not macro-F1 under ours:
-  not comparable, shown for context.
+- allsides (experiments/allsides.yaml): 6,000 articles, 227 outlets, the outlet's AllSides
+  leaning. Baly et al. (EMNLP 2020), on all 37,554 articles: BERT macro-F1 0.355 with
+  outlets held out (their media split), 0.802 on a random split.
+- babe_bias (experiments/babe.yaml): 3,673 sentences, Biased / Non-biased. Spinde et al.
+  (Findings of EMNLP 2021): macro-F1 0.804 (BERT + distant supervision) and 0.789 (BERT)
+  under 5-fold cross-validation, which our random split reproduces.
+- babe_leaning (experiments/babe_leaning.yaml): the outlet's leaning of BABE sentences;
+  no published figure, and the label is the outlet's, so only outlets held out measure it.
+- gvfc_frame (experiments/gvfc.yaml): 1,300 headlines, nine frames. Published accuracies
+  are on the authors' own splits, not comparable to macro-F1 under ours.
 
-For each dataset, each feature set runs through ``stance.framing.evaluate_framing`` (balanced
-logistic regression, sigmoid calibration, as the experiment configures it), which also scores
-the majority and lexicon-only baselines, under a random stratified 5-fold split of documents
-(each with its near-copies) and an outlet-grouped split. TF-IDF words + logistic regression
-is the reference baseline: each other feature set's outlets-held-out macro-F1 is compared
-with it by a paired bootstrap over outlet groups (``vs_reference`` in the results).
-Intervals are 95% bootstrap intervals (documents resampled for the random split, outlet
-groups for the grouped one, so the grouped intervals are wide with few outlets).
+Every setting runs through ``stance.framing.evaluate_framing`` with the experiment's label,
+classes, level and folds, and these framing settings:
 
-``--setfit`` adds ``framing.classifier: setfit`` on BABE bias (the local MiniLM fine-tuned
-contrastively on each training part, logistic regression head; see run_setfit) to the
-saved results: random 5-fold and outlet-grouped (5 folds of whole outlets, not leave one
-outlet out: 11 fine-tunings would not fit the time budget), with each fold's training time;
-``--setfit-frozen`` runs the same folds, blocks and head over the frozen model beside it.
-Its settings come from ``--tune-setfit``, run once: fold 0 of the random split keeps its
-test documents out; 20% of its training documents are a dev set, the rest train, and the
-best dev macro-F1 within the time budget wins (results/framing_setfit_dev.json). No
-reported fold's test data chose a setting.
+- default: the defaults of ``framing`` (features, classifier, calibration);
+- +embeddings: the default features and frozen sentence embeddings;
+- calibrated: the default with ``calibrate: true``;
+- config: the experiment config's own framing section, where it differs from the above;
+- babe_bias also +learned_cues: the config's features and cues learned from BABE's
+  annotated words (supervision the published models did not have).
 
-BABE also marks, in each sentence, the words that make it biased (``biased_words``). The
-feature set ``...+learned_cues`` learns a cue lexicon from the training part's marked words
-(framing.rationales; see stance.framing.LearnedCues) and runs on BABE bias only; a test sentence's
-own marks are never read. It uses supervision the published model did not have, so its rows
-are shown apart from the sentence-label-only ones. ``--learned-cues`` adds it to the
-``--setfit`` and ``--setfit-frozen`` runs.
+Each scores the majority, lexicon-only and plain TF-IDF baselines (scikit-learn's
+TfidfVectorizer and LogisticRegression as they come) on the same folds, and the classifier's
+outlets-held-out lead over each gets a paired bootstrap interval over outlet groups.
 
-Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py [--quick]
-     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --tune-setfit
-     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --setfit [--learned-cues]
-     .venv/bin/python benchmarks/framing.py --setfit-frozen [--learned-cues]   (seconds)
+``--ablations`` measures design choices on the outlet-grouped split, each against the
+default on the same folds (paired interval): word pairs beside single words, embeddings
+scaled per dimension instead of to length 1, only words used by 5+ training outlets, each
+outlet's documents weighted equally, outlet directions projected out of the embeddings,
+C 0.3 and 3, a linear SVM.
+
+``--cost`` measures, on allsides, each part in its own process (wall time, peak RSS): the
+plain baseline's cross-validation (both splits), the default classifier's under the same
+folds, the whole framing stage with the default features and with embeddings (the
+embedding stage's vectors copied into a fresh cache, so the framing stage embeds only what
+masking changed), and the embedding stage's rate on a sample of the segments.
+
+Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py [--datasets ...]
+     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --ablations
+     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --cost
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from stance.config import load_config
-from stance.corpus import prepare_corpus, segment_corpus
-from stance.framing import evaluate_framing, labelled_units
-from stance.framing._evaluate import copy_keys
-from stance.framing._folds import shares_text
-from stance.framing._scores import bootstrap_macro_f1_gap
-
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+CACHE = ROOT / "reports" / ".cache" / "embeddings"
+SPLITS = ("grouped", "random")
+BASELINES = ("majority", "lexicon", "tfidf")
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """One benchmark task: an experiment config and what the literature reports for it."""
+    """One benchmark task: its experiment config and what the literature reports."""
 
     config: str
     published: str
-    #: A published macro-F1 under a protocol our random split reproduces, else None.
+    #: A published macro-F1 our random split reproduces the protocol of, else None.
     published_random_f1: float | None = None
     #: The label column of annotated cue words (framing.rationales), if the data has one.
     rationales: str | None = None
 
 
 DATASETS = {
+    "allsides": Dataset(
+        "experiments/allsides.yaml",
+        "BERT macro-F1 0.355 outlets held out, 0.802 random split (Baly et al. 2020, on all "
+        "37,554 articles)"),
     "babe_bias": Dataset(
         "experiments/babe.yaml",
-        "0.804 macro-F1, BERT + distant supervision; 0.789 plain BERT (Spinde et al. 2021, "
-        "5-fold CV)", 0.804, rationales="biased_words"),
+        "macro-F1 0.804 BERT + distant supervision, 0.789 BERT (Spinde et al. 2021, 5-fold CV)",
+        0.804, rationales="biased_words"),
     "babe_leaning": Dataset("experiments/babe_leaning.yaml", "no published figure"),
     "gvfc_frame": Dataset(
         "experiments/gvfc.yaml",
-        "not comparable: accuracy on the authors' own splits (Tourni et al. 2024, arXiv "
-        "2406.17213: up to 0.824 accuracy with headline + lead-image features, as summarised "
-        "online; not checked against the paper)"),
+        "accuracy on the authors' own splits only (Liu et al. 2019; Tourni et al. 2024): "
+        "not comparable"),
 }
-FEATURE_SETS = {
-    "tfidf_words": ["tfidf_words"],
-    "tfidf_words+tfidf_chars": ["tfidf_words", "tfidf_chars"],
-    "lexicon": ["lexicon"],
-    "embeddings": ["embeddings"],
-    "embeddings+tfidf_words+lexicon": ["embeddings", "tfidf_words", "lexicon"],
-    # datasets with annotated cue words only (Dataset.rationales)
-    "embeddings+tfidf_words+lexicon+learned_cues": ["embeddings", "tfidf_words", "lexicon",
-                                                    "learned_cues"],
-}
-#: How the rows of --setfit and --setfit-frozen end (which a --datasets re-run keeps).
-SETFIT_LABEL_END = " (5 outlet folds)"
-REFERENCE = "tfidf_words"  # TF-IDF + logistic regression, the baseline a model must beat
-SPLITS = ("random", "grouped")
-#: --tune-setfit candidates: (steps, learning rate, feature blocks beside the tuned body).
-#: 100 steps is about the most a 5-fold run affords in 15-20 minutes on the 2 shared cores.
-SETFIT_GRID = [(60, 2e-5), (60, 5e-5), (100, 5e-5)]
-#: Blocks compared on the dev set for each candidate (one fine-tuning serves both heads).
-SETFIT_HEADS = {"embeddings": ["embeddings"],
-                "embeddings+tfidf_words+lexicon": ["embeddings", "tfidf_words", "lexicon"]}
+#: Where the default must beat both baselines with outlets held out (issue #31).
+TARGET_DATASETS = ("allsides", "babe_bias", "gvfc_frame")
+#: The grouped macro-F1 aimed for on allsides.
+ALLSIDES_AIM = 0.55
+
+
+def load(name: str):
+    """A dataset's config, corpus, segments, outlet names and corpus hash."""
+    from stance.config import load_config
+    from stance.corpus import prepare_corpus, segment_corpus
+    from stance.run._flow import segment_tokenizer
+
+    cfg = load_config(ROOT / DATASETS[name].config)
+    cleaned, digest = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
+    # segmented as a run segments, long paragraphs split to fit the model
+    segments = segment_corpus(cleaned.corpus, cfg.segmentation, tokenizer=segment_tokenizer(cfg))
+    outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
+    return cfg, cleaned, segments, outlets, digest
+
+
+def settings(name: str, cfg) -> dict[str, object]:
+    """The framing sections a dataset is evaluated with, by setting name."""
+    from stance.config import FramingConfig
+
+    base = {key: getattr(cfg.framing, key) for key in (
+        "label", "classes", "level", "cv", "n_splits", "rare_classes")}
+    default = FramingConfig(**base)
+    out = {"default": default,
+           "+embeddings": default.model_copy(
+               update={"features": [*default.features, "embeddings"]}),
+           "calibrated": default.model_copy(update={"calibrate": True})}
+    if cfg.framing not in out.values():
+        out["config"] = cfg.framing
+    rationales = DATASETS[name].rationales
+    if rationales is not None:
+        out["+learned_cues"] = cfg.framing.model_copy(update={
+            "rationales": rationales, "features": [*cfg.framing.features, "learned_cues"]})
+    return out
+
+
+def evaluate(name: str, quick: bool) -> dict:
+    """Every setting of one dataset: scores, baselines, paired gaps, seconds."""
+    from stance.framing import evaluate_framing, labelled_units
+
+    cfg, cleaned, segments, outlets, digest = load(name)
+    out = {"config": DATASETS[name].config, "corpus_sha256": digest,
+           "published": DATASETS[name].published, "settings": {}}
+    for label, framing in settings(name, cfg).items():
+        if quick:
+            framing = framing.model_copy(update={"n_bootstrap": 100})
+        units = labelled_units(cleaned.corpus, segments, framing)
+        start = time.perf_counter()
+        result = evaluate_framing(units, framing, seed=cfg.seed, outlet_names=outlets,
+                                  embedding=cfg.embedding, cache_dir=CACHE,
+                                  segmentation=cfg.segmentation)
+        seconds = time.perf_counter() - start
+        m = result.metrics
+        out["counts"] = {k: m[k] for k in ("n_units", "n_documents", "n_outlets", "n_groups",
+                                           "documents_per_class", "cv")}
+        out["settings"][label] = {
+            "features": list(framing.features), "calibrate": framing.calibrate,
+            "seconds": round(seconds, 1),
+            **{split: _scores(m[split]) for split in SPLITS},
+            "baselines": {b: {split: _scores(m["baselines"][b][split]) for split in SPLITS}
+                          | {"gap": m["baselines"][b]["grouped"]["gap"]} for b in BASELINES},
+            "leakage_gap": m["leakage_gap"]}
+        print(_line(name, label, out["settings"][label]), flush=True)
+    return out
+
+
+def _scores(split: dict) -> dict:
+    return {k: split[k] for k in ("macro_f1", "macro_f1_low", "macro_f1_high", "accuracy")}
+
+
+def _line(name: str, label: str, run: dict) -> str:
+    g, r = run["grouped"], run["random"]
+    gaps = "  ".join(
+        f"vs {b} {run['baselines'][b]['gap']['macro_f1']:+.3f} "
+        f"[{run['baselines'][b]['gap']['low']:+.3f}, {run['baselines'][b]['gap']['high']:+.3f}]"
+        for b in ("tfidf", "lexicon"))
+    return (f"{name:<13} {label:<14} grouped {g['macro_f1']:.3f} [{g['macro_f1_low']:.3f}, "
+            f"{g['macro_f1_high']:.3f}]  random {r['macro_f1']:.3f}  {gaps}  "
+            f"{run['seconds']:.0f} s")
+
+
+def table(details: dict) -> str:
+    """The main table: each dataset's settings and baselines, grouped and random."""
+    lines = []
+    header = (f"{'setting':<22} {'grouped macro-F1 [95% CI]':<27} {'random':<7} "
+              f"{'lead over plain TF-IDF':<24} {'lead over lexicon':<24} {'s':>5}")
+    for name, info in details.items():
+        lines += ["", f"{name} ({info['counts']['n_units']:,} units, "
+                      f"{info['counts']['n_outlets']} outlets; {info['counts']['cv']['grouped']})"
+                      f": published {info['published']}", header, "-" * len(header)]
+        for label, run in info["settings"].items():
+            g = run["grouped"]
+            lead = {b: run["baselines"][b]["gap"] for b in ("tfidf", "lexicon")}
+            lines.append(
+                f"{label:<22} {g['macro_f1']:.3f} [{g['macro_f1_low']:.3f}, "
+                f"{g['macro_f1_high']:.3f}]{'':<6} {run['random']['macro_f1']:<7.3f} "
+                + " ".join(f"{lead[b]['macro_f1']:+.3f} [{lead[b]['low']:+.3f}, "
+                           f"{lead[b]['high']:+.3f}]{'':<3}" for b in lead)
+                + f" {run['seconds']:>5.0f}")
+        default = info["settings"]["default"]["baselines"]
+        for b in BASELINES:
+            g = default[b]["grouped"]
+            lines.append(f"{'baseline: ' + b:<22} {g['macro_f1']:.3f} [{g['macro_f1_low']:.3f}, "
+                         f"{g['macro_f1_high']:.3f}]{'':<6} "
+                         f"{default[b]['random']['macro_f1']:<7.3f}")
+    return "\n".join(lines).lstrip()
+
+
+def targets(details: dict) -> list[dict]:
+    """The issue's targets: the default beats both baselines held out; the allsides aim."""
+    out = []
+    for name in TARGET_DATASETS:
+        if name not in details:
+            continue
+        gaps = details[name]["settings"]["default"]["baselines"]
+        for b in ("tfidf", "lexicon"):
+            gap = gaps[b]["gap"]
+            out.append({"target": f"{name}: the default beats the {b} baseline, outlets held "
+                                  "out (paired interval above 0)",
+                        "met": gap["low"] > 0,
+                        "detail": f"{gap['macro_f1']:+.3f} [{gap['low']:+.3f}, "
+                                  f"{gap['high']:+.3f}]"})
+    if "allsides" in details:
+        best = max(details["allsides"]["settings"].items(),
+                   key=lambda item: item[1]["grouped"]["macro_f1"])
+        out.append({"target": f"allsides: grouped macro-F1 >= {ALLSIDES_AIM} (an aim)",
+                    "met": best[1]["grouped"]["macro_f1"] >= ALLSIDES_AIM,
+                    "detail": f"best setting {best[0]}: {best[1]['grouped']['macro_f1']:.3f}"})
+    return out
+
+
+def run_main(names: list[str], quick: bool) -> None:
+    path = RESULTS / ("framing.quick.json" if quick else "framing.json")
+    details = {}
+    if path.is_file():  # a partial re-run keeps the other datasets' results
+        saved = json.loads(path.read_text())
+        details = {k: v for k, v in saved.get("datasets", {}).items() if k in DATASETS}
+    for name in names:
+        details[name] = evaluate(name, quick)
+    details = {k: details[k] for k in DATASETS if k in details}
+    met = targets(details)
+    report = table(details) + "\n\nTargets:\n" + "\n".join(
+        f"  {'MET    ' if t['met'] else 'NOT MET'} {t['target']}: {t['detail']}" for t in met)
+    print("\n" + report)
+    path.write_text(json.dumps({
+        "protocol": "stance.framing.evaluate_framing per dataset and setting; outlet-grouped "
+                    "and random CV; 95% bootstrap intervals; leads over baselines paired over "
+                    "outlet groups", "commit": _commit(), "datasets": details, "targets": met},
+        indent=2, default=str) + "\n")
+    path.with_suffix(".txt").write_text(report + "\n")
+    print(f"\nwrote {path.relative_to(ROOT)}")
+
+
+# --- ablations -------------------------------------------------------------------------
+
+def ablations(names: list[str]) -> None:
+    """Design choices on the grouped split, each against the default on the same folds."""
+    from sklearn.metrics import f1_score
+
+    from stance.framing import labelled_units
+    from stance.framing._folds import grouped_folds
+    from stance.framing._scores import bootstrap_macro_f1_gap
+
+    out = {}
+    for name in names:
+        cfg, cleaned, segments, outlets, digest = load(name)
+        framing = settings(name, cfg)["default"]
+        units = labelled_units(cleaned.corpus, segments, framing)
+        y = units.table["label"].to_numpy(dtype=str)
+        groups = units.table["group"].to_numpy(dtype=object)
+        unit_outlets = units.table["outlet"].to_numpy(dtype=object)
+        _, folds = grouped_folds(y, groups, framing, seed=cfg.seed)
+        read = _read_all(cfg, framing, outlets, units.table["text"].tolist())
+        predictions, out[name] = {}, {"corpus_sha256": digest, "variants": {}}
+        for label, (make, fit) in _variants(cfg, framing, outlets).items():
+            start = time.perf_counter()
+            predicted = np.empty(len(y), dtype=object)
+            for fold in np.unique(folds):
+                train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+                model = _fit(make(), fit, read.iloc[train], y[train], unit_outlets[train])
+                predicted[test] = model.predict(read.iloc[test])
+            predictions[label] = predicted.astype(str)
+            f1 = f1_score(y, predictions[label], average="macro")
+            row = {"macro_f1": f1, "seconds": round(time.perf_counter() - start, 1)}
+            if label != "default":
+                low, high = bootstrap_macro_f1_gap(y, predictions[label], predictions["default"],
+                                                   units.classes, groups, 1000, seed=cfg.seed)
+                row.update(vs_default=f1 - out[name]["variants"]["default"]["macro_f1"],
+                           low=low, high=high)
+            out[name]["variants"][label] = row
+            gap = (f"  vs default {row['vs_default']:+.3f} [{row['low']:+.3f}, "
+                   f"{row['high']:+.3f}]" if "vs_default" in row else "")
+            print(f"{name:<13} {label:<36} grouped {f1:.3f}{gap}  {row['seconds']:.0f} s",
+                  flush=True)
+    path = RESULTS / "framing_ablations.json"
+    path.write_text(json.dumps({"protocol": "outlet-grouped CV (the dataset's folds); each "
+                                            "variant's lead over the default paired over "
+                                            "outlet groups, 95%", "commit": _commit(),
+                                "datasets": out}, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def _read_all(cfg, framing, outlets, texts):
+    """Masked text, cue counts and embeddings of every unit, read once for all variants."""
+    from stance.framing import build_pipeline
+    from stance.framing._folds import split_reader
+
+    wide = framing.model_copy(update={"features": ["tfidf_words", "lexicon", "embeddings"]})
+    reader, _ = split_reader(build_pipeline(wide, seed=cfg.seed, outlet_names=outlets,
+                                            embedding=cfg.embedding, cache_dir=CACHE,
+                                            segmentation=cfg.segmentation))
+    return reader.fit_transform(texts)
+
+
+def _fit(model, fit: str | None, X, y, outlets):
+    """Fit one variant: plainly, with each unit's outlet routed to a block, or weighted."""
+    import pandas as pd
+    from sklearn import config_context
+
+    if fit == "outlets":
+        with config_context(enable_metadata_routing=True):
+            return model.fit(X, y, outlets=list(outlets))
+    if fit == "outlet_weights":  # every outlet weighs the same, then the classes are balanced
+        own = pd.Series(outlets)
+        weight = (1.0 / own.map(own.value_counts())).to_numpy()
+        per_class = pd.Series(weight).groupby(y).transform("sum").to_numpy()
+        return model.fit(X, y, classifier__sample_weight=weight / per_class)
+    return model.fit(X, y)
+
+
+def _variants(cfg, framing, outlets):
+    """Per variant: a factory of the steps after reading, and how it is fitted."""
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.compose import make_column_selector
+    from sklearn.preprocessing import MaxAbsScaler
+    from sklearn.svm import LinearSVC
+
+    from stance.framing import build_pipeline
+    from stance.framing._folds import split_reader
+    from stance.framing._pipeline import WORDS
+    from stance.framing._text_features import EMBEDDING_COLUMNS
+
+    class SpreadWords(BaseEstimator, TransformerMixin):
+        """TF-IDF words used by at least ``k`` training outlets (``outlets`` routed to fit)."""
+
+        __metadata_request__fit = {"outlets": True}
+
+        def __init__(self, k: int = 5):
+            self.k = k
+
+        def fit(self, X, y=None, outlets=None):
+            import pandas as pd
+            import scipy.sparse as sp
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            self.vectorizer_ = TfidfVectorizer(**WORDS).fit(X)
+            present = (self.vectorizer_.transform(X) > 0).astype(np.float64)
+            codes, names = pd.factorize(pd.Series(outlets))
+            member = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                                   shape=(len(names), len(codes)))
+            self.keep_ = np.asarray(((member @ present) > 0).sum(axis=0)).ravel() >= self.k
+            return self
+
+        def transform(self, X):
+            return self.vectorizer_.transform(X)[:, self.keep_]
+
+    class ProjectOutlets(BaseEstimator, TransformerMixin):
+        """Embeddings without the ``k`` directions along which outlets of a class differ."""
+
+        __metadata_request__fit = {"outlets": True}
+
+        def __init__(self, k: int = 30):
+            self.k = k
+
+        def fit(self, X, y=None, outlets=None):
+            import pandas as pd
+
+            X, outlets, y = np.asarray(X), np.asarray(outlets), np.asarray(y)
+            means = pd.DataFrame(X).groupby(outlets).mean()
+            label = pd.Series(y).groupby(outlets).first().loc[means.index]
+            size = pd.Series(outlets).value_counts().loc[means.index].to_numpy()
+            centre = pd.DataFrame(X).groupby(y).mean().loc[label].to_numpy()
+            spread = (means.to_numpy() - centre) * np.sqrt(size)[:, None]
+            self.directions_ = np.linalg.svd(spread, full_matrices=False)[2][:self.k].T
+            return self
+
+        def transform(self, X):
+            X = np.asarray(X)
+            out = X - (X @ self.directions_) @ self.directions_.T
+            return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def rest(features, block=None, **params):
+        """The default's steps after reading for ``features``; ``block`` swaps one block."""
+        def make():
+            model = split_reader(build_pipeline(
+                framing.model_copy(update={"features": features}), seed=cfg.seed,
+                outlet_names=outlets))[1].set_params(**params)
+            if block is not None:
+                name, transformer, columns = block
+                union = model.named_steps["features"]
+                union.transformers = [(n, transformer(), columns) if n == name else (n, t, c)
+                                      for n, t, c in union.transformers]
+            return model
+        return make
+
+    words = list(framing.features)
+    embedded = [*words, "embeddings"]
+    vectors = make_column_selector(EMBEDDING_COLUMNS)
+    return {
+        "default": (rest(words), None),
+        "word pairs (ngram 1-2)": (rest(words, features__words__ngram_range=(1, 2)), None),
+        "+embeddings": (rest(embedded), None),
+        "+embeddings scaled per dimension": (
+            rest(embedded, ("embedding", MaxAbsScaler, vectors)), None),
+        "+embeddings, outlet directions out": (
+            rest(embedded, ("embedding", ProjectOutlets, vectors)), "outlets"),
+        "words used by 5+ training outlets": (rest(words, ("words", SpreadWords, "text")),
+                                              "outlets"),
+        "outlets weighted equally": (rest(words, classifier__class_weight=None),
+                                     "outlet_weights"),
+        "C 0.3": (rest(words, classifier__C=0.3), None),
+        "C 3": (rest(words, classifier__C=3.0), None),
+        "linear SVM": (rest(words, classifier=LinearSVC(
+            class_weight="balanced", max_iter=5000, random_state=cfg.seed)), None),
+    }
+
+
+# --- cost ---------------------------------------------------------------------------
+
+COST_PARTS = ("plain_cv", "default_cv", "stage_default", "stage_embeddings", "embed_sample")
+#: Segments embedded cold to measure the embedding stage's rate.
+EMBED_SAMPLE = 3000
+
+
+def cost() -> None:
+    """Each part on allsides in its own process; the ratios the issue sets targets for."""
+    work = Path(tempfile.mkdtemp(prefix="stance-framing-cost-"))
+    rows = {}
+    for part in COST_PARTS:
+        rows[part] = _measure([sys.executable, __file__, "--cost-part", part, str(work)],
+                              work / f"{part}.log")
+        result = json.loads((work / f"{part}.json").read_text())
+        rows[part].update(result)
+        print(f"{part:<18} {rows[part]['seconds']:>8.1f} s  peak {rows[part]['peak_rss_mb']:>7.0f}"
+              f" MB  {result}", flush=True)
+    n_pieces = rows["embed_sample"]["n_pieces"]
+    embed_stage = rows["embed_sample"]["part_seconds"] / EMBED_SAMPLE * n_pieces
+    plain, ours = rows["plain_cv"]["part_seconds"], rows["default_cv"]["part_seconds"]
+    extra = rows["stage_embeddings"]["part_seconds"] - rows["stage_default"]["part_seconds"]
+    summary = {
+        "default_cv_over_plain_cv": round(ours / plain, 3),
+        "stage_over_plain_cv": round(rows["stage_default"]["part_seconds"] / plain, 3),
+        "stage_peak_rss_mb": rows["stage_default"]["peak_rss_mb"],
+        "embedding_stage_seconds_estimated": round(embed_stage, 1),
+        "embeddings_extra_seconds": round(extra, 1),
+        "embeddings_extra_over_embedding_stage": round(extra / embed_stage, 3),
+        "pieces_reembedded": rows["stage_embeddings"].get("pieces_added")}
+    met = [
+        ("the default classifier's CV <= 2x the plain baseline's (same folds)",
+         summary["default_cv_over_plain_cv"] <= 2, f"{summary['default_cv_over_plain_cv']}x"),
+        ("the framing stage's peak RSS <= 2 GB", summary["stage_peak_rss_mb"] <= 2048,
+         f"{summary['stage_peak_rss_mb']:.0f} MB"),
+        ("embeddings add <= 1.2x the segment embedding stage",
+         summary["embeddings_extra_over_embedding_stage"] <= 1.2,
+         f"{summary['embeddings_extra_over_embedding_stage']}x ({extra:.0f} s against "
+         f"{embed_stage:.0f} s)")]
+    print("\n".join(f"{'MET    ' if ok else 'NOT MET'} {what}: {detail}"
+                    for what, ok, detail in met))
+    print(f"(the whole stage with every baseline: {summary['stage_over_plain_cv']}x the plain "
+          "baseline's CV)")
+    path = RESULTS / "framing_cost.json"
+    path.write_text(json.dumps({
+        "protocol": "allsides; each part in its own process (wall time, peak RSS from "
+                    "os.wait4); part_seconds is the part's own work, loading excluded",
+        "commit": _commit(), "parts": rows, "summary": summary,
+        "targets": [{"target": w, "met": ok, "detail": d} for w, ok, d in met]},
+        indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def _measure(cmd: list[str], log: Path) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    with log.open("w") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed; see {log}")
+    return {"seconds": round(time.perf_counter() - start, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def cost_part(part: str, work: Path) -> None:
+    """One part of --cost, in this process; writes what it measured to <work>/<part>.json."""
+    from stance.embed import EmbeddingCache, embed_texts, load_embedder
+    from stance.framing import build_pipeline, evaluate_framing, labelled_units
+    from stance.framing._evaluate import copy_keys
+    from stance.framing._folds import cross_predict, grouped_folds, random_folds, split_reader
+    from stance.framing._pipeline import build_tfidf_baseline
+
+    cfg, cleaned, segments, outlets, _ = load("allsides")
+    framing = settings("allsides", cfg)["default"]
+    units = labelled_units(cleaned.corpus, segments, framing)
+    t = units.table
+    texts = t["text"].to_numpy(dtype=object)
+    y = t["label"].to_numpy(dtype=str)
+    groups = t["group"].to_numpy(dtype=object)
+    result: dict = {}
+    start = time.perf_counter()
+    if part in ("plain_cv", "default_cv"):
+        folds = [grouped_folds(y, groups, framing, seed=cfg.seed)[1],
+                 random_folds(y, t["dup_group"].to_numpy(dtype=object), framing,
+                              seed=cfg.seed)[1]]
+        same_text = copy_keys(texts, outlets)
+        if part == "plain_cv":
+            X, make = texts, lambda: build_tfidf_baseline(seed=cfg.seed)
+        else:
+            def whole():
+                return build_pipeline(framing, seed=cfg.seed, outlet_names=outlets)
+            reader, _ = split_reader(whole())
+            X, make = reader.fit_transform(texts.tolist()), lambda: split_reader(whole())[1]
+        for fold in folds:
+            cross_predict(make, X, y, fold, units.classes, calibration_groups=groups,
+                          calibrate=False, seed=cfg.seed, same_text=same_text)
+    elif part in ("stage_default", "stage_embeddings"):
+        cache = work / "cache"
+        if part == "stage_embeddings":
+            framing = settings("allsides", cfg)["+embeddings"]
+            before = _stage_cache(cfg, segments, cache)
+            start = time.perf_counter()
+        evaluate_framing(units, framing, seed=cfg.seed, outlet_names=outlets,
+                         embedding=cfg.embedding, cache_dir=cache, segmentation=cfg.segmentation)
+        if part == "stage_embeddings":
+            embedder = load_embedder(cfg.embedding)
+            result["pieces_added"] = len(EmbeddingCache(cache / embedder.cache_key())) - before
+    elif part == "embed_sample":
+        pieces = segments.table["text"].unique()
+        sample = np.random.default_rng(cfg.seed).choice(len(pieces), EMBED_SAMPLE, replace=False)
+        embedder = load_embedder(cfg.embedding)
+        embedder.encode(["load the model"])
+        start = time.perf_counter()
+        embed_texts([pieces[i] for i in sample], embedder, work / "sample-cache")
+        result["n_pieces"] = len(pieces)
+    result["part_seconds"] = round(time.perf_counter() - start, 1)
+    (work / f"{part}.json").write_text(json.dumps(result))
+
+
+def _stage_cache(cfg, segments, cache: Path) -> int:
+    """A fresh cache holding the embedding stage's vectors (copied from the main cache)."""
+    from stance.embed import EmbeddingCache, load_embedder, text_keys
+
+    key = load_embedder(cfg.embedding).cache_key()
+    keys = np.unique(text_keys(segments.table["text"].tolist()))
+    found, vectors = EmbeddingCache(CACHE / key).lookup(keys)
+    if not found.all():
+        raise SystemExit(f"{(~found).sum()} of the allsides segments are not in {CACHE}; run "
+                         "'stance embed experiments/allsides.yaml' first")
+    fresh = EmbeddingCache(cache / key)
+    fresh.add(keys, vectors)
+    return len(fresh)
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="BABE bias only, 100 bootstrap resamples")
-    parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS),
-                        help="datasets to run (default: all; --quick: babe_bias)")
-    parser.add_argument("--features", nargs="+", choices=list(FEATURE_SETS),
-                        help="feature sets to run (default: all)")
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / "reports/.cache/embeddings")
-    parser.add_argument("--table-only", action="store_true",
-                        help="re-print the table and targets of results/framing.json")
-    parser.add_argument("--setfit", action="store_true",
-                        help="add classifier: setfit on BABE bias to results/framing.json")
-    parser.add_argument("--setfit-frozen", action="store_true",
-                        help="the setfit rows' folds, blocks and head over the frozen model")
-    parser.add_argument("--learned-cues", action="store_true",
-                        help="with --setfit or --setfit-frozen: add cues learned from BABE's "
-                             "annotated words")
-    parser.add_argument("--tune-setfit", action="store_true",
-                        help="choose the setfit settings on a dev split of fold 0's training part")
+    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS),
+                        help="datasets to run (default: all; others keep their saved results)")
+    parser.add_argument("--quick", action="store_true", help="100 bootstrap resamples; "
+                        "results to framing.quick.json")
+    parser.add_argument("--ablations", action="store_true")
+    parser.add_argument("--cost", action="store_true")
+    parser.add_argument("--cost-part", nargs=2, metavar=("PART", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.tune_setfit:
-        tune_setfit()
-        return
-    if args.setfit or args.setfit_frozen:
-        run_setfit(frozen=args.setfit_frozen, cache_dir=args.cache_dir,
-                   learned_cues=args.learned_cues)
-        return
-    if args.table_only:
-        saved = json.loads((RESULTS / "framing.json").read_text())
-        first = next(iter(saved["datasets"].values()))
-        _finish(saved["rows"], saved["datasets"], list(first["runs"]), saved["quick"])
-        return
-    names = args.datasets or (["babe_bias"] if args.quick else list(DATASETS))
-    feature_sets = args.features or list(FEATURE_SETS)
-
-    rows, details = [], {}
-    for name in names:
-        dataset = DATASETS[name]
-        cfg = load_config(ROOT / dataset.config)
-        cleaned, digest = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
-        segments = segment_corpus(cleaned.corpus, cfg.segmentation)
-        details[name] = {"config": dataset.config, "corpus_sha256": digest,
-                         "published": dataset.published, "configured": list(cfg.framing.features),
-                         "calibrate": cfg.framing.calibrate, "runs": {}}
-        baselines_done, reference = False, None
-        for label in feature_sets:
-            update = {"features": FEATURE_SETS[label]}
-            if "learned_cues" in FEATURE_SETS[label]:
-                if dataset.rationales is None:
-                    continue
-                update["rationales"] = dataset.rationales
-            if args.quick:
-                update["n_bootstrap"] = 100
-            framing = cfg.framing.model_copy(update=update)
-            start = time.perf_counter()
-            result = evaluate_framing(cleaned.corpus, segments, framing, seed=cfg.seed,
-                                      embedding=cfg.embedding, cache_dir=args.cache_dir)
-            seconds = time.perf_counter() - start
-            metrics = result.metrics
-            details[name]["runs"][label] = _summary(metrics, seconds)
-            if label == REFERENCE:
-                reference = result
-            elif reference is not None:
-                details[name]["runs"][label]["vs_reference"] = _paired_gap(
-                    result, reference, framing.n_bootstrap, seed=cfg.seed)
-            if not details[name].get("counts"):
-                details[name]["counts"] = {k: metrics[k] for k in (
-                    "n_units", "n_documents", "n_outlets", "n_groups", "documents_per_class",
-                    "dropped_classes", "small_n", "cv")}
-            new = [_row(name, label, split, metrics[split], dataset) for split in SPLITS]
-            if not baselines_done:  # the same for every feature set: show them once
-                for baseline in ("majority", "lexicon"):
-                    scores = metrics["baselines"][baseline]
-                    new += [_row(name, f"baseline: {baseline}", split, scores[split], dataset)
-                            for split in SPLITS]
-                baselines_done = True
-            rows += new
-            for row in new:
-                print(_line(row), flush=True)
-            print(f"  ({label}: {seconds:.0f} s)", flush=True)
-
-    saved = RESULTS / "framing.json"
-    if args.datasets and not args.quick and args.features is None and saved.is_file():
-        # a partial re-run replaces its datasets' feature-set rows in the saved results and
-        # keeps the other datasets and, made from the same file, the rows --setfit added
-        old = json.loads(saved.read_text())
-        for name in names:
-            before = old["datasets"].get(name, {})
-            same_file = before.get("corpus_sha256") == details[name]["corpus_sha256"]
-            added = {label: run for label, run in before.get("runs", {}).items()
-                     if same_file and label.endswith(SETFIT_LABEL_END)}
-            details[name]["runs"].update(added)
-            rows += [r for r in old["rows"] if r["dataset"] == name and r["model"] in added]
-        details = {**{k: v for k, v in old["datasets"].items() if k not in details}, **details}
-        rows = [r for r in old["rows"] if r["dataset"] not in names] + rows
-        order = list(DATASETS)
-        details = dict(sorted(details.items(), key=lambda item: order.index(item[0])))
-        rows.sort(key=lambda r: order.index(r["dataset"]))
-    _finish(rows, details, feature_sets, args.quick)
-
-
-def _babe_units(learned_cues: bool = False):
-    """BABE bias as the framing stage sees it: config, units, texts, labels, groups, documents.
-
-    ``learned_cues``: the config's framing section also learns cues from the annotated
-    words (``Dataset.rationales``), and the units carry them.
-    """
-    cfg = load_config(ROOT / DATASETS["babe_bias"].config)
-    if learned_cues:
-        cfg = cfg.model_copy(update={"framing": cfg.framing.model_copy(update={
-            "rationales": DATASETS["babe_bias"].rationales,
-            "features": [*cfg.framing.features, "learned_cues"]})})
-    cleaned, digest = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
-    segments = segment_corpus(cleaned.corpus, cfg.segmentation)
-    units = labelled_units(cleaned.corpus, segments, cfg.framing)
-    table = units.table
-    outlets = tuple(sorted(cleaned.corpus.documents["outlet"].astype(str).unique()))
-    return (cfg, units, outlets, table["text"].to_numpy(dtype=object),
-            table["label"].to_numpy(dtype=str), table["group"].to_numpy(dtype=object),
-            table["doc_id"].to_numpy(dtype=object), digest)
-
-
-def tune_setfit() -> None:
-    """Dev-set macro-F1 of each SETFIT_GRID candidate; writes results/framing_setfit_dev.json."""
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MaxAbsScaler
-
-    from stance.framing import build_pipeline
-    from stance.framing._folds import random_folds
-
-    cfg, _, outlets, texts, y, _, doc_ids, _ = _babe_units()
-    _, folds = random_folds(y, doc_ids, cfg.framing, seed=cfg.seed)
-    # Fold 0's test documents are never used; its training part is split into fit and dev.
-    fit, dev = train_test_split(np.flatnonzero(folds != 0), test_size=0.2,
-                                stratify=y[folds != 0], random_state=cfg.seed)
-    trials = []
-    for steps, rate in SETFIT_GRID:
-        framing = cfg.framing.model_copy(update={
-            "classifier": "setfit", "calibrate": False,
-            "features": SETFIT_HEADS["embeddings+tfidf_words+lexicon"],
-            "finetune": cfg.framing.finetune.model_copy(
-                update={"steps": steps, "learning_rate": rate})})
-        start = time.perf_counter()
-        model = build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,
-                               embedding=cfg.embedding).fit(texts[fit].tolist(), y[fit])
-        seconds = time.perf_counter() - start
-        scores = {"embeddings+tfidf_words+lexicon": f1_score(
-            y[dev], model.predict(texts[dev].tolist()), average="macro")}
-        # The tuned body's vectors alone under the same head: SetFit proper.
-        body = dict(model.named_steps["features"].transformer_list)["embedding"][0]
-        mask = model.named_steps["mask"]
-        head = make_pipeline(MaxAbsScaler(), build_pipeline(
-            framing, seed=cfg.seed).named_steps["classifier"])
-        head.fit(body.transform(mask.transform(texts[fit].tolist())), y[fit])
-        scores["embeddings"] = f1_score(
-            y[dev], head.predict(body.transform(mask.transform(texts[dev].tolist()))),
-            average="macro")
-        trials.append({"steps": steps, "learning_rate": rate, "fit_seconds": round(seconds, 1),
-                       "dev_macro_f1": {k: round(float(v), 4) for k, v in scores.items()}})
-        print(json.dumps(trials[-1]), flush=True)
-    out = {"protocol": "random split fold 0: its test documents unused; 80% of its training "
-                       "documents fit, 20% (stratified) are the dev set",
-           "n_fit": len(fit), "n_dev": len(dev), "batch_size": cfg.framing.finetune.batch_size,
-           "trials": trials}
-    (RESULTS / "framing_setfit_dev.json").write_text(json.dumps(out, indent=2) + "\n")
-
-
-def _chosen_setfit() -> dict:
-    """The dev set's best candidate and head (fewer steps on a tie)."""
-    trials = json.loads((RESULTS / "framing_setfit_dev.json").read_text())["trials"]
-    options = [(score, -t["steps"], head, t) for t in trials
-               for head, score in t["dev_macro_f1"].items()]
-    score, _, head, best = max(options, key=lambda o: o[:2])
-    return {"steps": best["steps"], "learning_rate": best["learning_rate"], "head": head,
-            "dev_macro_f1": score}
-
-
-def run_setfit(frozen: bool = False, cache_dir: Path | None = None,
-               learned_cues: bool = False) -> None:
-    """classifier: setfit on BABE bias, random 5-fold and grouped 5-fold, into framing.json.
-
-    ``frozen``: the same folds, blocks and head over the frozen (cached) model instead, so
-    the grouped score has a counterpart under the same 5 outlet folds. ``learned_cues``:
-    the learned_cues block (from BABE's annotated words) beside the chosen head's blocks.
-    """
-    from stance.framing import build_pipeline
-    from stance.framing._folds import CrossPrediction, fit_model, grouped_folds, random_folds
-    from stance.framing._scores import score_split
-
-    cfg, units, outlets, texts, y, groups, doc_ids, digest = _babe_units(learned_cues)
-    rationales = units.table["rationale"].to_numpy(dtype=object) if learned_cues else None
-    same_text = copy_keys(texts, outlets)  # copies kept out of training, as evaluate_framing
-    chosen = _chosen_setfit()
-    framing = cfg.framing.model_copy(update={
-        "classifier": "logreg" if frozen else "setfit", "calibrate": False,
-        "features": SETFIT_HEADS[chosen["head"]] + (["learned_cues"] if learned_cues else []),
-        "cv": "stratified_group_kfold", "finetune": cfg.framing.finetune.model_copy(update={
-            "steps": chosen["steps"], "learning_rate": chosen["learning_rate"]})})
-    classes = list(units.classes)
-    copies = units.table["dup_group"].to_numpy(dtype=object)  # as evaluate_framing splits
-    splits = {"random": (random_folds(y, copies, framing, seed=cfg.seed)[1], copies),
-              "grouped": (grouped_folds(y, groups, framing, seed=cfg.seed)[1], groups)}
-    run = {"fold_seconds": {}, "copies_left_out_of_training": {}}
-    label = (("frozen" if frozen else "setfit") + (" + learned cues" if learned_cues else "")
-             + SETFIT_LABEL_END)
-    for split, (folds, resample) in splits.items():
-        predicted = np.empty(len(y), dtype=object)
-        proba = np.zeros((len(y), len(classes)))
-        seconds = []
-        left_out = []
-        for fold in np.unique(folds):
-            train, test = folds != fold, folds == fold
-            shared = train & shares_text(same_text, test)
-            left_out.append(int(shared.sum()))  # one count per fold
-            train &= ~shared
-            if len(set(y[train])) < 2:
-                raise SystemExit(f"{label} {split} fold {fold}: fewer than two classes left "
-                                 "to train on")
-            start = time.perf_counter()
-            model, _ = fit_model(
-                lambda: build_pipeline(framing, seed=cfg.seed, outlet_names=outlets,
-                                       embedding=cfg.embedding, cache_dir=cache_dir),
-                texts[train], y[train], calibration_groups=groups[train], calibrate=False,
-                seed=cfg.seed, rationales=None if rationales is None else rationales[train],
-                documents=doc_ids[train], same_text=same_text[train])
-            seconds.append(round(time.perf_counter() - start, 1))
-            predicted[test] = model.predict(texts[test].tolist())
-            proba[test] = model.predict_proba(texts[test].tolist())[
-                :, [list(model.classes_).index(c) for c in classes]]
-            print(f"  {label} {split} fold {fold}: fit {seconds[-1]:.0f} s", flush=True)
-        prediction = CrossPrediction(predicted.astype(str), proba, len(seconds), (), (), ())
-        run[split] = score_split(y, prediction, classes, resample=resample, groups=groups,
-                                 doc_ids=doc_ids, n_bootstrap=framing.n_bootstrap,
-                                 seed=cfg.seed, detail=False)
-        run["fold_seconds"][split] = seconds
-        run["copies_left_out_of_training"][split] = left_out
-        print(_line(_row("babe_bias", label, split, run[split], DATASETS["babe_bias"])),
-              flush=True)
-    run["settings"] = {**chosen, "batch_size": framing.finetune.batch_size, "frozen": frozen,
-                       "learned_cues": learned_cues,
-                       "grouped_cv": "stratified_group_kfold, 5 folds of outlets",
-                       "calibrate": False, "chosen_by": "results/framing_setfit_dev.json"}
-    saved = json.loads((RESULTS / "framing.json").read_text())
-    if saved["datasets"]["babe_bias"]["corpus_sha256"] != digest:
-        raise SystemExit("results/framing.json was made from another BABE file; re-run it first")
-    saved["datasets"]["babe_bias"]["runs"][label] = {
-        **run, "baselines": {}, "leakage_gap": run["random"]["macro_f1"]
-        - run["grouped"]["macro_f1"], "seconds": sum(map(sum, run["fold_seconds"].values()))}
-    rows = [r for r in saved["rows"] if r["model"] != label]
-    last = max(i for i, r in enumerate(rows) if r["dataset"] == "babe_bias")
-    rows[last + 1:last + 1] = [_row("babe_bias", label, split, run[split],
-                                    DATASETS["babe_bias"]) for split in SPLITS]
-    first = next(iter(saved["datasets"].values()))
-    _finish(rows, saved["datasets"], [f for f in first["runs"] if f in FEATURE_SETS],
-            saved["quick"])
-
-
-def _finish(rows: list[dict], details: dict, feature_sets: list[str], quick: bool) -> None:
-    """Print the table and the targets, and write results/framing.json and .txt."""
-    targets = _targets(details, feature_sets)
-    report = _table(rows) + "\n\nTargets:\n" + "\n".join(
-        f"  {'MET    ' if t['met'] else 'NOT MET'} {t['target']}: {t['detail']}" for t in targets)
-    print(report)
-
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"protocol": "stance.framing.evaluate_framing per dataset x feature set; random "
-                       "stratified 5-fold and outlet-grouped CV; 95% bootstrap intervals",
-           "quick": quick, "reference": REFERENCE, "datasets": details, "rows": rows,
-           "targets": targets}
-    path = RESULTS / ("framing.quick.json" if quick else "framing.json")
-    path.write_text(json.dumps(out, indent=2, default=str) + "\n")
-    path.with_suffix(".txt").write_text(report.lstrip() + "\n")
-    print(f"\nwrote {path.relative_to(ROOT)}")
-
-
-def _paired_gap(result, reference, n_bootstrap: int, *, seed: int) -> dict:
-    """Outlets-held-out macro-F1 of ``result`` minus the reference's, with a paired interval.
-
-    Both runs predict the same units in the same outlet folds, so each bootstrap resample
-    draws the same outlet groups for both (:func:`bootstrap_macro_f1_gap`): what the two
-    share cancels, and the interval says whether the difference holds across outlets,
-    which two overlapping intervals cannot.
-    """
-    ours, theirs = result.predictions, reference.predictions
-    if not (np.array_equal(ours["unit_id"], theirs["unit_id"])
-            and np.array_equal(ours["fold"], theirs["fold"])):
-        raise RuntimeError("the two runs did not score the same units in the same folds")
-    low, high = bootstrap_macro_f1_gap(
-        ours["true"].to_numpy(dtype=str), ours["predicted"].to_numpy(dtype=str),
-        theirs["predicted"].to_numpy(dtype=str), result.metrics["classes"],
-        ours["group"].to_numpy(dtype=object), n_bootstrap, seed=seed)
-    gap = result.metrics["grouped"]["macro_f1"] - reference.metrics["grouped"]["macro_f1"]
-    return {"reference": REFERENCE, "grouped_gap": gap, "grouped_gap_low": low,
-            "grouped_gap_high": high}
-
-
-def _summary(metrics: dict, seconds: float) -> dict:
-    keep = ("macro_f1", "macro_f1_low", "macro_f1_high", "accuracy", "per_class", "n_folds",
-            "calibrated_folds", "folds_missing_classes")
-    out = {split: {k: metrics[split][k] for k in keep if k in metrics[split]}
-           for split in SPLITS}
-    out["baselines"] = metrics["baselines"]
-    out["leakage_gap"] = metrics["leakage_gap"]
-    out["seconds"] = round(seconds, 1)
-    return out
-
-
-def _row(dataset: str, model: str, split: str, scores: dict, info: Dataset) -> dict:
-    return {"dataset": dataset, "model": model, "split": split,
-            "macro_f1": scores["macro_f1"], "low": scores["macro_f1_low"],
-            "high": scores["macro_f1_high"], "accuracy": scores["accuracy"],
-            "published": info.published_random_f1 if split == "random" else None}
-
-
-def _line(row: dict) -> str:
-    return (f"{row['dataset']:<13} {row['model']:<44} {row['split']:<8} "
-            f"{row['macro_f1']:.3f} [{row['low']:.3f}, {row['high']:.3f}]  "
-            f"acc {row['accuracy']:.3f}")
-
-
-def _table(rows: list[dict]) -> str:
-    header = (f"{'dataset':<13} {'model':<44} {'split':<8} {'macro-F1 [95% CI]':<22}  "
-              f"{'accuracy':<9}  published macro-F1")
-    lines = []
-    for dataset in dict.fromkeys(row["dataset"] for row in rows):
-        lines += ["", f"{dataset}: published {DATASETS[dataset].published}", header,
-                  "-" * len(header)]
-        for row in (r for r in rows if r["dataset"] == dataset):
-            published = "" if row["published"] is None else f"{row['published']:.3f}"
-            lines.append(f"{_line(row)}  {published}")
-    return "\n".join(lines)
-
-
-def _targets(details: dict, feature_sets: list[str]) -> list[dict]:
-    """Each dataset's configured model against TF-IDF + LR (grouped), and BABE against 0.804."""
-    targets = []
-    for name, info in details.items():
-        runs = info["runs"]
-        configured = "+".join(info["configured"])
-        ours = next((label for label in feature_sets
-                     if FEATURE_SETS[label] == info["configured"]), None)
-        if REFERENCE in runs and ours is not None:
-            a, b = runs[ours]["grouped"], runs[REFERENCE]["grouped"]
-            separated = a["macro_f1_low"] > b["macro_f1_high"]
-            detail = (f"{a['macro_f1']:.3f} vs {b['macro_f1']:.3f} (intervals "
-                      f"{'separate' if separated else 'overlap'})")
-            paired = runs[ours].get("vs_reference")
-            if paired:
-                holds = ("above 0: it holds across outlets" if paired["grouped_gap_low"] > 0
-                         else "reaching 0 or below: not shown to hold across outlets")
-                detail += (f"; paired gap {paired['grouped_gap']:+.3f} "
-                           f"[{paired['grouped_gap_low']:+.3f}, "
-                           f"{paired['grouped_gap_high']:+.3f}], {holds}")
-            baselines = runs[ours]["baselines"]
-            floor = max(baselines, key=lambda k: baselines[k]["grouped"]["macro_f1"])
-            if a["macro_f1"] <= baselines[floor]["grouped"]["macro_f1"]:
-                # beating TF-IDF means nothing when both lose to a baseline
-                detail += (f"; but the {floor} baseline scores "
-                           f"{baselines[floor]['grouped']['macro_f1']:.3f}: no model here "
-                           "generalises to unseen outlets")
-            # with the paired interval, "beats" means it holds across outlets
-            met = (paired["grouped_gap_low"] > 0 if paired
-                   else a["macro_f1"] > b["macro_f1"])
-            targets.append({
-                "target": f"{name}: outlet-grouped, {configured} beats TF-IDF + LR",
-                "met": met, "detail": detail})
-        published = DATASETS[name].published_random_f1
-        if published is not None:
-            best = max(runs, key=lambda label: runs[label]["random"]["macro_f1"])  # setfit too
-            score = runs[best]["random"]["macro_f1"]
-            targets.append({
-                "target": f"{name}: random 5-fold reaches {published}",
-                "met": score >= published,
-                "detail": f"best {best} {score:.3f} "
-                          f"[{runs[best]['random']['macro_f1_low']:.3f}, "
-                          f"{runs[best]['random']['macro_f1_high']:.3f}]"})
-    return targets
+    names = args.datasets or list(DATASETS)
+    if args.cost_part:
+        cost_part(args.cost_part[0], Path(args.cost_part[1]))
+    elif args.cost:
+        cost()
+    elif args.ablations:
+        ablations(args.datasets or list(TARGET_DATASETS))
+    else:
+        run_main(names, args.quick)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ def test_setfit_pipeline_tunes_the_embeddings_block():
     cfg = FramingConfig(**{**SETFIT, "features": ["embeddings", "tfidf_words"]},
                         finetune={"steps": 9, "batch_size": 4, "learning_rate": 1e-4})
     model = build_pipeline(cfg, seed=7, embedding=EmbeddingConfig(max_seq_length=64))
-    block = dict(model.named_steps["features"].transformer_list)["embedding"][0]
+    block = {name: t for name, t, _ in model.named_steps["features"].transformers}["embedding"][0]
     assert isinstance(block, FineTunedEmbeddings)
     assert (block.finetune["steps"], block.finetune["batch_size"],
             block.finetune["learning_rate"], block.seed,
@@ -148,8 +148,8 @@ def _separation(vectors: np.ndarray) -> float:
 def test_fine_tuning_separates_the_classes(tuned):
     from stance.embed import load_embedder
 
-    block = tuned.named_steps["features"].transformer_list[0][1][0]
-    masked = tuned.named_steps["mask"].transform(TEXTS)
+    block = tuned.named_steps["features"].named_transformers_["embedding"][0]
+    masked = tuned.named_steps["read"].transform(TEXTS)["text"].tolist()
     before = _separation(load_embedder(EmbeddingConfig()).encode(masked))
     after = _separation(block.transform(masked))
     assert after > before + 0.1

@@ -76,12 +76,12 @@ def test_pipeline_fits_and_predicts(features, classifier):
     assert len(predicted) == len(TEXTS)
     assert set(predicted) <= set(LABELS3)
     assert (predicted == np.array(LABELS3)).mean() > 0.8  # training fit, not a score
-    assert list(model.named_steps) == ["mask", "features", "classifier"]
+    assert list(model.named_steps) == ["read", "features", "classifier"]
 
 
 def test_outlet_names_never_become_features():
     model = _fit(outlet_names=["TSN.ua"])
-    vocabulary = model.named_steps["features"].transformer_list[0][1].vocabulary_
+    vocabulary = model.named_steps["features"].named_transformers_["words"].vocabulary_
     assert not [term for term in vocabulary if "tsn" in term]
 
 
@@ -116,7 +116,7 @@ def test_fitted_pipeline_clones_unfitted():
     copy = clone(model)
     assert copy.get_params(deep=False).keys() == model.get_params(deep=False).keys()
     assert not hasattr(copy.named_steps["classifier"], "coef_")
-    assert not hasattr(copy.named_steps["features"].transformer_list[1][1][0], "lexicon_")
+    assert not hasattr(copy.named_steps["read"].lexicon, "lexicon_")
 
 
 @pytest.mark.parametrize(("text", "gone", "kept"), [
@@ -295,11 +295,11 @@ def test_embeddings_with_the_real_model(tmp_path):
     cfg = FramingConfig(features=["embeddings"])
     model = build_pipeline(cfg, seed=0, embedding=EmbeddingConfig(), cache_dir=cache)
     model.fit(TEXTS, LABELS3)
-    block = model.named_steps["features"].transformer_list[0][1]
-    vectors = block[0].transform(TEXTS[:2])
-    assert vectors.dtype == np.float32 and vectors.shape == (2, block[0].n_dims_)
+    block = model.named_steps["read"].embeddings
+    vectors = block.transform(TEXTS[:2])
+    assert vectors.dtype == np.float32 and vectors.shape == (2, block.n_dims_)
     assert any(cache.rglob("*")), "vectors were cached to disk"
-    assert "_embedder" not in block[0].__getstate__()
+    assert "_embedder" not in block.__getstate__()
     assert top_features(model, 3)["feature"].str.match(r"^embedding: dim \d+$").all()
     path = save_framing_model(model, tmp_path / "framing_model.skops", metadata={})
     loaded = load_framing_model(path)

@@ -199,7 +199,7 @@ def test_rationales_reach_the_cues_inside_calibration_and_a_pipeline():
     with config_context(enable_metadata_routing=True):
         model.fit(texts, y, rationales=marks)
     cues = model.calibrated_classifiers_[0].estimator.named_steps["features"]
-    learned = cues.named_transformers["learned"][0].lexicon()
+    learned = cues.named_transformers_["learned"][0].lexicon()
     assert set(learned["word"]) <= set(LOADED) and len(learned) > 0
     assert model.predict(["The senator bizarre the plan"])[0] == "Biased"
 

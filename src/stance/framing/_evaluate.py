@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from stance.framing._folds import (
     fit_model,
     grouped_folds,
     random_folds,
+    split_reader,
     text_keys,
 )
 from stance.framing._notes import outlet_label_warning, small_n_warning
@@ -87,6 +88,9 @@ def evaluate_framing(units: LabelledUnits, cfg: FramingConfig, *, seed: int,
     models = {"model": build_model, "majority": fm.build_majority_baseline,
               "lexicon": lambda: fm.build_lexicon_baseline(cfg, seed=seed),
               "tfidf": lambda: fm.build_tfidf_baseline(seed=seed)}
+    # What each model reads of a text needs no training: read every unit once, and let
+    # the folds fit the rest.
+    read = {name: _read_once(make, texts) for name, make in models.items()}
     grouped_name, grouped = grouped_folds(y, groups, cfg, seed=seed)
     copies = table["dup_group"].to_numpy(dtype=object)
     random_name, by_copies = random_folds(y, copies, cfg, seed=seed)
@@ -98,8 +102,9 @@ def evaluate_framing(units: LabelledUnits, cfg: FramingConfig, *, seed: int,
     scores: dict[str, dict[str, Any]] = {name: {} for name in models}
     predictions: dict[tuple[str, str], CrossPrediction] = {}
     for split, (folds, resample, noun) in splits.items():
-        for name, make in models.items():
-            prediction = cross_predict(make, texts, y, folds, classes, calibration_groups=resample,
+        for name, (_, X, make_rest) in read.items():
+            prediction = cross_predict(make_rest, X, y, folds, classes,
+                                       calibration_groups=resample,
                                        calibrate=cfg.calibrate and name == "model", seed=seed,
                                        group_noun=noun,
                                        rationales=rationales if name == "model" else None,
@@ -123,10 +128,15 @@ def evaluate_framing(units: LabelledUnits, cfg: FramingConfig, *, seed: int,
     # The saved model is calibrated only if calibration was scored on held-out outlets:
     # otherwise every score reported describes an uncalibrated model, and so must it.
     scored = bool(predictions["model", "grouped"].calibrated_folds)
-    model, skipped = fit_model(build_model, texts, y, calibration_groups=groups,
+    reader, X, make_rest = read["model"]
+    model, skipped = fit_model(make_rest, X, y, calibration_groups=groups,
                                calibrate=cfg.calibrate and scored, seed=seed,
                                group_noun="outlet group", rationales=rationales,
                                documents=doc_ids, same_text=same_text)
+    if reader is not None:  # the saved model reads texts: its reading step goes first
+        from sklearn.pipeline import Pipeline
+
+        model = Pipeline([("read", reader), *model.steps])
     if cfg.calibrate and not scored:
         skipped = ("no outlets-held-out fold could be calibrated (see grouped."
                    "calibration_skipped), so calibration was never scored; the saved model "
@@ -162,6 +172,16 @@ def evaluate_framing(units: LabelledUnits, cfg: FramingConfig, *, seed: int,
     return FramingResult(metrics, _predictions(table, grouped, predictions["model", "grouped"],
                                                classes),
                          fm.top_features(model, cfg.top_n), model, learned)
+
+
+def _read_once(make_model: Callable[[], Any], texts: np.ndarray):
+    """A model's reading step fitted on every unit, what it read, and a factory of the rest.
+
+    A model without a reading step (:func:`split_reader`) reads the texts themselves.
+    """
+    reader, _ = split_reader(make_model())
+    X = texts if reader is None else reader.fit_transform(texts.tolist())
+    return reader, X, lambda: split_reader(make_model())[1]
 
 
 def _embedding_notes(cfg: FramingConfig, embedding: EmbeddingConfig,

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 
 from stance.config import FramingConfig
 from stance.errors import StanceError
+from stance.framing._text_features import TextFeatures
 
 #: Leave one group out up to this many groups; more would make too many (and tiny) folds.
 MAX_LEAVE_ONE_OUT_GROUPS = 12
@@ -124,7 +125,7 @@ def _fold_ids(splits, n_units: int) -> np.ndarray:
     return folds
 
 
-def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
+def cross_predict(make_model: ModelFactory, X: np.ndarray | pd.DataFrame, y: np.ndarray,
                   folds: np.ndarray, classes: Sequence[str], *, calibration_groups: np.ndarray,
                   calibrate: bool, seed: int, group_noun: str = "group",
                   rationales: np.ndarray | None = None,
@@ -138,8 +139,10 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
     saw it.
 
     Args:
-        make_model: returns an unfitted estimator taking a list of texts.
-        texts: unit texts.
+        make_model: returns an unfitted estimator taking ``X``'s rows.
+        X: per unit, its text, or a table of what the model reads of it (the output of
+            a pipeline's :class:`TextFeatures` step, computed once; see
+            :func:`split_reader`).
         y: unit labels.
         folds: the fold each unit is held out in.
         classes: every class, in reporting order.
@@ -184,11 +187,11 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
         if missing:  # the fold's model cannot predict these; recorded, not fatal
             missing_rows.append({"fold": int(fold), "missing": missing})
         if len(present) < 2:  # nothing to learn: predict the one class seen
-            model = DummyClassifier(strategy="prior").fit(texts[train].tolist(), y[train])
+            model = DummyClassifier(strategy="prior").fit(rows(X, train), y[train])
             missing_rows[-1]["note"] = "one class in training; predicted it for every unit"
             reason = "one class in training"
         else:
-            model, reason = fit_model(make_model, texts[train], y[train], calibrate=calibrate,
+            model, reason = fit_model(make_model, rows(X, train), y[train], calibrate=calibrate,
                                       calibration_groups=calibration_groups[train], seed=seed,
                                       group_noun=group_noun,
                                       rationales=None if rationales is None else rationales[train],
@@ -199,19 +202,47 @@ def cross_predict(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray,
                 calibrated.append(int(fold))
             else:
                 skipped.append({"fold": int(fold), "reason": reason})
-        held_out = texts[test].tolist()
-        predicted[test] = model.predict(held_out)
-        if hasattr(model, "predict_proba"):
-            columns = [index[c] for c in model.classes_]
-            fold_proba = np.zeros((int(test.sum()), len(classes)))
-            fold_proba[:, columns] = model.predict_proba(held_out)
-            proba[test] = fold_proba
+        predicted[test], fold_proba = _predict(model, rows(X, test))
+        if fold_proba is not None:
+            proba[test] = 0.0
+            proba[np.ix_(test, [index[c] for c in model.classes_])] = fold_proba
     return CrossPrediction(
         predicted=predicted.astype(str),
         proba=None if np.isnan(proba).any() else proba,
         n_folds=len(np.unique(folds)), calibrated_folds=tuple(calibrated),
         calibration_skipped=tuple(skipped), folds_missing_classes=tuple(missing_rows),
         copies_left_out=tuple(left_out))
+
+
+def split_reader(model: BaseEstimator) -> tuple[TextFeatures | None, BaseEstimator]:
+    """A pipeline's :class:`TextFeatures` first step and the rest of it.
+
+    The first step learns nothing, so cross-validation computes it once for every unit
+    and fits only the rest per fold; a model without one is returned whole.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline) and isinstance(model.steps[0][1], TextFeatures):
+        return model.steps[0][1], model[1:]
+    return None, model
+
+
+def rows(X: np.ndarray | pd.DataFrame, where: np.ndarray) -> list[str] | pd.DataFrame:
+    """The units of ``X`` a mask selects, as a model takes them (a table, or a list of texts)."""
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[np.flatnonzero(where)]
+    return X[where].tolist()
+
+
+def _predict(model: BaseEstimator, X) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predicted classes and, if the model gives them, probabilities; features built once."""
+    from sklearn.pipeline import Pipeline
+
+    final = model
+    if isinstance(model, Pipeline) and len(model) > 1:
+        X, final = model[:-1].transform(X), model[-1]
+    proba = final.predict_proba(X) if hasattr(final, "predict_proba") else None
+    return final.predict(X), proba
 
 
 def text_keys(texts: Sequence[str]) -> np.ndarray:
@@ -231,20 +262,21 @@ def shares_text(same_text: np.ndarray, held_out: np.ndarray) -> np.ndarray:
     return held_out_text[same_text]
 
 
-def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
+def fit_model(make_model: ModelFactory, X: list[str] | pd.DataFrame, y: np.ndarray, *,
               calibration_groups: np.ndarray, calibrate: bool, seed: int,
               group_noun: str = "group", rationales: np.ndarray | None = None,
               documents: np.ndarray | None = None,
               same_text: np.ndarray | None = None) -> tuple[BaseEstimator, str | None]:
     """Fit a model, its classifier wrapped in sigmoid calibration when asked and possible.
 
-    Calibration wraps the pipeline's last step only: the features (TF-IDF vocabulary and
-    idf, lexicon, embeddings) are fitted once on the whole training part, and the inner
-    folds refit just the classifier on them. ``rationales`` (per text, the annotated words)
-    and ``documents`` (per text, its document) reach the ``learned_cues`` feature through
-    scikit-learn's metadata routing. With ``same_text`` (per text, its :func:`text_keys`
-    code) an inner calibration fold trains without the copies of the texts it calibrates
-    on, and so do the learned cues' inner folds.
+    ``X`` holds the training units as the model takes them (texts, or a table as
+    :func:`cross_predict` takes). Calibration wraps the pipeline's last step only: the
+    features (TF-IDF vocabulary and idf, scaling) are fitted once on the whole training
+    part, and the inner folds refit just the classifier on them. ``rationales`` (per
+    text, the annotated words) and ``documents`` (per text, its document) reach the
+    ``learned_cues`` feature through scikit-learn's metadata routing. With ``same_text``
+    (per text, its :func:`text_keys` code) an inner calibration fold trains without the
+    copies of the texts it calibrates on, and so do the learned cues' inner folds.
 
     Returns:
         The fitted model, and why calibration was skipped (None when it was done or
@@ -261,14 +293,14 @@ def fit_model(make_model: ModelFactory, texts: np.ndarray, y: np.ndarray, *,
         else:
             model = _calibrated(model, inner)
     if rationales is None:
-        return model.fit(texts.tolist(), y), reason
+        return model.fit(X, y), reason
     routed = {"rationales": list(rationales)}
     if documents is not None:
         routed["documents"] = list(documents)
     if same_text is not None:
         routed["same_text"] = list(same_text)
     with config_context(enable_metadata_routing=True):
-        return model.fit(texts.tolist(), y, **routed), reason
+        return model.fit(X, y, **routed), reason
 
 
 def _calibrated(model: BaseEstimator, inner: list) -> BaseEstimator:

@@ -16,6 +16,7 @@ from stance.framing._cues import LearnedCues
 from stance.framing._features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
 from stance.framing._finetune import FineTunedEmbeddings
 from stance.framing._pipeline import BLOCKS
+from stance.framing._text_features import TextFeatures
 
 if TYPE_CHECKING:
     pass
@@ -23,11 +24,13 @@ if TYPE_CHECKING:
 
 #: Types a saved framing model may hold beyond those skops trusts already (public
 #: scikit-learn estimators, NumPy arrays and scalars, SciPy sparse matrices, builtins):
-#: stance's transformers and the private pieces of a calibrated classifier.
+#: stance's transformers, the column selector of its feature blocks and the private
+#: pieces of a calibrated classifier.
 TRUSTED_TYPES = frozenset({
     *(f"{cls.__module__}.{cls.__qualname__}"
-      for cls in (FingerprintMasker, LexiconCounts, SentenceEmbeddings, FineTunedEmbeddings,
-                  LearnedCues)),
+      for cls in (TextFeatures, FingerprintMasker, LexiconCounts, SentenceEmbeddings,
+                  FineTunedEmbeddings, LearnedCues)),
+    "sklearn.compose._column_transformer.make_column_selector",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
 })
@@ -86,30 +89,38 @@ def _write_sidecar(path: Path, *, classes: list[str], features: list[str], sklea
 
 def _finetuned_blocks(model) -> list[FineTunedEmbeddings]:
     """The fine-tuned embedding blocks inside a pipeline, in order."""
-    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
 
     if isinstance(model, FineTunedEmbeddings):
         return [model]
     if isinstance(model, Pipeline):
         return [b for _, step in model.steps for b in _finetuned_blocks(step)]
-    if isinstance(model, FeatureUnion):
-        return [b for _, part in model.transformer_list for b in _finetuned_blocks(part)]
+    if isinstance(model, ColumnTransformer):
+        return [b for _, part, _ in _transformers(model) for b in _finetuned_blocks(part)]
     return []
 
 
 def _feature_blocks(model) -> list[str]:
+    """The config names of a model's feature blocks (``tfidf_words``, ...), in order."""
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
 
     if isinstance(model, CalibratedClassifierCV):
         return _feature_blocks(model.estimator)
+    config_name = {block: feature for feature, block in BLOCKS.items()}
     if isinstance(model, Pipeline):
-        config_name = {block: feature for feature, block in BLOCKS.items()}
         for _, step in model.steps:
-            if isinstance(step, FeatureUnion):
-                return [config_name.get(name, name) for name, _ in step.transformer_list]
-        return [name for name, _ in model.steps[:-1] if name != "mask"]
+            if isinstance(step, ColumnTransformer):
+                return [config_name.get(name, name) for name, _, _ in _transformers(step)
+                        if name != "remainder"]
     return []
+
+
+def _transformers(union) -> list:
+    """A column transformer's blocks: the fitted ones once it is fitted."""
+    return getattr(union, "transformers_", union.transformers)
 
 
 def load_framing_model(path: Path):

@@ -1,7 +1,8 @@
 """The framing classifier and its baselines as scikit-learn pipelines; explain, predict.
 
-A pipeline takes segment texts: outlet fingerprints are masked, the configured
-feature blocks are built side by side, and a linear classifier decides.
+A pipeline takes texts: outlet fingerprints are masked and what needs no training is
+computed text by text (:class:`TextFeatures`), the configured feature blocks are built side
+by side, and a linear classifier decides.
 
 ``classifier: setfit`` is SetFit on this pipeline: the ``embeddings`` block is the local
 model fine-tuned contrastively on each training part (:mod:`stance.framing._finetune`),
@@ -19,17 +20,19 @@ import pandas as pd
 
 from stance.config import EmbeddingConfig, FramingConfig, SegmentationConfig
 from stance.framing._cues import LearnedCues
-from stance.framing._features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
+from stance.framing._features import LexiconCounts, SentenceEmbeddings
 from stance.framing._finetune import FineTunedEmbeddings, require_finetune_packages
+from stance.framing._text_features import EMBEDDING_COLUMNS, LEXICON_COLUMNS, TextFeatures
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-#: Word n-grams. Stop words are kept: framing lives in phrases built from them
-#: ("according to", "president of", "the so-called"), and sublinear tf with idf already
-#: damps words that are everywhere. min_df=2: a term seen in one training segment is
-#: mostly a name or a typo and cannot generalise to a held-out outlet.
-WORDS = {"ngram_range": (1, 2), "sublinear_tf": True, "min_df": 2}
+#: Words. Stop words are kept: framing lives in words built from them ("according",
+#: "so-called"), and sublinear tf with idf already damps words that are everywhere. Single
+#: words: with outlets held out, word pairs scored no better on any labelled corpus
+#: (benchmarks/framing.py) and cost three times as much to count. min_df=2: a word seen in
+#: one training text is mostly a name or a typo and cannot generalise to a held-out outlet.
+WORDS = {"ngram_range": (1, 1), "sublinear_tf": True, "min_df": 2}
 #: Character n-grams within word boundaries (robust to inflection and transliteration);
 #: capped so a corpus of millions of segments keeps a bounded vocabulary.
 CHARS = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "min_df": 2,
@@ -45,7 +48,12 @@ BLOCKS = {"tfidf_words": "words", "tfidf_chars": "chars", "lexicon": "lexicon",
 def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str] = (),
                    embedding: EmbeddingConfig | None = None, cache_dir: Path | None = None,
                    segmentation: SegmentationConfig | None = None) -> Pipeline:
-    """The framing classifier: mask fingerprints, build the configured features, classify.
+    """The framing classifier: read each text, build the configured features, classify.
+
+    The first step (``read``, :class:`TextFeatures`) masks outlet fingerprints and computes
+    what needs no training (cue counts, frozen embeddings); ``features`` fits the rest on
+    the training texts (TF-IDF, scaling, learned cues, a fine-tuned model) and puts the
+    blocks side by side; ``classifier`` decides.
 
     Args:
         cfg: the framing section (features, classifier, C, lexicon).
@@ -64,41 +72,49 @@ def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str]
         >>> model = build_pipeline(FramingConfig(), seed=42, outlet_names=["TSN.ua"])
         >>> model.fit(texts, labels).predict(["The self-proclaimed ..."])  # doctest: +SKIP
     """
+    from sklearn.compose import ColumnTransformer, make_column_selector
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
-    from sklearn.preprocessing import MaxAbsScaler
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import MaxAbsScaler, Normalizer
 
     embedding = embedding or EmbeddingConfig()
+    features = list(dict.fromkeys(cfg.features))
     if cfg.classifier == "setfit":
         require_finetune_packages()
-    # Dense blocks are scaled to [-1, 1] like the tf-idf values beside them; MaxAbsScaler
-    # does not centre, so the union stays sparse when a tf-idf block is in it.
-    makers = {
-        "tfidf_words": lambda: TfidfVectorizer(**WORDS),
-        "tfidf_chars": lambda: TfidfVectorizer(**CHARS),
-        "lexicon": lambda: make_pipeline(LexiconCounts(extra=cfg.lexicon), MaxAbsScaler()),
-        "learned_cues": lambda: make_pipeline(LearnedCues(seed=seed), MaxAbsScaler()),
-        "embeddings": lambda: make_pipeline(
-            _embeddings(cfg, embedding, cache_dir, seed, segmentation), MaxAbsScaler()),
+    frozen = "embeddings" in features and cfg.classifier != "setfit"
+    read = TextFeatures(
+        outlet_names=tuple(outlet_names),
+        lexicon=LexiconCounts(extra=cfg.lexicon) if "lexicon" in features else None,
+        embeddings=_frozen_embeddings(cfg, embedding, cache_dir, segmentation)
+        if frozen else None)
+    # Cue counts are scaled to [0, 1] like the tf-idf values beside them (MaxAbsScaler does
+    # not centre, so the blocks stay sparse). Embeddings are scaled to length 1, as each
+    # tf-idf row is: scaled per dimension instead, the 384 of them outweighed the words
+    # (lower held-out macro-F1 on every labelled corpus, benchmarks/framing.py).
+    blocks = {
+        "tfidf_words": lambda: (TfidfVectorizer(**WORDS), "text"),
+        "tfidf_chars": lambda: (TfidfVectorizer(**CHARS), "text"),
+        "lexicon": lambda: (MaxAbsScaler(), make_column_selector(LEXICON_COLUMNS)),
+        "learned_cues": lambda: (make_pipeline(LearnedCues(seed=seed), MaxAbsScaler()), "text"),
+        "embeddings": lambda: (Normalizer(), make_column_selector(EMBEDDING_COLUMNS))
+        if frozen else (make_pipeline(FineTunedEmbeddings(
+            embedding=embedding.model_dump(mode="json", exclude={"cache_dir"}),
+            finetune=cfg.finetune.model_dump(), seed=seed), MaxAbsScaler()), "text"),
     }
-    union = FeatureUnion([(BLOCKS[f], makers[f]()) for f in dict.fromkeys(cfg.features)])
-    return Pipeline([("mask", FingerprintMasker(outlet_names=tuple(outlet_names))),
-                     ("features", union), ("classifier", _classifier(cfg, seed))])
+    union = ColumnTransformer([(BLOCKS[f], *blocks[f]()) for f in features],
+                              sparse_threshold=1.0)
+    return Pipeline([("read", read), ("features", union), ("classifier", _classifier(cfg, seed))])
 
 
-def _embeddings(cfg: FramingConfig, embedding: EmbeddingConfig, cache_dir: Path | None,
-                seed: int, segmentation: SegmentationConfig | None):
-    """The embeddings block: frozen and cached, or fine-tuned on the training texts (setfit).
+def _frozen_embeddings(cfg: FramingConfig, embedding: EmbeddingConfig, cache_dir: Path | None,
+                       segmentation: SegmentationConfig | None) -> SentenceEmbeddings:
+    """The frozen, cached embedder.
 
-    Whole documents as units (``framing.level: document``) are represented by the mean of
-    their segments' vectors, which the embedding stage has cached.
+    Whole documents as units (``framing.level: document``) are the mean of their segments'
+    vectors, which the embedding stage has cached.
     """
-    settings = embedding.model_dump(mode="json", exclude={"cache_dir"})
-    if cfg.classifier == "setfit":
-        return FineTunedEmbeddings(embedding=settings, finetune=cfg.finetune.model_dump(),
-                                   seed=seed)
     pooled = segmentation is not None and cfg.level == "document"
-    return SentenceEmbeddings(embedding=settings,
+    return SentenceEmbeddings(embedding=embedding.model_dump(mode="json", exclude={"cache_dir"}),
                               # str: skops saves it as plain text, loadable on any system.
                               cache_dir=None if cache_dir is None else str(cache_dir),
                               segmentation=segmentation.model_dump(mode="json") if pooled
@@ -125,14 +141,18 @@ def build_majority_baseline() -> Pipeline:
     return Pipeline([("classifier", DummyClassifier(strategy="most_frequent"))])
 
 
-def build_lexicon_baseline(cfg: FramingConfig, *, seed: int) -> Pipeline:
+def build_lexicon_baseline(cfg: FramingConfig, *, seed: int,
+                           outlet_names: Sequence[str] = ()) -> Pipeline:
     """The lexicon-only baseline: cue counts alone into a balanced logistic regression."""
+    from sklearn.compose import ColumnTransformer, make_column_selector
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
     return Pipeline([
-        ("mask", FingerprintMasker()),
-        ("lexicon", LexiconCounts(extra=cfg.lexicon)),
+        ("read", TextFeatures(outlet_names=tuple(outlet_names),
+                              lexicon=LexiconCounts(extra=cfg.lexicon))),
+        ("features", ColumnTransformer([("lexicon", "passthrough",
+                                         make_column_selector(LEXICON_COLUMNS))])),
         ("classifier", LogisticRegression(class_weight="balanced", C=cfg.C, max_iter=MAX_ITER,
                                           random_state=seed)),
     ])

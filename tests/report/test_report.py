@@ -117,6 +117,18 @@ def test_the_topics_section_warns_when_the_model_cut_many_segments():
     assert _truncation_note({}) == ""  # runs of older versions
 
 
+def test_the_methods_say_how_the_embeddings_feature_read_each_unit():
+    from stance.report._framing import _how_embedded
+
+    mean = _how_embedded({"embedded": "mean of the document's segment vectors"})
+    assert "represents each document by the mean of its segments' cached vectors" in mean
+    cut = {"max_tokens": 256, "texts": 40, "truncated": 30, "checked": 40, "sampled": False}
+    whole = _how_embedded({"embedded": "each unit whole", "units_cut": cut,
+                           "level": "document"})
+    assert "reads each unit's first 256 tokens; 30 of 40 documents (75%) are longer." in whole
+    assert _how_embedded({}) == ""  # no embeddings feature
+
+
 def test_the_topics_section_warns_when_the_topics_change_with_the_seed():
     from stance.report._topics import _stability_note
 

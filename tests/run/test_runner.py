@@ -247,12 +247,12 @@ def test_a_framing_run_that_embeds_records_the_model_without_topics(seed_run, tm
     text = " ".join(" ".join(page.extract_text().split())
                     for page in PdfReader(result.run_dir / "report.pdf").pages)
     assert "Embeddings (for framing features): all-MiniLM-L6-v2" in text
-    # whole articles as units: the model reads only their beginnings, and the report says so
-    cut = result.framing.metrics["units_cut"]
-    assert cut["texts"] == result.framing.metrics["n_units"] == 4 and cut["truncated"] >= 1
-    assert (f"The embeddings feature reads each unit's first 256 tokens; {cut['truncated']} "
-            "of 4 documents") in text
-    assert "The embedding model reads only the start of many units." in text
+    # whole articles as units: each is the mean of its paragraphs' vectors, none is cut
+    assert result.framing.metrics["embedded"] == "mean of the document's segment vectors"
+    assert "units_cut" not in result.framing.metrics
+    assert ("The embeddings feature represents each document by the mean of its segments' "
+            "cached vectors") in text
+    assert "reads only the start of many units" not in text
     # the seed paragraphs are all shorter than the 256 tokens the model reads
     assert first.manifest["embedding"]["segments_cut"] == {
         "max_tokens": 256, "texts": 63, "truncated": 0, "checked": 5, "sampled": False}

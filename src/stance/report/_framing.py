@@ -110,7 +110,7 @@ def framing_methods(run: RunResult) -> list[str]:
             f"{cfg.n_bootstrap} bootstrap resamples for intervals; "
             + _calibration_method(run.framing.metrics, cfg.calibrate)
             + _copies_left_out(run.framing.metrics)
-            + _units_cut(run.framing.metrics)))
+            + _how_embedded(run.framing.metrics)))
         if cfg.rationales is not None:
             learned = run.framing.learned_cues
             items.append(m.text(
@@ -147,6 +147,14 @@ def _copies_left_out(metrics: dict[str, Any]) -> str:
             f"{left_out['random']} over the random folds (a unit counts once per fold). "
             "Calibration's and the learned cues' inner folds keep such copies apart too; the "
             "saved model is trained on every unit.")
+
+
+def _how_embedded(metrics: dict[str, Any]) -> str:
+    """How the embeddings feature saw each unit: its segments' mean, or its first tokens."""
+    if metrics.get("embedded", "").startswith("mean"):
+        return (" The embeddings feature represents each document by the mean of its "
+                "segments' cached vectors, so it reads the whole text.")
+    return _units_cut(metrics)
 
 
 def _units_cut(metrics: dict[str, Any]) -> str:

@@ -77,7 +77,7 @@ def _classifier_part(run: RunResult) -> str:
     out += m.table(_score_table(metrics), align=["left", "left", "right", "right"],
                    caption="Macro-F1 with 95% bootstrap intervals (documents resampled under "
                            "the random split, whole outlets under outlets held out) and "
-                           "accuracy, for the classifier and both baselines.")
+                           "accuracy, for the classifier and each baseline.")
     out += m.paragraph(m.text(_baseline_sentence(metrics) + _leakage_sentence(metrics)))
     grouped = metrics.get("grouped", {})
     if grouped.get("per_class"):

@@ -323,7 +323,9 @@ def _fit(model, fit: str | None, X, y, outlets):
         own = pd.Series(outlets)
         weight = (1.0 / own.map(own.value_counts())).to_numpy()
         per_class = pd.Series(weight).groupby(y).transform("sum").to_numpy()
-        return model.fit(X, y, classifier__sample_weight=weight / per_class)
+        weight = weight / per_class
+        # mean weight 1, as with unit weights: the loss's scale against C is unchanged
+        return model.fit(X, y, classifier__sample_weight=weight * len(weight) / weight.sum())
     return model.fit(X, y)
 
 

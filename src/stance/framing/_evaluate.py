@@ -91,6 +91,8 @@ def evaluate_framing(units: LabelledUnits, cfg: FramingConfig, *, seed: int,
     # What each model reads of a text needs no training: read every unit once, and let
     # the folds fit the rest.
     read = {name: _read_once(make, texts) for name, make in models.items()}
+    # the texts as the model reads them (outlet names, datelines, bylines masked)
+    masked = read["model"][1]["text"].tolist()
     grouped_name, grouped = grouped_folds(y, groups, cfg, seed=seed)
     copies = table["dup_group"].to_numpy(dtype=object)
     random_name, by_copies = random_folds(y, copies, cfg, seed=seed)
@@ -98,7 +100,7 @@ def evaluate_framing(units: LabelledUnits, cfg: FramingConfig, *, seed: int,
     # with their near-copies.
     splits = {"grouped": (grouped, groups, "outlet group"),
               "random": (by_copies, copies, "document")}
-    same_text = copy_keys(texts, outlets)
+    same_text = text_keys(masked)
     scores: dict[str, dict[str, Any]] = {name: {} for name in models}
     predictions: dict[tuple[str, str], CrossPrediction] = {}
     for split, (folds, resample, noun) in splits.items():
@@ -167,7 +169,6 @@ def evaluate_framing(units: LabelledUnits, cfg: FramingConfig, *, seed: int,
         metrics.update(_embedding_notes(cfg, embedding, segmentation, texts, seed))
     learned = None
     if rationales is not None:  # what the final model's cues learn from, outlet names masked
-        masked = FingerprintMasker(outlet_names=outlets).fit_transform(texts.tolist())
         learned = LearnedCues().fit(masked, rationales=list(rationales)).lexicon()
     return FramingResult(metrics, _predictions(table, grouped, predictions["model", "grouped"],
                                                classes),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stance.errors import StanceError
 from stance.framing._cues import LearnedCues
@@ -17,10 +17,6 @@ from stance.framing._features import FingerprintMasker, LexiconCounts, SentenceE
 from stance.framing._finetune import FineTunedEmbeddings
 from stance.framing._pipeline import BLOCKS
 from stance.framing._text_features import TextFeatures
-
-if TYPE_CHECKING:
-    pass
-
 
 #: Types a saved framing model may hold beyond those skops trusts already (public
 #: scikit-learn estimators, NumPy arrays and scalars, SciPy sparse matrices, builtins):

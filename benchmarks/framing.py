@@ -258,7 +258,7 @@ def ablations(names: list[str]) -> None:
 
     from stance.framing import labelled_units
     from stance.framing._folds import grouped_folds
-    from stance.framing._scores import bootstrap_macro_f1_gap
+    from stance.stats import bootstrap_macro_f1_gap
 
     out = {}
     for name in names:

@@ -223,6 +223,26 @@ class Run:
         return self._table(files.ACTORS)
 
     @cached_property
+    def actor_stance(self) -> pd.DataFrame | None:
+        """Every actor mention with its sentence and the model's stance (actor_stance.csv)."""
+        return self._table(files.ACTOR_STANCE)
+
+    @cached_property
+    def actor_stance_by_outlet(self) -> pd.DataFrame | None:
+        """Shares of negative, neutral and positive mentions per actor and outlet."""
+        return self._table(files.ACTOR_STANCE_OUTLETS)
+
+    @cached_property
+    def actor_stance_over_time(self) -> pd.DataFrame | None:
+        """The same shares per actor, outlet and period."""
+        return self._table(files.ACTOR_STANCE_TIME)
+
+    @cached_property
+    def actor_stance_evaluation(self) -> dict[str, Any] | None:
+        """The stance model's card scores and its agreement with your labels."""
+        return self._json(files.ACTOR_STANCE_EVALUATION)
+
+    @cached_property
     def distinctive_terms(self) -> pd.DataFrame | None:
         """Terms distinctive of each outlet (weighted log-odds)."""
         return self._table(files.DISTINCTIVE_TERMS)

@@ -226,6 +226,28 @@ class ActorNaming:
     naming: pd.DataFrame
 
 
+#: The classes of actor stance, from the actor's point of view, in reporting order.
+STANCE_CLASSES = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class ActorStance:
+    """The stance of each mention's sentence toward its actor, and how far to trust it.
+
+    ``by_outlet`` and ``over_time`` (shares with intervals over documents) are filled by
+    the analysis stage from ``mentions``.
+    """
+
+    #: One row per mention: document, outlet, date, sentence, offsets, stance, probabilities.
+    mentions: pd.DataFrame
+    #: The model's card summary, the agreement with labels and the adaptation's scores.
+    evaluation: Mapping[str, Any]
+    #: The user's labelled mentions with the model's predictions, when labels were given.
+    labelled: pd.DataFrame | None = None
+    by_outlet: pd.DataFrame | None = None
+    over_time: pd.DataFrame | None = None
+
+
 @dataclass(frozen=True)
 class RunResult:
     """Everything a run produced, and where its folder is.
@@ -250,6 +272,7 @@ class RunResult:
     over_time: pd.DataFrame | None = None
     framing: FramingResult | None = None
     actors: ActorNaming | None = None
+    actor_stance: ActorStance | None = None
     distinctive_terms: pd.DataFrame | None = None
 
     @property

@@ -16,7 +16,7 @@ from tests.conftest import EXPERIMENTS
 
 LEXICON = load_lexicon()
 #: The seed story's actors, as experiments/seeds.yaml names them.
-SEED_ACTORS = load_config(EXPERIMENTS / "seeds.yaml").framing.actors
+SEED_ACTORS = load_config(EXPERIMENTS / "seeds.yaml").actors
 
 
 def _segments(*texts, outlet="X"):
@@ -41,7 +41,7 @@ def seed_mentions():
     cfg = load_config(EXPERIMENTS / "seeds.yaml")
     cleaned, _ = prepare_corpus(cfg.corpus, cfg.cleaning, cfg.dedup, seed=cfg.seed)
     segments = segment_corpus(cleaned.corpus, cfg.segmentation)
-    return segments, find_mentions(segments, cfg.framing.actors, LEXICON)
+    return segments, find_mentions(segments, cfg.actors, LEXICON)
 
 
 def test_seed_mentions_keep_offsets_and_columns(seed_mentions):
@@ -137,7 +137,7 @@ def test_aliases_map_to_one_actor_longest_first():
 def test_an_alias_claimed_by_two_actors_is_a_config_error():
     with pytest.raises(StanceError, match="'minsk' is listed under both 'Belarus' and 'Russia'"):
         find_mentions(_segments("Minsk."), {"Belarus": ["Minsk"], "Russia": ["minsk"]}, LEXICON)
-    with pytest.raises(StanceError, match="framing.actors.Putin: no aliases"):
+    with pytest.raises(StanceError, match="actors.Putin: no aliases"):
         find_mentions(_segments("Putin."), {"Putin": []}, LEXICON)
 
 
@@ -155,7 +155,7 @@ def test_the_methods_describe_every_place_a_descriptor_is_read():
     from stance.report._framing import framing_methods
 
     cfg = parse_config({"name": "x", "corpus": {"path": "/c.csv"},
-                        "framing": {"actors": {"Putin": ["Vladimir Putin"]}}})
+                        "actors": {"Putin": ["Vladimir Putin"]}})
     bullets = framing_methods(SimpleNamespace(framing=None, config=cfg, distinctive_terms=None,
                                               actor_naming=pd.DataFrame()))
     assert len(bullets) == 1

@@ -68,10 +68,12 @@ def test_every_input_path_and_swept_input_path_resolves_against_the_config(tmp_p
     config = tmp_path / "sub" / "x.yaml"
     config.write_text("name: x\ncorpus:\n  path: ../docs\n  metadata: meta/m.csv\n"
                       "framing:\n  segment_labels: seg.csv\n"
+                      "actor_stance:\n  labels: ../stance.csv\n"
                       "sweep:\n  corpus.path: [a.csv, /abs/b.csv]\n  seed: [1]\n")
     cfg = load_config(config)
     assert cfg.corpus.metadata == (tmp_path / "sub" / "meta" / "m.csv").resolve()
     assert cfg.framing.segment_labels == (tmp_path / "sub" / "seg.csv").resolve()
+    assert cfg.actor_stance.labels == (tmp_path / "stance.csv").resolve()
     assert cfg.sweep["corpus.path"] == [str((tmp_path / "sub" / "a.csv").resolve()),
                                         "/abs/b.csv"]
 
@@ -90,6 +92,13 @@ def test_every_input_path_and_swept_input_path_resolves_against_the_config(tmp_p
      "bad.yaml:4 segmentation: window_overlap (10) must be below window_words (5)"),
     ("corpus:\n  path: c.csv\n  columns:\n    labels: [source]\n",
      "corpus.columns.labels: 'source' is the name of a column stance makes"),
+    ("corpus:\n  path: c.csv\nactor_stance:\n  enabled: true\n",
+     "actor_stance.enabled: true needs actors: name each actor with its aliases"),
+    ("corpus:\n  path: c.csv\nactors:\n  Putin: [Putin]\nactor_stance:\n  adapt: true\n",
+     "actor_stance.adapt: true tunes the model on your labels; give them as "
+     "actor_stance.labels"),
+    ("corpus:\n  path: c.csv\nframing:\n  actors:\n    Putin: [Putin]\n",
+     "bad.yaml:5 framing.actors: moved to the top-level actors section; write it there"),
     ("corpus:\n  path: c.csv\ntopics:\n  enabled: false\n  enabled: true\n",
      "bad.yaml:6 topics.enabled: given twice (first at line 5); YAML keeps only the last"),
 ])

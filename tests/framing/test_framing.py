@@ -11,8 +11,9 @@ from stance.errors import StanceError
 from stance.framing import labelled_units, merge_groups
 from stance.framing._folds import grouped_folds, random_folds
 from stance.framing._notes import small_n_warning
-from stance.framing._scores import bootstrap_macro_f1, bootstrap_macro_f1_gap, per_group_scores
+from stance.framing._scores import per_group_scores
 from stance.report._framing import _calibration_method, _copies_left_out
+from stance.stats import bootstrap_macro_f1, bootstrap_macro_f1_gap
 from tests.conftest import EXPERIMENTS, evaluate
 
 CUES = {"delegitimising": "the self-proclaimed dictator and his illegitimate regime",

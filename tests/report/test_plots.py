@@ -207,6 +207,8 @@ def test_the_same_figure_gives_the_same_svg_bytes_in_every_process(tmp_path):
 def _figures_of_every_kind() -> dict:
     from stance.report import (
         plot_actor_naming,
+        plot_actor_stance,
+        plot_actor_stance_over_time,
         plot_confusion_matrix,
         plot_framing_by_outlet,
         plot_ranked_terms,
@@ -240,6 +242,11 @@ def _figures_of_every_kind() -> dict:
              "share": [0.2, 0.4, 0.8, 0.6]}), _labels(2)),
         "map": lambda: plots.plot_topic_map(np.arange(20.0).reshape(10, 2),
                                             np.repeat([-1, 0], 5), _labels(1)),
+        "stance": lambda: plot_actor_stance(_stance_shares(("a", "b", "Putin", "Lukashenko"))),
+        "stance_over_time": lambda: plot_actor_stance_over_time(
+            pd.concat([_stance_shares(("a", "b", "Putin", "Lukashenko")).assign(
+                period=pd.Timestamp(day)) for day in ("2022-01-01", "2022-02-01")]),
+            _stance_shares(("a", "b", "Putin", "Lukashenko"))),
     }
 
 
@@ -326,6 +333,8 @@ def _every_figure(names: tuple[str, ...]) -> dict:
     """Each plot_* function, drawn with ``names`` as its outlets, labels, terms and actors."""
     from stance.report import (
         plot_actor_naming,
+        plot_actor_stance,
+        plot_actor_stance_over_time,
         plot_confusion_matrix,
         plot_framing_by_outlet,
         plot_metrics_against,
@@ -364,18 +373,39 @@ def _every_figure(names: tuple[str, ...]) -> dict:
              "delegitimising": [1, 4, 0, 2], "bare": [0, 1, 1, 0]})),
         "plot_reliability": lambda: plot_reliability(
             {"mean_predicted": [0.2, 0.9], "fraction_correct": [0.3, 0.8]}, 0.1),
+        "plot_actor_stance": lambda: plot_actor_stance(_stance_shares(names)),
+        "plot_actor_stance_over_time": lambda: plot_actor_stance_over_time(
+            pd.concat([_stance_shares(names).assign(period=pd.Timestamp(day))
+                       for day in ("2022-01-01", "2022-02-01")]), _stance_shares(names)),
         "plot_metrics_against": lambda: plot_metrics_against(
             pd.DataFrame({a: [b, c, d], "npmi_mean": [0.1, 0.2, 0.3]}), a, {"npmi_mean": "NPMI"}),
     }
+
+
+def _stance_shares(names: tuple[str, ...]) -> pd.DataFrame:
+    """Stance shares of two actors (names[2], names[3]) in two outlets (names[0], names[1])."""
+    a, b, c, d = names
+    rows = []
+    for actor, outlet, (neg, neu, pos) in ((c, a, (0.5, 0.3, 0.2)), (c, b, (0.1, 0.6, 0.3)),
+                                           (d, a, (0.7, 0.3, 0.0)), (d, b, (0.2, 0.2, 0.6))):
+        row = {"actor": actor, "outlet": outlet, "mentions": 10, "documents": 4,
+               "net": pos - neg}
+        for cls, share in zip(("negative", "neutral", "positive"), (neg, neu, pos),
+                              strict=True):
+            row |= {f"share_{cls}": share, f"low_{cls}": max(0.0, share - 0.1),
+                    f"high_{cls}": min(1.0, share + 0.1)}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def test_every_plot_function_is_drawn_by_the_literal_text_tests():
     import inspect
 
     from stance.report import _plots_framing as plots_framing
+    from stance.report import _plots_stance as plots_stance
     from stance.report import _plots_sweep as plots_sweep
 
-    defined = {name for module in (plots, plots_framing, plots_sweep)
+    defined = {name for module in (plots, plots_framing, plots_stance, plots_sweep)
                for name, value in inspect.getmembers(module, inspect.isfunction)
                if name.startswith("plot_") and value.__module__ == module.__name__}
     assert defined == set(_every_figure(HOSTILE))

@@ -20,7 +20,7 @@ def run_with(documents: Audit, **config) -> SimpleNamespace:
     return SimpleNamespace(config=cfg, corpus=SimpleNamespace(audit=documents),
                            manifest={"seeds": {"seed": 42, "stability_seeds": [43, 44]}},
                            topics=None, framing=None, actor_naming=None,
-                           distinctive_terms=None)
+                           actor_stance=None, distinctive_terms=None)
 
 
 def test_kept_near_duplicates_are_counted_and_every_kind_is_shown():

@@ -43,8 +43,8 @@ def hostile_run(tmp_path_factory):
         "corpus": {"path": str(_corpus(folder)), "columns": {"labels": ["frame"]}},
         "dedup": {"method": "none"},
         "topics": {"stability_runs": 1, "seed_themes": {"газ $": ["газ", "нефть"]}},
-        "framing": {"label": "frame", "actors": {"Лукашенко $": ["Лукашенко", "Lukashenko"],
-                                                 "Путин": ["Путиным", "Путин"]}},
+        "framing": {"label": "frame"},
+        "actors": {"Лукашенко $": ["Лукашенко", "Lukashenko"], "Путин": ["Путиным", "Путин"]},
     })
     return run_experiment(cfg, progress=False)
 

@@ -273,7 +273,7 @@ def test_a_run_that_fails_after_preparing_says_so_in_its_folder(seed_run, tmp_pa
     def boom(*stage_args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(stance.run._flow, "_outlet_stages", boom)
+    monkeypatch.setattr(stance.run._flow, "_distinctive_stage", boom)
     with pytest.raises(RuntimeError, match="boom"):
         run_experiment(cheap, progress=False)
     failed, = [run for run in (tmp_path / cfg.name / "runs").iterdir()
@@ -357,14 +357,15 @@ def test_every_figure_is_in_the_run_as_svg_and_png(seed_run):
 def test_without_configured_actors_only_actor_naming_is_skipped(seed_run, tmp_path):
     from stance.report._framing import framing_methods
     from stance.run._cache import StageCache
-    from stance.run._flow import _outlet_stages, _prepare
+    from stance.run._flow import _actor_naming, _distinctive_stage, _prepare
     from stance.run._stages import Stages
 
-    cfg = seed_run[0]
-    cfg = cfg.model_copy(update={"framing": cfg.framing.model_copy(update={"actors": {}})})
+    cfg = seed_run[0].model_copy(update={"actors": {}})
+    assert not cfg.actor_stance_runs
     stages = Stages(StageCache(tmp_path / "c", enabled=False))
     (cleaned, _), segments, _ = _prepare(cfg, stages)
-    actors, distinctive = _outlet_stages(cfg, cleaned, segments, stages)
+    actors = _actor_naming(cfg, segments, stages)
+    distinctive = _distinctive_stage(cfg, cleaned, segments, stages)
     assert list(stages.records) == ["corpus", "segment", "distinctive"]
     assert actors is None and not distinctive.empty
     methods = framing_methods(SimpleNamespace(

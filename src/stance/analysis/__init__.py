@@ -1,9 +1,14 @@
-"""Outlet comparison: topic prevalence per outlet and period, actor naming, distinctive terms.
+"""Outlet comparison: topic prevalence, actor naming and actor stance, distinctive terms.
 
 Example:
     >>> topic_prevalence(result.assignments, segments, cfg.analysis, seed=42)  # doctest: +SKIP
 """
 
+from stance.analysis._actor_stance import (
+    SHARE_COLUMNS,
+    actor_stance_over_time,
+    tabulate_actor_stance,
+)
 from stance.analysis._actors import (
     DESCRIPTOR_CLASSES,
     MENTION_COLUMNS,
@@ -16,8 +21,8 @@ from stance.analysis._distinctive import ALPHA, distinctive_terms, familywise_z,
 from stance.analysis._prevalence import choose_period, topic_prevalence, topics_over_time
 
 __all__ = [
-    "ALPHA", "DESCRIPTOR_CLASSES", "MENTION_COLUMNS", "NAMING_COLUMNS", "choose_period",
+    "ALPHA", "DESCRIPTOR_CLASSES", "MENTION_COLUMNS", "NAMING_COLUMNS", "SHARE_COLUMNS",
+    "actor_stance_over_time", "choose_period",
     "distinctive_terms", "familywise_z", "find_mentions", "log_odds", "name_actors",
-    "tabulate_actor_naming",
-    "topic_prevalence", "topics_over_time",
+    "tabulate_actor_naming", "tabulate_actor_stance", "topic_prevalence", "topics_over_time",
 ]

@@ -1,6 +1,6 @@
 """Actor naming: each mention of a configured actor and the descriptor attached to it.
 
-An actor (``framing.actors``) is named by any of its aliases, matched case-insensitively on
+An actor (the top-level ``actors``) is named by any of its aliases, matched case-insensitively on
 word boundaries, longest alias first ("Alexander Lukashenko" is one mention), possessives
 included ("Lukashenko's"). A mention's descriptor is one of, within its sentence and clause:
 
@@ -114,7 +114,7 @@ def find_mentions(segments: Segments, actors: Mapping[str, Sequence[str]],
 
     Args:
         segments: the segments to search.
-        actors: actor -> aliases (``framing.actors``).
+        actors: actor -> aliases (the config's ``actors``).
         lexicon: classifies descriptors (see :meth:`Lexicon.classify`).
 
     Returns:
@@ -184,15 +184,15 @@ def _alias_table(actors: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, st
     table: dict[str, tuple[str, str]] = {}
     for actor, aliases in actors.items():
         if not aliases:
-            raise StanceError(f"framing.actors.{actor}: no aliases; list every name of the "
+            raise StanceError(f"actors.{actor}: no aliases; list every name of the "
                               f"actor (e.g. [{actor}])")
         for alias in aliases:
             key = _normalise(alias)
             if not key:
-                raise StanceError(f"framing.actors.{actor}: empty alias; remove it")
+                raise StanceError(f"actors.{actor}: empty alias; remove it")
             owner = table.setdefault(key, (actor, alias))[0]
             if owner != actor:
-                raise StanceError(f"framing.actors: alias '{alias}' is listed under both "
+                raise StanceError(f"actors: alias '{alias}' is listed under both "
                                   f"'{owner}' and '{actor}'; give each alias to one actor")
     return table
 

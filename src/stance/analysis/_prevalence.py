@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from stance.data import Corpus, Segments
 
 #: Resamples drawn per chunk, so memory stays ~chunk x documents whatever n_bootstrap is.
 _BOOTSTRAP_CHUNK = 100
-_PERIOD_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+PERIOD_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
 
 def topic_prevalence(
@@ -41,28 +42,39 @@ def topic_prevalence(
     table = segments.table[["seg_id", "doc_id", "outlet"]].merge(
         assignments[["seg_id", "topic"]], on="seg_id", how="inner", validate="one_to_one")
     topics = np.sort(table["topic"].unique())
-    alpha = (1 - cfg.confidence) / 2
     rows = []
     for outlet, group in table.groupby("outlet", sort=True):
-        # a generator per outlet, from the seed and its name: adding or removing an outlet
-        # leaves the others' intervals as they were
-        rng = np.random.default_rng([seed, zlib.crc32(str(outlet).encode())])
         counts = pd.crosstab(group["doc_id"], group["topic"]).reindex(columns=topics, fill_value=0)
         matrix = counts.to_numpy(dtype=np.float64)  # documents x topics
-        share = matrix.sum(0) / matrix.sum()
-        if matrix.shape[0] < 2:
-            # resampling one document only ever draws that document: a zero-width interval
-            # would claim certainty, so the interval is undefined (NaN) instead
-            low = high = np.full(len(topics), np.nan)
-        else:
-            boot = _bootstrap_shares(matrix, cfg.n_bootstrap, rng)
-            low, high = _exact_where_degenerate(
-                *np.quantile(boot, [alpha, 1 - alpha], axis=0), matrix, alpha)
+        share, low, high = share_intervals(matrix, cfg, seed=[seed, name_seed(outlet)])
         for k, topic in enumerate(topics):
             rows.append((outlet, int(topic), share[k], low[k], high[k],
                          int(matrix[:, k].sum()), matrix.shape[0]))
     return pd.DataFrame(rows, columns=["outlet", "topic", "share", "low", "high",
                                        "n_segments", "n_documents"])
+
+
+def share_intervals(matrix: np.ndarray, cfg: AnalysisConfig,
+                    seed: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each column's share of ``matrix`` (documents x categories), with bootstrap bounds.
+
+    Documents are resampled whole; an interval is NaN for one document (resampling it only
+    ever draws it again) and exact where no resample can move the share.
+    """
+    share = matrix.sum(0) / matrix.sum()
+    if matrix.shape[0] < 2:
+        nan = np.full(matrix.shape[1], np.nan)
+        return share, nan, nan.copy()
+    alpha = (1 - cfg.confidence) / 2
+    boot = _bootstrap_shares(matrix, cfg.n_bootstrap, np.random.default_rng(list(seed)))
+    low, high = _exact_where_degenerate(*np.quantile(boot, [alpha, 1 - alpha], axis=0),
+                                        matrix, alpha)
+    return share, low, high
+
+
+def name_seed(name: object) -> int:
+    """A generator seed from a name: adding or removing one outlet leaves the others' intervals."""
+    return zlib.crc32(str(name).encode())
 
 
 def _exact_where_degenerate(low: np.ndarray, high: np.ndarray, matrix: np.ndarray,
@@ -120,7 +132,7 @@ def topics_over_time(
     totals = counts.groupby("period")["n_segments"].transform("sum")
     counts["share"] = (counts["n_segments"] / totals).where(totals > 0)
     out = counts[["period", "topic", "share", "n_segments"]]
-    out.attrs["period"] = _PERIOD_NAMES.get(freq, freq)
+    out.attrs["period"] = PERIOD_NAMES.get(freq, freq)
     return out
 
 

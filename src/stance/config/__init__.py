@@ -23,6 +23,7 @@ from stance.config._load import INPUT_PATHS, dump_config, load_config, locate, p
 from stance.config._reference import reference_markdown
 from stance.config._stages import (
     UMAP_SMALL_CORPUS,
+    ActorStanceConfig,
     AnalysisConfig,
     EmbeddingConfig,
     FinetuneConfig,
@@ -37,7 +38,8 @@ from stance.config._sweep import MAX_POINTS, expand_sweep, setting_paths, value_
 
 __all__ = [
     "DEFAULT_ENCODING_FALLBACKS", "INPUT_PATHS", "MAX_POINTS", "RESERVED_COLUMNS",
-    "UMAP_SMALL_CORPUS", "AnalysisConfig", "CleaningConfig", "Columns", "CorpusConfig",
+    "UMAP_SMALL_CORPUS", "ActorStanceConfig", "AnalysisConfig", "CleaningConfig", "Columns",
+    "CorpusConfig",
     "DedupConfig", "EmbeddingConfig", "ExperimentConfig", "FinetuneConfig", "FramingConfig",
     "HdbscanConfig", "HomePath", "OutlierConfig", "PatternConfig", "RepeatedLinesConfig",
     "ReportConfig", "Section", "SegmentationConfig", "TopicsConfig", "UmapConfig",

@@ -21,6 +21,7 @@ from stance.config._corpus import (
     SegmentationConfig,
 )
 from stance.config._stages import (
+    ActorStanceConfig,
     AnalysisConfig,
     EmbeddingConfig,
     FramingConfig,
@@ -45,7 +46,11 @@ class ExperimentConfig(Section):
     embedding: EmbeddingConfig = EmbeddingConfig()
     topics: TopicsConfig = TopicsConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    actors: dict[str, list[str]] = Field(
+        default_factory=dict, description="actor -> aliases (every variant that names the "
+        "actor), for actor naming and actor stance; none by default: name your story's")
     framing: FramingConfig = FramingConfig()
+    actor_stance: ActorStanceConfig = ActorStanceConfig()
     report: ReportConfig = ReportConfig()
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
         default_factory=dict, description="dotted setting -> values to try; `stance run` runs "
@@ -62,6 +67,21 @@ class ExperimentConfig(Section):
             raise ValueError(
                 f"framing.label '{label}' is not in corpus.columns.labels {labels}; add the "
                 "label column there, correct the name, or set framing.enabled: false")
+        return self
+
+    @model_validator(mode="after")
+    def _stance_actors_are_named(self) -> ExperimentConfig:
+        unknown = [a for a in self.actor_stance.actors or [] if a not in self.actors]
+        if unknown:
+            raise ValueError(f"actor_stance.actors: {', '.join(map(repr, unknown))} not among "
+                             f"the actors {sorted(self.actors)}; name it under actors: with "
+                             "its aliases, or remove it")
+        if self.actor_stance.enabled is True and not self.actors:
+            raise ValueError("actor_stance.enabled: true needs actors: name each actor with "
+                             "its aliases under the top-level actors section")
+        if self.actor_stance.adapt and self.actor_stance.labels is None:
+            raise ValueError("actor_stance.adapt: true tunes the model on your labels; give "
+                             "them as actor_stance.labels")
         return self
 
     @model_validator(mode="after")
@@ -107,6 +127,17 @@ class ExperimentConfig(Section):
             return "framing.enabled is false"
         return (f"the label column framing.label ('{self.framing.label}') is not among "
                 "corpus.columns.labels")
+
+    @property
+    def actor_stance_runs(self) -> bool:
+        """Whether the actor stance stage runs (``auto``: when actors are named)."""
+        return bool(self.actors) and self.actor_stance.enabled is not False
+
+    @property
+    def stance_actors(self) -> dict[str, list[str]]:
+        """The actors whose stance is measured, with their aliases."""
+        chosen = self.actor_stance.actors
+        return {a: v for a, v in self.actors.items() if chosen is None or a in chosen}
 
     def resolved_dump(self) -> dict[str, Any]:
         """The config with every default filled in, as plain YAML-ready data."""

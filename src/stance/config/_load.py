@@ -83,8 +83,11 @@ def dump_config(cfg: ExperimentConfig) -> str:
     return yaml.safe_dump(cfg.resolved_dump(), sort_keys=False, allow_unicode=True)
 
 
+#: Settings that moved: old dotted key -> where it lives now.
+MOVED = {"framing.actors": "the top-level actors section"}
 #: Settings naming input files: relative values resolve against the config's folder.
-INPUT_PATHS = ("corpus.path", "corpus.metadata", "framing.segment_labels")
+INPUT_PATHS = ("corpus.path", "corpus.metadata", "framing.segment_labels",
+               "actor_stance.labels")
 
 
 def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
@@ -102,10 +105,13 @@ def _resolve_paths(cfg: ExperimentConfig, base: Path) -> ExperimentConfig:
                                            "metadata": resolved(cfg.corpus.metadata)})
     framing = cfg.framing.model_copy(
         update={"segment_labels": resolved(cfg.framing.segment_labels)})
+    actor_stance = cfg.actor_stance.model_copy(
+        update={"labels": resolved(cfg.actor_stance.labels)})
     # a swept input path is a path of the config too (its points validate the values later)
     sweep = {key: [swept(v) if isinstance(v, str) else v for v in values]
              if key in INPUT_PATHS else values for key, values in cfg.sweep.items()}
-    return cfg.model_copy(update={"corpus": corpus, "framing": framing, "sweep": sweep,
+    return cfg.model_copy(update={"corpus": corpus, "framing": framing,
+                                  "actor_stance": actor_stance, "sweep": sweep,
                                   "output_dir": cfg.output_dir.absolute()})
 
 
@@ -174,7 +180,10 @@ def _describe(exc: ValidationError, source: Path | None, lines: dict[str, int]) 
         dotted = ".".join(loc)
         line = lines.get(dotted) or lines.get(".".join(loc[:-1]))
         where = f"{source}:{line}" if source and line else str(source or "config")
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and dotted in MOVED:
+            problems.append(f"{where} {dotted}: moved to {MOVED[dotted]}; write it there "
+                            "(actor naming and actor stance share it)")
+        elif error["type"] == "extra_forbidden":
             known = _known_keys(loc[:-1])
             close = difflib.get_close_matches(loc[-1], known, n=1)
             hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(known)}"

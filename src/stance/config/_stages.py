@@ -199,9 +199,6 @@ class FramingConfig(Section):
                             "macro-F1 on every labelled corpus measured (benchmarks/framing.py)")
     lexicon: dict[str, list[str]] = Field(
         default_factory=dict, description="extra cues per category, added to the packaged ones")
-    actors: dict[str, list[str]] = Field(
-        default_factory=dict, description="actor -> aliases (every variant that names the "
-        "actor); none by default: actor naming runs for the actors of your story")
     distinctive_prior: float = Field(
         0.01, gt=0, description="scale of the informative Dirichlet prior (share of counts)")
     top_n: int = Field(15, ge=1, description="features and terms listed per class or outlet")
@@ -222,6 +219,34 @@ class FramingConfig(Section):
             raise ValueError("classifier setfit fine-tunes the embeddings feature; add "
                              "embeddings to framing.features")
         return self
+
+
+class ActorStanceConfig(Section):
+    """Stance toward actors: each mention's sentence negative, neutral or positive toward it."""
+
+    enabled: bool | Literal["auto"] = Field(
+        "auto", description="auto: run when actors are named (the top-level actors section)")
+    actors: list[str] | None = Field(
+        None, description="which of the named actors to measure (default: all of them); "
+        "the model was trained on sentiment toward people")
+    model: str = Field(
+        "shipped", description="shipped: MiniLM with its top layer and a classifier tuned on "
+        "NewsMTSC, installed with stance; finetuned: every layer tuned, trained into the "
+        "cache by `stance train actor-stance --variant finetuned`; or the folder of a model "
+        "that command wrote")
+    unit: Literal["sentence", "window"] = Field(
+        "sentence", description="what the model reads around a mention: its sentence, or "
+        "window_words words each side of it (a sentence longer than twice that is always "
+        "cut to the window)")
+    window_words: int = Field(30, ge=5, description="words each side of a mention in a window")
+    labels: HomePath | None = Field(
+        None, description="CSV of your own labelled mentions (doc_id, sentence, mention, "
+        "stance, optional start and end in the sentence, optional rationale): the model's "
+        "agreement with them is reported")
+    adapt: bool = Field(
+        False, description="also tune the model on the labels: scored with outlets held "
+        "out beside the unadapted model, then tuned on every label to predict the corpus")
+    adapt_epochs: int = Field(4, ge=1, description="passes over the labels when adapting")
 
 
 class ReportConfig(Section):

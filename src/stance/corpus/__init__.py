@@ -15,7 +15,13 @@ from stance.corpus._lexicon import DESCRIPTOR_CATEGORIES, NEUTRAL, CueMatch, Lex
 from stance.corpus._names import outlet_name_pattern
 from stance.corpus._prepare import prepare_corpus
 from stance.corpus._read import LoadedCorpus, load_corpus, require_corpus_path
-from stance.corpus._segment import Tokenizer, fit_to_model, segment_corpus, split_text
+from stance.corpus._segment import (
+    Tokenizer,
+    fit_to_model,
+    segment_corpus,
+    sentence_spans,
+    split_text,
+)
 from stance.corpus._summary import summarise_outlets
 from stance.corpus._validate import MISSING_LABELS, blank_missing_labels, site_domain
 
@@ -24,7 +30,6 @@ __all__ = [
     "Lexicon", "LoadedCorpus", "Tokenizer", "apply_duplicates", "blank_missing_labels",
     "clean_corpus", "clean_text", "decode_text", "default_patterns", "find_near_duplicates",
     "fit_to_model", "load_corpus", "load_lexicon", "outlet_name_pattern", "parse_csv",
-    "prepare_corpus",
-    "read_text_file", "require_corpus_path", "segment_corpus", "site_domain", "split_text",
-    "summarise_outlets",
+    "prepare_corpus", "read_text_file", "require_corpus_path", "segment_corpus",
+    "sentence_spans", "site_domain", "split_text", "summarise_outlets",
 ]

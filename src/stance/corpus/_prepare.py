@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from pathlib import Path
 
 from stance.config import CleaningConfig, CorpusConfig, DedupConfig
 from stance.corpus._clean import clean_corpus
@@ -15,15 +17,19 @@ log = logging.getLogger(__name__)
 
 
 def prepare_corpus(
-    corpus_cfg: CorpusConfig, cleaning_cfg: CleaningConfig, dedup_cfg: DedupConfig, *, seed: int
+    corpus_cfg: CorpusConfig, cleaning_cfg: CleaningConfig, dedup_cfg: DedupConfig, *, seed: int,
+    other_inputs: Sequence[Path] = ()
 ) -> tuple[CleanedCorpus, str]:
     """Load, clean and de-duplicate a corpus.
+
+    ``other_inputs`` are files other settings read (a labels file kept beside the articles):
+    a folder corpus does not report them as files it left unread.
 
     Returns:
         The cleaned corpus with its audit (one row per input document: kept,
         dropped with a reason, or merged), and the sha256 of the loaded data.
     """
-    loaded = load_corpus(corpus_cfg)
+    loaded = load_corpus(corpus_cfg, other_inputs=other_inputs)
     corpus, audit = loaded.corpus, loaded.audit
     if cleaning_cfg.enabled:
         corpus, removals = clean_corpus(corpus, cleaning_cfg)

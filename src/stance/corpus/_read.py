@@ -14,6 +14,7 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +54,11 @@ class LoadedCorpus:
 
 
 
-def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
+def load_corpus(cfg: CorpusConfig, *, other_inputs: Sequence[Path] = ()) -> LoadedCorpus:
     """Read, validate and normalise the corpus named by ``cfg``.
+
+    ``other_inputs``: files in a corpus folder that other settings read, not reported as
+    files left unread.
 
     Returns:
         The corpus (columns doc_id, outlet, date, title, text, labels...,
@@ -78,7 +82,7 @@ def load_corpus(cfg: CorpusConfig) -> LoadedCorpus:
     notes: dict[int, str] = {}
     ignored: list[tuple] = []  # audit rows of files a folder's metadata.csv does not list
     if fmt == "folder":
-        raw = _read_folder(cfg, problems, notes, ignored)
+        raw = _read_folder(cfg, problems, notes, ignored, other_inputs)
     else:
         raw = _read_table(cfg, fmt, problems)
     beyond = _beyond_limit(raw, cfg)
@@ -144,7 +148,7 @@ def _detect_format(cfg: CorpusConfig) -> str:
 
 
 def _read_folder(cfg: CorpusConfig, problems: list[Problem], notes: dict[int, str],
-                 ignored: list[tuple]):
+                 ignored: list[tuple], other_inputs: Sequence[Path]):
     root = cfg.path
     if cfg.metadata is not None and not cfg.metadata.is_file():
         raise StanceError(f"{cfg.metadata}: corpus.metadata file not found; fix the path "
@@ -177,6 +181,8 @@ def _read_folder(cfg: CorpusConfig, problems: list[Problem], notes: dict[int, st
     else:
         meta = pd.DataFrame({cfg.columns.file: [p.relative_to(root).as_posix() for p in files]})
         file_col = cfg.columns.file
+    known = {Path(p).resolve() for p in other_inputs}
+    others = [p for p in others if (root / p).resolve() not in known]
     if others:
         log.warning("%s: files that are not .txt or .md articles (or are hidden, or broken "
                     "links), so not read: %d (first: %s)", root, len(others), others[0])

@@ -138,12 +138,17 @@ def split_text(text: str, cfg: SegmentationConfig) -> list[Span]:
     elif cfg.unit == "paragraph":
         spans = _strip_spans(text, [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)])
     elif cfg.unit == "sentence":
-        spans = [s for p in _strip_spans(text, [(m.start(), m.end())
-                                                for m in _PARAGRAPH.finditer(text)])
-                 for s in _sentences(text, p)]
+        spans = sentence_spans(text)
     else:
         return _windows(text, cfg.window_words, cfg.window_overlap)
     return _merge_short(text, spans, cfg.min_words)
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """Character spans of the sentences of ``text``, paragraph by paragraph."""
+    return [s for p in _strip_spans(text, [(m.start(), m.end())
+                                           for m in _PARAGRAPH.finditer(text)])
+            for s in _sentences(text, p)]
 
 
 def _strip_spans(text: str, spans: list[Span]) -> list[Span]:

@@ -24,7 +24,8 @@ from stance.framing._folds import (
     text_keys,
 )
 from stance.framing._notes import outlet_label_warning, small_n_warning
-from stance.framing._scores import bootstrap_macro_f1_gap, score_split
+from stance.framing._scores import score_split
+from stance.stats import bootstrap_macro_f1_gap
 
 
 def copy_keys(texts: Sequence[str], outlets: Sequence[str]) -> np.ndarray:

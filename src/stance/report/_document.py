@@ -17,6 +17,7 @@ import pandas as pd
 
 from stance.corpus import summarise_outlets
 from stance.report import _markup as m
+from stance.report._actor_stance import actor_stance_methods, actor_stance_section
 from stance.report._framing import framing_methods, framing_section
 from stance.report._plots import shown_note
 from stance.report._topics import cut_segments, topics_section
@@ -150,6 +151,7 @@ def methods_section(run: RunResult) -> str:
         *_embedding_methods(run),
         *_topic_methods(run),
         *framing_methods(run),
+        *actor_stance_methods(run),
         m.text(f"Random seed {cfg.seed} for every stochastic step{_refit_seeds(run)}. The "
                "resolved config is config.yaml in the run folder; versions and hashes are in "
                "manifest.json."),
@@ -282,7 +284,7 @@ def _term_settings(topics: TopicsConfig) -> str:
 
 #: The report's sections in order; a later stage appends its own.
 SECTIONS: list[Section] = [title_page, corpus_section, audit_section, topics_section,
-                           framing_section, methods_section]
+                           framing_section, actor_stance_section, methods_section]
 
 
 def render_markup(run: RunResult) -> str:

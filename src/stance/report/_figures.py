@@ -9,6 +9,7 @@ import pandas as pd
 
 from stance.report import _plots as plots
 from stance.report import _plots_framing as pf
+from stance.report import _plots_stance as ps
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -20,7 +21,8 @@ Draw = Callable[[], "Figure"]
 
 def run_figures(result: RunResult) -> dict[str, Draw]:
     """Figure name -> a function drawing it, for every figure the run's results allow."""
-    return {**_corpus_figures(result), **_topic_figures(result), **_framing_figures(result)}
+    return {**_corpus_figures(result), **_topic_figures(result), **_framing_figures(result),
+            **_stance_figures(result)}
 
 
 def topic_labels(topics: pd.DataFrame) -> dict[int, str]:
@@ -91,4 +93,16 @@ def _framing_figures(result: RunResult) -> dict[str, Draw]:
         figures["framing_top_features"] = lambda: pf.plot_ranked_terms(
             framing.top_features, "class", "feature", "coefficient",
             title="Top features per class", shown="first {} classes")
+    return figures
+
+
+def _stance_figures(result: RunResult) -> dict[str, Draw]:
+    stance = result.actor_stance
+    if stance is None or stance.by_outlet.empty:
+        return {}
+    figures: dict[str, Draw] = {"actor_stance": lambda: ps.plot_actor_stance(stance.by_outlet)}
+    over_time = stance.over_time
+    if not over_time.empty and over_time.groupby(["actor", "outlet"])["period"].nunique().max() > 1:
+        figures["actor_stance_over_time"] = lambda: ps.plot_actor_stance_over_time(
+            over_time, stance.by_outlet)
     return figures

@@ -122,8 +122,9 @@ def framing_methods(run: RunResult) -> list[str]:
                 f"read. Learned from all units: {0 if learned is None else len(learned)} "
                 "words (framing_learned_cues.csv)."))
     if run.actor_naming is not None:
+        actors = run.config.actors
         items.append(m.text(
-            f"Actor naming: {len(cfg.actors)} actors ({', '.join(cfg.actors)}) with their "
+            f"Actor naming: {len(actors)} actors ({', '.join(actors)}) with their "
             "aliases; each mention's descriptor (a title before the name, an apposition set "
             "off by commas after it, or 'regime' or 'junta' right after it) is classified with "
             "the framing-cue lexicon, and a mention with none is bare."))

@@ -49,6 +49,11 @@ _OUTPUTS = (
     (files.DISTINCTIVE_TERMS, "", ()),
     (files.ACTORS, "", ()),
     (files.ACTOR_MENTIONS, "", ()),
+    (files.ACTOR_STANCE, "", ()),
+    (files.ACTOR_STANCE_OUTLETS, "", ()),
+    (files.ACTOR_STANCE_TIME, "", ()),
+    (files.ACTOR_STANCE_EVALUATION, "", ()),
+    (files.ACTOR_STANCE_LABELS, "", ()),
 )
 #: The check of the figures' bytes; and of which figures exist, where the bytes are not
 #: compared.

@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stance.analysis import distinctive_terms, name_actors, topic_prevalence, topics_over_time
+from stance.analysis import (
+    actor_stance_over_time,
+    distinctive_terms,
+    name_actors,
+    tabulate_actor_stance,
+    topic_prevalence,
+    topics_over_time,
+)
 from stance.config import ExperimentConfig
 from stance.corpus import (
     load_lexicon,
@@ -20,7 +27,15 @@ from stance.corpus import (
     require_corpus_path,
     segment_corpus,
 )
-from stance.data import CleanedCorpus, Embeddings, RunResult, Segments, TopicResult
+from stance.data import (
+    ActorNaming,
+    ActorStance,
+    CleanedCorpus,
+    Embeddings,
+    RunResult,
+    Segments,
+    TopicResult,
+)
 from stance.errors import StanceError
 from stance.progress import progress_enabled
 from stance.run import _keys as keys
@@ -29,6 +44,7 @@ from stance.run._folder import marked_if_failed, new_output_dir, point_latest, r
 from stance.run._manifest import build_manifest
 from stance.run._stages import Stages
 from stance.run._stores import (
+    ACTOR_STANCE_STORE,
     CORPUS_STORE,
     MAP_STORE,
     SEGMENTS_STORE,
@@ -69,6 +85,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
 
             units = stages.run("units", labelled_units, cleaned.corpus, segments, cfg.framing,
                                source=cfg.corpus.path)
+        naming = _actor_naming(cfg, segments, stages)  # so are actors and stance labels
         run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
         with marked_if_failed(run_dir):
             write_inputs(cfg, cleaned, segments, run_dir)
@@ -89,13 +106,19 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
             framing = None
             if units is not None:
                 framing = _framing_stage(cfg, units, cleaned, embedding, stages, segments_key)
-            actors, distinct = _outlet_stages(cfg, cleaned, segments, stages)
+            actor_stance = None
+            if cfg.actor_stance_runs:
+                actor_stance = _actor_stance_stages(cfg, naming, segments, cleaned, stages,
+                                                    segments_key)
+            actors = naming if cfg.framing.enabled is not False else None
+            distinct = _distinctive_stage(cfg, cleaned, segments, stages)
             manifest = build_manifest(cfg, corpus_sha256, started, embedding,
                                       topics.params if topics is not None else None)
             result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings,
                                topics=topics, topic_map=topic_map, metrics=metrics,
                                prevalence=prevalence, over_time=over_time, framing=framing,
-                               actors=actors, distinctive_terms=distinct)
+                               actors=actors, actor_stance=actor_stance,
+                               distinctive_terms=distinct)
             result = write_outputs(result, embedder)
             result = dataclasses.replace(
                 result, figures=stages.run("figures", draw_figures, result))
@@ -141,8 +164,10 @@ def _prepare(cfg: ExperimentConfig,
              stages: Stages) -> tuple[tuple[CleanedCorpus, str], Segments, str]:
     """The corpus and segment stages; returns the corpus and its sha256, the segments, their key."""
     corpus_key = keys.corpus_key(cfg)
+    other_inputs = [p for p in (cfg.framing.segment_labels, cfg.actor_stance.labels) if p]
     prepared = stages.run("corpus", prepare_corpus, cfg.corpus, cfg.cleaning, cfg.dedup,
-                          seed=cfg.seed, key=corpus_key, store=CORPUS_STORE)
+                          seed=cfg.seed, other_inputs=other_inputs, key=corpus_key,
+                          store=CORPUS_STORE)
     tokenizer = segment_tokenizer(cfg)
     segments_key = keys.segments_key(corpus_key, cfg, tokenizer and tokenizer.identity())
     segments = stages.run("segment", segment_corpus, prepared[0].corpus, cfg.segmentation,
@@ -220,21 +245,51 @@ def _framing_stage(cfg: ExperimentConfig, units, cleaned: CleanedCorpus,
                       key=keys.framing_key(cfg, segments_key, embedding))
 
 
-def _outlet_stages(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segments,
-                   stages: Stages):
-    """Actor naming and distinctive terms: both need the segments alone.
+def _actor_naming(cfg: ExperimentConfig, segments: Segments,
+                  stages: Stages) -> ActorNaming | None:
+    """Every actor mention and how each outlet names each actor (None when none is named).
 
-    Both are skipped when framing is disabled, actors also when ``framing.actors`` names
-    none.
+    Runs before any model loads: an alias clash, a stance actor the corpus never mentions
+    or a bad labels file stops the run here, before its folder exists.
     """
+    if not cfg.actors or (cfg.framing.enabled is False and not cfg.actor_stance_runs):
+        return None
+    naming = stages.run("actors", name_actors, segments, cfg.actors,
+                        load_lexicon(cfg.framing.lexicon))
+    if cfg.actor_stance_runs:
+        from stance.sentiment import check_stance_inputs
+
+        check_stance_inputs(naming.mentions, cfg.stance_actors, cfg.actor_stance)
+    return naming
+
+
+def _actor_stance_stages(cfg: ExperimentConfig, naming: ActorNaming, segments: Segments,
+                         cleaned: CleanedCorpus, stages: Stages,
+                         segments_key: str) -> ActorStance:
+    """The stance toward each mention, then its shares per outlet and over time."""
+    from stance.sentiment import measure_actor_stance, model_identity, resolve_stance_model
+
+    cache_dir = cfg.output_dir / ".cache"  # where a fine-tuned stance model is trained into
+    identity = model_identity(resolve_stance_model(cfg.actor_stance.model, cache_dir))
+    dates = cleaned.corpus.documents.set_index("doc_id")["date"]
+    stance = stages.run("actor_stance", measure_actor_stance, naming.mentions, segments, dates,
+                        cfg.actor_stance, actors=cfg.stance_actors, cache_dir=cache_dir,
+                        seed=cfg.seed, n_bootstrap=cfg.analysis.n_bootstrap,
+                        store=ACTOR_STANCE_STORE,
+                        key=keys.actor_stance_key(cfg, segments_key, identity))
+    by_outlet = stages.run("actor_stance_outlets", tabulate_actor_stance, stance.mentions,
+                           cfg.analysis, seed=cfg.seed)
+    over_time = stages.run("actor_stance_time", actor_stance_over_time, stance.mentions,
+                           cfg.analysis, seed=cfg.seed)
+    return dataclasses.replace(stance, by_outlet=by_outlet, over_time=over_time)
+
+
+def _distinctive_stage(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segments,
+                       stages: Stages) -> pd.DataFrame | None:
+    """The terms that set each outlet apart (skipped when framing is disabled)."""
     if cfg.framing.enabled is False:
-        return None, None
-    actors = None
-    if cfg.framing.actors:
-        actors = stages.run("actors", name_actors, segments, cfg.framing.actors,
-                            load_lexicon(cfg.framing.lexicon))
+        return None
     outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
-    distinct = stages.run("distinctive", distinctive_terms, segments,
-                          prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
-                          outlet_names=outlets)
-    return actors, distinct
+    return stages.run("distinctive", distinctive_terms, segments,
+                      prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
+                      outlet_names=outlets)

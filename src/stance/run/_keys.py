@@ -24,8 +24,11 @@ TOPIC_PACKAGES = ("numpy", "scikit-learn", "scipy", "bertopic", "umap-learn", "p
 FRAMING_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "skops", "torch",
                     "transformers", "sentence-transformers", "onnxruntime", "datasets",
                     "accelerate")
-#: Framing settings the classifier does not read (actor naming, distinctive terms).
-NOT_THE_CLASSIFIERS = {"enabled", "actors", "distinctive_prior"}
+#: Framing settings the classifier does not read (distinctive terms).
+NOT_THE_CLASSIFIERS = {"enabled", "distinctive_prior"}
+#: The libraries whose versions can change a stance prediction or its tuning.
+STANCE_PACKAGES = ("numpy", "pandas", "scikit-learn", "torch", "transformers", "tokenizers",
+                   "safetensors")
 
 
 def corpus_key(cfg: ExperimentConfig) -> str:
@@ -87,6 +90,24 @@ def framing_key(cfg: ExperimentConfig, segments: str, embedding: dict[str, Any] 
         # a missing file is the stage's to report, in its own words
         files_sha256([("segment_labels", labels)]) if labels and labels.is_file() else None,
         code=("stance.framing", "stance.embed", "stance.corpus", "stance.data"),
+        data=("lexicon.yaml",))
+
+
+def actor_stance_key(cfg: ExperimentConfig, segments: str, model_identity: str) -> str:
+    """The actor stance stage's key.
+
+    The segments' key covers the corpus and its dates; the actors, the lexicon (a title
+    absorbs the actor it names) and the stage's settings decide the mentions; the model is
+    hashed by its card and weights, the labels file by its bytes.
+    """
+    labels = cfg.actor_stance.labels
+    return stage_key(
+        "actor_stance", segments, cfg.actors, cfg.framing.lexicon,
+        cfg.actor_stance.model_dump(mode="json", exclude={"enabled"}), cfg.seed,
+        cfg.analysis.n_bootstrap, model_identity, fitting_environment(STANCE_PACKAGES),
+        files_sha256([("labels", labels)]) if labels and labels.is_file() else None,
+        code=("stance.sentiment", "stance.analysis", "stance.embed", "stance.corpus",
+              "stance.data"),
         data=("lexicon.yaml",))
 
 

@@ -21,6 +21,7 @@ RECORDED_PACKAGES = (
     "sentence-transformers", "transformers", "onnx", "onnxruntime", "bertopic", "umap-learn",
     "pynndescent", "numba", "hdbscan",
     "datasketch", "pydantic", "matplotlib", "typst", "skops", "datasets", "accelerate",
+    "tokenizers", "safetensors",
 )
 
 

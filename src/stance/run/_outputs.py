@@ -36,6 +36,11 @@ LEARNED_CUES = "framing_learned_cues.csv"
 FRAMING_MODEL = "framing_model.skops"
 ACTOR_MENTIONS = "actor_mentions.csv"
 ACTORS = "actors.csv"
+ACTOR_STANCE = "actor_stance.csv"
+ACTOR_STANCE_OUTLETS = "actor_stance_outlets.csv"
+ACTOR_STANCE_TIME = "actor_stance_over_time.csv"
+ACTOR_STANCE_EVALUATION = "actor_stance.json"
+ACTOR_STANCE_LABELS = "actor_stance_labels.csv"
 DISTINCTIVE_TERMS = "distinctive_terms.csv"
 FIGURES = "figures"
 REPORT = "report.pdf"
@@ -80,8 +85,17 @@ def read_segments(folder: Path) -> Segments:
     return Segments(pd.read_parquet(folder / SEGMENTS))
 
 
+#: CSV columns holding strings from the data, read back literally ("007" stays "007", an
+#: outlet named "NA" stays "NA").
+TEXT_COLUMNS = ("doc_id", "seg_id", "outlet", "actor", "alias", "mention", "sentence",
+                "context", "label", "stance", "rationale", "descriptor", "term", "group")
+
+
 def read_table(path: Path) -> pd.DataFrame | None:
     """A CSV or Parquet table, or None when the file is absent."""
     if not path.is_file():
         return None
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False,
+                       na_values=[""])

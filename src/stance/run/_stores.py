@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from stance.data import ActorStance
 from stance.run._framing_store import load_framing_result, save_framing_result
 from stance.run._outputs import read_cleaned, read_segments, write_cleaned, write_segments
 from stance.run._stages import Store
@@ -30,6 +32,24 @@ TRUNCATION_STORE = Store(lambda value, folder: (folder / "cut.json").write_text(
                          lambda folder: json.loads((folder / "cut.json").read_text()))
 MAP_STORE = Store(lambda value, folder: np.save(folder / "coordinates.npy", value),
                   lambda folder: np.load(folder / "coordinates.npy"))
+
+
+def _save_actor_stance(value: ActorStance, folder: Path) -> None:
+    value.mentions.to_parquet(folder / "mentions.parquet", index=False)
+    if value.labelled is not None:
+        value.labelled.to_parquet(folder / "labelled.parquet", index=False)
+    (folder / "evaluation.json").write_text(json.dumps(value.evaluation))
+
+
+def _load_actor_stance(folder: Path) -> ActorStance:
+    labelled = folder / "labelled.parquet"
+    return ActorStance(pd.read_parquet(folder / "mentions.parquet"),
+                       json.loads((folder / "evaluation.json").read_text()),
+                       pd.read_parquet(labelled) if labelled.is_file() else None)
+
+
+#: The actor stance stage's output, before its shares are tabulated.
+ACTOR_STANCE_STORE = Store(_save_actor_stance, _load_actor_stance)
 
 
 def topics_store(embedder_path: Path) -> Store:

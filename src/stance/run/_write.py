@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from stance.config import ExperimentConfig, dump_config
-from stance.data import CleanedCorpus, RunResult, Segments
+from stance.data import ActorStance, CleanedCorpus, RunResult, Segments
 from stance.run import _outputs as files
 from stance.run._framing_store import store_model
 from stance.run._stages import Stages
@@ -53,9 +53,22 @@ def write_outputs(result: RunResult, embedder) -> RunResult:
     if result.actors is not None:
         result.actors.mentions.to_csv(folder / files.ACTOR_MENTIONS, index=False)
         result.actors.naming.to_csv(folder / files.ACTORS, index=False)
+    if result.actor_stance is not None:
+        write_actor_stance(result.actor_stance, folder)
     if result.distinctive_terms is not None:
         result.distinctive_terms.to_csv(folder / files.DISTINCTIVE_TERMS, index=False)
     return dataclasses.replace(result, topics=topics, framing=framing)
+
+
+def write_actor_stance(stance: ActorStance, folder: Path) -> None:
+    """actor_stance.csv (every mention), its shares per outlet and over time, the evaluation."""
+    stance.mentions.to_csv(folder / files.ACTOR_STANCE, index=False)
+    stance.by_outlet.to_csv(folder / files.ACTOR_STANCE_OUTLETS, index=False)
+    over_time = stance.over_time.assign(period_unit=stance.over_time.attrs.get("period"))
+    over_time.to_csv(folder / files.ACTOR_STANCE_TIME, index=False)
+    files.write_json(folder / files.ACTOR_STANCE_EVALUATION, dict(stance.evaluation))
+    if stance.labelled is not None:
+        stance.labelled.to_csv(folder / files.ACTOR_STANCE_LABELS, index=False)
 
 
 def draw_figures(result: RunResult) -> dict[str, Path]:

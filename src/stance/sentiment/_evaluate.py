@@ -62,10 +62,10 @@ def adapt_with_outlets_held_out(model: StanceModel, labels: pd.DataFrame, *, epo
     held_out = np.empty(len(labels), dtype=object)
     for outlet in sorted(set(outlets)):
         train, test = labels[outlets != outlet], outlets == outlet
-        tuned = tune_stance_model(model, train["context"], _spans(train), train["label"],
+        tuned = tune_stance_model(model, train["context"], context_spans(train), train["label"],
                                   epochs=epochs, seed=seed)
         part = labels[test]
-        proba = tuned.predict_proba(part["context"].tolist(), _spans(part))
+        proba = tuned.predict_proba(part["context"].tolist(), context_spans(part))
         held_out[test] = np.asarray(model.classes, dtype=object)[proba.argmax(1)]
     scored = labels.assign(adapted=held_out)
     adapted = agreement(scored, model.classes, n_bootstrap=n_bootstrap, seed=seed,
@@ -82,6 +82,7 @@ def adapt_with_outlets_held_out(model: StanceModel, labels: pd.DataFrame, *, epo
             "gap": list(gap)}, held_out
 
 
-def _spans(table: pd.DataFrame) -> list[tuple[int, int]]:
+def context_spans(table: pd.DataFrame) -> list[tuple[int, int]]:
+    """The mention's offsets in the context the model reads, per row."""
     return list(zip(table["context_start"].tolist(), table["context_end"].tolist(),
                     strict=True))

@@ -19,7 +19,7 @@ from stance.config import ActorStanceConfig
 from stance.corpus import sentence_spans
 from stance.data import ActorStance, Segments
 from stance.errors import StanceError
-from stance.sentiment._evaluate import adapt_with_outlets_held_out, agreement
+from stance.sentiment._evaluate import adapt_with_outlets_held_out, agreement, context_spans
 from stance.sentiment._labels import match_labels, read_stance_labels
 from stance.sentiment._model import (
     StanceModel,
@@ -88,10 +88,10 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
         "model": _model_summary(model, cfg.model, resolve_stance_model(cfg.model, cache_dir)),
         "unit": cfg.unit, "window_words": cfg.window_words,
         "aliases_without_mentions": _unused_aliases(inputs, actors)}
+    predicted = _predict(model, inputs)
     labelled = None
     if cfg.labels is not None:
-        labels = match_labels(read_stance_labels(cfg.labels), _predict(model, inputs),
-                              cfg.labels)
+        labels = match_labels(read_stance_labels(cfg.labels), predicted, cfg.labels)
         evaluation["labels"] = agreement(labels, model.classes, n_bootstrap=n_bootstrap,
                                          seed=seed)
         labelled = labels
@@ -99,22 +99,18 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
             evaluation["adaptation"], held_out = adapt_with_outlets_held_out(
                 model, labels, epochs=cfg.adapt_epochs, seed=seed, n_bootstrap=n_bootstrap)
             labelled = labels.assign(adapted_held_out=held_out)
-            model = tune_stance_model(model, labels["context"], _spans(labels),
+            model = tune_stance_model(model, labels["context"], context_spans(labels),
                                       labels["label"], epochs=cfg.adapt_epochs, seed=seed)
-    return ActorStance(_predict(model, inputs), evaluation, labelled)
+            predicted = _predict(model, inputs)  # the corpus, by the model tuned on every label
+    return ActorStance(predicted, evaluation, labelled)
 
 
 def _predict(model: StanceModel, inputs: pd.DataFrame) -> pd.DataFrame:
-    proba = model.predict_proba(inputs["context"].tolist(), _spans(inputs))
+    proba = model.predict_proba(inputs["context"].tolist(), context_spans(inputs))
     out = inputs.assign(stance=np.asarray(model.classes, dtype=object)[proba.argmax(1)])
     for k, name in enumerate(model.classes):
         out[f"p_{name}"] = proba[:, k].astype(np.float64).round(6)
     return out[list(STANCE_COLUMNS)]
-
-
-def _spans(table: pd.DataFrame) -> list[tuple[int, int]]:
-    return list(zip(table["context_start"].tolist(), table["context_end"].tolist(),
-                    strict=True))
 
 
 def _context(text: str, sentence: tuple[int, int], mention: tuple[int, int],

@@ -46,13 +46,42 @@ def test_the_model_learns_stance_toward_names_it_never_saw(tiny_model):
     assert card["scores"]["rw-test"]["macro_f1"] > 0.6
 
 
-def test_only_the_tuned_tensors_ship_in_half_precision(tiny_model):
+def test_only_the_tuned_tensors_ship_as_int8_changes_and_half_precision(tiny_model):
     tensors = load_file(str(tiny_model / "model.safetensors"))
     layers = {name.split(".")[3] for name in tensors if name.startswith("encoder.encoder.layer.")}
     assert layers == {"1"}  # the top of two layers
     assert {n.split(".")[0] for n in tensors} == {"encoder", "head"}
     assert not any("embeddings" in name for name in tensors)
-    assert {str(t.dtype) for t in tensors.values()} == {"torch.float16"}
+    kinds = {name: str(t.dtype) for name, t in tensors.items()}
+    matrices = [n for n in kinds if n.endswith(".delta_int8")]
+    assert matrices and all(kinds[n] == "torch.int8" for n in matrices)
+    assert all(kinds[n.replace(".delta_int8", ".delta_scale")] == "torch.float32"
+               for n in matrices)
+    rest = [n for n in kinds if not n.endswith((".delta_int8", ".delta_scale"))]
+    assert "head.weight" in rest and {kinds[n] for n in rest} == {"torch.float16"}
+
+
+def test_int8_changes_decode_to_within_half_a_step_of_the_rounded_weights():
+    import torch
+
+    from stance.sentiment._storage import decode, encode
+
+    torch.manual_seed(0)
+    base = {"encoder.w": torch.randn(4, 6), "encoder.b": torch.randn(6),
+            "head.weight": torch.randn(3, 6)}  # an untrained head: nothing to differ from
+    tuned = {"encoder.w": base["encoder.w"] + 0.01 * torch.randn(4, 6),
+             "encoder.b": base["encoder.b"] + 0.5, "head.weight": torch.randn(3, 6)}
+    stored = encode(tuned, base, dtype="float16", storage="int8_delta")
+    assert set(stored) == {"encoder.w.delta_int8", "encoder.w.delta_scale", "encoder.b",
+                           "head.weight"}
+    back = decode(stored, {**base, "head.weight": torch.zeros(3, 6)})
+    rounded = tuned["encoder.w"].half().float()
+    step = stored["encoder.w.delta_scale"][:, None]
+    assert ((back["encoder.w"] - rounded).abs() <= step / 2 + 1e-7).all()
+    assert torch.equal(back["encoder.b"], tuned["encoder.b"].half().float())
+    assert torch.equal(back["head.weight"], tuned["head.weight"].half().float())
+    plain = decode(encode(tuned, base, dtype="float32", storage="plain"), base)
+    assert all(torch.equal(plain[k], tuned[k]) for k in tuned)
 
 
 def test_probabilities_are_per_mention_and_sum_to_one(tiny_model):

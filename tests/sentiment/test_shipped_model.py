@@ -29,4 +29,4 @@ def test_the_shipped_file_scores_what_its_card_says(split):
 
 
 def test_the_shipped_weights_are_small():
-    assert (shipped_model_dir() / "model.safetensors").stat().st_size < 5_000_000
+    assert (shipped_model_dir() / "model.safetensors").stat().st_size < 2_000_000

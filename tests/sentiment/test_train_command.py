@@ -22,7 +22,7 @@ def test_training_twice_reproduces_the_card(tmp_path, tiny_newsmtsc):
     assert f"reproduces the card in {out / 'card.json'}" in second.stdout, second.stdout
     assert json.loads((out / "card.json").read_text())["scores"] == card["scores"]
     size = (out / "model.safetensors").stat().st_size
-    assert size < 5_000_000  # the top layer and the classifier in half precision
+    assert size < 2_000_000  # the top layer's changes in int8 and the classifier
 
 
 def test_training_on_a_missing_folder_is_one_line(tmp_path):

@@ -1,8 +1,8 @@
 """Training a stance model on NewsMTSC, and tuning one further on a user's own labels.
 
 Settings (learning rate, epochs) are chosen on the two dev sets, never on test. The chosen
-model is written, read back as it ships (half-precision tensors for the shipped variant) and
-only then scored, so its card states what the file on disk does.
+model is written, read back as it ships (:mod:`stance.sentiment._storage`) and only then
+scored, so its card states what the file on disk does.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from stance.sentiment._model import (
     load_stance_model,
 )
 from stance.sentiment._newsmtsc import NEWSMTSC_FILES, read_newsmtsc
+from stance.sentiment._storage import encode
 from stance.stats import bootstrap_macro_f1
 
 BASE_MODEL = "all-MiniLM-L6-v2"
@@ -37,9 +38,9 @@ BASE_MODEL = "all-MiniLM-L6-v2"
 #: rates tried, most epochs, and the dtype the weights are stored in.
 VARIANTS: dict[str, dict[str, Any]] = {
     SHIPPED: {"tuned_layers": 1, "learning_rates": [1e-4, 3e-4], "max_epochs": 3,
-              "dtype": "float16"},
+              "dtype": "float16", "storage": "int8_delta"},
     FINETUNED: {"tuned_layers": "all", "learning_rates": [5e-5], "max_epochs": 4,
-                "dtype": "float32"},
+                "dtype": "float32", "storage": "plain"},
 }
 BATCH_SIZE, DROPOUT, WEIGHT_DECAY, WARMUP = 16, 0.1, 0.01, 0.1
 DEV_SETS, TEST_SETS = ("rw-dev", "mt-dev"), ("rw-test", "mt-test")
@@ -88,7 +89,8 @@ def train_stance_model(data_dir: Path, out_dir: Path, *, variant: str = SHIPPED,
             "sentences": {s: len(t) for s, t in data.items()}},
         "settings": {"tuned_layers": spec["tuned_layers"], "batch_size": BATCH_SIZE,
                      "dropout": DROPOUT, "weight_decay": WEIGHT_DECAY, "warmup": WARMUP,
-                     "seed": seed, "dtype": spec["dtype"], "chosen_on": list(DEV_SETS)},
+                     "seed": seed, "dtype": spec["dtype"], "storage": spec["storage"],
+                     "chosen_on": list(DEV_SETS)},
     }
     train = data["train"]
     best: dict[str, Any] = {"dev": -1.0}
@@ -118,7 +120,8 @@ def train_stance_model(data_dir: Path, out_dir: Path, *, variant: str = SHIPPED,
                             max_epochs=spec["max_epochs"], schedule="linear warm-up then "
                             "linear decay over max_epochs; the best epoch on dev is kept")
     card["dev_grid"] = grid
-    _write(out_dir, best["tensors"], card, spec["dtype"])
+    _write(out_dir, encode(best["tensors"], build_network(card)[0].state_dict(),
+                           dtype=spec["dtype"], storage=spec["storage"]), card)
     model = load_stance_model(str(out_dir))
     card["scores"] = {s: score_model(model, data[s], n_bootstrap=n_bootstrap, seed=seed)
                       for s in (*DEV_SETS, *TEST_SETS)}
@@ -222,13 +225,11 @@ def _tuned_parameters(network, tuned_layers: int | str) -> list[str]:
     return [n for n in names if n.startswith(("head.", *top))]
 
 
-def _write(folder: Path, tensors: dict[str, Any], card: dict[str, Any], dtype: str) -> None:
-    import torch
+def _write(folder: Path, stored: dict[str, Any], card: dict[str, Any]) -> None:
     from safetensors.torch import save_file
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stored = {k: v.to(getattr(torch, dtype)).contiguous() for k, v in sorted(tensors.items())}
     partial = folder / f".{WEIGHTS}.partial"
     save_file(stored, str(partial), metadata={"model": card["name"]})
     partial.replace(folder / WEIGHTS)

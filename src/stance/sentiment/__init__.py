@@ -10,11 +10,11 @@ Example:
     >>> model.predict_proba(["Critics called Lukashenko a dictator."], [(15, 25)])  # doctest: +SKIP
 """
 
+from stance.data import STANCE_CLASSES
 from stance.sentiment._labels import read_stance_labels
 from stance.sentiment._model import (
     FINETUNED,
     SHIPPED,
-    STANCE_CLASSES,
     StanceModel,
     finetuned_model_dir,
     load_stance_model,

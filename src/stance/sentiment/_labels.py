@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from stance.data import STANCE_CLASSES
 from stance.errors import StanceError
-from stance.sentiment._model import STANCE_CLASSES
 
 LABEL_COLUMNS = ("doc_id", "sentence", "mention", "stance")
 OPTIONAL_COLUMNS = ("start", "end", "rationale")

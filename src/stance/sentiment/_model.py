@@ -20,10 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from stance.data import STANCE_CLASSES
 from stance.errors import StanceError
 
-__all__ = ["STANCE_CLASSES"]  # re-exported beside the model
 #: ``actor_stance.model`` values naming a model by its variant rather than its folder.
 SHIPPED, FINETUNED = "shipped", "finetuned"
 CARD, WEIGHTS = "card.json", "model.safetensors"

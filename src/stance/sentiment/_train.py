@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stance.data import STANCE_CLASSES
 from stance.sentiment._model import (
     CARD,
     FINETUNED,
     SHIPPED,
-    STANCE_CLASSES,
     WEIGHTS,
     StanceModel,
     build_network,

@@ -151,9 +151,12 @@ class TopicResult:
             the topic's terms, "; "-joined), terms ("term (0.123); ...").
         terms: long form, one row per topic and rank: topic, rank, term, weight.
         assignments: one row per segment: seg_id, topic, probability (HDBSCAN membership
-            strength; 0 for outliers and for outliers reassigned by outlier reduction).
+            strength; 0 for outliers and for outliers reassigned by outlier reduction; NaN
+            for a segment outside a sampled fit), fitted (in the sample the model was
+            fitted on: every segment unless ``topics.fit_sample`` sampled).
         ranked_terms: each topic's top c-TF-IDF terms (topic, rank, term), for diversity.
-        refits: seg_id and, per stability refit, its seed (a column name) and topic.
+        refits: seg_id and, per stability refit, its seed (a column name) and topic, for
+            the fitted segments.
         params: the resolved value of every ``auto`` setting and the guidance used.
         model: the fitted BERTopic model; in a run's result, the folder it is saved in.
     """
@@ -168,8 +171,11 @@ class TopicResult:
 
     def __post_init__(self) -> None:
         _require_unique(self.assignments["seg_id"], "TopicResult segment")
-        if not self.refits["seg_id"].equals(self.assignments["seg_id"]):
-            raise ValueError("TopicResult: refits do not follow the assignments' seg_ids")
+        fitted = self.assignments["seg_id"]
+        if "fitted" in self.assignments.columns:
+            fitted = fitted[self.assignments["fitted"].to_numpy(dtype=bool)]
+        if not self.refits["seg_id"].reset_index(drop=True).equals(fitted.reset_index(drop=True)):
+            raise ValueError("TopicResult: refits do not follow the fitted segments' seg_ids")
 
 
 @dataclass(frozen=True)

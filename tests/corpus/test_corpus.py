@@ -43,6 +43,34 @@ def test_parquet(tmp_path, small_rows):
     _check(load_corpus(_cfg(path)))
 
 
+def test_a_folder_of_parquet_shards_reads_as_one_corpus(tmp_path, small_rows):
+    header, *rows = small_rows
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    pd.DataFrame(rows[:2], columns=header).to_parquet(shards / "part-00000.parquet")
+    pd.DataFrame(rows[2:], columns=header).to_parquet(shards / "part-00001.parquet")
+    (shards / "corpus.json").write_text("{}")  # other files beside the shards are not read
+    _check(load_corpus(_cfg(shards, format="parquet")))
+
+
+def test_a_folder_of_jsonl_shards_names_the_shard_and_line_of_a_problem(tmp_path, small_rows):
+    header, *rows = small_rows
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for i, row in enumerate(rows):
+        (shards / f"part-{i}.jsonl").write_text(json.dumps(dict(zip(header, row, strict=False)))
+                                                + "\n")
+    _check(load_corpus(_cfg(shards, format="jsonl")))
+    (shards / "part-9.jsonl").write_text('{"doc_id": "z", "text": "ok"}\n{not json}\n')
+    assert f"{shards / 'part-9.jsonl'}:2" in _one_problem(_cfg(shards, format="jsonl"))
+
+
+def test_a_folder_without_shards_of_the_format_is_one_clear_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(StanceError, match="no .parquet or .pq shards in this folder"):
+        load_corpus(CorpusConfig(path=tmp_path, format="parquet"))
+
+
 def test_folder_with_metadata(tmp_path, write_csv, small_rows):
     header, *rows = small_rows
     meta = [["doc_id", "file", "outlet", "date", "title", "framing"]]

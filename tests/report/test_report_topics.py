@@ -138,3 +138,16 @@ def test_a_cut_topics_table_says_how_many_it_shows():
     text = topics_section(many)
     assert f"The largest {MAX_TOPICS_IN_TABLE} of 38 topics (topics.csv has them all)" in text
     assert "Topics, largest first" in topics_section(run_with_topic_sizes({-1: 5, 0: 9, 1: 8}))
+
+
+def test_a_model_fitted_on_a_sample_says_so_with_its_agreement(tmp_path):
+    run = run_with_topic_sizes({-1: 10, 0: 500, 1: 490})
+    run.metrics = {"fit_sample": {
+        "segments": 300, "of": 1000, "assign": "nearest", "agreement": {
+            "segments": 300, "nearest": {"same_topic": 0.934, "ari": 0.861},
+            "neighbors": {"same_topic": 0.951, "ari": 0.902}}}}
+    text = " ".join(pdf_text(topics_section(run), tmp_path).split())
+    assert "fitted on a sample of 300 of 1,000 segments" in text
+    assert "the most similar topic centroid (topics.assign: nearest)" in text
+    assert "nearest 93.4% (ARI 0.861); neighbors 95.1% (ARI 0.902)" in text
+    assert "fitted on a sample" not in topics_section(run_with_topic_sizes({0: 5, 1: 5}))

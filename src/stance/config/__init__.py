@@ -7,6 +7,7 @@ Example:
 """
 
 from stance.config._base import HomePath, Section, set_dotted
+from stance.config._compute import ComputeConfig, JobqueueConfig
 from stance.config._corpus import (
     DEFAULT_ENCODING_FALLBACKS,
     RESERVED_COLUMNS,
@@ -39,7 +40,7 @@ from stance.config._sweep import MAX_POINTS, expand_sweep, setting_paths, value_
 __all__ = [
     "DEFAULT_ENCODING_FALLBACKS", "INPUT_PATHS", "MAX_POINTS", "RESERVED_COLUMNS",
     "UMAP_SMALL_CORPUS", "ActorStanceConfig", "AnalysisConfig", "CleaningConfig", "Columns",
-    "CorpusConfig",
+    "ComputeConfig", "CorpusConfig", "JobqueueConfig",
     "DedupConfig", "EmbeddingConfig", "ExperimentConfig", "FinetuneConfig", "FramingConfig",
     "HdbscanConfig", "HomePath", "OutlierConfig", "PatternConfig", "RepeatedLinesConfig",
     "ReportConfig", "Section", "SegmentationConfig", "TopicsConfig", "UmapConfig",

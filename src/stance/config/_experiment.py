@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from stance.config._base import HomePath, Section
+from stance.config._compute import ComputeConfig
 from stance.config._corpus import (
     CleaningConfig,
     CorpusConfig,
@@ -52,6 +53,7 @@ class ExperimentConfig(Section):
     framing: FramingConfig = FramingConfig()
     actor_stance: ActorStanceConfig = ActorStanceConfig()
     report: ReportConfig = ReportConfig()
+    compute: ComputeConfig = ComputeConfig()
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
         default_factory=dict, description="dotted setting -> values to try; `stance run` runs "
         "every combination, one run folder each")

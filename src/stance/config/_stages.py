@@ -26,16 +26,24 @@ class EmbeddingConfig(Section):
     batch_size: int = Field(
         32, ge=1, description="texts per forward pass; sentence-transformers' default, about "
         "12% faster on CPU than 64 on 20 Newsgroups paragraphs (long texts pad less)")
-    backend: Literal["torch", "onnx"] = Field(
+    backend: Literal["torch", "onnx", "static"] = Field(
         "torch", description="torch: sentence-transformers' own forward pass; onnx: the "
         "model's transformer exported to ONNX Runtime when it loads (mean-pooled models only), "
         "the same vectors to 3e-7. Which is faster depends on the CPU: "
-        "benchmarks/backends.py measures both side by side")
+        "benchmarks/backends.py measures both side by side. static: a model2vec model "
+        "distilled from the model once (offline, about 20 s), a token-vector mean per text: "
+        "for millions of segments, far faster and somewhat less accurate (README, "
+        "benchmarks/embed.py)")
+    static_dims: int = Field(256, ge=8, le=1024, description="backend static: dimensions "
+                             "the distilled token vectors keep (PCA; model2vec's default)")
     threads: int | None = Field(None, ge=1, description="threads per forward pass "
                                 "(default: all cores)")
     max_seq_length: int | None = Field(None, ge=8, description="tokens the model reads "
                                        "(default: the model's own, 256 for MiniLM)")
-    cache_dir: HomePath | None = Field(None, description="default: <output_dir>/.cache/embeddings")
+    cache_dir: HomePath | None = Field(None, description="default: <output_dir>/.cache/embeddings; "
+                                       "backend static keeps its distilled model in "
+                                       "<cache_dir>/static-models (default: "
+                                       "~/.cache/stance/static-models)")
 
 
 #: Up to this many segments UMAP's own default is 500 epochs, above it 200.
@@ -119,6 +127,15 @@ class TopicsConfig(Section):
         "documents (navigation, section labels): terms in 3 or more and a fifth of one "
         "outlet's documents and at most a tenth as often in the other outlets' (20 or more)")
     top_n_words: int = Field(10, ge=1, description="terms per topic")
+    fit_sample: Annotated[int, Field(ge=100)] | Literal["auto"] | None = Field(
+        "auto", description="fit the model on at most this many segments, drawn by outlet and "
+        "month with the run's seed, and assign the others (see assign): auto = 100,000; "
+        "null = every segment")
+    assign: Literal["nearest", "neighbors"] = Field(
+        "nearest", description="how segments outside the fit sample get a topic: nearest = the "
+        "most similar topic centroid (outliers below the fit's outlier share), neighbors = the "
+        "topic of most of the 15 most similar fitted segments (far slower at scale). "
+        "metrics.json gives both ways' agreement with the fit")
     outliers: OutlierConfig = Field(OutlierConfig(), description="reassigning outlier segments")
     stability_runs: int = Field(
         3, ge=0, description="fits compared for stability (mean ARI over every pair): the "

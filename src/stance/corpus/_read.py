@@ -119,6 +119,10 @@ def _beyond_limit(raw: pd.DataFrame, cfg: CorpusConfig) -> list[tuple]:
             for doc_id, where in zip(ids, rest["_where"], strict=True)]
 
 
+#: Formats a folder of shards may hold, with their suffixes.
+SHARDED = {"parquet": (".parquet", ".pq"), "jsonl": (".jsonl", ".ndjson")}
+
+
 def require_corpus_path(path: Path) -> None:
     """Raise the user's error when ``corpus.path`` names nothing on disk."""
     if not path.exists():
@@ -128,6 +132,11 @@ def require_corpus_path(path: Path) -> None:
 def _detect_format(cfg: CorpusConfig) -> str:
     path = cfg.path
     require_corpus_path(path)
+    if cfg.format in SHARDED and path.is_dir():
+        if not shards(path, cfg.format):
+            raise StanceError(f"{path}: no {' or '.join(SHARDED[cfg.format])} shards in this "
+                              f"folder for corpus.format '{cfg.format}'")
+        return cfg.format
     if cfg.format != "auto":
         expected_dir = cfg.format == "folder"
         if path.is_dir() != expected_dir:
@@ -286,8 +295,20 @@ def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
                      remedy="check the quoting of that line and corpus.csv_separator", sep=sep)
 
 
+def shards(folder: Path, fmt: str) -> list[Path]:
+    """The shard files of a sharded corpus folder, in name order."""
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() in SHARDED[fmt] and not p.name.startswith("."))
+
+
 def _read_table(cfg: CorpusConfig, fmt: str, problems: list[Problem]) -> pd.DataFrame:
-    path = cfg.path
+    if cfg.path.is_dir():  # a folder of shards, read one by one
+        return pd.concat([_read_file(shard, cfg, fmt, problems)
+                          for shard in shards(cfg.path, fmt)], ignore_index=True)
+    return _read_file(cfg.path, cfg, fmt, problems)
+
+
+def _read_file(path: Path, cfg: CorpusConfig, fmt: str, problems: list[Problem]) -> pd.DataFrame:
     if fmt == "csv":
         frame = _read_csv(path, cfg)
         frame["_where"] = [f"{path}:row {i}" for i in range(1, len(frame) + 1)]

@@ -7,15 +7,9 @@ Example:
 """
 
 from stance.embed._cache import EmbeddingCache, text_keys
-from stance.embed._encoder import (
-    CachedEncoder,
-    Embedder,
-    Encoder,
-    embed_segments,
-    embed_texts,
-    load_embedder,
-)
+from stance.embed._encoder import Embedder, Encoder, load_embedder
 from stance.embed._model import PACKAGED_MODELS, ModelInfo, file_sha256, resolve_model
+from stance.embed._texts import CachedEncoder, embed_segments, embed_texts
 from stance.embed._tokenizer import ModelTokenizer, count_truncated, load_tokenizer
 
 __all__ = [

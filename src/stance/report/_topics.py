@@ -52,6 +52,7 @@ def topics_section(run: RunResult) -> str | None:
            else "")
         + "topics.csv lists every topic with its terms and weights; segment_topics.parquet "
           "gives each segment's topic."))
+    out += _sample_note(run.metrics.get("fit_sample"))
     out += _dominant_topic_note(real, len(run.segments))
     out += _truncation_note(run.manifest.get("embedding") or {})
     shown = real.sort_values("size", ascending=False).head(MAX_TOPICS_IN_TABLE)
@@ -115,6 +116,25 @@ def _truncation_note(embedding: dict) -> str:
         "their topics come from their beginnings only. Shorter segments "
         "(segmentation.unit: paragraph, sentence or window) let the model read all of the "
         "text."))
+
+
+def _sample_note(sample: dict | None) -> str:
+    """How a model fitted on a sample assigned the other segments, and how well that agrees."""
+    if not sample:
+        return ""
+    agreement = sample["agreement"]
+    ways = {"nearest": "the most similar topic centroid",
+            "neighbors": "the topic of most of its 15 most similar fitted segments"}
+    scores = "; ".join(f"{name} {agreement[name]['same_topic']:.1%} (ARI "
+                       f"{agreement[name]['ari']:.3f})" for name in ways)
+    return m.paragraph(m.text(
+        f"The model was fitted on a sample of {sample['segments']:,} of {sample['of']:,} "
+        f"segments, drawn with the run's seed so that each outlet keeps its share of each "
+        f"month (topics.fit_sample); the other segments were given {ways[sample['assign']]} "
+        f"(topics.assign: {sample['assign']}). Topic sizes, prevalence and every table count "
+        f"all segments; the terms, quality and stability come from the sample. Assigning "
+        f"{agreement['segments']:,} fitted segments again gives the fit's own topic: "
+        f"{scores}."))
 
 
 def _dominant_topic_note(real: pd.DataFrame, n_segments: int) -> str:

@@ -65,6 +65,9 @@ _INTEGER = r"[+-]?[0-9]+"
 #: Settings naming where files live, left out of the config comparison: the corpus is
 #: compared by its sha256, and a re-run writes to a temporary folder.
 _LOCATIONS = ("output_dir", "corpus.path", "corpus.metadata", "embedding.cache_dir")
+#: Settings of where the work runs (a Dask cluster or this process), which must not change
+#: a result: left out of the config comparison, so the outputs say whether they did.
+_WHERE_IT_RAN = "compute."
 
 
 @dataclass(frozen=True)
@@ -123,17 +126,17 @@ def compare_runs(expected: Path, found: Path) -> tuple[Check, ...]:
     checks = [_compare_values(files.CONFIG, _settings(expected), _settings(found)),
               _compare_values("input corpus", *inputs)]
     for name, id_column, columns in _OUTPUTS:
-        left, right = expected / name, found / name
-        if not (left.is_file() or right.is_file()):
+        left, right = files.written_path(expected / name), files.written_path(found / name)
+        if left is None and right is None:
             continue
-        if not (left.is_file() and right.is_file()):
+        if left is None or right is None:
             checks += [Check(f"{name} {column}".strip(), 1, 1,
                              (Difference("file", _present(left), _present(right)),))
                        for column in columns or ("",)]
         elif id_column:
             checks += _compare_table(left, right, id_column, columns)
         elif name.endswith(".csv"):
-            checks.append(_compare_cells(left, right))
+            checks.append(_compare_cells(left, right, name))
         else:
             checks.append(_compare_values(name, flatten(_load_json(left)),
                                           flatten(_load_json(right))))
@@ -217,7 +220,7 @@ def _compare_table(expected: Path, found: Path, id_column: str,
     return checks
 
 
-def _compare_cells(expected: Path, found: Path) -> Check:
+def _compare_cells(expected: Path, found: Path, name: str) -> Check:
     """Two tables of one layout, row by row in order, each cell as written.
 
     A column whose every cell, on both sides, is a number or empty and not all whole
@@ -227,7 +230,7 @@ def _compare_cells(expected: Path, found: Path) -> Check:
     """
     left, right = (_read_cells(path) for path in (expected, found))
     if list(left.columns) != list(right.columns):
-        return Check(expected.name, 1, 1, (Difference("columns", list(left.columns),
+        return Check(name, 1, 1, (Difference("columns", list(left.columns),
                                                       list(right.columns)),))
     rows = min(len(left), len(right))
     differ = [Difference("rows", len(left), len(right))] if len(left) != len(right) else []
@@ -240,12 +243,14 @@ def _compare_cells(expected: Path, found: Path) -> Check:
         n_different += len(mismatched)
         differ += [Difference(f"row {i} {column}", a.iat[i], b.iat[i])
                    for i in mismatched[:MAX_EXAMPLES]]
-    return Check(expected.name, rows * len(left.columns) + (len(left) != len(right)),
+    return Check(name, rows * len(left.columns) + (len(left) != len(right)),
                  n_different, tuple(differ[:MAX_EXAMPLES]))
 
 
 def _read_cells(path: Path) -> pd.DataFrame:
     """Every cell as the text written (empty: missing); a file with no columns is empty."""
+    if path.suffix == ".parquet":  # a long CSV table written as a dataset
+        return pd.read_parquet(path).astype("string").astype(object).where(lambda t: t.notna())
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError:
@@ -276,12 +281,13 @@ def _cell(row: pd.Series, side: str, column: str) -> Any:
 def _settings(run_dir: Path) -> dict[str, Any]:
     """The run's settings as dotted keys, without the ones naming where files live."""
     flat = flatten(yaml.safe_load((run_dir / files.CONFIG).read_text(encoding="utf-8")))
-    return {k: v for k, v in flat.items() if k not in _LOCATIONS}
+    return {k: v for k, v in flat.items()
+            if k not in _LOCATIONS and not k.startswith(_WHERE_IT_RAN)}
 
 
 def _load_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _present(path: Path) -> str:
-    return "present" if path.is_file() else "absent"
+def _present(path: Path | None) -> str:
+    return "absent" if path is None else "present"

@@ -20,6 +20,7 @@ from stance.analysis import (
     topic_prevalence,
     topics_over_time,
 )
+from stance.compute import cluster_facts, open_cluster
 from stance.config import ExperimentConfig
 from stance.corpus import (
     load_lexicon,
@@ -87,16 +88,18 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                                source=cfg.corpus.path)
         naming = _actor_naming(cfg, segments, stages)  # so are actors and stance labels
         run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
-        with marked_if_failed(run_dir):
+        with marked_if_failed(run_dir), open_cluster(cfg.compute) as client:
             write_inputs(cfg, cleaned, segments, run_dir)
             embedder = _embedder(cfg)
             embedding = embeddings = None
             if cfg.topics.enabled:
-                embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key)
+                embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key,
+                                               client)
             elif embedder is not None:
                 embedding = embedder.describe()
             topics, topic_map, metrics = _topic_stages(cfg, segments, embeddings, embedder,
-                                                       embedding, stages, segments_key)
+                                                       embedding, stages, segments_key,
+                                                       _dates(cleaned))
             prevalence = over_time = None
             if topics is not None:
                 prevalence = stages.run("prevalence", topic_prevalence, topics.assignments,
@@ -109,11 +112,12 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
             actor_stance = None
             if cfg.actor_stance_runs:
                 actor_stance = _actor_stance_stages(cfg, naming, segments, cleaned, stages,
-                                                    segments_key)
+                                                    segments_key, client)
             actors = naming if cfg.framing.enabled is not False else None
             distinct = _distinctive_stage(cfg, cleaned, segments, stages)
             manifest = build_manifest(cfg, corpus_sha256, started, embedding,
-                                      topics.params if topics is not None else None)
+                                      topics.params if topics is not None else None,
+                                      cluster_facts(client))
             result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings,
                                topics=topics, topic_map=topic_map, metrics=metrics,
                                prevalence=prevalence, over_time=over_time, framing=framing,
@@ -139,7 +143,9 @@ def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         stages = Stages(StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache))
         _, segments, segments_key = _prepare(cfg, stages)
         embedder = _embedder(cfg) or _load_embedder(cfg)
-        embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key)
+        with open_cluster(cfg.compute) as client:
+            embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key,
+                                           client)
     return embeddings, {**embedding, "segments": len(segments),
                         "texts_encoded": embedder.texts_encoded,
                         "cache_dir": str(embedding_cache_dir(cfg)), "stages": stages.records}
@@ -188,12 +194,16 @@ def _load_embedder(cfg: ExperimentConfig):
 
 
 def _embed(cfg: ExperimentConfig, segments: Segments, embedder, stages: Stages,
-           segments_key: str) -> tuple[Embeddings, dict[str, Any]]:
-    """The segments' vectors, and the model's description with how many segments it cut."""
+           segments_key: str, client=None) -> tuple[Embeddings, dict[str, Any]]:
+    """The segments' vectors, and the model's description with how many segments it cut.
+
+    With a Dask ``client`` the segments not in the cache are encoded on its workers.
+    """
     from stance.embed import count_truncated, embed_segments
 
     embeddings = stages.run("embed", embed_segments, segments, embedder,
-                            embedding_cache_dir(cfg))
+                            embedding_cache_dir(cfg), client=client,
+                            partition_size=cfg.compute.partition_size)
     stages.note("embed", texts_encoded=embedder.texts_encoded,
                 cached=embedder.texts_encoded == 0)
     # tokenising up to 20,000 segments takes seconds: cached with the segments and model
@@ -206,9 +216,15 @@ def _embed(cfg: ExperimentConfig, segments: Segments, embedder, stages: Stages,
                         "texts_encoded_this_run": embedder.texts_encoded, "segments_cut": cut}
 
 
+def _dates(cleaned: CleanedCorpus) -> pd.Series:
+    """Each document's date, by doc_id."""
+    return cleaned.corpus.documents.set_index("doc_id")["date"]
+
+
 def _topic_stages(cfg: ExperimentConfig, segments: Segments, embeddings: Embeddings | None,
                   embedder, embedding: dict[str, Any] | None, stages: Stages,
-                  segments_key: str) -> tuple[TopicResult | None, pd.DataFrame | None, dict]:
+                  segments_key: str,
+                  dates: pd.Series) -> tuple[TopicResult | None, pd.DataFrame | None, dict]:
     """Topics (with their stability refits), the 2-D map and the topics' quality."""
     if embeddings is None:
         return None, None, {}
@@ -218,7 +234,7 @@ def _topic_stages(cfg: ExperimentConfig, segments: Segments, embeddings: Embeddi
     encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
     model_key, vectors_sha256 = embedder.cache_key(), embedding["vectors_sha256"]
     topics = stages.run("topics", fit_topics, segments, embeddings, cfg.topics, seed=cfg.seed,
-                        encoder=encoder, store=topics_store(embedder.info.path),
+                        encoder=encoder, dates=dates, store=topics_store(embedder.info.path),
                         key=keys.topics_key(segments_key, model_key, vectors_sha256, cfg))
     coords = stages.run("map", map_coordinates, embeddings, seed=cfg.seed, store=MAP_STORE,
                         key=keys.map_key(segments_key, model_key, vectors_sha256, cfg.seed))
@@ -265,16 +281,20 @@ def _actor_naming(cfg: ExperimentConfig, segments: Segments,
 
 def _actor_stance_stages(cfg: ExperimentConfig, naming: ActorNaming, segments: Segments,
                          cleaned: CleanedCorpus, stages: Stages,
-                         segments_key: str) -> ActorStance:
-    """The stance toward each mention, then its shares per outlet and over time."""
+                         segments_key: str, client=None) -> ActorStance:
+    """The stance toward each mention, then its shares per outlet and over time.
+
+    With a Dask ``client`` the mentions are predicted on its workers.
+    """
     from stance.sentiment import measure_actor_stance, model_identity, resolve_stance_model
 
     cache_dir = cfg.output_dir / ".cache"  # where a fine-tuned stance model is trained into
     identity = model_identity(resolve_stance_model(cfg.actor_stance.model, cache_dir))
-    dates = cleaned.corpus.documents.set_index("doc_id")["date"]
+    dates = _dates(cleaned)
     stance = stages.run("actor_stance", measure_actor_stance, naming.mentions, segments, dates,
                         cfg.actor_stance, actors=cfg.stance_actors, cache_dir=cache_dir,
                         seed=cfg.seed, n_bootstrap=cfg.analysis.n_bootstrap,
+                        client=client, partition_size=cfg.compute.partition_size,
                         store=ACTOR_STANCE_STORE,
                         key=keys.actor_stance_key(cfg, segments_key, identity))
     by_outlet = stages.run("actor_stance_outlets", tabulate_actor_stance, stance.mentions,

@@ -76,8 +76,12 @@ def numeric_env() -> dict[str, str]:
 
 def build_manifest(cfg: ExperimentConfig, corpus_sha256: str, started: datetime,
                    embedding: dict[str, Any] | None,
-                   topic_params: dict[str, Any] | None) -> dict[str, Any]:
-    """A run's provenance: config and corpus hashes, seeds, git, environment, model, topics."""
+                   topic_params: dict[str, Any] | None,
+                   compute: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A run's provenance: config and corpus hashes, seeds, git, environment, model, topics.
+
+    ``compute`` describes the Dask cluster the run used (:func:`stance.compute.cluster_facts`).
+    """
     manifest: dict[str, Any] = {
         "experiment": cfg.name,
         "started": started.isoformat(timespec="seconds"),
@@ -92,4 +96,6 @@ def build_manifest(cfg: ExperimentConfig, corpus_sha256: str, started: datetime,
         manifest["embedding"] = embedding
     if topic_params is not None:
         manifest["topics"] = topic_params
+    if compute is not None:
+        manifest["compute"] = compute
     return manifest

@@ -1,6 +1,10 @@
 """A run folder's files: every name defined once, and how each result is written and read.
 
-docs/run-folder.md describes each file for users.
+A table of one row per segment (or mention) longer than :data:`PART_ROWS` rows is written as
+a partitioned Parquet dataset: a folder of the same name holding ``part-00000.parquet``, ...
+(a CSV table's folder is named ``<stem>.parquet``). pandas, pyarrow and DuckDB read the
+folder as one table, and so does :func:`read_table`. docs/run-folder.md describes each file
+for users.
 """
 
 from __future__ import annotations
@@ -75,9 +79,39 @@ def read_cleaned(folder: Path) -> CleanedCorpus:
     return CleanedCorpus(corpus, Audit(documents, removals))
 
 
+#: Rows per part of a partitioned table; a longer table is written in parts.
+PART_ROWS = 250_000
+
+
+def write_rows(frame: pd.DataFrame, path: Path) -> None:
+    """A long table at ``path``: one file, or above :data:`PART_ROWS` rows a Parquet dataset.
+
+    A ``.csv`` path stays CSV while the table is short; its dataset is ``<stem>.parquet``.
+    """
+    if len(frame) <= PART_ROWS:
+        if path.suffix == ".csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_parquet(path, index=False)
+        return
+    dataset = path.with_suffix(".parquet")
+    dataset.mkdir()
+    for part, start in enumerate(range(0, len(frame), PART_ROWS)):
+        frame.iloc[start:start + PART_ROWS].to_parquet(dataset / f"part-{part:05d}.parquet",
+                                                       index=False)
+
+
+def written_path(path: Path) -> Path | None:
+    """Where the table named ``path`` was written: the file, its dataset folder, or None."""
+    for candidate in (path, path.with_suffix(".parquet")):
+        if candidate.is_file() or (candidate.suffix == ".parquet" and candidate.is_dir()):
+            return candidate
+    return None
+
+
 def write_segments(segments: Segments, folder: Path) -> None:
     """segments.parquet."""
-    segments.table.to_parquet(folder / SEGMENTS, index=False)
+    write_rows(segments.table, folder / SEGMENTS)
 
 
 def read_segments(folder: Path) -> Segments:
@@ -92,8 +126,9 @@ TEXT_COLUMNS = ("doc_id", "seg_id", "outlet", "actor", "alias", "mention", "sent
 
 
 def read_table(path: Path) -> pd.DataFrame | None:
-    """A CSV or Parquet table, or None when the file is absent."""
-    if not path.is_file():
+    """A CSV or Parquet table (or its partitioned dataset), or None when it is absent."""
+    path = written_path(path)
+    if path is None:
         return None
     if path.suffix == ".parquet":
         return pd.read_parquet(path)

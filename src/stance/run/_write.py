@@ -32,8 +32,8 @@ def write_outputs(result: RunResult, embedder) -> RunResult:
     if topics is not None:
         topics.topics.to_csv(folder / files.TOPICS, index=False)
         topics.terms.to_csv(folder / files.TOPIC_TERMS, index=False)
-        topics.assignments.to_parquet(folder / files.ASSIGNMENTS, index=False)
-        result.topic_map.to_parquet(folder / files.TOPIC_MAP, index=False)
+        files.write_rows(topics.assignments, folder / files.ASSIGNMENTS)
+        files.write_rows(result.topic_map, folder / files.TOPIC_MAP)
         result.prevalence.to_csv(folder / files.PREVALENCE, index=False)
         result.over_time.to_csv(folder / files.OVER_TIME, index=False)
         files.write_json(folder / files.METRICS, dict(result.metrics))
@@ -41,7 +41,7 @@ def write_outputs(result: RunResult, embedder) -> RunResult:
         topics = dataclasses.replace(topics, model=saved)
     if framing is not None:
         files.write_json(folder / files.FRAMING_METRICS, framing.metrics)
-        framing.predictions.to_parquet(folder / files.PREDICTIONS, index=False)
+        files.write_rows(framing.predictions, folder / files.PREDICTIONS)
         framing.top_features.to_csv(folder / files.TOP_FEATURES, index=False)
         if framing.learned_cues is not None:
             framing.learned_cues.to_csv(folder / files.LEARNED_CUES, index=False)
@@ -62,7 +62,7 @@ def write_outputs(result: RunResult, embedder) -> RunResult:
 
 def write_actor_stance(stance: ActorStance, folder: Path) -> None:
     """actor_stance.csv (every mention), its shares per outlet and over time, the evaluation."""
-    stance.mentions.to_csv(folder / files.ACTOR_STANCE, index=False)
+    files.write_rows(stance.mentions, folder / files.ACTOR_STANCE)
     stance.by_outlet.to_csv(folder / files.ACTOR_STANCE_OUTLETS, index=False)
     over_time = stance.over_time.assign(period_unit=stance.over_time.attrs.get("period"))
     over_time.to_csv(folder / files.ACTOR_STANCE_TIME, index=False)

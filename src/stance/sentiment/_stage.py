@@ -76,11 +76,14 @@ def stance_inputs(mentions: pd.DataFrame, segments: Segments, dates: pd.Series,
 
 def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.Series,
                          cfg: ActorStanceConfig, *, actors: Mapping[str, Sequence[str]],
-                         cache_dir: Path, seed: int, n_bootstrap: int) -> ActorStance:
+                         cache_dir: Path, seed: int, n_bootstrap: int, client=None,
+                         partition_size: int = 16_384) -> ActorStance:
     """The stance toward every mention of ``actors``, and the model's agreement with labels.
 
     With ``cfg.adapt`` the model is tuned on the labels: scored first with each labelled
-    outlet held out in turn, then tuned on every label to predict the corpus.
+    outlet held out in turn, then tuned on every label to predict the corpus. With a Dask
+    ``client`` the configured model predicts on its workers, ``partition_size`` mentions a
+    task; a model adapted to the labels predicts here.
     """
     inputs = stance_inputs(mentions, segments, dates, cfg, actors)
     model = load_stance_model(cfg.model, cache_dir=cache_dir)
@@ -88,7 +91,14 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
         "model": _model_summary(model, cfg.model, resolve_stance_model(cfg.model, cache_dir)),
         "unit": cfg.unit, "window_words": cfg.window_words,
         "aliases_without_mentions": _unused_aliases(inputs, actors)}
-    predicted = _predict(model, inputs)
+    if client is None:
+        predicted = _predict(model, inputs)
+    else:
+        from stance.sentiment._distributed import predict_on_cluster
+
+        predicted = _with_proba(model, inputs, predict_on_cluster(
+            client, cfg.model, cache_dir, inputs["context"].tolist(), context_spans(inputs),
+            classes=len(model.classes), partition_size=partition_size))
     labelled = None
     if cfg.labels is not None:
         labels = match_labels(read_stance_labels(cfg.labels), predicted, cfg.labels)
@@ -106,7 +116,11 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
 
 
 def _predict(model: StanceModel, inputs: pd.DataFrame) -> pd.DataFrame:
-    proba = model.predict_proba(inputs["context"].tolist(), context_spans(inputs))
+    return _with_proba(model, inputs,
+                       model.predict_proba(inputs["context"].tolist(), context_spans(inputs)))
+
+
+def _with_proba(model: StanceModel, inputs: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
     out = inputs.assign(stance=np.asarray(model.classes, dtype=object)[proba.argmax(1)])
     for k, name in enumerate(model.classes):
         out[f"p_{name}"] = proba[:, k].astype(np.float64).round(6)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from stance.config import TopicsConfig
 from stance.data import Embeddings, Segments, TopicResult
+from stance.topics._assign import assign_topics, assignment_agreement
 from stance.topics._describe import describe_topics, ranked_terms, theme_vectors
 from stance.topics._params import (
     guidance,
@@ -24,6 +25,7 @@ from stance.topics._params import (
     texts_encoded_by_fit,
     theme_text,
 )
+from stance.topics._sample import fit_sample_limit, stratified_rows
 from stance.topics._stability import FixedEncoder, Refits
 from stance.topics._terms import term_texts
 from stance.topics._umap import seeded_umap
@@ -33,15 +35,21 @@ RANKED_TERMS = 25
 
 
 def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *, seed: int,
-               encoder) -> TopicResult:
+               encoder, dates: pd.Series | None = None) -> TopicResult:
     """Fit BERTopic on precomputed segment embeddings, and refit it for stability.
+
+    Above ``cfg.fit_sample`` segments the model (and its refits) is fitted on a sample
+    stratified by outlet and month, and every other segment is assigned by
+    ``cfg.assign`` (:mod:`stance.topics._assign`); ``params["fit_sample"]`` says how.
 
     Args:
         segments: the segments; their texts give the topic terms.
         embeddings: vectors aligned with the segments by seg_id.
         cfg: the topics section of the experiment.
-        seed: drives UMAP (and KeyBERT's sampling); the stability refits use seed + 1, ...
+        seed: drives UMAP (and KeyBERT's sampling) and the sample; the stability refits use
+            seed + 1, ...
         encoder: encodes seed themes and candidate words (an :class:`stance.embed.Encoder`).
+        dates: each document's date by doc_id, for the sample's month strata.
 
     Raises:
         StanceError: too few segments for topic modelling.
@@ -52,35 +60,67 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
         >>> result.topics[["topic", "label", "size"]]  # doctest: +SKIP
     """
     seg_ids = segments.table["seg_id"].tolist()
-    texts = term_texts(segments, cfg)  # the segments as topic terms are counted in them
     vectors = aligned_vectors(embeddings, seg_ids)
+    rows = stratified_rows(segments, dates, fit_sample_limit(cfg.fit_sample), seed=seed)
+    sampled = len(rows) < len(seg_ids)
+    fitted = Segments(segments.table.iloc[rows]) if sampled else segments
+    texts = term_texts(fitted, cfg)  # the segments as topic terms are counted in them
+    fit_vectors = vectors[rows] if sampled else vectors
     resolve_params(len(texts), cfg)  # too few segments: stop before any refit starts
     seeds = [seed + i for i in range(1, cfg.stability_runs)]
-    refit = functools.partial(fit_assignments, texts, vectors, refit_settings(cfg),
+    refit = functools.partial(fit_assignments, texts, fit_vectors, refit_settings(cfg),
                               graph_seed=seed)
     # merging topics embeds their words, which a worker could not: those refits stay here
     away = (functools.partial(refit, encoder=FixedEncoder.of(encoder, texts_encoded_by_fit(cfg)))
             if seeds and cfg.nr_topics is None else None)
     with Refits(functools.partial(refit, encoder=encoder), away, seeds,
                 n_segments=len(texts)) as refits:
-        model, topics, probabilities, params = _fit(texts, vectors, cfg, seed, encoder, seed)
+        model, topics, probabilities, params = _fit(texts, fit_vectors, cfg, seed, encoder, seed)
         probability = _membership(probabilities, topics, len(texts))
         if _reassigns_outliers(cfg, topics):
             n_outliers = int((topics == -1).sum())
-            topics = _reassign_outliers(model, texts, topics, probabilities, vectors, cfg)
+            topics = _reassign_outliers(model, texts, topics, probabilities, fit_vectors, cfg)
             model.update_topics(texts, topics=topics.tolist(), top_n_words=cfg.top_n_words,
                                 vectorizer_model=model.vectorizer_model,
                                 ctfidf_model=model.ctfidf_model,
                                 representation_model=model.representation_model)
             params["outliers_reassigned"] = n_outliers - int((topics == -1).sum())
+        if sampled:
+            topics, probability = _assign_rest(rows, topics, probability, vectors, cfg, params,
+                                               seed)
         table, terms = describe_topics(model, topics, vectors, cfg.seed_themes,
                                        theme_vectors(cfg.seed_themes, encoder), cfg.top_n_words)
         refit_topics = refits.results()
-    assignments = pd.DataFrame({"seg_id": seg_ids, "topic": topics, "probability": probability})
+    in_sample = np.zeros(len(seg_ids), dtype=bool)
+    in_sample[rows] = True
+    assignments = pd.DataFrame({"seg_id": seg_ids, "topic": topics, "probability": probability,
+                                "fitted": in_sample})
+    fitted_ids = fitted.table["seg_id"].tolist()
     stability = pd.DataFrame({str(s): t for s, t in zip(seeds, refit_topics, strict=True)},
-                             index=pd.RangeIndex(len(seg_ids)))
+                             index=pd.RangeIndex(len(fitted_ids)))
     return TopicResult(table, terms, assignments, ranked_terms(model, RANKED_TERMS),
-                       stability.assign(seg_id=seg_ids), params, model)
+                       stability.assign(seg_id=fitted_ids), params, model)
+
+
+def _assign_rest(rows: np.ndarray, fit_topics: np.ndarray, fit_probability: np.ndarray,
+                 vectors: np.ndarray, cfg: TopicsConfig, params: dict,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every segment's topic: the fit's for the sample, ``cfg.assign``'s for the rest.
+
+    Assigned segments have probability NaN: no HDBSCAN membership was computed for them.
+    """
+    rest = np.setdiff1d(np.arange(len(vectors)), rows)
+    fit_vectors = vectors[rows]
+    topics = np.empty(len(vectors), dtype=int)
+    topics[rows] = fit_topics
+    topics[rest] = assign_topics(cfg.assign, fit_vectors, fit_topics, vectors[rest])
+    probability = np.full(len(vectors), np.nan)
+    probability[rows] = fit_probability
+    params["fit_sample"] = {
+        "setting": cfg.fit_sample, "segments": int(len(rows)), "of": int(len(vectors)),
+        "strata": "outlet x month", "assign": cfg.assign,
+        "agreement": assignment_agreement(fit_vectors, fit_topics, seed=seed)}
+    return topics, probability
 
 
 def refit_settings(cfg: TopicsConfig) -> TopicsConfig:

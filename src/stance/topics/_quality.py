@@ -128,11 +128,13 @@ def topic_metrics(result: TopicResult, segments: Segments, cfg: TopicsConfig) ->
     NPMI uses each topic's reported terms and the model's own analyzer; diversity uses
     the c-TF-IDF ranking (the representation lists only ``top_n_words``); stability
     compares the fit with its refits (seeds ``seed + 1``, ``seed + 2``, ...). The outlier
-    topic -1 is left out of NPMI and diversity.
+    topic -1 is left out of NPMI and diversity. A model fitted on a sample is scored on the
+    sample (the texts its terms were counted in); ``fit_sample`` then says how large it
+    was and how well assigning agrees with the fit.
 
     Args:
         result: the topics stage's result, refits included.
-        segments: the segments the model was fitted on.
+        segments: the segments, those the model was fitted on among them.
         cfg: the topics section used for the fit.
     """
     from stance.topics._fit import vectorizer
@@ -140,14 +142,19 @@ def topic_metrics(result: TopicResult, segments: Segments, cfg: TopicsConfig) ->
 
     terms = result.terms[result.terms["topic"] != -1]
     reported = [list(group["term"]) for _, group in terms.groupby("topic", sort=True)]
+    fitted = result.assignments["fitted"].to_numpy()
+    if not fitted.all():
+        segments = Segments(segments.table[fitted])
     texts = term_texts(segments, cfg)  # the texts the terms were counted in
     npmi = npmi_coherence(reported, texts, analyzer=vectorizer(cfg).build_analyzer())
     ranked = result.ranked_terms[result.ranked_terms["topic"] != -1]
     ranked = [list(group["term"]) for _, group in ranked.groupby("topic", sort=True)]
     topic_ids = sorted(terms["topic"].unique().tolist())
     refits = result.refits.drop(columns="seg_id")
-    fits = [result.assignments["topic"].to_numpy(), *(refits[c].to_numpy() for c in refits)]
+    fit = result.assignments["topic"].to_numpy()[fitted]
+    fits = [fit, *(refits[c].to_numpy() for c in refits)]
     outliers = result.assignments["topic"] == -1
+    sample = result.params.get("fit_sample")
     return {
         "n_topics": int((result.topics["topic"] != -1).sum()),
         "outlier_share": float(outliers.mean()),
@@ -157,6 +164,7 @@ def topic_metrics(result: TopicResult, segments: Segments, cfg: TopicsConfig) ->
         "diversity_10": _json_float(topic_diversity(ranked, 10)),
         "diversity_25": _json_float(topic_diversity(ranked, 25)),
         "stability": stability([f.tolist() for f in fits]),
+        **({"fit_sample": sample} if sample else {}),
     }
 
 

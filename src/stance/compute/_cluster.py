@@ -1,0 +1,91 @@
+"""Open the configured Dask cluster for the length of a run, and describe it for the manifest.
+
+``none`` opens nothing (the stages run in this process). ``local`` starts a LocalCluster of
+worker processes, one per core unless told, with one thread each: the work parallelises
+across processes, and a worker's library calls stay single-threaded. A scheduler address
+connects to a running cluster (`dask scheduler`, `dask worker`); a jobqueue mapping submits
+batch jobs through dask-jobqueue and waits for its workers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from stance.config import ComputeConfig, JobqueueConfig
+from stance.errors import StanceError
+
+#: How long a run waits for a cluster's first worker before it gives up, in seconds.
+WORKER_TIMEOUT = 600
+
+
+@contextmanager
+def open_cluster(cfg: ComputeConfig) -> Iterator[object | None]:
+    """A ``distributed.Client`` for the block (None for ``cluster: none``), closed after it.
+
+    Raises:
+        StanceError: the scheduler cannot be reached, or no worker joins in time.
+    """
+    if not cfg.distributed:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if cfg.cluster == "local":
+            workers = (os.cpu_count() or 1) if cfg.workers == "auto" else cfg.workers
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=cfg.threads_per_worker,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        elif isinstance(cfg.cluster, JobqueueConfig):
+            cluster = _jobqueue_cluster(cfg.cluster)
+            cluster.scale(jobs=cfg.cluster.jobs)
+            client = Client(cluster)
+        else:
+            client = Client(cfg.cluster, timeout="30s")
+    except OSError as problem:
+        raise StanceError(f"compute.cluster: cannot reach {cfg.cluster} ({problem}); start "
+                          "the scheduler and workers first, or set compute.cluster: local") \
+            from None
+    try:
+        try:
+            client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+        except TimeoutError:
+            raise StanceError(f"compute.cluster: no worker joined {cfg.cluster} within "
+                              f"{WORKER_TIMEOUT} s; start `dask worker <address>` on a "
+                              "machine that sees the output folder") from None
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _jobqueue_cluster(cfg: JobqueueConfig):
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise StanceError("compute.cluster: a jobqueue cluster needs dask-jobqueue; run "
+                          "`make install`") from None
+    kind = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
+            "lsf": "LSFCluster", "htcondor": "HTCondorCluster"}[cfg.system]
+    settings = {"cores": cfg.cores, "memory": cfg.memory, "processes": cfg.processes,
+                "queue": cfg.queue, "account": cfg.account, "walltime": cfg.walltime,
+                "job_extra_directives": cfg.job_extra_directives, "python": cfg.python}
+    return getattr(dask_jobqueue, kind)(**{k: v for k, v in settings.items()
+                                           if v not in (None, [])})
+
+
+def cluster_facts(client) -> dict:
+    """The cluster a run used, for manifest.json: scheduler, workers, threads, versions."""
+    if client is None:
+        return {"cluster": "none"}
+    info = client.scheduler_info()
+    workers = info.get("workers", {})
+    from importlib import metadata
+
+    return {"cluster": info.get("address"), "workers": len(workers),
+            "threads": sum(w.get("nthreads", 0) for w in workers.values()),
+            "dask": metadata.version("dask"), "distributed": metadata.version("distributed")}

@@ -1,0 +1,84 @@
+"""Embedding on a real Dask cluster: a LocalCluster of worker processes, and `dask scheduler`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from stance.compute import cluster_facts, open_cluster
+from stance.config import ComputeConfig, EmbeddingConfig
+from stance.embed import EmbeddingCache, embed_texts, load_embedder
+from stance.embed._distributed import worker_embedder
+from stance.errors import StanceError
+
+TEXTS = [f"Paragraph {i}: Lukashenko and Putin discussed {w} in Minsk on day {i % 31}."
+         for i, w in enumerate(["gas prices", "troops", "the union state", "sanctions",
+                                "grain exports", "the border"] * 40)]
+
+
+def test_cluster_setting_is_checked():
+    assert not ComputeConfig().distributed
+    assert ComputeConfig(cluster="tcp://10.0.0.5:8786").distributed
+    jobs = ComputeConfig(cluster={"system": "slurm", "cores": 8, "memory": "16GB", "jobs": 4})
+    assert jobs.cluster.system == "slurm" and jobs.distributed
+    with pytest.raises(ValidationError, match="not none, local or a scheduler address"):
+        ComputeConfig(cluster="10.0.0.5:8786")
+
+
+def test_no_cluster_opens_nothing():
+    with open_cluster(ComputeConfig()) as client:
+        assert client is None
+        assert cluster_facts(client) == {"cluster": "none"}
+
+
+def test_unreachable_scheduler_is_one_clear_error():
+    with pytest.raises(StanceError, match="cannot reach tcp://127.0.0.1:9"):
+        with open_cluster(ComputeConfig(cluster="tcp://127.0.0.1:9")):
+            pass
+
+
+@pytest.mark.integration  # starts two worker processes and distils the model (about 20 s)
+def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
+    cfg = EmbeddingConfig(backend="static", cache_dir=tmp_path / "vectors")
+    here = embed_texts(TEXTS, load_embedder(cfg), tmp_path / "here")
+    compute = ComputeConfig(cluster="local", workers=2, partition_size=1024)
+    with open_cluster(compute) as client:
+        facts = cluster_facts(client)
+        embedder = load_embedder(cfg)
+        there = embed_texts(TEXTS * 5, embedder, tmp_path / "there", client=client,
+                            partition_size=1024)
+        loads = client.run(lambda: worker_embedder.cache_info().currsize)
+    assert facts["workers"] == 2 and facts["threads"] == 2
+    assert embedder.texts_encoded == len(TEXTS)  # repeats encoded once
+    assert np.array_equal(there, np.vstack([here] * 5))  # bit for bit
+    assert set(loads.values()) <= {0, 1}  # a worker loads the model at most once
+    assert len(EmbeddingCache(tmp_path / "there" / embedder.cache_key())) == len(TEXTS)
+
+
+@pytest.mark.integration
+def test_scheduler_started_by_the_dask_cli(tmp_path):
+    port = 8700 + int(time.time()) % 200
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).with_name("dask"))  # the CLI installed beside python
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard"],
+                              stderr=subprocess.DEVNULL)
+    try:
+        cfg = EmbeddingConfig(backend="static", cache_dir=tmp_path / "vectors")
+        here = embed_texts(TEXTS, load_embedder(cfg), tmp_path / "here")
+        with open_cluster(ComputeConfig(cluster=address)) as client:
+            assert cluster_facts(client)["workers"] == 1
+            there = embed_texts(TEXTS, load_embedder(cfg), tmp_path / "there", client=client,
+                                partition_size=1024)
+        assert np.array_equal(here, there)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=30)

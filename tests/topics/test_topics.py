@@ -28,7 +28,9 @@ def test_resolve_params_adapts_to_corpus_size():
     assert small["umap"]["n_components"] == large["umap"]["n_components"] == 5
     assert small["umap"]["init"] == "random" and large["umap"]["init"] == "spectral"
     assert small["hdbscan"]["min_cluster_size"] == 3
-    assert large["hdbscan"]["min_cluster_size"] == 100
+    assert large["hdbscan"]["min_cluster_size"] == 316  # the square root above 10,000
+    assert resolve_params(10_000, TopicsConfig())["hdbscan"]["min_cluster_size"] == 100
+    assert resolve_params(20_000, TopicsConfig())["hdbscan"]["min_cluster_size"] == 141
     # UMAP's own epochs, by the number of points it lays out
     assert [resolve_params(n, TopicsConfig())["umap"]["n_epochs"]
             for n in (70, 10_000, 10_001)] == [500, 500, 200]

@@ -70,7 +70,8 @@ class HdbscanConfig(Section):
     """HDBSCAN settings; ``auto`` adapts to the number of segments."""
 
     min_cluster_size: int | Literal["auto"] = Field(
-        "auto", description="smallest topic in segments: auto = 1% of the segments, 3 to 100")
+        "auto", description="smallest topic in segments: auto = 1% of the segments, at least 3, "
+        "at most their square root (316 at 100,000)")
     min_samples: int | Literal["auto"] | None = Field(
         "auto", description="density smoothing: auto = min(min_cluster_size, 10), "
         "BERTopic's default smoothing whatever the topic size; null = HDBSCAN's own "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -61,8 +62,11 @@ def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
     assert len(EmbeddingCache(tmp_path / "there" / embedder.cache_key())) == len(TEXTS)
 
 
-@pytest.mark.integration
-def test_scheduler_started_by_the_dask_cli(tmp_path):
+@pytest.mark.integration  # a scheduler and a worker from the dask CLI, then a whole seed run
+def test_a_run_on_a_scheduler_started_by_the_dask_cli(tmp_path):
+    from stance.config import dump_config, load_config
+    from tests.conftest import EXPERIMENTS
+
     port = 8700 + int(time.time()) % 200
     address = f"tcp://127.0.0.1:{port}"
     dask = str(Path(sys.executable).with_name("dask"))  # the CLI installed beside python
@@ -78,6 +82,19 @@ def test_scheduler_started_by_the_dask_cli(tmp_path):
             there = embed_texts(TEXTS, load_embedder(cfg), tmp_path / "there", client=client,
                                 partition_size=1024)
         assert np.array_equal(here, there)
+        seeds = load_config(EXPERIMENTS / "seeds.yaml")
+        config = tmp_path / "seeds_on_a_cluster.yaml"
+        config.write_text(dump_config(seeds.model_copy(update={
+            "output_dir": tmp_path / "reports", "embedding": cfg,
+            "compute": ComputeConfig(cluster=address)})))
+        done = subprocess.run([str(Path(sys.executable).with_name("stance")), "-q", "run",
+                               str(config)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        manifest = json.loads((tmp_path / "reports" / "seeds" / "latest" / "manifest.json")
+                              .read_text())
+        assert manifest["compute"]["cluster"] == address
+        assert manifest["compute"]["workers"] == 1
+        assert manifest["stages"]["embed"]["texts_encoded"] > 0
     finally:
         for process in (worker, scheduler):
             process.terminate()

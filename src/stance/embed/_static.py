@@ -79,8 +79,8 @@ class StaticEncoder:
     def __init__(self, folder: Path, max_tokens: int) -> None:
         from model2vec import StaticModel
 
-        self.model = StaticModel.from_pretrained(str(folder), max_length=max_tokens,
-                                                 force_download=False)
+        self.model = StaticModel.from_pretrained(str(folder), force_download=False)
+        self.max_tokens = max_tokens
 
     @property
     def dimension(self) -> int:
@@ -90,5 +90,5 @@ class StaticEncoder:
     def encode(self, texts: Sequence[str], *, batch_size: int, normalize: bool) -> np.ndarray:
         """float32 rows in order; in this process (the caller chunks and parallelises)."""
         vectors = self.model.encode(list(texts), batch_size=batch_size, normalize=normalize,
-                                    use_multiprocessing=False)
+                                    max_length=self.max_tokens, use_multiprocessing=False)
         return np.asarray(vectors, dtype=np.float32)

@@ -77,7 +77,7 @@ def test_fit_on_a_sample_assigns_every_segment_and_reports_agreement(fake):
     assert result.topics["size"].sum() == 400  # sizes count every segment, not the sample
     assert len(result.refits) == 150
     sample = result.params["fit_sample"]
-    assert sample["segments"] == 150 and sample["of"] == 400 and sample["assign"] == "nearest"
+    assert sample["segments"] == 150 and sample["of"] == 400 and sample["assign"] == "neighbors"
     for method in ("nearest", "neighbors"):
         assert 0 <= sample["agreement"][method]["same_topic"] <= 1
     # three well-separated themes: the centroid assignment agrees with the fit

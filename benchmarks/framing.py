@@ -19,6 +19,8 @@ classes, level and folds, and these framing settings:
 
 - default: the defaults of ``framing`` (features, classifier, calibration);
 - +embeddings: the default features and frozen sentence embeddings;
+- +embeddings (static): the same with ``embedding.backend: static`` (issue #33), the
+  model2vec model distilled from all-MiniLM-L6-v2 (in ~/.cache/stance/static-models);
 - calibrated: the default with ``calibrate: true``;
 - config: the experiment config's own framing section, where it differs from the above;
 - babe_bias also +learned_cues: the config's features and cues learned from BABE's
@@ -34,6 +36,11 @@ scaled per dimension instead of to length 1, only words used by 5+ training outl
 outlet's documents weighted equally, outlet directions projected out of the embeddings,
 C 0.3 and 3, a linear SVM.
 
+``--static`` runs only +embeddings and +embeddings (static), side by side on the same folds,
+on babe_bias and gvfc_frame (or --datasets), with the static setting's lead over MiniLM's
+paired over outlet groups; results to results/framing_static.json, beside the +embeddings
+figures saved in results/framing.json.
+
 ``--cost`` measures, on allsides, each part in its own process (wall time, peak RSS): the
 plain baseline's cross-validation (both splits), the default classifier's under the same
 folds, the whole framing stage with the default features and with embeddings (the
@@ -41,6 +48,7 @@ embedding stage's vectors copied into a fresh cache, so the framing stage embeds
 masking changed), and the embedding stage's rate on a sample of the segments.
 
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py [--datasets ...]
+     flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --static [--datasets ...]
      flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --ablations
      flock /tmp/stance-bench.lock .venv/bin/python benchmarks/framing.py --cost
 """
@@ -58,6 +66,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -97,6 +106,11 @@ DATASETS = {
 TARGET_DATASETS = ("allsides", "babe_bias", "gvfc_frame")
 #: The grouped macro-F1 aimed for on allsides.
 ALLSIDES_AIM = 0.55
+#: Settings run with other embedding settings than the experiment's (``embedding`` fields).
+SETTING_EMBEDDING = {"+embeddings (static)": {"backend": "static"}}
+#: What --static runs, and on which datasets by default.
+STATIC_SETTINGS = ("+embeddings", "+embeddings (static)")
+STATIC_DATASETS = ("babe_bias", "gvfc_frame")
 
 
 def load(name: str):
@@ -120,9 +134,10 @@ def settings(name: str, cfg) -> dict[str, object]:
     base = {key: getattr(cfg.framing, key) for key in (
         "label", "classes", "level", "cv", "n_splits", "rare_classes")}
     default = FramingConfig(**base)
-    out = {"default": default,
-           "+embeddings": default.model_copy(
-               update={"features": [*default.features, "embeddings"]}),
+    embedded = default.model_copy(update={"features": [*default.features, "embeddings"]})
+    out = {"default": default, "+embeddings": embedded,
+           # the same framing section; SETTING_EMBEDDING gives it the static backend
+           "+embeddings (static)": embedded.model_copy(),
            "calibrated": default.model_copy(update={"calibrate": True})}
     if cfg.framing not in out.values():
         out["config"] = cfg.framing
@@ -133,27 +148,40 @@ def settings(name: str, cfg) -> dict[str, object]:
     return out
 
 
-def evaluate(name: str, quick: bool) -> dict:
-    """Every setting of one dataset: scores, baselines, paired gaps, seconds."""
+def evaluate(name: str, quick: bool, only: tuple[str, ...] | None = None,
+             predictions: dict | None = None) -> dict:
+    """Every setting (or those in ``only``) of one dataset: scores, baselines, gaps, seconds.
+
+    ``predictions``, when given, receives each setting's grouped out-of-fold predictions
+    with the classes, bootstrap resamples and seed they were scored with.
+    """
     from stance.framing import evaluate_framing, labelled_units
 
     cfg, cleaned, segments, outlets, digest = load(name)
     out = {"config": DATASETS[name].config, "corpus_sha256": digest,
            "published": DATASETS[name].published, "settings": {}}
     for label, framing in settings(name, cfg).items():
+        if only is not None and label not in only:
+            continue
         if quick:
             framing = framing.model_copy(update={"n_bootstrap": 100})
+        embedding = cfg.embedding.model_copy(update=SETTING_EMBEDDING.get(label, {}))
         units = labelled_units(cleaned.corpus, segments, framing)
         start = time.perf_counter()
         result = evaluate_framing(units, framing, seed=cfg.seed, outlet_names=outlets,
-                                  embedding=cfg.embedding, cache_dir=CACHE,
+                                  embedding=embedding, cache_dir=CACHE,
                                   segmentation=cfg.segmentation)
         seconds = time.perf_counter() - start
         m = result.metrics
+        if predictions is not None:
+            predictions[label] = (result.predictions, m["classes"], framing.n_bootstrap,
+                                  cfg.seed)
         out["counts"] = {k: m[k] for k in ("n_units", "n_documents", "n_outlets", "n_groups",
                                            "documents_per_class", "cv")}
         out["settings"][label] = {
             "features": list(framing.features), "calibrate": framing.calibrate,
+            **({"embedding_backend": embedding.backend, "embedded": m.get("embedded")}
+               if "embeddings" in framing.features else {}),
             "seconds": round(seconds, 1),
             **{split: _scores(m[split]) for split in SPLITS},
             "baselines": {b: {split: _scores(m["baselines"][b][split]) for split in SPLITS}
@@ -161,6 +189,63 @@ def evaluate(name: str, quick: bool) -> dict:
             "leakage_gap": m["leakage_gap"]}
         print(_line(name, label, out["settings"][label]), flush=True)
     return out
+
+
+def static_main(names: list[str], quick: bool) -> None:
+    """+embeddings with MiniLM and with the static backend, side by side, paired."""
+    from stance.config import EmbeddingConfig
+    from stance.embed import load_embedder
+    from stance.stats import bootstrap_macro_f1_gap
+
+    commit = provenance.commit()  # what src/ is as the run starts
+    # distil the static model first (once; SentenceEmbeddings keeps it in the user's cache),
+    # so no setting's seconds include it
+    start = time.perf_counter()
+    static = load_embedder(EmbeddingConfig(backend="static"))
+    static_model = static.static
+    distil_seconds = round(time.perf_counter() - start, 1)
+    saved_path = RESULTS / "framing.json"
+    saved = json.loads(saved_path.read_text()) if saved_path.is_file() else {}
+    details, paired = {}, {}
+    for name in names:
+        predictions: dict = {}
+        details[name] = evaluate(name, quick, only=STATIC_SETTINGS, predictions=predictions)
+        (minilm, classes, n_bootstrap, seed), (ours, *_) = (predictions[s]
+                                                           for s in STATIC_SETTINGS)
+        y = minilm["true"].to_numpy(dtype=str)
+        assert (ours["unit_id"].to_numpy() == minilm["unit_id"].to_numpy()).all()
+        assert (ours["fold"].to_numpy() == minilm["fold"].to_numpy()).all()
+        low, high = bootstrap_macro_f1_gap(
+            y, ours["predicted"].to_numpy(dtype=str), minilm["predicted"].to_numpy(dtype=str),
+            classes, minilm["group"].to_numpy(dtype=object), n_bootstrap, seed=seed)
+        runs = details[name]["settings"]
+        gap = (runs[STATIC_SETTINGS[1]]["grouped"]["macro_f1"]
+               - runs[STATIC_SETTINGS[0]]["grouped"]["macro_f1"])
+        paired[name] = {"macro_f1": gap, "low": low, "high": high, "n_bootstrap": n_bootstrap}
+        reference = saved.get("datasets", {}).get(name, {}).get("settings", {}).get(
+            "+embeddings")
+        if reference is not None:
+            details[name]["framing_json_embeddings"] = {
+                split: reference[split] for split in SPLITS} | {
+                "baselines": {b: reference["baselines"][b]["gap"] for b in ("tfidf", "lexicon")},
+                "commit": saved.get("commit")}
+        print(f"{name:<13} static minus MiniLM embeddings, outlets held out: {gap:+.3f} "
+              f"[{low:+.3f}, {high:+.3f}]", flush=True)
+    report = table(details) + "\n\nStatic minus MiniLM embeddings (grouped, paired over " \
+        "outlet groups):\n" + "\n".join(
+            f"  {name:<13} {p['macro_f1']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}]"
+            for name, p in paired.items())
+    print("\n" + report)
+    path = RESULTS / ("framing_static.quick.json" if quick else "framing_static.json")
+    path.write_text(json.dumps({
+        "protocol": "as framing.json: stance.framing.evaluate_framing per dataset and setting; "
+                    "outlet-grouped and random CV; 95% bootstrap intervals; the static "
+                    "setting's lead over +embeddings (MiniLM) paired over outlet groups",
+        "commit": commit, "static_model": static.describe()["static_model"],
+        "static_dimension": static_model.dimension,
+        "distil_seconds_before_settings": distil_seconds,
+        "datasets": details, "static_minus_minilm": paired}, indent=2, default=str) + "\n")
+    print(f"\nwrote {path.relative_to(ROOT)}")
 
 
 def _scores(split: dict) -> dict:
@@ -196,7 +281,9 @@ def table(details: dict) -> str:
                 + " ".join(f"{lead[b]['macro_f1']:+.3f} [{lead[b]['low']:+.3f}, "
                            f"{lead[b]['high']:+.3f}]{'':<3}" for b in lead)
                 + f" {run['seconds']:>5.0f}")
-        default = info["settings"]["default"]["baselines"]
+        # the baselines are scored on the same folds in every setting (--static runs no default)
+        first = info["settings"].get("default") or next(iter(info["settings"].values()))
+        default = first["baselines"]
         for b in BASELINES:
             g = default[b]["grouped"]
             lines.append(f"{'baseline: ' + b:<22} {g['macro_f1']:.3f} [{g['macro_f1_low']:.3f}, "
@@ -244,7 +331,8 @@ def run_main(names: list[str], quick: bool) -> None:
     path.write_text(json.dumps({
         "protocol": "stance.framing.evaluate_framing per dataset and setting; outlet-grouped "
                     "and random CV; 95% bootstrap intervals; leads over baselines paired over "
-                    "outlet groups", "commit": _commit(), "datasets": details, "targets": met},
+                    "outlet groups", "commit": provenance.commit(), "datasets": details,
+        "targets": met},
         indent=2, default=str) + "\n")
     path.with_suffix(".txt").write_text(report + "\n")
     print(f"\nwrote {path.relative_to(ROOT)}")
@@ -294,7 +382,7 @@ def ablations(names: list[str]) -> None:
     path = RESULTS / "framing_ablations.json"
     path.write_text(json.dumps({"protocol": "outlet-grouped CV (the dataset's folds); each "
                                             "variant's lead over the default paired over "
-                                            "outlet groups, 95%", "commit": _commit(),
+                                            "outlet groups, 95%", "commit": provenance.commit(),
                                 "datasets": out}, indent=2) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
 
@@ -473,7 +561,7 @@ def cost() -> None:
     path.write_text(json.dumps({
         "protocol": "allsides; each part in its own process (wall time, peak RSS from "
                     "os.wait4); part_seconds is the part's own work, loading excluded",
-        "commit": _commit(), "parts": rows, "summary": summary,
+        "commit": provenance.commit(), "parts": rows, "summary": summary,
         "targets": [{"target": w, "met": ok, "detail": d} for w, ok, d in met]},
         indent=2) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
@@ -562,14 +650,6 @@ def _stage_cache(cfg, segments, cache: Path) -> int:
     return len(fresh)
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                              capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS),
@@ -577,6 +657,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 bootstrap resamples; "
                         "results to framing.quick.json")
     parser.add_argument("--ablations", action="store_true")
+    parser.add_argument("--static", action="store_true", help="+embeddings with MiniLM and "
+                        "with the static backend only (default datasets: babe_bias, "
+                        "gvfc_frame); results to framing_static.json")
     parser.add_argument("--cost", action="store_true")
     parser.add_argument("--cost-part", nargs=2, metavar=("PART", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -585,6 +668,8 @@ def main() -> None:
         cost_part(args.cost_part[0], Path(args.cost_part[1]))
     elif args.cost:
         cost()
+    elif args.static:
+        static_main(args.datasets or list(STATIC_DATASETS), args.quick)
     elif args.ablations:
         ablations(args.datasets or list(TARGET_DATASETS))
     else:

@@ -10,7 +10,12 @@ is never scored, as in the paper. Our numbers are printed beside the paper's own
 Also: NMI and ARI of our topics against the five gold categories, on the OCTIS corpus and
 on the raw articles.
 
+``--backend static`` (or onnx, torch) embeds with that embedding backend instead of the
+configured default and writes results/topics_<backend>.json, with its means printed beside
+those of results/topics.json (the run with all-MiniLM-L6-v2 itself) and the paper's.
+
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/topics.py [--quick]
+     [--backend static]
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import provenance
 
 from stance.config import EmbeddingConfig, TopicsConfig
 from stance.data import Embeddings, Segments
@@ -84,15 +90,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="nr_topics 10 and 50, one seed")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "reports/.cache/embeddings")
+    parser.add_argument("--backend", choices=["torch", "onnx", "static"],
+                        help="embedding backend (default: EmbeddingConfig's); results to "
+                             "topics_<backend>.json, compared with topics.json")
     args = parser.parse_args()
     nr_topics = (10, 50) if args.quick else NR_TOPICS
     seeds = SEEDS[:1] if args.quick else SEEDS
+    commit = provenance.commit()  # what src/ is as the run starts
 
-    embedder = load_embedder(EmbeddingConfig())
+    # the static model is distilled (once) into <cache-dir>/static-models
+    embedder = load_embedder(EmbeddingConfig(backend=args.backend, cache_dir=args.cache_dir)
+                             if args.backend else EmbeddingConfig())
     octis = pd.read_csv(OCTIS_CORPUS, sep="\t", header=None, names=["text", "part", "label"],
                         quoting=3, keep_default_na=False)
     tokens = [text.split() for text in octis["text"]]
+    start = time.perf_counter()
     segments, embeddings = _embedded(octis["text"].tolist(), embedder, args.cache_dir)
+    embed_seconds = round(time.perf_counter() - start, 1)  # cache hits are not encoded again
     score = _octis_scorers(tokens)
 
     runs = []
@@ -131,10 +145,60 @@ def main() -> None:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"protocol": "BERTopic paper Table 1, OCTIS BBC_News", "quick": args.quick,
-           "settings": SETTINGS, "embedding": embedder.describe(), "seeds": list(seeds),
-           "runs": runs, "summary": summary.to_dict(orient="records"),
+           "commit": commit, "settings": SETTINGS, "embedding": embedder.describe(),
+           "seeds": list(seeds), "embed_seconds": embed_seconds, "runs": runs,
+           "summary": summary.to_dict(orient="records"),
            "raw_agreement": raw.to_dict(orient="records"), "beats_paper_minilm": beats}
-    (RESULTS / "topics.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+    name = "topics.json"
+    if args.backend:
+        name = f"topics_{args.backend}{'.quick' if args.quick else ''}.json"
+        out["compared_with_topics_json"] = _compare(ours, raw, RESULTS / "topics.json",
+                                                    args.backend)
+    (RESULTS / name).write_text(json.dumps(out, indent=2, default=str) + "\n")
+    print(f"wrote {(RESULTS / name).relative_to(ROOT)}")
+
+
+def _compare(ours: pd.DataFrame, raw: pd.DataFrame, reference: Path, backend: str) -> dict:
+    """This run's means beside those of the reference run (topics.json), printed and returned.
+
+    Only the nr_topics and seeds both runs have are compared, so a --quick run meets the
+    same runs of the full reference.
+    """
+    if not reference.is_file():
+        return {}
+    saved = json.loads(reference.read_text())
+    theirs = pd.DataFrame(saved["runs"])
+    keys = ["nr_topics", "seed"]
+    both = ours.merge(theirs, on=keys, suffixes=("", "_ref"))
+    columns = ["npmi", "diversity_10", "diversity_25", "nmi", "ari"]
+    ref_name = f"{saved['embedding']['model']} ({saved['embedding'].get('backend', 'torch')})"
+    rows = {backend: {c: float(both[c].mean()) for c in columns},
+            ref_name: {c: float(both[f"{c}_ref"].mean()) for c in columns}}
+    per_k = both.groupby("nr_topics")[[*columns, *(f"{c}_ref" for c in columns)]].mean()
+    raw_ref = pd.DataFrame(saved["raw_agreement"])
+    raw_ref = raw_ref[raw_ref["seed"].isin(raw["seed"].unique())]
+    raw_means = {backend: _raw_means(raw), ref_name: _raw_means(raw_ref)}
+    print(f"\nThe same {len(both)} runs with {backend} embeddings and with {ref_name} "
+          f"({reference.name}):")
+    print(pd.DataFrame(rows).T.round(3).to_string())
+    print("\nPer nr_topics, this run / reference:")
+    print(pd.DataFrame({c: per_k[c].round(3).astype(str) + " / " + per_k[f"{c}_ref"].round(3)
+                        .astype(str) for c in columns}).to_string())
+    print("\nRaw articles, NMI / ARI (mean of seeds):")
+    print(pd.DataFrame({k: {f"{m} @ {n}": v[n][m] for n in v for m in v[n]}
+                        for k, v in raw_means.items()}).round(3).to_string())
+    return {"reference": reference.name, "reference_embedding": saved["embedding"],
+            "n_runs": len(both), "means": rows,
+            "per_nr_topics": {int(k): {c: {"this": float(per_k.loc[k, c]),
+                                           "reference": float(per_k.loc[k, f"{c}_ref"])}
+                                       for c in columns} for k in per_k.index},
+            "raw_agreement": raw_means}
+
+
+def _raw_means(raw: pd.DataFrame) -> dict:
+    return {str(k): {"nmi": float(g["nmi"].mean()), "ari": float(g["ari"].mean()),
+                     "n_topics": float(g["n_topics"].mean())}
+            for k, g in raw.groupby(raw["nr_topics"].astype(str))}
 
 
 def _config(k: int) -> TopicsConfig:

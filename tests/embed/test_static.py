@@ -51,3 +51,9 @@ def test_static_backend_distils_once_offline_and_encodes(tmp_path, monkeypatch):
     assert (static_model_dir(embedder.info, 256, folder) / RECORD).stat().st_mtime_ns == written
     # like texts are nearer than unlike ones
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+@pytest.mark.integration
+def test_static_backend_encodes_no_texts_as_no_rows(tmp_path):
+    embedder = load_embedder(EmbeddingConfig(backend="static", cache_dir=tmp_path))
+    assert embedder.encode([]).shape == (0, 256)

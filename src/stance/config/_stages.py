@@ -42,8 +42,7 @@ class EmbeddingConfig(Section):
                                        "(default: the model's own, 256 for MiniLM)")
     cache_dir: HomePath | None = Field(None, description="default: <output_dir>/.cache/embeddings; "
                                        "backend static keeps its distilled model in "
-                                       "<cache_dir>/static-models (default: "
-                                       "~/.cache/stance/static-models)")
+                                       "<cache_dir>/static-models")
 
 
 #: Up to this many segments UMAP's own default is 500 epochs, above it 200.

@@ -89,6 +89,8 @@ class StaticEncoder:
 
     def encode(self, texts: Sequence[str], *, batch_size: int, normalize: bool) -> np.ndarray:
         """float32 rows in order; in this process (the caller chunks and parallelises)."""
+        if not texts:  # model2vec cannot stack no rows
+            return np.empty((0, self.dimension), np.float32)
         vectors = self.model.encode(list(texts), batch_size=batch_size, normalize=normalize,
                                     max_length=self.max_tokens, use_multiprocessing=False)
         return np.asarray(vectors, dtype=np.float32)

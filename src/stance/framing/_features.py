@@ -262,7 +262,9 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
             from stance.config import EmbeddingConfig
             from stance.embed import load_embedder
 
-            self._embedder = load_embedder(EmbeddingConfig(**(self.embedding or {})))
+            # the run's embedding cache: a static model distilled there is found, not redone
+            where = {"cache_dir": self.cache_dir} if self.cache_dir else {}
+            self._embedder = load_embedder(EmbeddingConfig(**(self.embedding or {}), **where))
         return self._embedder
 
     def __getstate__(self) -> dict:

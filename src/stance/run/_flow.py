@@ -188,9 +188,10 @@ def _embedder(cfg: ExperimentConfig):
 
 
 def _load_embedder(cfg: ExperimentConfig):
+    """The embedder, with the run's embedding cache (a static model is distilled beside it)."""
     from stance.embed import load_embedder
 
-    return load_embedder(cfg.embedding)
+    return load_embedder(cfg.embedding.model_copy(update={"cache_dir": embedding_cache_dir(cfg)}))
 
 
 def _embed(cfg: ExperimentConfig, segments: Segments, embedder, stages: Stages,

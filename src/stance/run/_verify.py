@@ -142,7 +142,7 @@ def check_cached_vectors(run_dir: Path, cache_dir: Path, *,
     if not recorded.get("vectors_sha256"):
         return Check(VECTORS_CHECK, 0, 0, not_compared="the run embedded no segments")
     cfg = load_config(run_dir / files.CONFIG)
-    embedder = load_embedder(cfg.embedding)
+    embedder = load_embedder(cfg.embedding.model_copy(update={"cache_dir": cache_dir}))
     if embedder.model_id != recorded.get("model_id"):
         return Check(VECTORS_CHECK, 1, 1, (Difference(
             "model", recorded.get("model_id"), embedder.model_id),))

@@ -126,7 +126,7 @@ def throughput(corpus: Path, n: int = 5000) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
-    parser.add_argument("--modes", nargs="+", default=["none", "local"])
+    parser.add_argument("--modes", nargs="*", default=["none", "local"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data", type=Path, default=Path("/tmp/stance-scale"))
     parser.add_argument("--throughput", action="store_true")

@@ -10,8 +10,8 @@ three fits for stability, MMR terms, the 2-D map, bootstraps, figures, the PDF).
 
 Modes, run side by side for each size: ``none`` (in-process) and ``local`` (a LocalCluster
 of --workers processes; embedding runs on them). Recorded per run: wall time of the
-subprocess, the driver's peak RSS and the largest child process's (LocalCluster workers,
-the stability refit's worker), the seconds of every stage (manifest.json), topics and
+subprocess, the driver's peak RSS (and its peak so far as each stage ended), the seconds of
+every stage (manifest.json), topics and
 agreement of the sampled fit. The ratio local/none per size measures the distribution's
 overhead (target <= 1.15x at 100k).
 
@@ -40,15 +40,16 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-#: Run in the subprocess: the run, then the driver's and its children's peak RSS.
+#: Run in the subprocess: the run, then the driver's peak RSS (VmHWM: ``ru_maxrss`` of a
+#: child also counts its parent's memory when it was started, and of its children, the
+#: driver's at the moment it forked them, so neither is read).
 RUNNER = """
-import json, resource, sys
+import json, sys
 from stance.config import load_config
 from stance.run import run_experiment
+from stance.run._stages import peak_rss_mb
 result = run_experiment(load_config(sys.argv[1]), progress=False)
-print(json.dumps({"run_dir": str(result.run_dir),
-                  "driver_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "child_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+print(json.dumps({"run_dir": str(result.run_dir), "driver_rss_mb": peak_rss_mb()}))
 """
 
 
@@ -93,8 +94,9 @@ def run_once(size: int, mode: str, corpus: Path, workers: int) -> dict:
         metrics = json.loads((run_dir / "metrics.json").read_text())
     return {"size": size, "mode": mode, "wall_seconds": round(wall, 1),
             "driver_rss_mb": round(facts["driver_rss_mb"]),
-            "largest_child_rss_mb": round(facts["child_rss_mb"]),
             "stages": {k: v["seconds"] for k, v in manifest["stages"].items()},
+            # the driver's peak so far when each stage ended: where the peak was set
+            "stage_peak_rss_mb": {k: v.get("peak_rss_mb") for k, v in manifest["stages"].items()},
             "segments": manifest["embedding"].get("texts_encoded_this_run"),
             "compute": manifest.get("compute"), "n_topics": metrics.get("n_topics"),
             "fit_sample": metrics.get("fit_sample")}
@@ -144,8 +146,7 @@ def main() -> None:
             results["runs"] = [r for r in results["runs"]
                                if (r["size"], r["mode"]) != (size, mode)] + [run]
             print(f"{size:>9,} {mode:>6}: {run['wall_seconds']:>7.1f} s, driver "
-                  f"{run['driver_rss_mb']:,} MB, largest child {run['largest_child_rss_mb']:,} MB"
-                  f"; stages {run['stages']}", flush=True)
+                  f"{run['driver_rss_mb']:,} MB; stages {run['stages']}", flush=True)
             args.out.write_text(json.dumps(results, indent=2) + "\n")
     table(results)
 
@@ -153,14 +154,14 @@ def main() -> None:
 def table(results: dict) -> None:
     """Print the runs, and the local/none ratio per size."""
     runs = {(r["size"], r["mode"]): r for r in results["runs"]}
-    print(f"{'segments':>10} {'mode':>6} {'wall s':>8} {'driver MB':>10} {'child MB':>9} "
+    print(f"{'segments':>10} {'mode':>6} {'wall s':>8} {'driver MB':>10} "
           f"{'embed s':>8} {'topics s':>9} {'local/none':>11}")
     for (size, mode), run in sorted(runs.items()):
         base = runs.get((size, "none"))
         ratio = (f"{run['wall_seconds'] / base['wall_seconds']:.2f}x"
                  if base and mode != "none" else "")
         print(f"{size:>10,} {mode:>6} {run['wall_seconds']:>8.1f} {run['driver_rss_mb']:>10,} "
-              f"{run['largest_child_rss_mb']:>9,} {run['stages'].get('embed', 0):>8.1f} "
+              f"{run['stages'].get('embed', 0):>8.1f} "
               f"{run['stages'].get('topics', 0):>9.1f} {ratio:>11}")
 
 

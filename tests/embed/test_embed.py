@@ -23,6 +23,7 @@ class CountingEmbedder:
     """A stand-in model: deterministic vectors from the text hash, counting every call."""
 
     model_id = "fake@0"
+    dimension = 8
 
     def __init__(self):
         self.texts_encoded = 0

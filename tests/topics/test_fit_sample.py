@@ -9,7 +9,7 @@ import pytest
 from stance.config import TopicsConfig
 from stance.data import Segments
 from stance.topics import fit_topics, topic_metrics
-from stance.topics._assign import NearestTopic
+from stance.topics._assign import NearestTopic, NeighbourVote
 from stance.topics._sample import fit_sample_limit, stratified_rows
 from tests.conftest import THEMES, embed, make_segments
 
@@ -63,6 +63,34 @@ def test_nearest_topic_assigns_to_the_closest_centroid_and_keeps_the_outlier_sha
                           topics[topics != -1][got[topics != -1] != -1])
     assert abs((got == -1).mean() - 0.1) <= 1 / 120
     assert nearest.assign(centres[[2, 0]]).tolist() == [2, 0]
+
+
+def clusters(n_per: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three tight clusters of ``n_per`` points each in 8 dimensions, and their topics."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(3, 8, dtype=np.float32)
+    vectors = np.repeat(centres, n_per, axis=0) + rng.normal(0, 0.05, (3 * n_per, 8))
+    return vectors.astype(np.float32), np.repeat([0, 1, 2], n_per)
+
+
+@pytest.mark.integration  # builds a pynndescent index (numba)
+def test_an_indexed_vote_equals_the_every_pair_vote_and_is_seeded():
+    vectors, topics = clusters(200)
+    topics[7] = 5  # one fitted segment of its own topic, inside topic 0's cluster
+    queries, _ = clusters(50, seed=1)
+    exact = NeighbourVote(vectors, topics, seed=3)  # 600 fitted segments: exact by default
+    indexed = [NeighbourVote(vectors, topics, seed=3, exact=False) for _ in range(2)]
+    assert exact.index is None and indexed[0].index is not None
+    expected = exact.assign(queries)
+    assert expected.tolist() == np.repeat([0, 1, 2], 50).tolist()
+    assert np.array_equal(indexed[0].assign(queries), expected)
+    assert np.array_equal(indexed[1].assign(queries), indexed[0].assign(queries))
+    own = np.arange(len(vectors))
+    # scored on the fit, a segment never votes for itself: row 7 goes to its neighbours' topic
+    for vote in (exact, indexed[0]):
+        got = vote.assign(vectors, own)
+        assert got[7] == 0
+        assert np.array_equal(np.delete(got, 7), np.delete(topics, 7))
 
 
 def test_fit_on_a_sample_assigns_every_segment_and_reports_agreement(fake):

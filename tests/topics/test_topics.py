@@ -368,7 +368,7 @@ def test_a_theme_needs_similarity_or_two_shared_words():
 
     def centroid(to_supply: float, to_economics: float) -> np.ndarray:
         rest = np.sqrt(1 - to_supply ** 2 - to_economics ** 2)
-        return np.array([[to_supply, to_economics, rest]])
+        return np.array([to_supply, to_economics, rest])
 
     far = centroid(0.19, 0.1)
     # one theme word ("troops" in "russian troops") far from the theme is not a match

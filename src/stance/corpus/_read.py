@@ -42,6 +42,8 @@ from stance.progress import track
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_SHOWN = 20
+#: Documents converted to text at a time while the corpus digest is computed.
+DIGEST_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -397,8 +399,10 @@ def _digest(corpus: Corpus) -> str:
     """sha256 over every document's id, metadata and text, in order."""
     h = hashlib.sha256()
     columns = ["doc_id", "outlet", "date", "title", "text", *corpus.labels]
-    frame = corpus.documents[columns].astype("string").fillna("")
-    for row in frame.itertuples(index=False):
-        h.update("\x1f".join(row).encode())
-        h.update(b"\x1e")
+    documents = corpus.documents
+    for start in range(0, len(documents), DIGEST_ROWS):  # a block at a time: one copy is small
+        frame = documents.iloc[start:start + DIGEST_ROWS][columns].astype("string").fillna("")
+        for row in frame.itertuples(index=False):
+            h.update("\x1f".join(row).encode())
+            h.update(b"\x1e")
     return h.hexdigest()

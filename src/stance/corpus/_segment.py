@@ -22,6 +22,8 @@ from stance.config import SegmentationConfig
 from stance.data import SEGMENT_COLUMNS, Corpus, Segments
 from stance.progress import track
 
+#: Segment rows held as Python tuples before they become a block of columns.
+BLOCK_ROWS = 100_000
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")  # runs of lines without a blank line
 _WORD = re.compile(r"\S+")
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by space and a capital,
@@ -62,10 +64,10 @@ def segment_corpus(corpus: Corpus, cfg: SegmentationConfig, *,
         >>> segs.table.columns[:3].tolist()
         ['seg_id', 'doc_id', 'outlet']
     """
-    rows = []
     docs = corpus.documents
     splits = tokenizer if cfg.unit != "document" else None
     documents = zip(docs["doc_id"], docs["outlet"], docs["text"], strict=True)
+    blocks, rows = [], []
     for doc_id, outlet, text in track(documents, "segmenting", total=len(docs)):
         spans = [(start, end, 0) for start, end in split_text(text, cfg)]
         if splits is not None:
@@ -73,10 +75,20 @@ def segment_corpus(corpus: Corpus, cfg: SegmentationConfig, *,
         for position, (start, end, piece) in enumerate(spans):
             rows.append((f"{doc_id}:{position}", doc_id, outlet, position, start, end,
                          text[start:end], piece))
-    table = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "piece"])
-    table = table.astype({"position": "int32", "start": "int64", "end": "int64",
-                          "piece": "int32"})
+        if len(rows) >= BLOCK_ROWS:  # a block of rows becomes columns: few Python objects live
+            blocks.append(_block(rows))
+            rows = []
+    if rows or not blocks:  # an empty last block would turn the string columns to objects
+        blocks.append(_block(rows))
+    table = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
     return Segments(table)
+
+
+def _block(rows: list[tuple]) -> pd.DataFrame:
+    """Segment rows as a table with the columns' final types."""
+    table = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "piece"])
+    return table.astype({"position": "int32", "start": "int64", "end": "int64",
+                         "piece": "int32"})
 
 
 def fit_to_model(text: str, spans: list[Span], tokenizer: Tokenizer) -> list[tuple[int, int, int]]:

@@ -10,7 +10,7 @@ from stance.data import Corpus, Segments
 def summarise_outlets(corpus: Corpus, segments: Segments) -> pd.DataFrame:
     """One row per outlet (plus a total): documents, segments, words, first and last date."""
     docs = corpus.documents
-    words = docs["text"].str.split().str.len()
+    words = docs["text"].str.count(r"\S+")  # splitting would hold every word of the corpus
     per_outlet = pd.DataFrame({
         "documents": docs.groupby("outlet").size(),
         "words": words.groupby(docs["outlet"]).sum(),

@@ -4,8 +4,8 @@ Each write adds one *shard*: ``<id>.vecs.npy`` (float32 rows), ``<id>.keys.npy``
 rows' 32-byte sha256 keys) and last ``<id>.json``, a sidecar with the row count, the
 vector length and the sha256 of the vector bytes. Each file is written to a temporary name
 and renamed into place, so a run killed mid-write leaves a shard without its sidecar,
-which counts as not written; runs sharing a cache never write the same file. Vectors are
-memory-mapped, so a lookup reads only the rows it returns.
+which counts as not written; runs sharing a cache never write the same file. A lookup
+memory-maps one shard at a time and copies its rows straight into the caller's array.
 
 A shard that supplies rows is checked against its sidecar first (once per process and
 file state): a truncated file, keys that disagree with the vectors, or vector bytes whose
@@ -52,7 +52,7 @@ class DamagedShard(Exception):
 class _Shard:
     name: str
     keys: np.ndarray
-    vectors: np.ndarray  # memory-mapped
+    dim: int
     vectors_sha256: str
 
 
@@ -62,26 +62,58 @@ class EmbeddingCache:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    def lookup(self, keys: np.ndarray, dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(found, vectors)``: a mask over ``keys`` and the found rows in key order."""
+        vectors = np.empty((len(keys), self.dimension() or 0), np.float32)
+        found = self.fill(keys, vectors)
+        return found, vectors[found]
+
+    def dimension(self) -> int | None:
+        """Length of the cached vectors, or None while the cache is empty."""
+        shards = self._index()[3]
+        return shards[0].dim if shards else None
+
+    def fill(self, keys: np.ndarray, out: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+        """Write the vector of each cached key into ``out``; return the mask of keys found.
+
+        Key ``j`` goes to row ``at[j]`` of ``out`` (row ``j`` without ``at``). Shards are
+        memory-mapped one at a time and unmapped once read, so a lookup of every segment
+        holds the cache in memory no more than ``out`` itself.
+        """
+        at = np.arange(len(keys)) if at is None else np.asarray(at)
         while True:
             index, owners, rows, shards = self._index()
             if not shards:
-                return np.zeros(len(keys), bool), np.empty((0, dim or 0), np.float32)
+                return np.zeros(len(keys), bool)
             position = index.get_indexer(pd.Index(keys, dtype=object))
             found = position >= 0
-            owner, row = owners[position[found]], rows[position[found]]
-            damaged = [shards[i] for i in np.unique(owner) if not _verified(self.folder, shards[i])]
-            if damaged:  # moved aside; their texts are looked up (and encoded) again
-                for shard in damaged:
-                    self._set_aside(shard.name, "its vector bytes do not match the sha256 "
-                                                "written with them")
-                continue
-            vectors = np.empty((int(found.sum()), shards[0].vectors.shape[1]), np.float32)
-            for shard_no in np.unique(owner):
-                take = owner == shard_no
-                vectors[take] = shards[shard_no].vectors[row[take]]
-            return found, vectors
+            owner, row, target = owners[position[found]], rows[position[found]], at[found]
+            order = np.argsort(owner, kind="stable")
+            owner, row, target = owner[order], row[order], target[order]
+            bounds = np.flatnonzero(np.diff(owner)) + 1
+            damaged = False
+            for part in np.split(np.arange(len(owner)), bounds):
+                if not len(part):
+                    continue
+                shard = shards[owner[part[0]]]
+                if not self._read(shard, row[part], out, target[part]):
+                    damaged = True  # moved aside; its texts are looked up (and encoded) again
+            if not damaged:
+                return found
+
+    def _read(self, shard: _Shard, rows: np.ndarray, out: np.ndarray, at: np.ndarray) -> bool:
+        """Copy a shard's ``rows`` into ``out[at]`` if its bytes match; False if set aside."""
+        path = self.folder / f"{shard.name}.vecs.npy"
+        try:
+            vectors = np.load(path, mmap_mode="r")
+        except (OSError, ValueError):  # removed or truncated since the index was read
+            vectors = None
+        if vectors is None or not _verified(path, vectors, shard.vectors_sha256):
+            self._set_aside(shard.name, "its vector bytes do not match the sha256 "
+                                        "written with them")
+            return False
+        out[at] = vectors[rows]
+        return True
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Store new rows as one shard, atomically (the sidecar last)."""
@@ -138,7 +170,7 @@ class EmbeddingCache:
 
 
 def _open(sidecar: Path) -> _Shard:
-    """A shard's keys and memory-mapped vectors, checked against its sidecar's shape."""
+    """A shard's keys and vector length, checked against its sidecar's shape."""
     name = sidecar.name.removesuffix(".json")
     try:
         meta = json.loads(sidecar.read_text())
@@ -151,7 +183,7 @@ def _open(sidecar: Path) -> _Shard:
             or vectors.dtype != np.float32:
         raise DamagedShard(f"{len(keys)} keys and vectors of shape {vectors.shape}, but the "
                            f"sidecar says {expected[0]} rows of {expected[1]}")
-    return _Shard(name, keys, vectors, str(meta.get("vectors_sha256")))
+    return _Shard(name, keys, int(expected[1]), str(meta.get("vectors_sha256")))
 
 
 #: (folder, shard, size, mtime, inode) of vector files whose bytes matched their sha256 in
@@ -160,9 +192,8 @@ _checked: set[tuple] = set()
 _checked_lock = threading.Lock()
 
 
-def _verified(folder: Path, shard: _Shard) -> bool:
-    """Whether the shard's vector bytes have the sha256 its sidecar records."""
-    path = folder / f"{shard.name}.vecs.npy"
+def _verified(path: Path, vectors: np.ndarray, sha256: str) -> bool:
+    """Whether a shard's memory-mapped vector bytes have the sha256 its sidecar records."""
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -171,8 +202,7 @@ def _verified(folder: Path, shard: _Shard) -> bool:
     with _checked_lock:
         if state in _checked:
             return True
-    digest = hashlib.sha256(np.ascontiguousarray(shard.vectors).data).hexdigest()
-    if digest != shard.vectors_sha256:
+    if hashlib.sha256(np.ascontiguousarray(vectors).data).hexdigest() != sha256:
         return False
     with _checked_lock:
         _checked.add(state)

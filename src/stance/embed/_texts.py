@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from stance.data import Embeddings, Segments
 from stance.embed._cache import EmbeddingCache, text_keys
@@ -29,11 +30,16 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: Path, *,
     With a Dask ``client`` the workers encode them (:mod:`stance.embed._distributed`),
     ``partition_size`` texts a task, into the same cache.
     """
-    keys = text_keys(texts)
     cache = EmbeddingCache(Path(cache_dir) / embedder.cache_key())
-    unique_keys, first_row, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    found, cached = cache.lookup(unique_keys)
-    missing = np.flatnonzero(~found)
+    if not len(texts):
+        return np.empty((0, cache.dimension() or 0), np.float32)
+    # first-appearance order: without repeated texts the rows are already the texts' own
+    codes, unique_keys = pd.factorize(text_keys(texts))
+    first_row = np.empty(len(unique_keys), np.int64)
+    first_row[codes[::-1]] = np.arange(len(codes))[::-1]
+    # filled in place from the cache and the encoder: one array of vectors in memory
+    vectors = np.empty((len(unique_keys), cache.dimension() or embedder.dimension), np.float32)
+    missing = np.flatnonzero(~cache.fill(unique_keys, vectors))
     # Encode in order of length: the model pads each batch to its longest text, and
     # sentence-transformers sorts only within one call, so unsorted chunks pay for padding.
     lengths = np.fromiter((len(texts[first_row[i]]) for i in missing), np.int64, len(missing))
@@ -43,21 +49,14 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: Path, *,
         encode_on_cluster(client, [texts[first_row[i]] for i in missing], embedder.cfg,
                           cache.folder, chunk=CHUNK, partition_size=partition_size)
         embedder.texts_encoded += len(missing)
-        found, cached = cache.lookup(unique_keys)
+        cache.fill(unique_keys[missing], vectors, at=missing)
         missing = missing[:0]
-    parts, rows = [cached], [np.flatnonzero(found)]
     chunks = [missing[i:i + CHUNK] for i in range(0, len(missing), CHUNK)]
     for chunk in track(chunks, "embedding", total=len(chunks), work=len(missing)):
         encoded = embedder.encode([texts[first_row[i]] for i in chunk])
         cache.add(unique_keys[chunk], encoded)
-        parts.append(encoded)
-        rows.append(chunk)
-    dim = max(p.shape[1] for p in parts)
-    vectors = np.empty((len(unique_keys), dim), np.float32)
-    for part, at in zip(parts, rows, strict=True):
-        if len(at):
-            vectors[at] = part
-    return vectors[inverse.ravel()]
+        vectors[chunk] = encoded
+    return vectors if len(unique_keys) == len(codes) else vectors[codes]
 
 
 class CachedEncoder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,10 +44,10 @@ class Stages:
                                              store.save, store.load)
         else:
             value = function(*args, **kwargs)
-        # CPU seconds of this process alone: a stage's worker processes are not counted
+        # CPU seconds and memory of this process alone: worker processes are not counted
         self.records[name] = {"seconds": round(time.perf_counter() - start, 3),
                               "cpu_seconds": round(time.process_time() - cpu_start, 3),
-                              "cached": cached}
+                              "peak_rss_mb": peak_rss_mb(), "cached": cached}
         log.info("stage %s done in %.2fs%s", name, self.records[name]["seconds"],
                  " (cached)" if cached else "")
         return value
@@ -54,3 +55,26 @@ class Stages:
     def note(self, name: str, **facts: Any) -> None:
         """Add ``facts`` to a stage's record (the embedding stage's texts encoded, say)."""
         self.records[name].update(facts)
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory so far in MB, or None where it is not known.
+
+    Recorded after each stage, so the stage where it rose is the one that set the peak.
+    Linux's VmHWM is this program's own; ``ru_maxrss`` (elsewhere) also counts the memory
+    of the process that started it, up to the moment it did.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)  # kB
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

@@ -61,8 +61,11 @@ def describe_topics(model, topics: np.ndarray, vectors: np.ndarray,
         members = topics == topic
         words = [(w, float(s)) for w, s in (model.get_topic(topic) or []) if w][:top_n]
         term_rows += [(topic, rank, w, s) for rank, (w, s) in enumerate(words, start=1)]
-        theme, similarity, shared = _match_theme(vectors[members], [w for w, _ in words],
-                                                 theme_matrix, themes, topic)
+        # a product, not vectors[members]: no copy of a topic holding most of a large corpus
+        centroid = members.astype(vectors.dtype) @ vectors / max(int(members.sum()), 1)
+        theme, similarity, shared = _match_theme(centroid if members.any() else None,
+                                                 [w for w, _ in words], theme_matrix, themes,
+                                                 topic)
         top = ", ".join(w for w, _ in words[:LABEL_TERMS])
         label = "outliers" if topic == -1 else f"{theme}: {top}" if theme else top
         rows.append({"topic": topic, "label": label, "size": int(members.sum()),
@@ -73,7 +76,7 @@ def describe_topics(model, topics: np.ndarray, vectors: np.ndarray,
     return pd.DataFrame(rows), terms
 
 
-def _match_theme(members: np.ndarray, words: list[str], theme_matrix: np.ndarray,
+def _match_theme(centroid: np.ndarray | None, words: list[str], theme_matrix: np.ndarray,
                  themes: dict[str, list[str]],
                  topic: int) -> tuple[str, float, list[str]]:
     """The seed theme a topic matches, the centroid's similarity to it, and the shared words.
@@ -85,9 +88,9 @@ def _match_theme(members: np.ndarray, words: list[str], theme_matrix: np.ndarray
     closest theme's similarity and no words.
     """
     names = list(themes)
-    if not names or len(members) == 0:
+    if not names or centroid is None:
         return "", float("nan"), []
-    similarities = theme_matrix @ unit_rows(members.mean(axis=0))
+    similarities = theme_matrix @ unit_rows(centroid)
     tokens = {token for term in words for token in [term, *term.split()]}
     shared = [sorted({w.lower() for w in themes[name]} & tokens) for name in names]
     ranked = sorted(range(len(names)), key=lambda i: (-len(shared[i]), -similarities[i]))

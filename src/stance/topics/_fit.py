@@ -16,7 +16,7 @@ import pandas as pd
 
 from stance.config import TopicsConfig
 from stance.data import Embeddings, Segments, TopicResult
-from stance.topics._assign import assign_topics, assignment_agreement
+from stance.topics._assign import assign_rows, assigners, assignment_agreement
 from stance.topics._describe import describe_topics, ranked_terms, theme_vectors
 from stance.topics._params import (
     guidance,
@@ -113,13 +113,14 @@ def _assign_rest(rows: np.ndarray, fit_topics: np.ndarray, fit_probability: np.n
     fit_vectors = vectors[rows]
     topics = np.empty(len(vectors), dtype=int)
     topics[rows] = fit_topics
-    topics[rest] = assign_topics(cfg.assign, fit_vectors, fit_topics, vectors[rest])
+    ways = assigners(fit_vectors, fit_topics, seed=seed)
+    topics[rest] = assign_rows(ways[cfg.assign], vectors, rest)
     probability = np.full(len(vectors), np.nan)
     probability[rows] = fit_probability
     params["fit_sample"] = {
         "setting": cfg.fit_sample, "segments": int(len(rows)), "of": int(len(vectors)),
         "strata": "outlet x month", "assign": cfg.assign,
-        "agreement": assignment_agreement(fit_vectors, fit_topics, seed=seed)}
+        "agreement": assignment_agreement(ways, fit_vectors, fit_topics, seed=seed)}
     return topics, probability
 
 
@@ -147,7 +148,9 @@ def fit_assignments(texts: Sequence[str], vectors: np.ndarray, cfg: TopicsConfig
 
 
 def aligned_vectors(embeddings: Embeddings, seg_ids: Sequence[str]) -> np.ndarray:
-    """The rows of ``embeddings`` for ``seg_ids``, in that order."""
+    """The rows of ``embeddings`` for ``seg_ids``, in that order (no copy if already so)."""
+    if tuple(seg_ids) == tuple(embeddings.seg_ids):
+        return embeddings.vectors
     row = {seg_id: i for i, seg_id in enumerate(embeddings.seg_ids)}
     missing = [s for s in seg_ids if s not in row]
     if missing:

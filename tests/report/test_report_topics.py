@@ -148,6 +148,7 @@ def test_a_model_fitted_on_a_sample_says_so_with_its_agreement(tmp_path):
             "neighbors": {"same_topic": 0.951, "ari": 0.902}}}}
     text = " ".join(pdf_text(topics_section(run), tmp_path).split())
     assert "fitted on a sample of 300 of 1,000 segments" in text
+    assert "2 topics over 1,000 segments; 10 segments (1%) are outliers" in text
     assert "the most similar topic centroid (topics.assign: nearest)" in text
     assert "nearest 93.4% (ARI 0.861); neighbors 95.1% (ARI 0.902)" in text
     assert "fitted on a sample" not in topics_section(run_with_topic_sizes({0: 5, 1: 5}))

@@ -85,8 +85,8 @@ def audit_section(run: RunResult) -> str:
                   & (documents["duplicate_of"].fillna("") != "")).sum())  # "" names no copy
     out = m.heading("Cleaning and duplicates")
     out += m.paragraph(m.text(
-        f"{len(documents)} input documents: {counts['kept']} kept, "
-        f"{counts['dropped']} dropped, {counts['merged']} merged as near-duplicates. "
+        f"{len(documents):,} input documents: {counts['kept']:,} kept, "
+        f"{counts['dropped']:,} dropped, {counts['merged']:,} merged as near-duplicates. "
         + (f"{copies} kept documents are near-duplicates of another kept one: they count in "
            "every share and score (dedup.action: drop merges them). " if copies else "")
         + "Every input document appears in audit.csv with its fate and reason."))

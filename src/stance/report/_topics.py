@@ -45,7 +45,7 @@ def topics_section(run: RunResult) -> str | None:
     themes = sorted(t for t in real["seed_theme"].fillna("") if t)
     out = m.heading("Topics")
     out += m.paragraph(m.text(
-        f"{len(real)} topics over {len(run.segments)} segments; {outliers} segments "
+        f"{len(real)} topics over {len(run.segments):,} segments; {outliers:,} segments "
         f"({outliers / max(1, len(run.segments)):.0%}) are outliers (topic -1). "
         + (f"Seed themes matched by a topic: {', '.join(sorted(set(themes)))}. "
            if themes else "No topic matches a seed theme. " if run.config.topics.seed_themes
@@ -124,7 +124,7 @@ def _sample_note(sample: dict | None) -> str:
         return ""
     agreement = sample["agreement"]
     ways = {"nearest": "the most similar topic centroid",
-            "neighbors": "the topic of most of its 15 most similar fitted segments"}
+            "neighbors": "the topic held by most of each one's 15 most similar fitted segments"}
     scores = "; ".join(f"{name} {agreement[name]['same_topic']:.1%} (ARI "
                        f"{agreement[name]['ari']:.3f})" for name in ways)
     return m.paragraph(m.text(

@@ -44,6 +44,18 @@ def test_unreachable_scheduler_is_one_clear_error():
             pass
 
 
+def test_a_run_on_an_unreachable_scheduler_stops_before_its_folder_exists(tmp_path):
+    from stance.config import load_config
+    from stance.run import run_experiment
+    from tests.conftest import EXPERIMENTS
+
+    cfg = load_config(EXPERIMENTS / "seeds.yaml").model_copy(update={
+        "output_dir": tmp_path, "compute": ComputeConfig(cluster="tcp://127.0.0.1:9")})
+    with pytest.raises(StanceError, match="cannot reach tcp://127.0.0.1:9"):
+        run_experiment(cfg, progress=False)
+    assert not (tmp_path / cfg.name / "runs").exists()
+
+
 @pytest.mark.integration  # starts two worker processes and distils the model (about 20 s)
 def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
     cfg = EmbeddingConfig(backend="static", cache_dir=tmp_path / "vectors")

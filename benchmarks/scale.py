@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-#: Run in the subprocess: the run, then the driver's peak RSS (VmHWM: ``ru_maxrss`` of a
-#: child also counts its parent's memory when it was started, and of its children, the
-#: driver's at the moment it forked them, so neither is read).
+#: Run in the subprocess: the run, then the driver's peak RSS (``ru_maxrss``, which also
+#: counts this benchmark's own process, about 66 MB, at the moment it started the run; the
+#: children's is not read: a forked child's counts the driver's memory at the fork).
 RUNNER = """
 import json, sys
 from stance.config import load_config

@@ -61,16 +61,9 @@ def peak_rss_mb() -> float | None:
     """This process's peak resident memory so far in MB, or None where it is not known.
 
     Recorded after each stage, so the stage where it rose is the one that set the peak.
-    Linux's VmHWM is this program's own; ``ru_maxrss`` (elsewhere) also counts the memory
-    of the process that started it, up to the moment it did.
+    On Linux a process started directly by another (not through a shell) also counts that
+    process's memory at the moment it started this one.
     """
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        status = ""
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)  # kB
     try:
         import resource
     except ImportError:  # Windows

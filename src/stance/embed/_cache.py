@@ -69,9 +69,16 @@ class EmbeddingCache:
         return found, vectors[found]
 
     def dimension(self) -> int | None:
-        """Length of the cached vectors, or None while the cache is empty."""
-        shards = self._index()[3]
-        return shards[0].dim if shards else None
+        """Length of the cached vectors, or None while the cache is empty.
+
+        Read from one sidecar: the whole index (every shard's keys) is read by ``fill``.
+        """
+        for sidecar in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+            try:
+                return int(json.loads(sidecar.read_text())["dim"])
+            except (OSError, ValueError, KeyError, TypeError):  # damaged: fill sets it aside
+                continue
+        return None
 
     def fill(self, keys: np.ndarray, out: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
         """Write the vector of each cached key into ``out``; return the mask of keys found.

@@ -91,50 +91,59 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
         with open_cluster(cfg.compute) as client:
             run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
             with marked_if_failed(run_dir):
-                write_inputs(cfg, cleaned, segments, run_dir)
-                embedder = _embedder(cfg)
-                embedding = embeddings = None
-                if cfg.topics.enabled:
-                    embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key,
-                                                   client)
-                elif embedder is not None:
-                    embedding = embedder.describe()
-                topics, topic_map, metrics = _topic_stages(cfg, segments, embeddings, embedder,
-                                                           embedding, stages, segments_key,
-                                                           _dates(cleaned))
-                prevalence = over_time = None
-                if topics is not None:
-                    prevalence = stages.run("prevalence", topic_prevalence, topics.assignments,
-                                            segments, cfg.analysis, seed=cfg.seed)
-                    over_time = stages.run("over_time", topics_over_time, topics.assignments,
-                                           segments, cleaned.corpus, cfg.analysis)
-                framing = None
-                if units is not None:
-                    framing = _framing_stage(cfg, units, cleaned, embedding, stages, segments_key)
-                actor_stance = None
-                if cfg.actor_stance_runs:
-                    actor_stance = _actor_stance_stages(cfg, naming, segments, cleaned, stages,
-                                                        segments_key, client)
-                actors = naming if cfg.framing.enabled is not False else None
-                distinct = _distinctive_stage(cfg, cleaned, segments, stages)
-                manifest = build_manifest(cfg, corpus_sha256, started, embedding,
-                                          topics.params if topics is not None else None,
-                                          cluster_facts(client))
-                result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings,
-                                   topics=topics, topic_map=topic_map, metrics=metrics,
-                                   prevalence=prevalence, over_time=over_time, framing=framing,
-                                   actors=actors, actor_stance=actor_stance,
-                                   distinctive_terms=distinct)
-                result = write_outputs(result, embedder)
-                result = dataclasses.replace(
-                    result, figures=stages.run("figures", draw_figures, result))
-                if cfg.report.enabled:
-                    from stance.report import write_report
-
-                    stages.run("report", write_report, result, run_dir / "report.pdf")
-                result = write_run_end(result, stages)
+                result = _run_stages(cfg, run_dir, client, stages, cleaned, corpus_sha256,
+                                     segments, segments_key, units, naming, started)
     point_latest(experiment_dir, run_dir)
     return result
+
+
+def _run_stages(cfg: ExperimentConfig, run_dir: Path, client, stages: Stages,
+                cleaned: CleanedCorpus, corpus_sha256: str, segments: Segments,
+                segments_key: str, units, naming: ActorNaming | None,
+                started: datetime) -> RunResult:
+    """The stages from embedding on, writing every output into ``run_dir``."""
+    write_inputs(cfg, cleaned, segments, run_dir)
+    embedder = _embedder(cfg)
+    embedding = embeddings = None
+    if cfg.topics.enabled:
+        embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key,
+                                       client)
+    elif embedder is not None:
+        embedding = embedder.describe()
+    topics, topic_map, metrics = _topic_stages(cfg, segments, embeddings, embedder,
+                                               embedding, stages, segments_key,
+                                               _dates(cleaned))
+    prevalence = over_time = None
+    if topics is not None:
+        prevalence = stages.run("prevalence", topic_prevalence, topics.assignments,
+                                segments, cfg.analysis, seed=cfg.seed)
+        over_time = stages.run("over_time", topics_over_time, topics.assignments,
+                               segments, cleaned.corpus, cfg.analysis)
+    framing = None
+    if units is not None:
+        framing = _framing_stage(cfg, units, cleaned, embedding, stages, segments_key)
+    actor_stance = None
+    if cfg.actor_stance_runs:
+        actor_stance = _actor_stance_stages(cfg, naming, segments, cleaned, stages,
+                                            segments_key, client)
+    actors = naming if cfg.framing.enabled is not False else None
+    distinct = _distinctive_stage(cfg, cleaned, segments, stages)
+    manifest = build_manifest(cfg, corpus_sha256, started, embedding,
+                              topics.params if topics is not None else None,
+                              cluster_facts(client))
+    result = RunResult(run_dir, cfg, cleaned, segments, manifest, embeddings=embeddings,
+                       topics=topics, topic_map=topic_map, metrics=metrics,
+                       prevalence=prevalence, over_time=over_time, framing=framing,
+                       actors=actors, actor_stance=actor_stance,
+                       distinctive_terms=distinct)
+    result = write_outputs(result, embedder)
+    result = dataclasses.replace(
+        result, figures=stages.run("figures", draw_figures, result))
+    if cfg.report.enabled:
+        from stance.report import write_report
+
+        stages.run("report", write_report, result, run_dir / "report.pdf")
+    return write_run_end(result, stages)
 
 
 def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,

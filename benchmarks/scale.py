@@ -9,9 +9,10 @@ other setting at its default (``topics.fit_sample: auto`` fits on 100,000 segmen
 three fits for stability, MMR terms, the 2-D map, bootstraps, figures, the PDF).
 
 Modes, run side by side for each size: ``none`` (in-process) and ``local`` (a LocalCluster
-of --workers processes; embedding runs on them). Recorded per run: wall time of the
-subprocess, the driver's peak RSS (and its peak so far as each stage ended), the seconds of
-every stage (manifest.json), topics and
+of --workers processes; reading, cleaning, segmenting and embedding run on them). Recorded
+per run: wall time of the subprocess, the driver's peak RSS (and its peak so far as each
+stage ended), each worker's peak RSS (manifest.json's ``compute``), the seconds of every
+stage (manifest.json), topics and
 agreement of the sampled fit. The ratio local/none per size measures the distribution's
 overhead (target <= 1.15x at 100k).
 
@@ -47,7 +48,7 @@ RUNNER = """
 import json, sys
 from stance.config import load_config
 from stance.run import run_experiment
-from stance.run._stages import peak_rss_mb
+from stance.compute import peak_rss_mb
 result = run_experiment(load_config(sys.argv[1]), progress=False)
 print(json.dumps({"run_dir": str(result.run_dir), "driver_rss_mb": peak_rss_mb()}))
 """

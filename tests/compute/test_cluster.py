@@ -68,6 +68,8 @@ def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
                             partition_size=1024)
         loads = client.run(lambda: worker_embedder.cache_info().currsize)
     assert facts["workers"] == 2 and facts["threads"] == 2
+    # each worker's own peak memory (a Python process with numpy loaded: tens of MB at least)
+    assert len(facts["worker_peak_rss_mb"]) == 2 and min(facts["worker_peak_rss_mb"]) > 20
     assert embedder.texts_encoded == len(TEXTS)  # repeats encoded once
     assert np.array_equal(there, np.vstack([here] * 5))  # bit for bit
     assert set(loads.values()) <= {0, 1}  # a worker loads the model at most once
@@ -111,3 +113,27 @@ def test_a_run_on_a_scheduler_started_by_the_dask_cli(tmp_path):
         for process in (worker, scheduler):
             process.terminate()
             process.wait(timeout=30)
+
+
+@pytest.mark.integration  # two worker processes read, clean, sign and segment the shards
+def test_local_cluster_prepares_and_segments_shards_as_this_process_does(tmp_path):
+    import pandas as pd
+
+    from stance.config import CleaningConfig, CorpusConfig, DedupConfig, SegmentationConfig
+    from stance.corpus import prepare_corpus, segment_corpus
+    from tests.corpus.test_shards import _jsonl_shards
+
+    corpus = CorpusConfig(path=_jsonl_shards(tmp_path / "shards"), format="jsonl",
+                          on_invalid="drop")
+    settings = (corpus, CleaningConfig(), DedupConfig(threshold=0.5))
+    here, digest = prepare_corpus(*settings, seed=3)
+    with open_cluster(ComputeConfig(cluster="local", workers=2)) as client:
+        there, there_digest = prepare_corpus(*settings, seed=3, client=client)
+        segments = segment_corpus(there.corpus, SegmentationConfig(), client=client)
+    assert there_digest == digest
+    pd.testing.assert_frame_equal(there.corpus.documents, here.corpus.documents)
+    pd.testing.assert_frame_equal(there.audit.documents, here.audit.documents)
+    pd.testing.assert_frame_equal(there.audit.removals, here.audit.removals)
+    pd.testing.assert_frame_equal(segments.table,
+                                  segment_corpus(here.corpus, SegmentationConfig()).table)
+    assert there.audit.counts() == {"kept": 4, "dropped": 3, "merged": 0}

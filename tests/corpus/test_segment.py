@@ -71,19 +71,6 @@ def test_segment_ids_are_stable_across_calls():
     assert first.equals(segment_corpus(_corpus(TEXT), cfg).table)
 
 
-def test_segments_built_in_blocks_equal_one_table(monkeypatch):
-    from stance.corpus import _segment
-
-    corpus = _corpus(*[TEXT] * 5)
-    whole = segment_corpus(corpus, SegmentationConfig()).table
-    monkeypatch.setattr(_segment, "BLOCK_ROWS", 3)  # three blocks of four, four and two rows
-    blocks = segment_corpus(corpus, SegmentationConfig()).table
-    assert len(whole) == 10  # two segments a document
-    pd.testing.assert_frame_equal(blocks, whole)
-    monkeypatch.setattr(_segment, "BLOCK_ROWS", 2)  # the last document fills the last block
-    pd.testing.assert_frame_equal(segment_corpus(corpus, SegmentationConfig()).table, whole)
-
-
 class WordTokenizer:
     """A stand-in tokenizer: every word is one token, its punctuation another."""
 

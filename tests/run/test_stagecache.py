@@ -1,5 +1,6 @@
 """Stage cache keys: what invalidates a cached stage, and what fetch does with an entry."""
 
+import json
 import logging
 import shutil
 import sys
@@ -135,6 +136,20 @@ def test_a_missing_metadata_file_is_left_to_the_corpus_stage(seed_folder):
     missing = seed_folder.model_copy(update={"corpus": seed_folder.corpus.model_copy(
         update={"metadata": Path(seed_folder.corpus.path.parent / "nowhere.csv")})})
     assert _input_fingerprint(missing) == _input_fingerprint(seed_folder)
+
+
+def test_a_pattern_corpus_is_fingerprinted_by_the_files_it_matches(tmp_path):
+    from stance.config import CorpusConfig
+
+    for name in ("part-0.jsonl", "part-1.jsonl", "notes.jsonl"):
+        (tmp_path / name).write_text(json.dumps({"text": name}) + "\n")
+    cfg = load_config(EXPERIMENTS / "seeds.yaml").model_copy(update={"corpus": CorpusConfig(
+        path=tmp_path / "part-*.jsonl", format="jsonl")})
+    before = _input_fingerprint(cfg)
+    (tmp_path / "notes.jsonl").write_text('{"text": "not matched"}\n')
+    assert _input_fingerprint(cfg) == before
+    (tmp_path / "part-1.jsonl").write_text('{"text": "changed"}\n')
+    assert _input_fingerprint(cfg) != before
 
 
 def _packaged(tmp_path, monkeypatch, **files):

@@ -6,6 +6,6 @@ Example:
     3
 """
 
-from stance.compute._cluster import cluster_facts, open_cluster
+from stance.compute._cluster import cluster_facts, open_cluster, peak_rss_mb
 
-__all__ = ["cluster_facts", "open_cluster"]
+__all__ = ["cluster_facts", "open_cluster", "peak_rss_mb"]

@@ -10,6 +10,7 @@ batch jobs through dask-jobqueue and waits for its workers.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -79,13 +80,35 @@ def _jobqueue_cluster(cfg: JobqueueConfig):
 
 
 def cluster_facts(client) -> dict:
-    """The cluster a run used, for manifest.json: scheduler, workers, threads, versions."""
+    """The cluster a run used, for manifest.json: scheduler, workers, threads, versions.
+
+    ``worker_peak_rss_mb`` is each worker process's peak resident memory so far (MB, in
+    the order of the workers' addresses; empty where the platform does not tell).
+    """
     if client is None:
         return {"cluster": "none"}
     info = client.scheduler_info()
     workers = info.get("workers", {})
     from importlib import metadata
 
+    peaks = client.run(peak_rss_mb)
     return {"cluster": info.get("address"), "workers": len(workers),
             "threads": sum(w.get("nthreads", 0) for w in workers.values()),
+            "worker_peak_rss_mb": [peaks[a] for a in sorted(peaks) if peaks[a] is not None],
             "dask": metadata.version("dask"), "distributed": metadata.version("distributed")}
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory so far in MB (``ru_maxrss``), or None where unknown.
+
+    On Linux a process started directly by another (not through a shell) also counts that
+    process's memory at the moment it started this one: a run opens its cluster before it
+    reads the corpus, so its workers count little of the driver's.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

@@ -53,10 +53,11 @@ DEFAULT_ENCODING_FALLBACKS = ("cp1252", "latin-1")
 class CorpusConfig(Section):
     """Where the articles are and how to read them."""
 
-    path: HomePath = Field(description="a folder of .txt/.md files (with metadata.csv), or a "
-                           "CSV, JSON Lines or Parquet file")
+    path: HomePath = Field(description="a folder of .txt/.md files (with metadata.csv); a "
+                           "CSV, JSON Lines or Parquet file; or a folder or pattern "
+                           "(shards/*.parquet) of Parquet or JSON Lines shards")
     format: Literal["auto", "folder", "csv", "jsonl", "parquet"] = Field(
-        "auto", description="auto: a folder, or the file's suffix")
+        "auto", description="auto: a folder, or the file's suffix; parquet or jsonl for shards")
     metadata: HomePath | None = Field(
         None, description="folder format: CSV with one row per file (default metadata.csv)"
     )

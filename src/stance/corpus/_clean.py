@@ -20,8 +20,8 @@ import pandas as pd
 import yaml
 
 from stance.config import CleaningConfig, PatternConfig
+from stance.corpus._tasks import in_blocks, map_in_order
 from stance.data import REMOVAL_COLUMNS, Corpus
-from stance.progress import track
 
 #: A paragraph ending like this ends a sentence; anything else is a fragment.
 _TERMINAL = re.compile(r"""[.!?…:;]["'”’»)\]]*\s*$""")
@@ -54,28 +54,42 @@ def default_patterns() -> list[PatternConfig]:
     return [PatternConfig(**entry) for entry in yaml.safe_load(text)]
 
 
-def clean_corpus(corpus: Corpus, cfg: CleaningConfig) -> tuple[Corpus, pd.DataFrame]:
+def clean_corpus(corpus: Corpus, cfg: CleaningConfig, *,
+                 client=None) -> tuple[Corpus, pd.DataFrame]:
     """Clean every document; return the cleaned corpus and the removals table.
 
     Removals has one row per removed line or re-joined fragment
     (``doc_id, pattern, n_chars, text``); re-joins remove nothing (``n_chars`` 0)
-    but are listed so the audit shows every change.
+    but are listed so the audit shows every change. Documents are cleaned
+    a block at a time, on the workers of a Dask ``client`` if given.
     """
+    docs = corpus.documents
+    blocks = in_blocks(docs[["doc_id", "outlet", "title", "text"]])
+    outlet_lines = _outlet_boilerplate(blocks, cfg, client) if cfg.repeated_lines else {}
+    cleaned = map_in_order(client, clean_block, blocks, "cleaning", cfg=cfg,
+                           outlet_lines=outlet_lines)
+    texts = pd.concat([texts for texts, _ in cleaned]) if cleaned else docs["text"]
+    removals = [removed for _, removed in cleaned if not removed.empty]
+    removals_table = (pd.concat(removals, ignore_index=True) if removals
+                      else pd.DataFrame(columns=list(REMOVAL_COLUMNS)))
+    return corpus.with_documents(docs.assign(text=texts)), removals_table
+
+
+def clean_block(block: pd.DataFrame, *, cfg: CleaningConfig,
+                outlet_lines: dict[str, frozenset[str]]) -> tuple[pd.Series, pd.DataFrame]:
+    """One block of documents cleaned: their texts (same index) and their removals."""
     patterns = (default_patterns() if cfg.default_patterns else []) + list(cfg.patterns)
     rules = [_Rule(p.name, re.compile(p.regex, re.IGNORECASE), p.scope) for p in patterns]
-    docs = corpus.documents
-    outlet_lines = _outlet_boilerplate(docs, cfg) if cfg.repeated_lines else {}
     texts, removals = [], []
-    rows = zip(docs["doc_id"], docs["outlet"], docs["title"], docs["text"], strict=True)
-    for doc_id, outlet, title, text in track(rows, "cleaning", total=len(docs)):
+    rows = zip(block["doc_id"], block["outlet"], block["title"], block["text"], strict=True)
+    for doc_id, outlet, title, text in rows:
         cleaned, removed = clean_text(text, rules, cfg, title=title,
                                       outlet_lines=outlet_lines.get(outlet, frozenset()))
         texts.append(cleaned)
         removals.extend((doc_id, rule, 0 if rule == REJOINED else len(piece), piece)
                         for rule, piece in removed)
-    cleaned_docs = docs.assign(text=texts)
-    removals_table = pd.DataFrame(removals, columns=list(REMOVAL_COLUMNS))
-    return corpus.with_documents(cleaned_docs), removals_table
+    return (pd.Series(texts, index=block.index, dtype="str"),
+            pd.DataFrame(removals, columns=list(REMOVAL_COLUMNS)))
 
 
 def clean_text(text: str, rules: list[_Rule], cfg: CleaningConfig, *, title: str | None = None,
@@ -150,18 +164,28 @@ def _drop_repeated_short_lines(lines: list[str], cfg: CleaningConfig, removed) -
     return _drop(lines, lambda line: _key(line) in repeated, "repeated-in-document", removed)
 
 
-def _outlet_boilerplate(docs: pd.DataFrame, cfg: CleaningConfig) -> dict[str, frozenset[str]]:
+def _outlet_boilerplate(blocks: list[pd.DataFrame], cfg: CleaningConfig,
+                        client) -> dict[str, frozenset[str]]:
     """Short lines found in at least ``min_documents`` documents of one outlet."""
     limits = cfg.repeated_lines
-    counts: Counter[tuple[str, str]] = Counter()
-    for outlet, text in zip(docs["outlet"], docs["text"], strict=True):
-        counts.update({(outlet, _key(line)) for line in text.splitlines()
-                       if _is_short_text(line, limits.max_words)})
+    counts = map_in_order(client, short_line_counts, blocks, "counting repeated lines",
+                          max_words=limits.max_words)
+    total = pd.concat(counts).groupby(["outlet", "line"], sort=False)["documents"].sum()
     found: dict[str, set[str]] = {}
-    for (outlet, key), n in counts.items():
-        if n >= limits.min_documents:
-            found.setdefault(outlet, set()).add(key)
+    for outlet, key in total.index[total >= limits.min_documents]:
+        found.setdefault(outlet, set()).add(key)
     return {outlet: frozenset(keys) for outlet, keys in found.items()}
+
+
+def short_line_counts(block: pd.DataFrame, *, max_words: int) -> pd.DataFrame:
+    """In how many of the block's documents of each outlet each short line occurs."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for outlet, text in zip(block["outlet"], block["text"], strict=True):
+        counts.update({(outlet, _key(line)) for line in text.splitlines()
+                       if _is_short_text(line, max_words)})
+    return pd.DataFrame([(outlet, line, n) for (outlet, line), n in counts.items()],
+                        columns=["outlet", "line", "documents"]).astype(
+                            {"outlet": "str", "line": "str", "documents": "int64"})
 
 
 def _rejoin(lines: list[str], removed) -> list[str]:

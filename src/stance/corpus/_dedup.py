@@ -12,14 +12,19 @@ import re
 import pandas as pd
 
 from stance.config import DedupConfig
+from stance.corpus._tasks import in_blocks, map_in_order
 from stance.data import Corpus
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 DUPLICATE_COLUMNS = ("doc_id", "duplicate_of", "similarity")
 
 
-def find_near_duplicates(corpus: Corpus, cfg: DedupConfig, *, seed: int = 1) -> pd.DataFrame:
+def find_near_duplicates(corpus: Corpus, cfg: DedupConfig, *, seed: int = 1,
+                         client=None) -> pd.DataFrame:
     """Group near-duplicate documents and name each group's first document.
+
+    Signatures are computed a block of documents at a time (on the workers
+    of a Dask ``client`` if given); the join over them runs here.
 
     Groups are connected components of the pairs that pass the threshold (single
     linkage), so copies of copies share a group, as they must share a fold; a member's
@@ -35,11 +40,12 @@ def find_near_duplicates(corpus: Corpus, cfg: DedupConfig, *, seed: int = 1) -> 
     """
     if cfg.method == "none" or len(corpus) < 2:
         return pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import MinHashLSH
 
     ids = corpus.documents["doc_id"].tolist()
-    shingle_sets = [_shingles(text, cfg.shingle_words) for text in corpus.documents["text"]]
-    hashes = MinHash.bulk(shingle_sets, num_perm=cfg.num_perm, seed=seed)
+    blocks = map_in_order(client, signatures, in_blocks(corpus.documents["text"]),
+                          "near-duplicate signatures", cfg=cfg, seed=seed)
+    hashes = [h for block in blocks for h in block]
     lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
     for doc_id, minhash in zip(ids, hashes, strict=True):
         lsh.insert(doc_id, minhash)
@@ -65,6 +71,14 @@ def find_near_duplicates(corpus: Corpus, cfg: DedupConfig, *, seed: int = 1) -> 
         if root != i:
             rows.append((doc_id, ids[root], round(float(hashes[i].jaccard(hashes[root])), 3)))
     return pd.DataFrame(rows, columns=list(DUPLICATE_COLUMNS))
+
+
+def signatures(texts: pd.Series, *, cfg: DedupConfig, seed: int) -> list:
+    """The MinHash signature of each text's word shingles."""
+    from datasketch import LeanMinHash, MinHash
+
+    shingle_sets = [_shingles(text, cfg.shingle_words) for text in texts]
+    return [LeanMinHash(h) for h in MinHash.bulk(shingle_sets, num_perm=cfg.num_perm, seed=seed)]
 
 
 def apply_duplicates(

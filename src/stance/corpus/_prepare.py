@@ -18,25 +18,27 @@ log = logging.getLogger(__name__)
 
 def prepare_corpus(
     corpus_cfg: CorpusConfig, cleaning_cfg: CleaningConfig, dedup_cfg: DedupConfig, *, seed: int,
-    other_inputs: Sequence[Path] = ()
+    other_inputs: Sequence[Path] = (), client=None
 ) -> tuple[CleanedCorpus, str]:
     """Load, clean and de-duplicate a corpus.
 
     ``other_inputs`` are files other settings read (a labels file kept beside the articles):
-    a folder corpus does not report them as files it left unread.
+    a folder corpus does not report them as files it left unread. With a Dask ``client``
+    a folder of shards is read, and the documents cleaned and
+    signed for near-duplicates, on its workers.
 
     Returns:
         The cleaned corpus with its audit (one row per input document: kept,
         dropped with a reason, or merged), and the sha256 of the loaded data.
     """
-    loaded = load_corpus(corpus_cfg, other_inputs=other_inputs)
+    loaded = load_corpus(corpus_cfg, other_inputs=other_inputs, client=client)
     corpus, audit = loaded.corpus, loaded.audit
     if cleaning_cfg.enabled:
-        corpus, removals = clean_corpus(corpus, cleaning_cfg)
+        corpus, removals = clean_corpus(corpus, cleaning_cfg, client=client)
     else:
         removals = Audit(audit).removals
     corpus, audit = _drop_emptied(corpus, audit, corpus_cfg)
-    duplicates = find_near_duplicates(corpus, dedup_cfg, seed=seed)
+    duplicates = find_near_duplicates(corpus, dedup_cfg, seed=seed, client=client)
     corpus, audit = apply_duplicates(corpus, audit, duplicates, dedup_cfg)
     return CleanedCorpus(corpus, Audit(audit, removals)), loaded.digest
 

@@ -9,8 +9,8 @@ not among ``corpus.keep_labels`` are always dropped, with that reason.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import logging
 import os
 from collections import Counter
@@ -21,16 +21,21 @@ from pathlib import Path
 import pandas as pd
 
 from stance.config import CorpusConfig
-from stance.corpus._files import (
-    BINARY_SNIFF_BYTES,
-    TEXT_SUFFIXES,
-    decode_text,
-    parse_csv,
-    read_text_file,
+from stance.corpus._files import BINARY_SNIFF_BYTES, TEXT_SUFFIXES, decode_text
+from stance.corpus._shards import read_shards
+from stance.corpus._tables import (
+    SHARDED,
+    is_pattern,
+    is_sharded,
+    read_csv_table,
+    read_table_file,
+    require_corpus_path,
+    shards,
 )
 from stance.corpus._validate import (
     Problem,
     as_text,
+    check_columns,
     doc_ids,
     normalise,
     unwanted_labels,
@@ -56,11 +61,13 @@ class LoadedCorpus:
 
 
 
-def load_corpus(cfg: CorpusConfig, *, other_inputs: Sequence[Path] = ()) -> LoadedCorpus:
+def load_corpus(cfg: CorpusConfig, *, other_inputs: Sequence[Path] = (),
+                client=None) -> LoadedCorpus:
     """Read, validate and normalise the corpus named by ``cfg``.
 
     ``other_inputs``: files in a corpus folder that other settings read, not reported as
-    files left unread.
+    files left unread. A folder of shards is read shard by shard (on the workers of a Dask
+    ``client`` if given; not with ``corpus.limit``, which reads the first documents).
 
     Returns:
         The corpus (columns doc_id, outlet, date, title, text, labels...,
@@ -83,16 +90,23 @@ def load_corpus(cfg: CorpusConfig, *, other_inputs: Sequence[Path] = ()) -> Load
     problems: list[Problem] = []
     notes: dict[int, str] = {}
     ignored: list[tuple] = []  # audit rows of files a folder's metadata.csv does not list
-    if fmt == "folder":
-        raw = _read_folder(cfg, problems, notes, ignored, other_inputs)
+    beyond: list[tuple] = []
+    if fmt in SHARDED and is_sharded(cfg.path) and cfg.limit is None:
+        frame = read_shards(cfg, fmt, problems, client=client)
     else:
-        raw = _read_table(cfg, fmt, problems)
-    beyond = _beyond_limit(raw, cfg)
-    if cfg.limit is not None:
-        raw = raw.iloc[: cfg.limit]
-        # a bad line past the limit is not read into the run: its audit row says so
-        problems = [p for p in problems if p.index < cfg.limit]
-    frame = normalise(raw, cfg, problems)
+        if fmt == "folder":
+            raw = _read_folder(cfg, problems, notes, ignored, other_inputs)
+        else:
+            raw = _read_whole(cfg, fmt, problems)
+        beyond = _beyond_limit(raw, cfg)
+        if cfg.limit is not None:
+            raw = raw.iloc[: cfg.limit]
+            # a bad line past the limit is not read into the run: its audit row says so
+            problems = [p for p in problems if p.index < cfg.limit]
+        if raw.empty:
+            raise StanceError(f"{cfg.path}: the corpus is empty; add articles")
+        check_columns(raw, cfg)
+        frame = normalise(raw, cfg, problems)
     unwanted = unwanted_labels(frame, cfg)
     frame, audit = _apply_problems(frame, problems, notes, cfg, unwanted)
     if frame.empty:
@@ -121,23 +135,30 @@ def _beyond_limit(raw: pd.DataFrame, cfg: CorpusConfig) -> list[tuple]:
             for doc_id, where in zip(ids, rest["_where"], strict=True)]
 
 
-#: Formats a folder of shards may hold, with their suffixes.
-SHARDED = {"parquet": (".parquet", ".pq"), "jsonl": (".jsonl", ".ndjson")}
-
-
-def require_corpus_path(path: Path) -> None:
-    """Raise the user's error when ``corpus.path`` names nothing on disk."""
-    if not path.exists():
-        raise StanceError(f"{path}: corpus.path does not exist; point it at a folder or file")
+def _read_whole(cfg: CorpusConfig, fmt: str, problems: list[Problem]) -> pd.DataFrame:
+    """One table file, or every shard of a folder as one table (problem indices across them)."""
+    if not is_sharded(cfg.path):
+        return read_table_file(cfg.path, cfg, fmt, problems)
+    frames = []
+    for shard in shards(cfg.path, fmt):
+        offset = sum(len(frame) for frame in frames)
+        found: list[Problem] = []
+        frames.append(read_table_file(shard, cfg, fmt, found))
+        problems += [dataclasses.replace(p, index=p.index + offset) for p in found]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _detect_format(cfg: CorpusConfig) -> str:
     path = cfg.path
     require_corpus_path(path)
-    if cfg.format in SHARDED and path.is_dir():
+    if is_pattern(path) and cfg.format not in SHARDED:
+        raise StanceError(f"{path}: a pattern of shard files needs corpus.format parquet or "
+                          "jsonl")
+    if cfg.format in SHARDED and is_sharded(path):
         if not shards(path, cfg.format):
-            raise StanceError(f"{path}: no {' or '.join(SHARDED[cfg.format])} shards in this "
-                              f"folder for corpus.format '{cfg.format}'")
+            where = "matching this pattern" if is_pattern(path) else "in this folder"
+            raise StanceError(f"{path}: no {' or '.join(SHARDED[cfg.format])} shards {where} "
+                              f"for corpus.format '{cfg.format}'")
         return cfg.format
     if cfg.format != "auto":
         expected_dir = cfg.format == "folder"
@@ -170,7 +191,7 @@ def _read_folder(cfg: CorpusConfig, problems: list[Problem], notes: dict[int, st
         raise StanceError(f"{root}: no .txt or .md files and no metadata.csv; add articles "
                           "or point corpus.path at a CSV, JSONL or Parquet file")
     if metadata_path.exists():
-        meta = _read_csv(metadata_path, cfg)
+        meta = read_csv_table(metadata_path, cfg)
         file_col = cfg.columns.file
         if file_col not in meta.columns:
             raise StanceError(
@@ -287,79 +308,6 @@ def _file_ids(names: list[str]) -> list[str]:
     stems = [str(Path(name).with_suffix("")) for name in names]
     shared = Counter(stems)
     return [name if shared[stem] > 1 else stem for name, stem in zip(names, stems, strict=True)]
-
-
-def _read_csv(path: Path, cfg: CorpusConfig) -> pd.DataFrame:
-    sep = "\t" if path.suffix.lower() == ".tsv" and cfg.csv_separator == "," else cfg.csv_separator
-    text = read_text_file(path, cfg.encoding_fallbacks, binary="binary file, not CSV text; "
-                          "check corpus.path", empty="empty file; add a header row and articles")
-    return parse_csv(text, path, invalid="not valid CSV",
-                     remedy="check the quoting of that line and corpus.csv_separator", sep=sep)
-
-
-def shards(folder: Path, fmt: str) -> list[Path]:
-    """The shard files of a sharded corpus folder, in name order."""
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() in SHARDED[fmt] and not p.name.startswith("."))
-
-
-def _read_table(cfg: CorpusConfig, fmt: str, problems: list[Problem]) -> pd.DataFrame:
-    if cfg.path.is_dir():  # a folder of shards, read one by one
-        return pd.concat([_read_file(shard, cfg, fmt, problems)
-                          for shard in shards(cfg.path, fmt)], ignore_index=True)
-    return _read_file(cfg.path, cfg, fmt, problems)
-
-
-def _read_file(path: Path, cfg: CorpusConfig, fmt: str, problems: list[Problem]) -> pd.DataFrame:
-    if fmt == "csv":
-        frame = _read_csv(path, cfg)
-        frame["_where"] = [f"{path}:row {i}" for i in range(1, len(frame) + 1)]
-    elif fmt == "jsonl":
-        frame = _read_jsonl(path, cfg, problems)
-    else:
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types for a bad file
-            raise StanceError(f"{path}: not a readable Parquet file ({exc})") from None
-        frame["_where"] = [f"{path}:row {i}" for i in range(1, len(frame) + 1)]
-    return frame
-
-
-def _read_jsonl(path: Path, cfg: CorpusConfig, problems: list[Problem]) -> pd.DataFrame:
-    """The file's JSON objects, one row per non-blank line.
-
-    A line that is not a JSON object stops the read under ``on_invalid: error``; under
-    ``drop`` it becomes an empty row with that problem, so audit.csv lists it.
-    """
-    text = read_text_file(path, cfg.encoding_fallbacks,
-                          binary="binary file, not JSON Lines; check corpus.path", empty=None)
-    records, where, broken = [], [], []
-    # "\n" only: str.splitlines also breaks at U+2028, U+0085 and others, which JSON allows
-    # raw inside strings
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            problem = None if isinstance(record, dict) else "expected a JSON object per line"
-        except json.JSONDecodeError as exc:
-            problem = f"not valid JSON ({exc.msg}); each line must be one JSON object"
-        if problem is not None:
-            if cfg.on_invalid == "error":
-                raise StanceError(f"{path}:{number}: {problem}") from None
-            broken.append(Problem(f"{path}:{number}", len(records), problem))
-            record = {}
-        records.append(record)
-        where.append(f"{path}:{number}")
-    if len(broken) == len(records):  # nothing readable: the first problem says why
-        raise StanceError(broken[0].line() if broken else
-                          f"{path}: empty file; add one JSON object per article")
-    problems.extend(broken)
-    # object columns: a column of ids or codes with one null would otherwise turn to floats
-    # (7 -> "7.0", and large ids lose digits)
-    frame = pd.DataFrame(records, dtype=object)
-    frame["_where"] = where
-    return frame
 
 
 def _apply_problems(frame, problems, notes, cfg, unwanted) -> tuple[pd.DataFrame, pd.DataFrame]:

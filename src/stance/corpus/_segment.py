@@ -19,11 +19,9 @@ from typing import Protocol
 import pandas as pd
 
 from stance.config import SegmentationConfig
+from stance.corpus._tasks import in_blocks, map_in_order
 from stance.data import SEGMENT_COLUMNS, Corpus, Segments
-from stance.progress import track
 
-#: Segment rows held as Python tuples before they become a block of columns.
-BLOCK_ROWS = 100_000
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")  # runs of lines without a blank line
 _WORD = re.compile(r"\S+")
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by space and a capital,
@@ -53,41 +51,46 @@ class Tokenizer(Protocol):
 
 
 def segment_corpus(corpus: Corpus, cfg: SegmentationConfig, *,
-                   tokenizer: Tokenizer | None = None) -> Segments:
+                   tokenizer: Tokenizer | None = None, client=None) -> Segments:
     """Split every document of ``corpus`` into segments as ``cfg`` says.
 
     With ``tokenizer`` (and a unit other than document), segments longer than it reads
-    are split into pieces that fit.
+    are split into pieces that fit. Documents are segmented a block at a time, on the
+    workers of a Dask ``client`` if given.
 
     Example:
         >>> segs = segment_corpus(corpus, SegmentationConfig(unit="paragraph"))  # doctest: +SKIP
         >>> segs.table.columns[:3].tolist()
         ['seg_id', 'doc_id', 'outlet']
     """
-    docs = corpus.documents
-    splits = tokenizer if cfg.unit != "document" else None
-    documents = zip(docs["doc_id"], docs["outlet"], docs["text"], strict=True)
-    blocks, rows = [], []
-    for doc_id, outlet, text in track(documents, "segmenting", total=len(docs)):
+    blocks = map_in_order(client, segment_block, in_blocks(corpus.documents), "segmenting",
+                          cfg=cfg, tokenizer=tokenizer if cfg.unit != "document" else None)
+    filled = [block for block in blocks if not block.empty]
+    if len(filled) <= 1:
+        return Segments(filled[0] if filled else _block([]))
+    return Segments(pd.concat(filled, ignore_index=True))
+
+
+def segment_block(documents: pd.DataFrame, *, cfg: SegmentationConfig,
+                  tokenizer: Tokenizer | None) -> pd.DataFrame:
+    """The segment rows of a block of documents."""
+    rows = []
+    for doc_id, outlet, text in zip(documents["doc_id"], documents["outlet"],
+                                    documents["text"], strict=True):
         spans = [(start, end, 0) for start, end in split_text(text, cfg)]
-        if splits is not None:
-            spans = fit_to_model(text, [(a, b) for a, b, _ in spans], splits)
-        for position, (start, end, piece) in enumerate(spans):
-            rows.append((f"{doc_id}:{position}", doc_id, outlet, position, start, end,
-                         text[start:end], piece))
-        if len(rows) >= BLOCK_ROWS:  # a block of rows becomes columns: few Python objects live
-            blocks.append(_block(rows))
-            rows = []
-    if rows or not blocks:  # an empty last block would turn the string columns to objects
-        blocks.append(_block(rows))
-    table = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
-    return Segments(table)
+        if tokenizer is not None:
+            spans = fit_to_model(text, [(a, b) for a, b, _ in spans], tokenizer)
+        rows += [(f"{doc_id}:{position}", doc_id, outlet, position, start, end,
+                  text[start:end], piece)
+                 for position, (start, end, piece) in enumerate(spans)]
+    return _block(rows)
 
 
 def _block(rows: list[tuple]) -> pd.DataFrame:
-    """Segment rows as a table with the columns' final types."""
+    """Segment rows as a table with the columns' final types (Arrow strings, not objects)."""
     table = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "piece"])
-    return table.astype({"position": "int32", "start": "int64", "end": "int64",
+    return table.astype({"seg_id": "str", "doc_id": "str", "outlet": "str", "text": "str",
+                         "position": "int32", "start": "int64", "end": "int64",
                          "piece": "int32"})
 
 

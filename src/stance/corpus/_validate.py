@@ -73,7 +73,7 @@ def _check_optional_columns(raw: pd.DataFrame, cfg: CorpusConfig, source: Path) 
                    or (key == "outlet" and cfg.outlet_from_url is not None))
         if not derived:
             absent.append(f"'{column}' (corpus.columns.{key}: {without})")
-    if absent and source.is_dir():  # a folder without metadata.csv
+    if absent and source.is_dir() and "_default_id" in raw.columns:  # no metadata.csv
         log.warning("%s: no metadata.csv, so %s; add a metadata.csv (a row per file: file, "
                     "outlet, date, title) or set these columns to null to silence this",
                     source, ", ".join(absent))
@@ -82,16 +82,22 @@ def _check_optional_columns(raw: pd.DataFrame, cfg: CorpusConfig, source: Path) 
                     "this", source, ", ".join(absent))
 
 
-def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> pd.DataFrame:
-    """Map configured columns onto the standard ones and record per-row problems."""
-    cols = cfg.columns
+def check_columns(raw: pd.DataFrame, cfg: CorpusConfig) -> None:
+    """Stop on a text, label or named optional column the input lacks; log absent defaults."""
     source = raw.attrs.get("source", cfg.path)
-    if raw.empty:
-        raise StanceError(f"{cfg.path}: the corpus is empty; add articles")
-    _require_column(raw, cols.text, "corpus.columns.text", source)
-    for label in cols.labels:
+    _require_column(raw, cfg.columns.text, "corpus.columns.text", source)
+    for label in cfg.columns.labels:
         _require_column(raw, label, "corpus.columns.labels", source)
     _check_optional_columns(raw, cfg, source)
+
+
+def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> pd.DataFrame:
+    """Map configured columns onto the standard ones and record per-row problems.
+
+    ``raw`` has passed :func:`check_columns`. Text columns come back as Arrow strings.
+    """
+    cols = cfg.columns
+    source = raw.attrs.get("source", cfg.path)
     out = pd.DataFrame(index=raw.index)
     out["source"] = raw["_where"]
     # in a fixed order: a row's first problem is the reason audit.csv records. Label
@@ -100,7 +106,7 @@ def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> 
         if column is not None and column in raw.columns:
             _flag_non_scalars(raw[column], column, out, problems)
     _flag_non_strings(raw[cols.text], cols.text, out, problems)
-    out["text"] = as_text(raw[cols.text], strings_only=True).astype(object)
+    out["text"] = as_text(raw[cols.text], strings_only=True).astype("str")
     out["doc_id"] = doc_ids(raw, cfg, out["text"])
     if cols.id is not None and cols.id in raw.columns:
         for index in out.index[out["doc_id"] == ""]:
@@ -115,8 +121,8 @@ def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> 
         out["outlet"] = _outlets_from_urls(raw, cfg.outlet_from_url, out, problems, source)
     outlets = out["outlet"].str.strip().replace(cfg.outlet_names)
     unnamed = outlets == ""
-    out["outlet"] = outlets.replace("", cfg.default_outlet).astype(object)
-    out["title"] = out["title"].astype(object)
+    out["outlet"] = outlets.replace("", cfg.default_outlet).astype("str")
+    out["title"] = out["title"].astype("str")
     out["date"] = _parse_dates(raw, cols.date, out, problems, cfg.date_format)
     for label in cols.labels:
         out[label] = _label_values(as_text(raw[label]).str.strip(), label, cfg, source)
@@ -126,13 +132,7 @@ def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> 
             problems.append(Problem(out.at[index, "source"], index,
                                      f"column '{cols.text}': empty text; add the article "
                                      "text or remove the row"))
-    duplicated = out["doc_id"].duplicated(keep="first") & (out["doc_id"] != "")
-    first_seen = out.drop_duplicates("doc_id").set_index("doc_id")["source"]
-    for index in out.index[duplicated]:
-        doc_id = out.at[index, "doc_id"]
-        problems.append(Problem(out.at[index, "source"], index,
-                                 f"column '{cols.id or 'id'}': duplicate id '{doc_id}' "
-                                 f"(first at {first_seen[doc_id]}); make ids unique"))
+    problems += duplicate_id_problems(out, cfg)
     read = cfg.outlet_from_url is not None or (cols.outlet is not None
                                                 and cols.outlet in raw.columns)
     valid = ~out.index.isin([p.index for p in problems])  # the others are dropped or stop
@@ -140,7 +140,24 @@ def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> 
         log.warning("%s: %d of %d documents name no outlet; they share the outlet '%s' "
                     "(corpus.default_outlet)", source, int((unnamed & valid).sum()),
                     int(valid.sum()), cfg.default_outlet)
-    return out
+    # Arrow strings, not Python objects: a million ids or outlets as objects hold ~100 MB
+    return out.astype({name: "str" for name in out.columns if out[name].dtype == object})
+
+
+def duplicate_id_problems(out: pd.DataFrame, cfg: CorpusConfig,
+                          among: pd.Series | None = None) -> list[Problem]:
+    """A problem for each row whose id an earlier row has (of the rows ``among`` marks)."""
+    duplicated = out["doc_id"].duplicated(keep="first") & (out["doc_id"] != "")
+    if among is not None:
+        duplicated &= among
+    if not duplicated.any():
+        return []
+    first_seen = out.drop_duplicates("doc_id").set_index("doc_id")["source"]
+    column = cfg.columns.id or "id"
+    return [Problem(out.at[index, "source"], index,
+                    f"column '{column}': duplicate id '{doc_id}' (first at "
+                    f"{first_seen[doc_id]}); make ids unique")
+            for index, doc_id in out.loc[duplicated, "doc_id"].items()]
 
 
 #: Label cells that mean "no label" in exported tables (pandas' own default NA markers): a
@@ -160,7 +177,7 @@ def _label_values(values: pd.Series, label: str, cfg: CorpusConfig, source: str)
         values, names.keys() | set(cfg.keep_labels.get(label, [])),
         f"{source}: {{}} documents have {{}} in label column '{label}': read as no label (to "
         f"make one a class, name it in corpus.label_names.{label})")
-    return values.replace(names).astype(object)
+    return values.replace(names).astype("str")
 
 
 def blank_missing_labels(values: pd.Series, classes: AbstractSet[str],
@@ -185,7 +202,7 @@ def doc_ids(raw: pd.DataFrame, cfg: CorpusConfig, texts: pd.Series) -> pd.Series
     """
     column = cfg.columns.id
     if column is not None and column in raw.columns:
-        return as_text(raw[column]).str.strip().astype(object)
+        return as_text(raw[column]).str.strip().astype("str")
     if "_default_id" in raw.columns:
         return raw["_default_id"]
     return pd.Series([hashlib.sha256(t.encode()).hexdigest()[:16] if t.strip() else ""

@@ -77,9 +77,10 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
     experiment_dir = cfg.output_dir / cfg.name
     require_output_dir(experiment_dir)
     started = datetime.now(UTC)
-    with progress_enabled(progress):
-        stages = Stages(StageCache(experiment_dir / "cache", enabled=use_cache))
-        (cleaned, corpus_sha256), segments, segments_key = _prepare(cfg, stages)
+    stages = Stages(StageCache(experiment_dir / "cache", enabled=use_cache))
+    # an unreachable scheduler stops the run here, before its folder exists
+    with progress_enabled(progress), open_cluster(cfg.compute) as client:
+        (cleaned, corpus_sha256), segments, segments_key = _prepare(cfg, stages, client)
         units = None
         if cfg.framing_runs:  # label problems stop the run here, before any model loads
             from stance.framing import labelled_units
@@ -87,12 +88,10 @@ def run_experiment(cfg: ExperimentConfig, *, progress: bool = True,
             units = stages.run("units", labelled_units, cleaned.corpus, segments, cfg.framing,
                                source=cfg.corpus.path)
         naming = _actor_naming(cfg, segments, stages)  # so are actors and stance labels
-        # an unreachable scheduler stops the run here, before its folder exists
-        with open_cluster(cfg.compute) as client:
-            run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
-            with marked_if_failed(run_dir):
-                result = _run_stages(cfg, run_dir, client, stages, cleaned, corpus_sha256,
-                                     segments, segments_key, units, naming, started)
+        run_dir = new_output_dir(experiment_dir / "runs", started, cfg.digest())
+        with marked_if_failed(run_dir):
+            result = _run_stages(cfg, run_dir, client, stages, cleaned, corpus_sha256,
+                                 segments, segments_key, units, naming, started)
     point_latest(experiment_dir, run_dir)
     return result
 
@@ -150,13 +149,11 @@ def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                      use_cache: bool = True) -> tuple[Embeddings, dict[str, Any]]:
     """Run the stages up to embedding only (``stance embed``), filling the embedding cache."""
     require_output_dir(cfg.output_dir / cfg.name)
-    with progress_enabled(progress):
-        stages = Stages(StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache))
-        _, segments, segments_key = _prepare(cfg, stages)
+    stages = Stages(StageCache(cfg.output_dir / cfg.name / "cache", enabled=use_cache))
+    with progress_enabled(progress), open_cluster(cfg.compute) as client:
+        _, segments, segments_key = _prepare(cfg, stages, client)
         embedder = _embedder(cfg) or _load_embedder(cfg)
-        with open_cluster(cfg.compute) as client:
-            embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key,
-                                           client)
+        embeddings, embedding = _embed(cfg, segments, embedder, stages, segments_key, client)
     return embeddings, {**embedding, "segments": len(segments),
                         "texts_encoded": embedder.texts_encoded,
                         "cache_dir": str(embedding_cache_dir(cfg)), "stages": stages.records}
@@ -177,18 +174,19 @@ def segment_tokenizer(cfg: ExperimentConfig):
     return load_tokenizer(cfg.embedding, None if limit == "auto" else limit)
 
 
-def _prepare(cfg: ExperimentConfig,
-             stages: Stages) -> tuple[tuple[CleanedCorpus, str], Segments, str]:
+def _prepare(cfg: ExperimentConfig, stages: Stages,
+             client=None) -> tuple[tuple[CleanedCorpus, str], Segments, str]:
     """The corpus and segment stages; returns the corpus and its sha256, the segments, their key."""
     corpus_key = keys.corpus_key(cfg)
     other_inputs = [p for p in (cfg.framing.segment_labels, cfg.actor_stance.labels) if p]
     prepared = stages.run("corpus", prepare_corpus, cfg.corpus, cfg.cleaning, cfg.dedup,
-                          seed=cfg.seed, other_inputs=other_inputs, key=corpus_key,
-                          store=CORPUS_STORE)
+                          seed=cfg.seed, other_inputs=other_inputs, client=client,
+                          key=corpus_key, store=CORPUS_STORE)
     tokenizer = segment_tokenizer(cfg)
     segments_key = keys.segments_key(corpus_key, cfg, tokenizer and tokenizer.identity())
     segments = stages.run("segment", segment_corpus, prepared[0].corpus, cfg.segmentation,
-                          tokenizer=tokenizer, key=segments_key, store=SEGMENTS_STORE)
+                          tokenizer=tokenizer, client=client, key=segments_key,
+                          store=SEGMENTS_STORE)
     return prepared, segments, segments_key
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from stance.config import ExperimentConfig
-from stance.corpus import require_corpus_path
+from stance.corpus import is_pattern, matching_files, require_corpus_path
 from stance.run._cache import files_sha256, stage_key
 from stance.run._manifest import environment
 
@@ -122,6 +122,8 @@ def _input_fingerprint(cfg: ExperimentConfig) -> str:
     """sha256 over the bytes of every corpus file, and of corpus.metadata kept elsewhere."""
     path = cfg.corpus.path
     require_corpus_path(path)  # the first stage to read it
+    if is_pattern(path):
+        return files_sha256([(str(p), p) for p in matching_files(path)])
     if not path.is_dir():
         return files_sha256([(path.name, path)])
     files = [(str(p.relative_to(path)), p) for p in sorted(path.rglob("*")) if p.is_file()]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from stance.compute import peak_rss_mb
 from stance.run._cache import StageCache
 
 log = logging.getLogger(__name__)
@@ -55,19 +55,3 @@ class Stages:
     def note(self, name: str, **facts: Any) -> None:
         """Add ``facts`` to a stage's record (the embedding stage's texts encoded, say)."""
         self.records[name].update(facts)
-
-
-def peak_rss_mb() -> float | None:
-    """This process's peak resident memory so far in MB, or None where it is not known.
-
-    Recorded after each stage, so the stage where it rose is the one that set the peak.
-    On Linux a process started directly by another (not through a shell) also counts that
-    process's memory at the moment it started this one.
-    """
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # kilobytes on Linux, bytes on macOS
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

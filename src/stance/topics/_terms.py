@@ -74,13 +74,17 @@ def site_furniture(segments: Segments, cfg: TopicsConfig) -> list[str]:
     to_outlets = csr_matrix((np.ones(len(outlet_codes)), (outlet_codes,
                                                            np.arange(len(outlet_codes)))),
                             shape=(len(outlets), len(outlet_codes)))
-    per_outlet = np.asarray((to_outlets @ in_docs.astype(np.float64)).todense())
-    others = len(doc_ids) - docs_per_outlet
-    share = per_outlet / docs_per_outlet[:, None]
-    elsewhere = (per_outlet.sum(axis=0)[None, :] - per_outlet) / np.maximum(others, 1)[:, None]
-    furniture = ((per_outlet >= FURNITURE_MIN_DOCUMENTS) & (share >= FURNITURE_MIN_SHARE)
-                 & (others[:, None] >= FURNITURE_MIN_OTHERS)
-                 & (elsewhere <= FURNITURE_ELSEWHERE * share)).any(axis=0)
+    # documents of each outlet with each term, kept sparse: a dense outlet x term matrix is
+    # hundreds of MB with a few hundred outlets, and only terms an outlet uses can qualify
+    per_outlet = (to_outlets @ in_docs.astype(np.float64)).tocoo()
+    outlet, term, count = per_outlet.row, per_outlet.col, per_outlet.data
+    others = (len(doc_ids) - docs_per_outlet)[outlet]
+    share = count / docs_per_outlet[outlet]
+    in_all = np.asarray(per_outlet.sum(axis=0)).ravel()
+    elsewhere = (in_all[term] - count) / np.maximum(others, 1)
+    qualifies = ((count >= FURNITURE_MIN_DOCUMENTS) & (share >= FURNITURE_MIN_SHARE)
+                 & (others >= FURNITURE_MIN_OTHERS) & (elsewhere <= FURNITURE_ELSEWHERE * share))
+    furniture = np.unique(term[qualifies])
     return sorted(counter.get_feature_names_out()[furniture].tolist())
 
 

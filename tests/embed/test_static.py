@@ -57,3 +57,32 @@ def test_static_backend_distils_once_offline_and_encodes(tmp_path, monkeypatch):
 def test_static_backend_encodes_no_texts_as_no_rows(tmp_path):
     embedder = load_embedder(EmbeddingConfig(backend="static", cache_dir=tmp_path))
     assert embedder.encode([]).shape == (0, 256)
+
+
+@pytest.mark.integration  # two fresh interpreters, one of which distils (about 20 s)
+def test_distilling_leaves_torch_out_of_the_process_that_encodes(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from stance.config import EmbeddingConfig; "
+        "from stance.embed import load_embedder; "
+        f"e = load_embedder(EmbeddingConfig(backend='static', cache_dir=r'{tmp_path}')); "
+        "v = e.encode(['Лукашенко встретился с Путиным.']); "
+        "print(v.shape[1], 'torch' in sys.modules, 'transformers' in sys.modules)")
+    for _ in ("distils", "finds it"):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.split() == ["256", "False", "False"]
+
+
+def test_a_distillation_that_fails_is_one_clear_error(tmp_path):
+    from stance.embed._static import distilled_model
+    from stance.errors import StanceError
+
+    info = resolve_model(EmbeddingConfig())
+    missing_teacher = replace(info, path=tmp_path / "no-model-here")
+    with pytest.raises(StanceError, match="distilling .* failed"):
+        distilled_model(missing_teacher, 256, tmp_path / "static-models")
+    assert not (tmp_path / "static-models").exists() or not any(
+        (tmp_path / "static-models").iterdir())

@@ -2,26 +2,29 @@
 
 Distillation (model2vec's ``distill``) encodes every token of the teacher's vocabulary with
 the teacher and reduces the vectors by PCA; a text's vector is then the mean of its tokens'
-vectors, with no transformer pass. It runs once per teacher and setting and is kept in a
-folder keyed by the teacher's weights sha256, the settings and model2vec's version, written
-under a temporary name and renamed into place, so two processes (or Dask workers) that
-distil at once never leave a half-written model.
+vectors, with no transformer pass. It runs once per teacher and setting, in a child
+process (so the process that encodes never loads torch), and is kept in a folder keyed by
+the teacher's weights sha256, the settings and model2vec's version, written under a
+temporary name and renamed into place, so two processes (or Dask workers) that distil at
+once never leave a half-written model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-import shutil
-import uuid
+import subprocess
+import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from stance.embed._model import ModelInfo, file_sha256
+from stance.embed._model import ModelInfo
+from stance.errors import StanceError
 
 #: Written beside the distilled model: what it was distilled from and how.
 RECORD = "distilled.json"
@@ -45,25 +48,28 @@ def static_model_dir(info: ModelInfo, dims: int, root: Path) -> Path:
 
 
 def distilled_model(info: ModelInfo, dims: int, root: Path) -> Path:
-    """The distilled model's folder, distilling it first when it is not there yet."""
+    """The distilled model's folder, distilling it first when it is not there yet.
+
+    Distillation runs in a child process: it loads torch, transformers and the teacher
+    (about 0.5 GB that the parent would keep for the rest of a run), and encoding with
+    the distilled model needs none of them.
+
+    Raises:
+        StanceError: the child could not distil (its last line of error output says why).
+    """
     folder = static_model_dir(info, dims, root)
     if (folder / RECORD).is_file():
         return folder
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from model2vec.distill import distill
-
-    model = distill(model_name=str(info.path), pca_dims=dims)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
-    model.save_pretrained(str(staging))
-    record = {**distill_settings(info, dims),
-              "weights_sha256": file_sha256(staging / "model.safetensors")}
-    (staging / RECORD).write_text(json.dumps(record, indent=2) + "\n")
-    try:
-        os.replace(staging, folder)
-    except OSError:  # another process renamed its copy into place first: keep that one
-        shutil.rmtree(staging, ignore_errors=True)
+    job = json.dumps({"info": {**dataclasses.asdict(info), "path": str(info.path),
+                               "weights_file": str(info.weights_file)},
+                      "dims": dims, "root": str(root)})
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "stance.embed._distil", job], env=env,
+                          capture_output=True, text=True)
+    if done.returncode or not (folder / RECORD).is_file():
+        why = (done.stderr.strip().splitlines() or ["no error output"])[-1]
+        raise StanceError(f"embedding.backend static: distilling {info.name} into {folder} "
+                          f"failed ({why}); check that the folder is writable")
     return folder
 
 
@@ -94,3 +100,4 @@ class StaticEncoder:
         vectors = self.model.encode(list(texts), batch_size=batch_size, normalize=normalize,
                                     max_length=self.max_tokens, use_multiprocessing=False)
         return np.asarray(vectors, dtype=np.float32)
+

@@ -146,8 +146,10 @@ def main() -> None:
             run = run_once(size, mode, corpus, args.workers)
             results["runs"] = [r for r in results["runs"]
                                if (r["size"], r["mode"]) != (size, mode)] + [run]
+            workers = (run["compute"] or {}).get("worker_peak_rss_mb")
             print(f"{size:>9,} {mode:>6}: {run['wall_seconds']:>7.1f} s, driver "
-                  f"{run['driver_rss_mb']:,} MB; stages {run['stages']}", flush=True)
+                  f"{run['driver_rss_mb']:,} MB" + (f", workers {workers} MB" if workers else "")
+                  + f"; stages {run['stages']}", flush=True)
             args.out.write_text(json.dumps(results, indent=2) + "\n")
     table(results)
 

@@ -20,6 +20,8 @@ ARTICLES = [
      "text": "An id an earlier shard already has."},
     {"doc_id": "b1", "outlet": "", "date": "", "title": "No outlet",
      "text": "A document that names no outlet."},
+    {"doc_id": "x", "outlet": "Beta", "date": "", "title": "Third",
+     "text": "The id again, twice in this shard: still first seen in the first."},
     {"doc_id": "c1", "outlet": "Gamma", "date": "not a date",
      "text": "A shard none of whose records has a title."},
     {"doc_id": "c2", "outlet": "Gamma", "text": "Nor a date, in its last line."},
@@ -31,9 +33,9 @@ def _jsonl_shards(folder, broken_line=True):
     folder.mkdir()
     lines = [json.dumps(a, ensure_ascii=False) for a in ARTICLES]
     (folder / "part-0.jsonl").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-    second = lines[2:4] + (["{not json"] if broken_line else [])
+    second = lines[2:5] + (["{not json"] if broken_line else [])
     (folder / "part-1.jsonl").write_text("\n".join(second) + "\n", encoding="utf-8")
-    (folder / "part-2.jsonl").write_text("\n".join(lines[4:]) + "\n", encoding="utf-8")
+    (folder / "part-2.jsonl").write_text("\n".join(lines[5:]) + "\n", encoding="utf-8")
     return folder
 
 
@@ -54,10 +56,11 @@ def test_jsonl_shards_read_one_by_one_equal_one_table_with_every_problem(tmp_pat
     by_shard = load_corpus(cfg)
     _assert_same(by_shard, _as_one_table(cfg))
     audit = by_shard.audit.set_index("source")
-    repeated = audit.loc[f"{folder / 'part-1.jsonl'}:1"]
-    assert repeated["status"] == "dropped"
-    assert f"duplicate id 'x' (first at {folder / 'part-0.jsonl'}:2)" in repeated["reason"]
-    assert audit.loc[f"{folder / 'part-1.jsonl'}:3", "reason"].startswith("not valid JSON")
+    for line in (1, 3):  # both name the first shard's row, as one table would
+        repeated = audit.loc[f"{folder / 'part-1.jsonl'}:{line}"]
+        assert repeated["status"] == "dropped"
+        assert f"duplicate id 'x' (first at {folder / 'part-0.jsonl'}:2)" in repeated["reason"]
+    assert audit.loc[f"{folder / 'part-1.jsonl'}:4", "reason"].startswith("not valid JSON")
     assert "not a date" in audit.loc[f"{folder / 'part-2.jsonl'}:1", "reason"]
     docs = by_shard.corpus.documents.set_index("doc_id")
     assert list(docs.index) == ["a1", "x", "b1", "c2"]
@@ -72,8 +75,9 @@ def test_a_duplicate_id_across_shards_stops_the_run_naming_both_places(tmp_path)
     with pytest.raises(StanceError) as caught:
         load_corpus(CorpusConfig(path=folder, format="jsonl"))
     problems = [p for p in caught.value.problems if "duplicate id" in p]
-    assert problems == [f"{folder / 'part-1.jsonl'}:1: column 'doc_id': duplicate id 'x' "
-                        f"(first at {folder / 'part-0.jsonl'}:2); make ids unique"]
+    assert problems == [f"{folder / 'part-1.jsonl'}:{line}: column 'doc_id': duplicate id 'x' "
+                        f"(first at {folder / 'part-0.jsonl'}:2); make ids unique"
+                        for line in (1, 3)]
 
 
 def test_parquet_shards_with_an_empty_shard_and_one_without_a_column(tmp_path):
@@ -108,7 +112,7 @@ def test_a_pattern_reads_the_shards_it_matches(tmp_path):
     loaded = load_corpus(CorpusConfig(path=folder / "part-*.jsonl", format="jsonl",
                                       on_invalid="drop"))
     assert loaded.corpus.documents["doc_id"].tolist() == ["a1", "x", "b1"]
-    assert len(loaded.audit) == 4  # the other file is not part of the corpus
+    assert len(loaded.audit) == 5  # the other file is not part of the corpus
     with pytest.raises(StanceError, match=r"part-\*\.parquet: corpus.path matches no file"):
         load_corpus(CorpusConfig(path=folder / "part-*.parquet", format="parquet"))
     with pytest.raises(StanceError, match="a pattern of shard files needs corpus.format"):

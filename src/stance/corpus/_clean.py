@@ -66,7 +66,7 @@ def clean_corpus(corpus: Corpus, cfg: CleaningConfig, *,
     docs = corpus.documents
     blocks = in_blocks(docs[["doc_id", "outlet", "title", "text"]])
     outlet_lines = _outlet_boilerplate(blocks, cfg, client) if cfg.repeated_lines else {}
-    cleaned = map_in_order(client, clean_block, blocks, "cleaning", cfg=cfg,
+    cleaned = map_in_order(client, clean_block, blocks, "cleaning", work=len(docs), cfg=cfg,
                            outlet_lines=outlet_lines)
     texts = pd.concat([texts for texts, _ in cleaned]) if cleaned else docs["text"]
     removals = [removed for _, removed in cleaned if not removed.empty]
@@ -169,7 +169,7 @@ def _outlet_boilerplate(blocks: list[pd.DataFrame], cfg: CleaningConfig,
     """Short lines found in at least ``min_documents`` documents of one outlet."""
     limits = cfg.repeated_lines
     counts = map_in_order(client, short_line_counts, blocks, "counting repeated lines",
-                          max_words=limits.max_words)
+                          work=sum(len(block) for block in blocks), max_words=limits.max_words)
     total = pd.concat(counts).groupby(["outlet", "line"], sort=False)["documents"].sum()
     found: dict[str, set[str]] = {}
     for outlet, key in total.index[total >= limits.min_documents]:

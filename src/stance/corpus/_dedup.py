@@ -44,7 +44,7 @@ def find_near_duplicates(corpus: Corpus, cfg: DedupConfig, *, seed: int = 1,
 
     ids = corpus.documents["doc_id"].tolist()
     blocks = map_in_order(client, signatures, in_blocks(corpus.documents["text"]),
-                          "near-duplicate signatures", cfg=cfg, seed=seed)
+                          "near-duplicate signatures", work=len(ids), cfg=cfg, seed=seed)
     hashes = [h for block in blocks for h in block]
     lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
     for doc_id, minhash in zip(ids, hashes, strict=True):

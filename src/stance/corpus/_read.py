@@ -139,12 +139,12 @@ def _read_whole(cfg: CorpusConfig, fmt: str, problems: list[Problem]) -> pd.Data
     """One table file, or every shard of a folder as one table (problem indices across them)."""
     if not is_sharded(cfg.path):
         return read_table_file(cfg.path, cfg, fmt, problems)
-    frames = []
+    frames, offset = [], 0
     for shard in shards(cfg.path, fmt):
-        offset = sum(len(frame) for frame in frames)
         found: list[Problem] = []
         frames.append(read_table_file(shard, cfg, fmt, found))
         problems += [dataclasses.replace(p, index=p.index + offset) for p in found]
+        offset += len(frames[-1])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -64,7 +64,8 @@ def segment_corpus(corpus: Corpus, cfg: SegmentationConfig, *,
         ['seg_id', 'doc_id', 'outlet']
     """
     blocks = map_in_order(client, segment_block, in_blocks(corpus.documents), "segmenting",
-                          cfg=cfg, tokenizer=tokenizer if cfg.unit != "document" else None)
+                          work=len(corpus), cfg=cfg,
+                          tokenizer=tokenizer if cfg.unit != "document" else None)
     filled = [block for block in blocks if not block.empty]
     if len(filled) <= 1:
         return Segments(filled[0] if filled else _block([]))

@@ -3,8 +3,8 @@
 Each shard is read and normalised on its own (on the cluster's workers when there is one),
 so the Python objects of reading live one shard at a time and the driver receives only
 Arrow-backed tables. What needs every shard at once is done after: the column checks on
-the union of the shards' columns (as one concatenated table would have them), and ids that
-repeat across shards.
+the union of the shards' columns (as one concatenated table would have them), and repeated
+ids.
 """
 
 from __future__ import annotations
@@ -50,20 +50,16 @@ def read_shards(cfg: CorpusConfig, fmt: str, problems: list[Problem], *,
                               cfg=cfg, fmt=fmt, present=frozenset(columns))
         for i, piece in zip(again, redone, strict=True):
             pieces[i] = piece
-    frames, shard_of, offset = [], [], 0
-    for number, piece in enumerate(pieces):
+    frames, offset = [], 0
+    for piece in pieces:
         frames.append(piece.frame.set_axis(pd.RangeIndex(offset, offset + len(piece.frame))))
         problems += [dataclasses.replace(p, index=p.index + offset) for p in piece.problems]
-        shard_of.append(pd.Series(number, index=frames[-1].index))
         offset += len(piece.frame)
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         raise StanceError(f"{cfg.path}: the corpus is empty; add articles")
     frame = pd.concat(frames)
-    # ids repeated within a shard were found there; here those repeating an earlier shard's
-    shard = pd.concat(shard_of).loc[frame.index]
-    across = ~pd.DataFrame({"shard": shard, "doc_id": frame["doc_id"]}).duplicated()
-    problems += duplicate_id_problems(frame, cfg, among=across)
+    problems += duplicate_id_problems(frame, cfg)  # over every shard: "first at" the first
     return frame
 
 
@@ -82,7 +78,7 @@ def read_shard(path: Path, *, cfg: CorpusConfig, fmt: str,
     required = [cfg.columns.text, *cfg.columns.labels]
     if raw.empty or not set(required) <= set(raw.columns):
         return ShardRows(pd.DataFrame(), (), columns)
-    frame = normalise(raw, cfg, problems)
+    frame = normalise(raw, cfg, problems, check_ids=False)  # the driver checks them all
     return ShardRows(frame, tuple(problems), columns)
 
 

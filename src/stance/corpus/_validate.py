@@ -91,10 +91,12 @@ def check_columns(raw: pd.DataFrame, cfg: CorpusConfig) -> None:
     _check_optional_columns(raw, cfg, source)
 
 
-def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> pd.DataFrame:
+def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem], *,
+              check_ids: bool = True) -> pd.DataFrame:
     """Map configured columns onto the standard ones and record per-row problems.
 
     ``raw`` has passed :func:`check_columns`. Text columns come back as Arrow strings.
+    ``check_ids: False`` leaves repeated ids to the caller (one shard of many).
     """
     cols = cfg.columns
     source = raw.attrs.get("source", cfg.path)
@@ -132,7 +134,8 @@ def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> 
             problems.append(Problem(out.at[index, "source"], index,
                                      f"column '{cols.text}': empty text; add the article "
                                      "text or remove the row"))
-    problems += duplicate_id_problems(out, cfg)
+    if check_ids:
+        problems += duplicate_id_problems(out, cfg)
     read = cfg.outlet_from_url is not None or (cols.outlet is not None
                                                 and cols.outlet in raw.columns)
     valid = ~out.index.isin([p.index for p in problems])  # the others are dropped or stop
@@ -144,12 +147,9 @@ def normalise(raw: pd.DataFrame, cfg: CorpusConfig, problems: list[Problem]) -> 
     return out.astype({name: "str" for name in out.columns if out[name].dtype == object})
 
 
-def duplicate_id_problems(out: pd.DataFrame, cfg: CorpusConfig,
-                          among: pd.Series | None = None) -> list[Problem]:
-    """A problem for each row whose id an earlier row has (of the rows ``among`` marks)."""
+def duplicate_id_problems(out: pd.DataFrame, cfg: CorpusConfig) -> list[Problem]:
+    """A problem for each row whose id an earlier row has."""
     duplicated = out["doc_id"].duplicated(keep="first") & (out["doc_id"] != "")
-    if among is not None:
-        duplicated &= among
     if not duplicated.any():
         return []
     first_seen = out.drop_duplicates("doc_id").set_index("doc_id")["source"]

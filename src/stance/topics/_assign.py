@@ -76,7 +76,7 @@ class NeighbourVote:
 
     def __init__(self, vectors: np.ndarray, topics: np.ndarray, *, seed: int,
                  exact: bool | None = None) -> None:
-        self.points = _unit(vectors).astype(np.float32)
+        self.points = _unit(vectors).astype(np.float32, copy=False)
         self.ids, self.codes = np.unique(topics, return_inverse=True)
         self.index = None
         if not (len(self.points) <= EXACT_MAX_POINTS if exact is None else exact):

@@ -74,7 +74,7 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
     away = (functools.partial(refit, encoder=FixedEncoder.of(encoder, texts_encoded_by_fit(cfg)))
             if seeds and cfg.nr_topics is None else None)
     with Refits(functools.partial(refit, encoder=encoder), away, seeds,
-                n_segments=len(texts)) as refits:
+                n_segments=len(texts), busy_after=sampled) as refits:
         model, topics, probabilities, params = _fit(texts, fit_vectors, cfg, seed, encoder, seed)
         probability = _membership(probabilities, topics, len(texts))
         if _reassigns_outliers(cfg, topics):
@@ -86,8 +86,8 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
                                 representation_model=model.representation_model)
             params["outliers_reassigned"] = n_outliers - int((topics == -1).sum())
         if sampled:
-            topics, probability = _assign_rest(rows, topics, probability, vectors, cfg, params,
-                                               seed)
+            topics, probability = _assign_rest(rows, topics, probability, vectors,
+                                               fit_vectors, cfg, params, seed)
         table, terms = describe_topics(model, topics, vectors, cfg.seed_themes,
                                        theme_vectors(cfg.seed_themes, encoder), cfg.top_n_words)
         refit_topics = refits.results()
@@ -103,14 +103,14 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
 
 
 def _assign_rest(rows: np.ndarray, fit_topics: np.ndarray, fit_probability: np.ndarray,
-                 vectors: np.ndarray, cfg: TopicsConfig, params: dict,
+                 vectors: np.ndarray, fit_vectors: np.ndarray, cfg: TopicsConfig, params: dict,
                  seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Every segment's topic: the fit's for the sample, ``cfg.assign``'s for the rest.
 
-    Assigned segments have probability NaN: no HDBSCAN membership was computed for them.
+    ``fit_vectors`` are ``vectors[rows]``. Assigned segments have probability NaN: no
+    HDBSCAN membership was computed for them.
     """
     rest = np.setdiff1d(np.arange(len(vectors)), rows)
-    fit_vectors = vectors[rows]
     topics = np.empty(len(vectors), dtype=int)
     topics[rows] = fit_topics
     ways = assigners(fit_vectors, fit_topics, seed=seed)

@@ -4,7 +4,11 @@ A refit is a seeded, single-threaded UMAP and HDBSCAN, independent of the main f
 machine with a spare core some refits run in a worker process started with
 :class:`concurrent.futures.ProcessPoolExecutor` (``spawn``: a fresh interpreter, so no
 thread pool of this process is copied into it) while this process fits the model, and the
-rest run here afterwards. A worker starts by importing bertopic, UMAP and HDBSCAN and
+rest run here afterwards. When this process has work after its fit (assigning the segments
+a sampled fit did not see) every refit goes to the worker, one after another beside that
+work: a refit here would run after it instead, and add its UMAP and HDBSCAN to this
+process's memory. A worker starts by importing
+bertopic, UMAP and HDBSCAN and
 compiling UMAP's kernels, seconds a small fit does not repay, so refits of a corpus under
 :data:`PARALLEL_MIN_SEGMENTS` segments all run here. Either way each refit gives the same
 assignments: the job is seeded and single-threaded.
@@ -37,12 +41,14 @@ class Refits:
             bound), or None when it cannot run in one.
         seeds: one refit each.
         n_segments: the corpus size, which decides whether a worker pays.
+        busy_after: this process has work after its fit: every refit goes to the worker.
     """
 
     def __init__(self, here: Callable[..., np.ndarray], away: Callable[..., np.ndarray] | None,
-                 seeds: Sequence[int], *, n_segments: int) -> None:
+                 seeds: Sequence[int], *, n_segments: int, busy_after: bool = False) -> None:
         self._job, self._seeds = here, list(seeds)
-        n_away = len(self._seeds) // 2 if away and _worth_a_worker(n_segments) else 0
+        share = len(self._seeds) if busy_after else len(self._seeds) // 2
+        n_away = share if away and _worth_a_worker(n_segments) else 0
         self._pool = None
         self._away: dict[int, Future] = {}
         if n_away:

@@ -83,22 +83,6 @@ def test_twenty_thousand_segments_stay_sparse():
     assert len(table) == 50 and table["z"].notna().all()
 
 
-@pytest.mark.parametrize("block", [1, 3, 7])
-def test_counting_a_block_of_segments_at_a_time_gives_the_table_of_one_block(monkeypatch,
-                                                                              block):
-    from stance.analysis import _distinctive
-
-    # "dictators" is in one segment of each half: only counts over blocks keep it
-    segs = _segments({"A": ["the dictators met", "talks on trade", "energy prices rose",
-                            "troops at the border"],
-                      "B": ["talks on energy", "the dictators spoke", "trade talks again",
-                            "Лукашенко и Путин"]})
-    whole = distinctive_terms(segs, prior=0.01, top_n=20)
-    monkeypatch.setattr(_distinctive, "BLOCK_SEGMENTS", block)
-    pd.testing.assert_frame_equal(distinctive_terms(segs, prior=0.01, top_n=20), whole)
-    assert "dictators" in set(whole["term"]) and "lukashenko" not in set(whole["term"])
-
-
 def test_the_familywise_line_grows_with_the_terms_tested():
     from stance.analysis import familywise_z
 

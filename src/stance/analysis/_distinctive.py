@@ -32,8 +32,6 @@ ALPHA = 0.05
 #: A term must occur in this many segments: one used once cannot be distinctive of an
 #: outlet, and dropping them keeps the unigram + bigram vocabulary small on large corpora.
 MIN_SEGMENTS = 2
-#: Segments whose terms are counted at a time.
-BLOCK_SEGMENTS = 100_000
 # Words of two or more characters starting with a letter: numbers and dates say when, not how.
 _TOKEN = r"(?u)\b[^\W\d_]\w+\b"
 
@@ -66,13 +64,19 @@ def distinctive_terms(segments: Segments, *, prior: float, top_n: int,
     codes, outlets = pd.factorize(table["outlet"].astype(str), sort=True)
     if len(outlets) < 2:
         return _empty()
-    analyzer = CountVectorizer(
+    vectorizer = CountVectorizer(
         preprocessor=_preprocessor(outlet_names), token_pattern=_TOKEN, stop_words="english",
-        ngram_range=(1, 2)).build_analyzer()
-    terms = _counted_terms(table["text"], analyzer)
-    if not len(terms):
+        ngram_range=(1, 2), min_df=MIN_SEGMENTS, dtype=np.int64)
+    try:
+        counts = vectorizer.fit_transform(table["text"])
+    except ValueError:  # scikit-learn's "empty vocabulary" / "no terms remain"
         return _empty()
-    by_outlet = _counts_by_outlet(table["text"], codes, len(outlets), analyzer, terms).tocoo()
+    # Sum segment counts per outlet with a sparse (outlet x segment) indicator: the
+    # product stays sparse, so no dense segment x vocabulary matrix is ever built.
+    indicator = sparse.csr_matrix(
+        (np.ones(len(codes), dtype=np.int64), (codes, np.arange(len(codes)))),
+        shape=(len(outlets), len(codes)))
+    by_outlet = (indicator @ counts).tocoo()
     y_i = by_outlet.data.astype(float)
     term_totals = np.asarray(by_outlet.sum(axis=0)).ravel().astype(float)
     outlet_totals = np.asarray(by_outlet.sum(axis=1)).ravel().astype(float)
@@ -81,56 +85,13 @@ def distinctive_terms(segments: Segments, *, prior: float, top_n: int,
                         alpha_w=prior * y_w, alpha_0=prior * term_totals.sum())
     keep, rank = _top_per_group(by_outlet.row, z, by_outlet.col, top_n)
     tested = np.bincount(by_outlet.row, minlength=len(outlets))
+    terms = vectorizer.get_feature_names_out()
     return pd.DataFrame({
         "outlet": outlets[by_outlet.row[keep]], "term": terms[by_outlet.col[keep]],
         "z": z[keep], "delta": delta[keep], "count_outlet": y_i[keep].astype(np.int64),
         "count_rest": (y_w - y_i)[keep].astype(np.int64), "rank": rank + 1,
         "n_tested": tested[by_outlet.row[keep]],
     })
-
-
-def _counted_terms(texts: pd.Series, analyzer) -> np.ndarray:
-    """The terms in :data:`MIN_SEGMENTS` segments or more, sorted.
-
-    Counted a block of segments at a time, the counts kept as Arrow strings: one Python
-    dictionary of every unigram and bigram of a million segments (most of them in one
-    segment only) is over a gigabyte.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    totals = None
-    for start in range(0, len(texts), BLOCK_SEGMENTS):
-        counter = CountVectorizer(analyzer=analyzer, binary=True)
-        try:
-            present = counter.fit_transform(texts.iloc[start:start + BLOCK_SEGMENTS])
-        except ValueError:  # scikit-learn's "empty vocabulary": no term in this block
-            continue
-        found = pd.Series(np.bincount(present.indices, minlength=present.shape[1]),
-                          index=pd.Index(counter.get_feature_names_out(), dtype="str"))
-        totals = found if totals is None else (
-            pd.concat([totals, found]).groupby(level=0, sort=False).sum())
-    if totals is None:
-        return np.array([], dtype=object)
-    return np.sort(totals.index[totals.to_numpy() >= MIN_SEGMENTS].to_numpy(dtype=object))
-
-
-def _counts_by_outlet(texts: pd.Series, codes: np.ndarray, n_outlets: int, analyzer,
-                      terms: np.ndarray) -> sparse.csr_matrix:
-    """How often each outlet uses each of ``terms`` (outlet x term), a block at a time."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    counter = CountVectorizer(analyzer=analyzer, vocabulary=terms.tolist(), dtype=np.int64)
-    by_outlet = sparse.csr_matrix((n_outlets, len(terms)), dtype=np.int64)
-    for start in range(0, len(texts), BLOCK_SEGMENTS):
-        counts = counter.transform(texts.iloc[start:start + BLOCK_SEGMENTS])
-        block = codes[start:start + BLOCK_SEGMENTS]
-        # a sparse (outlet x segment) indicator: the product stays sparse, so no dense
-        # segment x vocabulary matrix is ever built
-        indicator = sparse.csr_matrix(
-            (np.ones(len(block), dtype=np.int64), (block, np.arange(len(block)))),
-            shape=(n_outlets, len(block)))
-        by_outlet = by_outlet + indicator @ counts
-    return by_outlet
 
 
 def familywise_z(n_tested: int | np.ndarray, alpha: float = ALPHA) -> float | np.ndarray:

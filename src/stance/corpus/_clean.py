@@ -66,8 +66,10 @@ def clean_corpus(corpus: Corpus, cfg: CleaningConfig, *,
     docs = corpus.documents
     blocks = in_blocks(docs[["doc_id", "outlet", "title", "text"]])
     outlet_lines = _outlet_boilerplate(blocks, cfg, client) if cfg.repeated_lines else {}
+    patterns = (default_patterns() if cfg.default_patterns else []) + list(cfg.patterns)
+    rules = [_Rule(p.name, re.compile(p.regex, re.IGNORECASE), p.scope) for p in patterns]
     cleaned = map_in_order(client, clean_block, blocks, "cleaning", work=len(docs), cfg=cfg,
-                           outlet_lines=outlet_lines)
+                           rules=rules, outlet_lines=outlet_lines)
     texts = pd.concat([texts for texts, _ in cleaned]) if cleaned else docs["text"]
     removals = [removed for _, removed in cleaned if not removed.empty]
     removals_table = (pd.concat(removals, ignore_index=True) if removals
@@ -75,11 +77,9 @@ def clean_corpus(corpus: Corpus, cfg: CleaningConfig, *,
     return corpus.with_documents(docs.assign(text=texts)), removals_table
 
 
-def clean_block(block: pd.DataFrame, *, cfg: CleaningConfig,
+def clean_block(block: pd.DataFrame, *, cfg: CleaningConfig, rules: list[_Rule],
                 outlet_lines: dict[str, frozenset[str]]) -> tuple[pd.Series, pd.DataFrame]:
     """One block of documents cleaned: their texts (same index) and their removals."""
-    patterns = (default_patterns() if cfg.default_patterns else []) + list(cfg.patterns)
-    rules = [_Rule(p.name, re.compile(p.regex, re.IGNORECASE), p.scope) for p in patterns]
     texts, removals = [], []
     rows = zip(block["doc_id"], block["outlet"], block["title"], block["text"], strict=True)
     for doc_id, outlet, title, text in rows:

@@ -137,3 +137,21 @@ def test_local_cluster_prepares_and_segments_shards_as_this_process_does(tmp_pat
     pd.testing.assert_frame_equal(segments.table,
                                   segment_corpus(here.corpus, SegmentationConfig()).table)
     assert there.audit.counts() == {"kept": 4, "dropped": 4, "merged": 0}
+
+
+def _jobs_from_a_task(seeds: list[int]) -> list[int]:
+    """A task that submits jobs of its own to the cluster and waits for each."""
+    from distributed import get_client
+
+    from stance.run._on_workers import _TaskExecutor
+
+    executor = _TaskExecutor(get_client())
+    futures = [executor.submit(pow, s, 2) for s in seeds]
+    return [f.result() for f in futures]
+
+
+@pytest.mark.integration  # one worker process of one thread
+def test_a_task_waiting_for_its_own_jobs_on_a_one_thread_cluster_gets_them(tmp_path):
+    # the jobs can only run on the thread the waiting task holds: it must let go of it
+    with open_cluster(ComputeConfig(cluster="local", workers=1)) as client:
+        assert client.submit(_jobs_from_a_task, [2, 3, 4]).result(timeout=120) == [4, 9, 16]

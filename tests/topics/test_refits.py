@@ -28,3 +28,28 @@ def test_a_fit_with_work_after_it_sends_every_refit_to_the_worker(monkeypatch):
             results = refits.results()
         assert ran_here == expected_here
         assert [r.tolist() for r in results] == [[5, 6], [6, 7]]  # in the order of the seeds
+
+
+def test_an_executor_given_takes_every_refit_at_any_corpus_size():
+    from concurrent.futures import ThreadPoolExecutor
+
+    ran_here, submitted = [], []
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(kwargs["seed"])
+            return super().submit(fn, *args, **kwargs)
+
+    def here(seed):
+        ran_here.append(seed)
+        return _topics_of(seed)
+
+    with Counting(1) as executor:
+        with Refits(here, _topics_of, [5, 6, 7], n_segments=10, executor=executor) as refits:
+            results = refits.results()
+        assert ran_here == [] and submitted == [5, 6, 7]
+        assert [r.tolist() for r in results] == [[5, 6], [6, 7], [7, 8]]
+        # a refit that cannot leave this process (no picklable job) still runs here
+        with Refits(here, None, [5], n_segments=10, executor=executor) as refits:
+            assert [r.tolist() for r in refits.results()] == [[5, 6]]
+        assert ran_here == [5] and submitted == [5, 6, 7]

@@ -7,6 +7,7 @@ Example:
 """
 
 from stance.embed._cache import EmbeddingCache, text_keys
+from stance.embed._distributed import worker_embedder
 from stance.embed._encoder import Embedder, Encoder, load_embedder
 from stance.embed._model import PACKAGED_MODELS, ModelInfo, file_sha256, resolve_model
 from stance.embed._texts import CachedEncoder, embed_segments, embed_texts
@@ -15,5 +16,5 @@ from stance.embed._tokenizer import ModelTokenizer, count_truncated, load_tokeni
 __all__ = [
     "PACKAGED_MODELS", "CachedEncoder", "Embedder", "EmbeddingCache", "Encoder", "ModelInfo",
     "ModelTokenizer", "count_truncated", "embed_segments", "embed_texts", "file_sha256",
-    "load_embedder", "load_tokenizer", "resolve_model", "text_keys",
+    "load_embedder", "load_tokenizer", "resolve_model", "text_keys", "worker_embedder",
 ]

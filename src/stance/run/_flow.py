@@ -43,6 +43,7 @@ from stance.run import _keys as keys
 from stance.run._cache import StageCache
 from stance.run._folder import marked_if_failed, new_output_dir, point_latest, require_output_dir
 from stance.run._manifest import build_manifest
+from stance.run._on_workers import OnWorkers
 from stance.run._stages import Stages
 from stance.run._stores import (
     ACTOR_STANCE_STORE,
@@ -109,9 +110,11 @@ def _run_stages(cfg: ExperimentConfig, run_dir: Path, client, stages: Stages,
                                        client)
     elif embedder is not None:
         embedding = embedder.describe()
+    on_workers = None if client is None else OnWorkers(
+        client, run_dir, embedder and embedder.cfg.model_dump_json(), embedding_cache_dir(cfg))
     topics, topic_map, metrics = _topic_stages(cfg, segments, embeddings, embedder,
                                                embedding, stages, segments_key,
-                                               _dates(cleaned))
+                                               _dates(cleaned), on_workers)
     prevalence = over_time = None
     if topics is not None:
         prevalence = stages.run("prevalence", topic_prevalence, topics.assignments,
@@ -126,7 +129,7 @@ def _run_stages(cfg: ExperimentConfig, run_dir: Path, client, stages: Stages,
         actor_stance = _actor_stance_stages(cfg, naming, segments, cleaned, stages,
                                             segments_key, client)
     actors = naming if cfg.framing.enabled is not False else None
-    distinct = _distinctive_stage(cfg, cleaned, segments, stages)
+    distinct = _distinctive_stage(cfg, cleaned, segments, stages, on_workers)
     manifest = build_manifest(cfg, corpus_sha256, started, embedding,
                               topics.params if topics is not None else None,
                               cluster_facts(client))
@@ -233,21 +236,30 @@ def _dates(cleaned: CleanedCorpus) -> pd.Series:
 
 def _topic_stages(cfg: ExperimentConfig, segments: Segments, embeddings: Embeddings | None,
                   embedder, embedding: dict[str, Any] | None, stages: Stages,
-                  segments_key: str,
-                  dates: pd.Series) -> tuple[TopicResult | None, pd.DataFrame | None, dict]:
-    """Topics (with their stability refits), the 2-D map and the topics' quality."""
+                  segments_key: str, dates: pd.Series, on_workers: OnWorkers | None
+                  ) -> tuple[TopicResult | None, pd.DataFrame | None, dict]:
+    """Topics (with their stability refits), the 2-D map and the topics' quality.
+
+    With a cluster (``on_workers``) the fit and the map's layout run on a worker.
+    """
     if embeddings is None:
         return None, None, {}
     from stance.embed import CachedEncoder
     from stance.topics import fit_topics, map_coordinates, topic_metrics
 
-    encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
     model_key, vectors_sha256 = embedder.cache_key(), embedding["vectors_sha256"]
-    topics = stages.run("topics", fit_topics, segments, embeddings, cfg.topics, seed=cfg.seed,
-                        encoder=encoder, dates=dates, store=topics_store(embedder.info.path),
-                        key=keys.topics_key(segments_key, model_key, vectors_sha256, cfg))
-    coords = stages.run("map", map_coordinates, embeddings, seed=cfg.seed, store=MAP_STORE,
-                        key=keys.map_key(segments_key, model_key, vectors_sha256, cfg.seed))
+    fit = dict(store=topics_store(embedder.info.path), seed=cfg.seed, dates=dates,
+               key=keys.topics_key(segments_key, model_key, vectors_sha256, cfg))
+    layout = dict(store=MAP_STORE, seed=cfg.seed,
+                  key=keys.map_key(segments_key, model_key, vectors_sha256, cfg.seed))
+    if on_workers is None:
+        encoder = CachedEncoder(embedder, embedding_cache_dir(cfg))
+        topics = stages.run("topics", fit_topics, segments, embeddings, cfg.topics,
+                            encoder=encoder, **fit)
+        coords = stages.run("map", map_coordinates, embeddings, **layout)
+    else:
+        topics = stages.run("topics", on_workers.topics, cfg.topics, **fit)
+        coords = stages.run("map", on_workers.map_coordinates, **layout)
     topic_map = topics.assignments[["seg_id", "topic", "probability"]].assign(
         x=coords[:, 0], y=coords[:, 1])
     metrics = stages.run("quality", topic_metrics, topics, segments, cfg.topics)
@@ -315,11 +327,16 @@ def _actor_stance_stages(cfg: ExperimentConfig, naming: ActorNaming, segments: S
 
 
 def _distinctive_stage(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segments,
-                       stages: Stages) -> pd.DataFrame | None:
-    """The terms that set each outlet apart (skipped when framing is disabled)."""
+                       stages: Stages, on_workers: OnWorkers | None) -> pd.DataFrame | None:
+    """The terms that set each outlet apart (skipped when framing is disabled).
+
+    With a cluster (``on_workers``) they are counted on a worker.
+    """
     if cfg.framing.enabled is False:
         return None
     outlets = sorted(cleaned.corpus.documents["outlet"].astype(str).unique())
-    return stages.run("distinctive", distinctive_terms, segments,
-                      prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
-                      outlet_names=outlets)
+    settings = dict(prior=cfg.framing.distinctive_prior, top_n=cfg.framing.top_n,
+                    outlet_names=outlets)
+    if on_workers is None:
+        return stages.run("distinctive", distinctive_terms, segments, **settings)
+    return stages.run("distinctive", on_workers.distinctive_terms, **settings)

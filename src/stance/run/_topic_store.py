@@ -32,8 +32,10 @@ class SavedTopicModel:
 
 
 def store_topic_model(model, folder: Path, embedder_path: Path) -> SavedTopicModel:
-    """Put the topic model in ``folder``: save a fitted one, copy a saved one."""
+    """Put the topic model in ``folder``: save a fitted one, copy one saved elsewhere."""
     if isinstance(model, SavedTopicModel):
+        if model.folder.resolve() == Path(folder).resolve():  # saved there on a worker
+            return model
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(model.folder, folder)
     else:

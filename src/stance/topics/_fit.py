@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,8 @@ RANKED_TERMS = 25
 
 
 def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *, seed: int,
-               encoder, dates: pd.Series | None = None) -> TopicResult:
+               encoder, dates: pd.Series | None = None,
+               refit_executor: Executor | None = None) -> TopicResult:
     """Fit BERTopic on precomputed segment embeddings, and refit it for stability.
 
     Above ``cfg.fit_sample`` segments the model (and its refits) is fitted on a sample
@@ -50,6 +52,8 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
             seed + 1, ...
         encoder: encodes seed themes and candidate words (an :class:`stance.embed.Encoder`).
         dates: each document's date by doc_id, for the sample's month strata.
+        refit_executor: runs the stability refits (a Dask cluster's executor), instead of
+            a worker process of this one (:class:`stance.topics._stability.Refits`).
 
     Raises:
         StanceError: too few segments for topic modelling.
@@ -74,7 +78,7 @@ def fit_topics(segments: Segments, embeddings: Embeddings, cfg: TopicsConfig, *,
     away = (functools.partial(refit, encoder=FixedEncoder.of(encoder, texts_encoded_by_fit(cfg)))
             if seeds and cfg.nr_topics is None else None)
     with Refits(functools.partial(refit, encoder=encoder), away, seeds,
-                n_segments=len(texts), busy_after=sampled) as refits:
+                n_segments=len(texts), busy_after=sampled, executor=refit_executor) as refits:
         model, topics, probabilities, params = _fit(texts, fit_vectors, cfg, seed, encoder, seed)
         probability = _membership(probabilities, topics, len(texts))
         if _reassigns_outliers(cfg, topics):

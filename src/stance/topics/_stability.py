@@ -10,8 +10,10 @@ work: a refit here would run after it instead, and add its UMAP and HDBSCAN to t
 process's memory. A worker starts by importing
 bertopic, UMAP and HDBSCAN and
 compiling UMAP's kernels, seconds a small fit does not repay, so refits of a corpus under
-:data:`PARALLEL_MIN_SEGMENTS` segments all run here. Either way each refit gives the same
-assignments: the job is seeded and single-threaded.
+:data:`PARALLEL_MIN_SEGMENTS` segments all run here. Given an executor (a Dask cluster's,
+when the fit itself runs on a worker, whose process may not start children) every refit
+that can goes to it. Either way each refit gives the same assignments: the job is seeded
+and single-threaded.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 import numpy as np
 
@@ -42,15 +44,23 @@ class Refits:
         seeds: one refit each.
         n_segments: the corpus size, which decides whether a worker pays.
         busy_after: this process has work after its fit: every refit goes to the worker.
+        executor: where ``away`` refits go instead of a worker process of this one (every
+            one of them, at any corpus size); it is not shut down here.
     """
 
     def __init__(self, here: Callable[..., np.ndarray], away: Callable[..., np.ndarray] | None,
-                 seeds: Sequence[int], *, n_segments: int, busy_after: bool = False) -> None:
+                 seeds: Sequence[int], *, n_segments: int, busy_after: bool = False,
+                 executor: Executor | None = None) -> None:
         self._job, self._seeds = here, list(seeds)
-        share = len(self._seeds) if busy_after else len(self._seeds) // 2
-        n_away = share if away and _worth_a_worker(n_segments) else 0
         self._pool = None
         self._away: dict[int, Future] = {}
+        if away is None:
+            return
+        if executor is not None:
+            self._away = {s: executor.submit(away, seed=s) for s in self._seeds}
+            return
+        share = len(self._seeds) if busy_after else len(self._seeds) // 2
+        n_away = share if _worth_a_worker(n_segments) else 0
         if n_away:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
             self._away = {s: self._pool.submit(away, seed=s) for s in self._seeds[-n_away:]}
@@ -67,6 +77,9 @@ class Refits:
     def __exit__(self, *exc_info) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
+        else:  # an executor given: drop the refits no longer wanted
+            for future in self._away.values():
+                future.cancel()
 
 
 class FixedEncoder:

@@ -3,8 +3,11 @@
 Every UMAP of a run (the model, the stability refits, the topic map) fits on a k-nearest
 neighbour graph from :func:`stance.topics._neighbors.knn_graph`, searched once per set of
 vectors and handed to UMAP through its public ``precomputed_knn`` parameter. With a
-``random_state`` UMAP runs single-threaded and is deterministic, so one config gives the
-same topics on one machine.
+``random_state`` UMAP runs single-threaded, and here its BLAS does too: a multi-threaded
+BLAS splits the sums of the spectral layout among its threads, which changes their last
+bits with the number of cores, and on a 100,000-segment sample that was enough to change
+the topics (benchmarks/README.md). So one config gives the same topics on one machine, in
+one process or on a cluster's single-threaded workers.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from stance.topics._neighbors import knn_graph
 
@@ -39,7 +43,7 @@ def seeded_umap(seed: int, graph_seed: int, **params):
             indices, distances = knn_graph(self.fitted_points_, self.n_neighbors, self.metric,
                                            approximate=approximate)
             self.precomputed_knn = (indices, distances, None)
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
                 # without pynndescent's index UMAP cannot transform new points; BERTopic
                 # does not need it (topics of new texts come from topic embeddings)
                 warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")

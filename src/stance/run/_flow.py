@@ -236,7 +236,7 @@ def _dates(cleaned: CleanedCorpus) -> pd.Series:
 
 def _topic_stages(cfg: ExperimentConfig, segments: Segments, embeddings: Embeddings | None,
                   embedder, embedding: dict[str, Any] | None, stages: Stages,
-                  segments_key: str, dates: pd.Series, on_workers: OnWorkers | None
+                  segments_key: str, dates: pd.Series, on_workers: OnWorkers | None = None
                   ) -> tuple[TopicResult | None, pd.DataFrame | None, dict]:
     """Topics (with their stability refits), the 2-D map and the topics' quality.
 
@@ -327,7 +327,8 @@ def _actor_stance_stages(cfg: ExperimentConfig, naming: ActorNaming, segments: S
 
 
 def _distinctive_stage(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segments,
-                       stages: Stages, on_workers: OnWorkers | None) -> pd.DataFrame | None:
+                       stages: Stages, on_workers: OnWorkers | None = None
+                       ) -> pd.DataFrame | None:
     """The terms that set each outlet apart (skipped when framing is disabled).
 
     With a cluster (``on_workers``) they are counted on a worker.

@@ -7,9 +7,8 @@ thread pool of this process is copied into it) while this process fits the model
 rest run here afterwards. When this process has work after its fit (assigning the segments
 a sampled fit did not see) every refit goes to the worker, one after another beside that
 work: a refit here would run after it instead, and add its UMAP and HDBSCAN to this
-process's memory. A worker starts by importing
-bertopic, UMAP and HDBSCAN and
-compiling UMAP's kernels, seconds a small fit does not repay, so refits of a corpus under
+process's memory. A worker starts by importing bertopic, UMAP and HDBSCAN and compiling
+UMAP's kernels, seconds a small fit does not repay, so refits of a corpus under
 :data:`PARALLEL_MIN_SEGMENTS` segments all run here. Given an executor (a Dask cluster's,
 when the fit itself runs on a worker, whose process may not start children) every refit
 that can goes to it. Either way each refit gives the same assignments: the job is seeded

@@ -113,6 +113,14 @@ def test_load_run_exposes_the_pieces(seed_run_dir):
     # the seed corpus carries framing labels, so the framing outputs are there too
     assert run.framing_metrics is not None
     assert 0 < len(run.predictions) and set(run.predictions["unit_id"]) <= set(segments["seg_id"])
+    # ... and the final model's label for every paragraph, the unlabelled outlet's too
+    assert run.framing_corpus["unit_id"].tolist() == segments["seg_id"].tolist()
+    assert set(run.framing_corpus["predicted"]) <= set(run.framing_metrics["classes"])
+    by_outlet = run.framing_by_outlet.set_index("outlet")
+    assert by_outlet["segments"].to_dict() == segments["outlet"].value_counts().to_dict()
+    for outlet, share in run.framing_corpus.groupby("outlet")["predicted"].apply(
+            lambda p: (p == "delegitimising").mean()).items():
+        assert by_outlet.loc[outlet, "share_delegitimising"] == pytest.approx(share)
     assert run.actors is not None and run.distinctive_terms is not None
     assert "segments_per_outlet" in run.figures
     assert all(p.suffix == ".png" and p.is_file() for p in run.figures.values())

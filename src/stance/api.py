@@ -218,6 +218,16 @@ class Run:
         return self._table(files.PREDICTIONS)
 
     @cached_property
+    def framing_corpus(self) -> pd.DataFrame | None:
+        """The final framing model's label for every segment (or document) of the corpus."""
+        return self._table(files.FRAMING_CORPUS)
+
+    @cached_property
+    def framing_by_outlet(self) -> pd.DataFrame | None:
+        """Each outlet's share of units per framing label over the corpus, with intervals."""
+        return self._table(files.FRAMING_OUTLETS)
+
+    @cached_property
     def actors(self) -> pd.DataFrame | None:
         """How each outlet names each actor (actors.csv)."""
         return self._table(files.ACTORS)

@@ -222,6 +222,9 @@ class FramingResult:
     model: Any
     #: The cue lexicon learned from every unit's rationales (``learned_cues``), else None.
     learned_cues: pd.DataFrame | None = None
+    #: The final model's labels for every unit of the corpus, labelled or not, as shares
+    #: per outlet with intervals over its documents; filled by the outlet comparison.
+    by_outlet: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,27 @@ def test_a_run_on_an_unreachable_scheduler_stops_before_its_folder_exists(tmp_pa
     assert not (tmp_path / cfg.name / "runs").exists()
 
 
+def _variable(name: str) -> str | None:
+    """The environment variable ``name`` of the process this runs in."""
+    import os
+
+    return os.environ.get(name)
+
+
+@pytest.mark.integration  # starts a worker process
+def test_a_local_cluster_leaves_this_process_environment_as_it_was(monkeypatch):
+    import os
+
+    # the workers' BLAS runs one thread; this process's variables (which manifests record
+    # and stage keys hash) must not say so
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = dict(os.environ)
+    with open_cluster(ComputeConfig(cluster="local", workers=1)) as client:
+        assert dict(os.environ) == before
+        assert set(client.run(_variable, "OMP_NUM_THREADS").values()) == {"1"}
+    assert dict(os.environ) == before
+
+
 @pytest.mark.integration  # starts two worker processes and distils the model (about 20 s)
 def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
     cfg = EmbeddingConfig(backend="static", cache_dir=tmp_path / "vectors")

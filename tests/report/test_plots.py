@@ -337,6 +337,7 @@ def _every_figure(names: tuple[str, ...]) -> dict:
         plot_actor_stance_over_time,
         plot_confusion_matrix,
         plot_framing_by_outlet,
+        plot_framing_shares,
         plot_metrics_against,
         plot_ranked_terms,
         plot_reliability,
@@ -365,6 +366,8 @@ def _every_figure(names: tuple[str, ...]) -> dict:
                                                                "Held out"),
         "plot_framing_by_outlet": lambda: plot_framing_by_outlet(pd.DataFrame(
             {"outlet": [a, b, c, d], "predicted": [a, b, a, b]}), classes=[a, b]),
+        "plot_framing_shares": lambda: plot_framing_shares(
+            _framing_shares(names), [a, b], unit="segments"),
         "plot_ranked_terms": lambda: plot_ranked_terms(
             terms.assign(topic=terms["topic"].map(dict(enumerate(names)))), "topic", "term",
             "weight", title="Ranked", threshold={a: 0.5}),
@@ -394,6 +397,18 @@ def _stance_shares(names: tuple[str, ...]) -> pd.DataFrame:
                               strict=True):
             row |= {f"share_{cls}": share, f"low_{cls}": max(0.0, share - 0.1),
                     f"high_{cls}": min(1.0, share + 0.1)}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _framing_shares(names: tuple[str, ...]) -> pd.DataFrame:
+    """An outlet shares table with ``names`` as outlets and the first two as the labels."""
+    rows = []
+    for i, outlet in enumerate(names):
+        row = {"outlet": outlet, "segments": 10 + i, "documents": 1 + i}
+        for label, share in ((names[0], 0.2 * i), (names[1], 1 - 0.2 * i)):
+            row |= {f"share_{label}": share, f"low_{label}": max(0.0, share - 0.1),
+                    f"high_{label}": min(1.0, share + 0.1)}
         rows.append(row)
     return pd.DataFrame(rows)
 

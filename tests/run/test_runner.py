@@ -380,3 +380,15 @@ def test_a_user_error_raised_in_a_worker_process_keeps_one_problem_per_line():
 
     error = pickle.loads(pickle.dumps(StanceError("corpus.csv: no column 'text'", "and more")))
     assert error.problems == ("corpus.csv: no column 'text'", "and more")
+
+
+def test_the_seed_report_gives_the_framing_of_every_paragraph_per_outlet(seed_run):
+    _, first, _ = seed_run
+    markup = (first.run_dir / "report.typ").read_text(encoding="utf-8")
+    shares = pd.read_csv(first.run_dir / "framing_outlets.csv")
+    assert "The final model's labels for all 63 segments of the corpus" in markup
+    # neutral-wire's outlet was dropped from training and testing; its paragraphs get labels
+    assert set(shares["outlet"]) == set(first.segments.table["outlet"])
+    row = shares.set_index("outlet").loc["TSN.ua"]
+    assert f'"{row["share_delegitimising"]:.3f}"' in markup
+    assert "framing_corpus" in first.figures and first.figures["framing_corpus"].is_file()

@@ -6,15 +6,10 @@ share its author and angle, so resampling them alone would give intervals too na
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from stance.analysis._prevalence import (
-    PERIOD_NAMES,
-    choose_period,
-    name_seed,
-    share_intervals,
-)
+from stance.analysis._class_shares import class_shares, document_counts
+from stance.analysis._prevalence import PERIOD_NAMES, choose_period
 from stance.config import AnalysisConfig
 from stance.data import STANCE_CLASSES
 
@@ -28,10 +23,7 @@ def tabulate_actor_stance(mentions: pd.DataFrame, cfg: AnalysisConfig, *,
     ``net`` is the positive share minus the negative one. Bounds are NaN for an outlet
     with one document about the actor.
     """
-    rows = [_shares(part, cfg, seed, actor, outlet)
-            for (actor, outlet), part in mentions.groupby(["actor", "outlet"], sort=True)]
-    return pd.DataFrame(rows, columns=["actor", "outlet", "mentions", "documents",
-                                       *SHARE_COLUMNS, "net"])
+    return _with_net(_shares(mentions, ["actor", "outlet"], cfg, seed))
 
 
 def actor_stance_over_time(mentions: pd.DataFrame, cfg: AnalysisConfig, *,
@@ -41,26 +33,22 @@ def actor_stance_over_time(mentions: pd.DataFrame, cfg: AnalysisConfig, *,
     Mentions of undated documents are left out; empty when none is dated.
     """
     dated = mentions.dropna(subset=["date"])
-    columns = ["actor", "outlet", "period", "mentions", "documents", *SHARE_COLUMNS, "net"]
     if dated.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=["actor", "outlet", "period", "mentions", "documents",
+                                     *SHARE_COLUMNS, "net"])
     dates = pd.to_datetime(dated["date"])
     freq = choose_period(dates) if cfg.time_freq == "auto" else cfg.time_freq
     dated = dated.assign(period=dates.dt.to_period(freq).dt.start_time)
-    rows = []
-    for (actor, outlet, period), part in dated.groupby(["actor", "outlet", "period"],
-                                                        sort=True):
-        row = _shares(part, cfg, seed, actor, outlet, period)
-        rows.append((*row[:2], period, *row[2:]))
-    out = pd.DataFrame(rows, columns=columns)
+    out = _with_net(_shares(dated, ["actor", "outlet", "period"], cfg, seed))
     out.attrs["period"] = PERIOD_NAMES.get(freq, freq)
     return out
 
 
-def _shares(part: pd.DataFrame, cfg: AnalysisConfig, seed: int, *key) -> tuple:
-    counts = pd.crosstab(part["doc_id"], part["stance"]).reindex(columns=list(STANCE_CLASSES),
-                                                                 fill_value=0)
-    share, low, high = share_intervals(counts.to_numpy(np.float64), cfg,
-                                       seed=[seed, *(name_seed(k) for k in key)])
-    bounds = [v for k in range(len(STANCE_CLASSES)) for v in (share[k], low[k], high[k])]
-    return (*key[:2], len(part), len(counts), *bounds, share[2] - share[0])
+def _shares(mentions: pd.DataFrame, by: list[str], cfg: AnalysisConfig,
+            seed: int) -> pd.DataFrame:
+    counts = document_counts(mentions, "stance", STANCE_CLASSES, by=by)
+    return class_shares(counts, STANCE_CLASSES, cfg, by=by, seed=seed, unit="mentions")
+
+
+def _with_net(shares: pd.DataFrame) -> pd.DataFrame:
+    return shares.assign(net=shares["share_positive"] - shares["share_negative"])

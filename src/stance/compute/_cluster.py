@@ -34,11 +34,13 @@ def open_cluster(cfg: ComputeConfig) -> Iterator[object | None]:
     from distributed import Client, LocalCluster
 
     cluster = None
+    environment = dict(os.environ)
     try:
         if cfg.cluster == "local":
             workers = (os.cpu_count() or 1) if cfg.workers == "auto" else cfg.workers
             cluster = LocalCluster(n_workers=workers, threads_per_worker=cfg.threads_per_worker,
                                    processes=True, dashboard_address=None)
+            _restore(environment)
             client = Client(cluster)
         elif isinstance(cfg.cluster, JobqueueConfig):
             cluster = _jobqueue_cluster(cfg.cluster)
@@ -62,6 +64,19 @@ def open_cluster(cfg: ComputeConfig) -> Iterator[object | None]:
         client.close()
         if cluster is not None:
             cluster.close()
+            _restore(environment)  # a worker restarted during the run wrote them again
+
+
+def _restore(environment: dict[str, str]) -> None:
+    """Put this process's environment variables back as they were before the cluster.
+
+    A LocalCluster's nannies write their workers' variables (``OMP_NUM_THREADS=1``,
+    ``PYTHONHASHSEED``, ...; distributed's ``nanny.pre-spawn-environ``) into this process's
+    environment before spawning each worker. Left there, they would be recorded as this
+    process's numeric environment and change the stage keys of every later run in it.
+    """
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 def _jobqueue_cluster(cfg: JobqueueConfig):

@@ -9,6 +9,7 @@ Example:
     >>> evaluate_framing(units, cfg.framing, seed=42).metrics["grouped"]  # doctest: +SKIP
 """
 
+from stance.framing._corpus import predict_units, unit_columns
 from stance.framing._cues import LearnedCues, parse_rationale
 from stance.framing._evaluate import evaluate_framing
 from stance.framing._features import FingerprintMasker, LexiconCounts, SentenceEmbeddings
@@ -26,9 +27,9 @@ from stance.framing._predict import predict_files, read_texts
 from stance.framing._units import labelled_units
 
 __all__ = [
-    "TRUSTED_TYPES", "FineTunedEmbeddings", "FingerprintMasker", "LearnedCues",
-    "LexiconCounts", "SentenceEmbeddings", "build_lexicon_baseline", "build_majority_baseline",
-    "build_pipeline", "evaluate_framing", "labelled_units", "load_framing_model",
-    "merge_groups", "parse_rationale", "predict_files", "predict_table", "read_texts",
-    "save_framing_model", "top_features",
+    "TRUSTED_TYPES", "FineTunedEmbeddings", "FingerprintMasker",
+    "LearnedCues", "LexiconCounts", "SentenceEmbeddings", "build_lexicon_baseline",
+    "build_majority_baseline", "build_pipeline", "evaluate_framing", "labelled_units",
+    "load_framing_model", "merge_groups", "parse_rationale", "predict_files", "predict_table",
+    "predict_units", "read_texts", "save_framing_model", "top_features", "unit_columns",
 ]

@@ -20,6 +20,7 @@ from stance.report._plots_framing import (
     plot_actor_naming,
     plot_confusion_matrix,
     plot_framing_by_outlet,
+    plot_framing_shares,
     plot_ranked_terms,
     plot_reliability,
 )
@@ -29,7 +30,7 @@ from stance.report._sweep import write_sweep_report
 
 __all__ = [
     "plot_actor_naming", "plot_actor_stance", "plot_actor_stance_over_time",
-    "plot_confusion_matrix", "plot_framing_by_outlet",
+    "plot_confusion_matrix", "plot_framing_by_outlet", "plot_framing_shares",
     "plot_metrics_against", "plot_prevalence_heatmap", "plot_ranked_terms", "plot_reliability",
     "plot_segments_per_outlet", "plot_topic_map", "plot_topic_sizes", "plot_topic_terms",
     "plot_topics_over_time", "render_markup", "run_figures", "save_figure", "topic_labels",

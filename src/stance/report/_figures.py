@@ -86,6 +86,9 @@ def _framing_figures(result: RunResult) -> dict[str, Draw]:
             framing.predictions, classes=classes,
             unit="documents" if framing.metrics["level"] == "document" else "segments"),
     }
+    if framing.by_outlet is not None and not framing.by_outlet.empty:
+        figures["framing_corpus"] = lambda: pf.plot_framing_shares(
+            framing.by_outlet, classes, unit=f"{framing.metrics['level']}s")
     if grouped.get("reliability", {}).get("mean_predicted"):
         figures["framing_reliability"] = lambda: pf.plot_reliability(
             grouped["reliability"], grouped.get("brier"))

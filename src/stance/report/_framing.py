@@ -21,6 +21,10 @@ _FIGURES = {
                          "out (rows: true label, columns: predicted).",
     "framing_by_outlet": "Share of each outlet's units per predicted framing label (each "
                          "outlet predicted by a model that never saw it).",
+    "framing_corpus": "Framing across the corpus: the final model's label for every unit, "
+                      "labelled or not, as shares of each outlet's units with intervals over "
+                      "its documents (framing_outlets.csv). Its score with outlets held out "
+                      "says how far to trust these labels.",
     "framing_reliability": "Reliability of the predicted probabilities, outlets held out.",
     "framing_top_features": "Features with the largest coefficients per class (model fitted "
                             "on all units).",
@@ -90,7 +94,34 @@ def _classifier_part(run: RunResult) -> str:
                                "Where it has one (n_classes 1) the F1 is 2R/(1+R) of its recall "
                                "R: how often its label was found, not how well labels were told "
                                "apart.")
+    out += _corpus_table(run.framing.by_outlet, metrics)
     return out
+
+
+def _corpus_table(by_outlet: pd.DataFrame | None, metrics: dict[str, Any]) -> str:
+    """Each outlet's shares of the framing labels over the whole corpus, with intervals."""
+    if by_outlet is None or by_outlet.empty:
+        return ""
+    unit = f"{metrics.get('level', 'segment')}s"
+    sizes = list(dict.fromkeys([unit, "documents"]))
+    shown = by_outlet.nlargest(MAX_ACTOR_ROWS, sizes).sort_values("outlet")
+    table = shown[["outlet", *sizes]].copy()
+    for label in metrics["classes"]:
+        table[label] = [_share(*v) for v in zip(shown[f"share_{label}"], shown[f"low_{label}"],
+                                                 shown[f"high_{label}"], strict=True)]
+    cut = (f" The {MAX_ACTOR_ROWS} of {len(by_outlet)} outlets with most {unit}; "
+           "framing_outlets.csv has them all." if len(by_outlet) > MAX_ACTOR_ROWS else "")
+    return m.table(table, size="8pt", caption=(
+        f"The final model's labels for all {int(by_outlet[unit].sum())} {unit} of the "
+        "corpus, labelled or not: each outlet's share per label with its 95% interval over "
+        "documents (none for an outlet of one document); framing_corpus.parquet has every "
+        "unit's label." + cut))
+
+
+def _share(share: float, low: float, high: float) -> str:
+    if pd.isna(low):
+        return f"{share:.3f}"
+    return f"{share:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def framing_methods(run: RunResult) -> list[str]:

@@ -62,6 +62,42 @@ def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predi
     return _pin_empty_labels(fig)
 
 
+def plot_framing_shares(by_outlet: pd.DataFrame, classes: Sequence[str], *, unit: str,
+                        max_outlets: int = 25) -> Figure:
+    """Each outlet's share of ``unit`` per framing label over the corpus, one panel per label.
+
+    ``by_outlet`` is the outlet shares table (outlet, ``unit``, documents, share_/low_/high_
+    per class); whiskers are the intervals over documents. The outlets with most units are
+    shown, in the same order in every panel.
+    """
+    shown = by_outlet.nlargest(max_outlets, list(dict.fromkeys([unit, "documents"])))
+    shown = shown.sort_values(f"share_{classes[0]}")
+    columns = min(3, len(classes))
+    rows = -(-len(classes) // columns)
+    fig = _new_figure(7, rows * (0.22 * len(shown) + 1.1) + 0.5)
+    y = np.arange(len(shown))
+    for k, label in enumerate(classes):
+        ax = fig.add_subplot(rows, columns, k + 1)
+        share = shown[f"share_{label}"].to_numpy()
+        extent = np.vstack([share - shown[f"low_{label}"].to_numpy(),
+                            shown[f"high_{label}"].to_numpy() - share])
+        ax.errorbar(share, y, xerr=np.nan_to_num(extent), fmt="o", color=f"C{k % 10}",
+                    ecolor="black", elinewidth=0.7, capsize=2, markersize=4)
+        names = [f"{verbatim(o)} (n={n})" for o, n in
+                 zip(shown["outlet"], shown[unit], strict=True)]
+        ax.set_yticks(y, names if k % columns == 0 else [""] * len(y), fontsize=7)
+        ax.set_xlim(-0.02, 1.02)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+        _title(ax, verbatim(label), fontsize=9)
+    fig.supxlabel(f"share of the outlet's {unit} (whiskers: 95% intervals over documents)",
+                  fontsize=8)
+    fig.suptitle("Framing across the corpus (final model, every unit)"
+                 + shown_note(len(shown), len(by_outlet), "{} outlets with most units"),
+                 fontsize=10)
+    return _pin_empty_labels(fig)
+
+
 def plot_ranked_terms(table: pd.DataFrame, panel: str, term: str, value: str, *,
                       title: str, n_terms: int = 10, max_panels: int = 9,
                       threshold: Mapping[str, float] | None = None,

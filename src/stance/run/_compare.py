@@ -2,12 +2,12 @@
 
 Settings and metrics (metrics.json, framing_metrics.json) are compared key by key, flattened
 to dotted keys, with a tolerance of 1e-9; segments, topic assignments, map coordinates and
-framing predictions id by id; the tables behind the figures and the report (topics, terms,
-prevalence, topics over time, framing features and learned cues, distinctive terms, actor
-naming and mentions) cell by cell, as written; figures by the sha256 of their SVG, which the
-same data drawn by the same matplotlib gives byte for byte
-(:func:`stance.report.save_figure`). Figures drawn by another matplotlib version are
-compared only by which files exist, and the check says so.
+framing predictions (out-of-fold and over the corpus) id by id; the tables behind the
+figures and the report (topics, terms, prevalence, topics over time, framing features,
+learned cues and shares per outlet, distinctive terms, actor naming and mentions) cell by
+cell, as written; figures by the sha256 of their SVG, which the same data drawn by the
+same matplotlib gives byte for byte (:func:`stance.report.save_figure`). Figures drawn by
+another matplotlib version are compared only by which files exist, and the check says so.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ _OUTPUTS = (
     (files.METRICS, "", ()),
     (files.PREDICTIONS, "unit_id", ("predicted",)),
     (files.FRAMING_METRICS, "", ()),
+    (files.FRAMING_CORPUS, "unit_id", ("predicted",)),
+    (files.FRAMING_OUTLETS, "", ()),
     (files.TOP_FEATURES, "", ()),
     (files.LEARNED_CUES, "", ()),
     (files.DISTINCTIVE_TERMS, "", ()),

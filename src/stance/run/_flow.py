@@ -14,6 +14,7 @@ import pandas as pd
 
 from stance.analysis import (
     actor_stance_over_time,
+    class_shares,
     distinctive_terms,
     name_actors,
     tabulate_actor_stance,
@@ -33,6 +34,7 @@ from stance.data import (
     ActorStance,
     CleanedCorpus,
     Embeddings,
+    FramingResult,
     RunResult,
     Segments,
     TopicResult,
@@ -42,6 +44,7 @@ from stance.progress import progress_enabled
 from stance.run import _keys as keys
 from stance.run._cache import StageCache
 from stance.run._folder import marked_if_failed, new_output_dir, point_latest, require_output_dir
+from stance.run._framing_corpus import predict_corpus_framing
 from stance.run._manifest import build_manifest
 from stance.run._on_workers import OnWorkers
 from stance.run._stages import Stages
@@ -54,7 +57,13 @@ from stance.run._stores import (
     framing_store,
     topics_store,
 )
-from stance.run._write import draw_figures, write_inputs, write_outputs, write_run_end
+from stance.run._write import (
+    draw_figures,
+    write_framing_model,
+    write_inputs,
+    write_outputs,
+    write_run_end,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +133,8 @@ def _run_stages(cfg: ExperimentConfig, run_dir: Path, client, stages: Stages,
     framing = None
     if units is not None:
         framing = _framing_stage(cfg, units, cleaned, embedding, stages, segments_key)
+        framing = write_framing_model(framing, cfg, corpus_sha256, run_dir)
+        framing = _framing_over_corpus(cfg, framing, run_dir, stages, client)
     actor_stance = None
     if cfg.actor_stance_runs:
         actor_stance = _actor_stance_stages(cfg, naming, segments, cleaned, stages,
@@ -281,6 +292,21 @@ def _framing_stage(cfg: ExperimentConfig, units, cleaned: CleanedCorpus,
                       cache_dir=embedding_cache_dir(cfg), segmentation=cfg.segmentation,
                       store=framing_store(),
                       key=keys.framing_key(cfg, segments_key, embedding))
+
+
+def _framing_over_corpus(cfg: ExperimentConfig, framing: FramingResult, run_dir: Path,
+                         stages: Stages, client=None) -> FramingResult:
+    """The saved model's labels for every unit of the corpus, as shares per outlet.
+
+    The rows are written into the run folder part by part (on the workers with a cluster);
+    the shares come from their counts per document.
+    """
+    classes = framing.metrics["classes"]
+    counts = stages.run("framing_corpus", predict_corpus_framing, framing.model, run_dir,
+                        cfg.framing.level, classes, client=client)
+    by_outlet = stages.run("framing_outlets", class_shares, counts, classes, cfg.analysis,
+                           by=["outlet"], seed=cfg.seed, unit=f"{cfg.framing.level}s")
+    return dataclasses.replace(framing, by_outlet=by_outlet)
 
 
 def _actor_naming(cfg: ExperimentConfig, segments: Segments,

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from stance.config import ExperimentConfig, dump_config
-from stance.data import ActorStance, CleanedCorpus, RunResult, Segments
+from stance.data import ActorStance, CleanedCorpus, FramingResult, RunResult, Segments
 from stance.run import _outputs as files
 from stance.run._framing_store import store_model
 from stance.run._stages import Stages
@@ -23,11 +23,11 @@ def write_inputs(cfg: ExperimentConfig, cleaned: CleanedCorpus, segments: Segmen
 
 
 def write_outputs(result: RunResult, embedder) -> RunResult:
-    """Write every table and model of ``result``; return it with the models as saved there.
+    """Write every table and the topic model of ``result``; return it with that model as saved.
 
     ``embedder`` is the embedding model a topic model records, for reloading it.
     """
-    folder, cfg = result.run_dir, result.config
+    folder = result.run_dir
     topics, framing = result.topics, result.framing
     if topics is not None:
         topics.topics.to_csv(folder / files.TOPICS, index=False)
@@ -45,11 +45,8 @@ def write_outputs(result: RunResult, embedder) -> RunResult:
         framing.top_features.to_csv(folder / files.TOP_FEATURES, index=False)
         if framing.learned_cues is not None:
             framing.learned_cues.to_csv(folder / files.LEARNED_CUES, index=False)
-        metadata = {"experiment": cfg.name, "label": cfg.framing.label,
-                    "config_sha256": cfg.digest(),
-                    "corpus_sha256": result.manifest["corpus_sha256"]}
-        framing = dataclasses.replace(
-            framing, model=store_model(framing.model, folder, metadata=metadata))
+        if framing.by_outlet is not None:
+            framing.by_outlet.to_csv(folder / files.FRAMING_OUTLETS, index=False)
     if result.actors is not None:
         result.actors.mentions.to_csv(folder / files.ACTOR_MENTIONS, index=False)
         result.actors.naming.to_csv(folder / files.ACTORS, index=False)
@@ -57,7 +54,16 @@ def write_outputs(result: RunResult, embedder) -> RunResult:
         write_actor_stance(result.actor_stance, folder)
     if result.distinctive_terms is not None:
         result.distinctive_terms.to_csv(folder / files.DISTINCTIVE_TERMS, index=False)
-    return dataclasses.replace(result, topics=topics, framing=framing)
+    return dataclasses.replace(result, topics=topics)
+
+
+def write_framing_model(framing: FramingResult, cfg: ExperimentConfig, corpus_sha256: str,
+                        folder: Path) -> FramingResult:
+    """Save the framing model into the run folder (before the corpus is predicted with it)."""
+    metadata = {"experiment": cfg.name, "label": cfg.framing.label,
+                "config_sha256": cfg.digest(), "corpus_sha256": corpus_sha256}
+    return dataclasses.replace(framing,
+                               model=store_model(framing.model, folder, metadata=metadata))
 
 
 def write_actor_stance(stance: ActorStance, folder: Path) -> None:

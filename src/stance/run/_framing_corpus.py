@@ -1,0 +1,116 @@
+"""The framing model over every segment (or document) of a run, part by part.
+
+Each part of the run folder's segments (or cleaned corpus) is predicted where it lies: on
+a Dask worker when the run has a cluster, else in this process, one part at a time. A part's
+rows are written into the run folder (framing_corpus.parquet; above
+:data:`~stance.run._outputs.PART_ROWS` rows a dataset of parts) and only its counts per
+document come back, which the outlet shares are computed from.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from stance.analysis import document_counts, sum_counts
+from stance.framing import predict_units, unit_columns
+from stance.progress import track
+from stance.run import _outputs as files
+from stance.run._framing_store import SavedFramingModel
+
+#: Rows decoded at a time when a part is cut from a larger Parquet file.
+_BATCH_ROWS = 65_536
+
+
+def predict_corpus_framing(model: SavedFramingModel, run_dir: Path,
+                           level: Literal["document", "segment"], classes: list[str], *,
+                           client=None) -> pd.DataFrame:
+    """Predict every unit of the run with ``model``; write the rows, return counts per document.
+
+    Args:
+        model: the framing model as saved in ``run_dir``, which the workers read.
+        run_dir: the run folder holding the segments and the cleaned corpus.
+        level: segments or documents, as the model was trained.
+        classes: the model's classes, the count columns.
+        client: a ``distributed.Client`` to predict the parts on its workers, or None.
+
+    Returns:
+        outlet, doc_id and one count column per class (see
+        :func:`stance.analysis.document_counts`).
+    """
+    name = files.SEGMENTS if level == "segment" else files.CORPUS
+    parts = row_parts(files.written_path(run_dir / name))
+    target = run_dir / files.FRAMING_CORPUS
+    if len(parts) == 1:
+        targets = [target]
+    else:
+        target.mkdir()
+        targets = [target / f"part-{i:05d}.parquet" for i in range(len(parts))]
+    jobs = list(zip(parts, targets, strict=True))
+    if client is None:
+        pipeline = model.load()
+        counts = [predict_part(pipeline, part, level, out, classes)
+                  for part, out in track(jobs, "framing over the corpus")]
+    else:
+        futures = [client.submit(_predict_part_on_worker, str(model.path), part, level, out,
+                                 classes, pure=False) for part, out in jobs]
+        counts = [f.result() for f in track(futures, "framing over the corpus")]
+    return sum_counts(counts, classes, by=["outlet"])
+
+
+def row_parts(path: Path) -> list[tuple[Path, int, int]]:
+    """(file, first row, end row) of every part of a Parquet file or dataset folder.
+
+    A file longer than ``PART_ROWS`` rows is cut into parts of that many rows.
+    """
+    import pyarrow.parquet as pq
+
+    parts = []
+    for file in sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]:
+        n_rows = pq.ParquetFile(file).metadata.num_rows
+        parts += [(file, start, min(n_rows, start + files.PART_ROWS))
+                  for start in range(0, max(n_rows, 1), files.PART_ROWS)]
+    return parts
+
+
+def predict_part(pipeline, part: tuple[Path, int, int], level: Literal["document", "segment"],
+                 out: Path, classes: list[str]) -> pd.DataFrame:
+    """Predict one part's rows, write them to ``out``; their counts per outlet and document."""
+    rows = read_rows(*part, columns=unit_columns(level))
+    table = predict_units(pipeline, rows, level)
+    table.to_parquet(out, index=False)
+    return document_counts(table, "predicted", classes, by=["outlet"])
+
+
+def read_rows(path: Path, start: int, stop: int, *, columns: list[str]) -> pd.DataFrame:
+    """Rows ``start`` to ``stop`` of a Parquet file, decoding a batch at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    if start == 0 and stop == file.metadata.num_rows:
+        return file.read(columns=columns).to_pandas()
+    batches, seen = [], 0
+    for batch in file.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
+        lo, hi = max(start - seen, 0), min(stop - seen, batch.num_rows)
+        if lo < hi:
+            batches.append(batch.slice(lo, hi - lo))
+        seen += batch.num_rows
+        if seen >= stop:
+            break
+    return pa.Table.from_batches(batches).to_pandas()
+
+
+def _predict_part_on_worker(model_path: str, part: tuple[Path, int, int],
+                            level: Literal["document", "segment"], out: Path,
+                            classes: list[str]) -> pd.DataFrame:
+    return predict_part(_worker_model(model_path), part, level, out, classes)
+
+
+@lru_cache(maxsize=1)  # a worker of a long-lived cluster serves run after run
+def _worker_model(path: str):
+    """The framing model at ``path``, loaded once per worker process and kept for its run."""
+    return SavedFramingModel(Path(path)).load()

@@ -84,6 +84,15 @@ def prepare(run_dir: Path, folder: Path, n_train: int = 5000) -> int:
     return len(segments)
 
 
+def prepare_apart(run_dir: Path, folder: Path) -> int:
+    """:func:`prepare` in a subprocess: a child's peak RSS counts its parent's memory at
+    the moment it started (Linux ``ru_maxrss``), so this process holds no segments."""
+    done = subprocess.run([sys.executable, __file__, "--run-dir", str(run_dir),
+                           "--prepare-into", str(folder)], capture_output=True, text=True,
+                          check=True)
+    return int(done.stdout.strip().splitlines()[-1])
+
+
 def run_mode(folder: Path, mode: str, workers: int) -> dict:
     done = subprocess.run([sys.executable, "-c", RUNNER, str(folder), mode, str(workers)],
                           capture_output=True, text=True, check=True)
@@ -95,11 +104,15 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS / "framing_corpus.json")
+    parser.add_argument("--prepare-into", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.prepare_into:
+        print(prepare(args.run_dir, args.prepare_into))
+        return
     results = {"run_dir": str(args.run_dir.resolve()), "workers": args.workers, "modes": {}}
     for mode in ("none", "local"):
         with tempfile.TemporaryDirectory(dir=args.run_dir.resolve().parent) as tmp:
-            results["segments"] = prepare(args.run_dir, Path(tmp))
+            results["segments"] = prepare_apart(args.run_dir, Path(tmp))
             results["modes"][mode] = run_mode(Path(tmp), mode, args.workers)
     none, local = results["modes"]["none"], results["modes"]["local"]
     results["local_over_none"] = round(local["seconds"] / none["seconds"], 2)

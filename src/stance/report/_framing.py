@@ -23,8 +23,10 @@ _FIGURES = {
                          "outlet predicted by a model that never saw it).",
     "framing_corpus": "Framing across the corpus: the final model's label for every unit, "
                       "labelled or not, as shares of each outlet's units with intervals over "
-                      "its documents (framing_outlets.csv). Its score with outlets held out "
-                      "says how far to trust these labels.",
+                      "its documents (framing_outlets.csv). The model was trained on the "
+                      "labelled units, so their labels here mostly repeat the training "
+                      "labels; its score with outlets held out says how far to trust the "
+                      "labels of the others.",
     "framing_reliability": "Reliability of the predicted probabilities, outlets held out.",
     "framing_top_features": "Features with the largest coefficients per class (model fitted "
                             "on all units).",
@@ -113,9 +115,9 @@ def _corpus_table(by_outlet: pd.DataFrame | None, metrics: dict[str, Any]) -> st
            "framing_outlets.csv has them all." if len(by_outlet) > MAX_ACTOR_ROWS else "")
     return m.table(table, size="8pt", caption=(
         f"The final model's labels for all {int(by_outlet[unit].sum())} {unit} of the "
-        "corpus, labelled or not: each outlet's share per label with its 95% interval over "
-        "documents (none for an outlet of one document); framing_corpus.parquet has every "
-        "unit's label." + cut))
+        "corpus, labelled or not (it was trained on the labelled ones): each outlet's share "
+        "per label with its 95% interval over documents (none for an outlet of one "
+        "document); framing_corpus.parquet has every unit's label." + cut))
 
 
 def _share(share: float, low: float, high: float) -> str:

@@ -77,6 +77,18 @@ def test_a_local_cluster_leaves_this_process_environment_as_it_was(monkeypatch):
     assert dict(os.environ) == before
 
 
+@pytest.mark.integration  # starts two worker processes
+def test_two_local_clusters_at_once_take_free_ports():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with open_cluster(ComputeConfig(cluster="local", workers=1)) as first, \
+                open_cluster(ComputeConfig(cluster="local", workers=1)) as second:
+            assert first.scheduler.address != second.scheduler.address
+    assert [str(w.message) for w in caught if "already in use" in str(w.message)] == []
+
+
 @pytest.mark.integration  # starts two worker processes and distils the model (about 20 s)
 def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
     cfg = EmbeddingConfig(backend="static", cache_dir=tmp_path / "vectors")

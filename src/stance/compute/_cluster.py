@@ -38,8 +38,10 @@ def open_cluster(cfg: ComputeConfig) -> Iterator[object | None]:
     try:
         if cfg.cluster == "local":
             workers = (os.cpu_count() or 1) if cfg.workers == "auto" else cfg.workers
+            # a free port for the scheduler's HTTP server: with None it still takes 8787,
+            # and a second cluster on the machine (a notebook's, a test's) warns
             cluster = LocalCluster(n_workers=workers, threads_per_worker=cfg.threads_per_worker,
-                                   processes=True, dashboard_address=None)
+                                   processes=True, dashboard_address=":0")
             _restore(environment)
             client = Client(cluster)
         elif isinstance(cfg.cluster, JobqueueConfig):

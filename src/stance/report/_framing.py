@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 #: Rows per outlet in the report's distinctive-terms and actor tables; the CSVs have them all.
 TERMS_PER_OUTLET = 6
 MAX_ACTOR_ROWS = 30
+#: Outlets in the report's table of framing across the corpus; framing_outlets.csv has all.
+MAX_OUTLET_ROWS = 30
 
 _FIGURES = {
     "framing_confusion": "Confusion matrix of out-of-fold predictions with whole outlets held "
@@ -106,13 +108,13 @@ def _corpus_table(by_outlet: pd.DataFrame | None, metrics: dict[str, Any]) -> st
         return ""
     unit = f"{metrics.get('level', 'segment')}s"
     sizes = list(dict.fromkeys([unit, "documents"]))
-    shown = by_outlet.nlargest(MAX_ACTOR_ROWS, sizes).sort_values("outlet")
+    shown = by_outlet.nlargest(MAX_OUTLET_ROWS, sizes).sort_values("outlet")
     table = shown[["outlet", *sizes]].copy()
     for label in metrics["classes"]:
         table[label] = [_share(*v) for v in zip(shown[f"share_{label}"], shown[f"low_{label}"],
                                                  shown[f"high_{label}"], strict=True)]
-    cut = (f" The {MAX_ACTOR_ROWS} of {len(by_outlet)} outlets with most {unit}; "
-           "framing_outlets.csv has them all." if len(by_outlet) > MAX_ACTOR_ROWS else "")
+    cut = (f" The {MAX_OUTLET_ROWS} of {len(by_outlet)} outlets with most {unit}; "
+           "framing_outlets.csv has them all." if len(by_outlet) > MAX_OUTLET_ROWS else "")
     return m.table(table, size="8pt", caption=(
         f"The final model's labels for all {int(by_outlet[unit].sum())} {unit} of the "
         "corpus, labelled or not (it was trained on the labelled ones): each outlet's share "

@@ -156,6 +156,20 @@ def test_a_value_fitting_no_member_of_a_union_is_one_problem(tmp_path, section, 
     assert line == f"{tmp_path / 'bad.yaml'}:6 topics.{section}.{key}: {expected}"
 
 
+def test_a_cluster_that_is_neither_an_address_nor_a_jobqueue_mapping_is_one_problem(tmp_path):
+    line = _error(tmp_path, "name: x\ncorpus:\n  path: a.csv\ncompute:\n  cluster: 12\n")
+    assert line == (f"{tmp_path / 'bad.yaml'}:5 compute.cluster: input should be a valid "
+                    "string; or a valid dictionary or instance of JobqueueConfig (found 12)")
+
+
+def test_a_jobqueue_mapping_with_a_bad_key_names_only_that_key(tmp_path):
+    # the mapping is meant as the jobqueue section: no "should be a valid string" problem
+    line = _error(tmp_path, "name: x\ncorpus:\n  path: a.csv\ncompute:\n  cluster:\n"
+                            "    system: slurm\n    memory: 8GB\n    cores: many\n")
+    assert line == (f"{tmp_path / 'bad.yaml'}:8 compute.cluster.cores: input should be a "
+                    "valid integer, unable to parse string as an integer (found 'many')")
+
+
 def test_a_named_framing_label_must_be_loaded_even_when_framing_is_auto(tmp_path):
     line = _error(tmp_path, "name: x\ncorpus:\n  path: a.csv\n  columns: {labels: [framing]}\n"
                             "framing:\n  label: stanse\n")

@@ -205,20 +205,26 @@ def _merge_union_branches(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     A value that fits no member of ``int | "auto"`` fails once per member, each at the
     setting's location plus the member's tag; the messages become one: "input should be
-    a valid integer; or 'auto'".
+    a valid integer; or 'auto'". Where some errors lie inside a section member, the
+    setting's own are left out.
     """
     merged: dict[tuple, dict[str, Any]] = {}
+    unions: set[tuple] = set()  # the union settings' locations
     for number, error in enumerate(errors):
         tag = _union_tag_index(error["loc"])
         if tag is None:
             merged[(number,)] = error
             continue
         loc = error["loc"][:tag] + error["loc"][tag + 1:]
+        unions.add(error["loc"][:tag])
         if loc in merged:
             merged[loc]["msg"] += "; or " + error["msg"].removeprefix("Input should be ")
         else:
             merged[loc] = {**error, "loc": loc}
-    return list(merged.values())
+    # a mapping given to ``str | JobqueueConfig`` is meant as the section: its own errors
+    # say what is wrong, "input should be a valid string" does not
+    inside = {e["loc"][:k] for e in merged.values() for k in range(1, len(e["loc"]))}
+    return [e for e in merged.values() if not (e["loc"] in unions and e["loc"] in inside)]
 
 
 def _union_tag_index(loc: tuple) -> int | None:
@@ -230,12 +236,15 @@ def _union_tag_index(loc: tuple) -> int | None:
             return None
         annotation = fields[part].annotation
         model = section_of(annotation, inside_lists=True)
-        if model is None:
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
-            after = index + 1
-            if is_union and len(members) > 1 and after < len(loc) and isinstance(loc[after], str):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        after = index + 1
+        if is_union and len(members) > 1 and after < len(loc) and isinstance(loc[after], str):
+            # a union of a value and a section (``str | JobqueueConfig``) tags each member
+            # by its type's name; a key after a plain section is one of its fields
+            if model is None or loc[after] in {getattr(m, "__name__", None) for m in members}:
                 return after
+        if model is None:
             return None
     return None
 

@@ -50,14 +50,15 @@ def predict_corpus_framing(model: SavedFramingModel, run_dir: Path,
         target.mkdir()
         targets = [target / f"part-{i:05d}.parquet" for i in range(len(parts))]
     jobs = list(zip(parts, targets, strict=True))
+    shown = dict(description="framing over the corpus", work=sum(b - a for _, a, b in parts))
     if client is None:
         pipeline = model.load()
         counts = [predict_part(pipeline, part, level, out, classes)
-                  for part, out in track(jobs, "framing over the corpus")]
+                  for part, out in track(jobs, **shown)]
     else:
         futures = [client.submit(_predict_part_on_worker, str(model.path), part, level, out,
                                  classes, pure=False) for part, out in jobs]
-        counts = [f.result() for f in track(futures, "framing over the corpus")]
+        counts = [f.result() for f in track(futures, **shown)]
     return sum_counts(counts, classes, by=["outlet"])
 
 

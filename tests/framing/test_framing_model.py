@@ -229,7 +229,12 @@ def test_predict_table():
     assert list(table.columns) == ["id", "predicted", "proba_delegitimising", "proba_official",
                                    "proba_speculative"]
     assert np.allclose(table.filter(like="proba_").sum(axis=1), 1)
+    # read once for the probabilities, each text gets the class predict gives it
+    every = predict_table(model, TEXTS, [str(i) for i in range(len(TEXTS))])
+    assert every["predicted"].tolist() == model.predict(TEXTS).tolist()
     svc = _fit(FramingConfig(features=["lexicon"], classifier="linearsvc"))
+    assert predict_table(svc, TEXTS, list(map(str, range(len(TEXTS)))))["predicted"].tolist() \
+        == svc.predict(TEXTS).tolist()
     # Uncalibrated LinearSVC has no probabilities, and the table does not invent them.
     assert predict_table(svc, TEXTS[:2], ["a", "b"]).filter(like="proba_").isna().all().all()
     with pytest.raises(ValueError, match="2 texts but 1 ids"):

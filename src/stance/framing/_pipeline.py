@@ -258,10 +258,18 @@ def predict_table(pipeline, texts: Sequence[str], ids: Sequence[str]) -> pd.Data
     texts = list(texts)
     if len(texts) != len(ids):
         raise ValueError(f"{len(texts)} texts but {len(ids)} ids")
-    table = pd.DataFrame({"id": list(ids), "predicted": pipeline.predict(texts)})
     classes = [str(c) for c in pipeline.classes_]
-    proba = pipeline.predict_proba(texts) if hasattr(pipeline, "predict_proba") \
-        else np.full((len(texts), len(classes)), np.nan)
+    if hasattr(pipeline, "predict_proba"):
+        # the class of highest probability is the one predict gives (logistic regression
+        # decides by the largest decision value, which the softmax keeps in order; a
+        # calibrated model predicts by its probabilities), and reading every text's features
+        # once, not twice, halves the cost over a corpus of millions of segments
+        proba = pipeline.predict_proba(texts)
+        predicted = np.asarray(pipeline.classes_)[proba.argmax(axis=1)]
+    else:
+        proba = np.full((len(texts), len(classes)), np.nan)
+        predicted = pipeline.predict(texts)
+    table = pd.DataFrame({"id": list(ids), "predicted": predicted})
     for k, name in enumerate(classes):
         table[f"proba_{name}"] = proba[:, k]
     return table

@@ -392,3 +392,5 @@ def test_the_seed_report_gives_the_framing_of_every_paragraph_per_outlet(seed_ru
     row = shares.set_index("outlet").loc["TSN.ua"]
     assert f'"{row["share_delegitimising"]:.3f}"' in markup
     assert "framing_corpus" in first.figures and first.figures["framing_corpus"].is_file()
+    assert "Framing across the corpus: the final model, fitted on every labelled unit, labels " \
+           "every one of the corpus's segments" in markup

@@ -146,6 +146,14 @@ def framing_methods(run: RunResult) -> list[str]:
             + _calibration_method(run.framing.metrics, cfg.calibrate)
             + _copies_left_out(run.framing.metrics)
             + _how_embedded(run.framing.metrics)))
+        if run.framing.by_outlet is not None:
+            unit = f"{run.framing.metrics.get('level', cfg.level)}s"
+            items.append(m.text(
+                f"Framing across the corpus: the final model, fitted on every labelled unit, "
+                f"labels every one of the corpus's {unit}, labelled or not; each outlet's "
+                f"share of {unit} per label with a {run.config.analysis.confidence:.0%} "
+                f"percentile interval from {run.config.analysis.n_bootstrap} resamples of its "
+                "documents."))
         if cfg.rationales is not None:
             learned = run.framing.learned_cues
             items.append(m.text(

@@ -71,7 +71,7 @@ def prepare(run_dir: Path, folder: Path, n_train: int = 5000) -> int:
     source = files.written_path(run_dir / files.SEGMENTS)
     if source.is_dir():
         (folder / files.SEGMENTS).mkdir()
-        for part in sorted(source.glob("part-*.parquet")):
+        for part in files.dataset_files(source):
             os.link(part.resolve(), folder / files.SEGMENTS / part.name)
     else:
         os.link(source.resolve(), folder / files.SEGMENTS)

@@ -48,7 +48,7 @@ def predict_corpus_framing(model: SavedFramingModel, run_dir: Path,
         targets = [target]
     else:
         target.mkdir()
-        targets = [target / f"part-{i:05d}.parquet" for i in range(len(parts))]
+        targets = [target / files.part_name(i) for i in range(len(parts))]
     jobs = list(zip(parts, targets, strict=True))
     shown = dict(description="framing over the corpus", work=sum(b - a for _, a, b in parts))
     if client is None:
@@ -70,7 +70,7 @@ def row_parts(path: Path) -> list[tuple[Path, int, int]]:
     import pyarrow.parquet as pq
 
     parts = []
-    for file in sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]:
+    for file in files.dataset_files(path):
         n_rows = pq.ParquetFile(file).metadata.num_rows
         parts += [(file, start, min(n_rows, start + files.PART_ROWS))
                   for start in range(0, max(n_rows, 1), files.PART_ROWS)]

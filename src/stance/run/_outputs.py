@@ -99,8 +99,18 @@ def write_rows(frame: pd.DataFrame, path: Path) -> None:
     dataset = path.with_suffix(".parquet")
     dataset.mkdir()
     for part, start in enumerate(range(0, len(frame), PART_ROWS)):
-        frame.iloc[start:start + PART_ROWS].to_parquet(dataset / f"part-{part:05d}.parquet",
+        frame.iloc[start:start + PART_ROWS].to_parquet(dataset / part_name(part),
                                                        index=False)
+
+
+def part_name(number: int) -> str:
+    """The file name of part ``number`` of a partitioned dataset."""
+    return f"part-{number:05d}.parquet"
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """The Parquet files of a table: its parts in order, or the file itself."""
+    return sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
 
 
 def written_path(path: Path) -> Path | None:

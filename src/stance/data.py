@@ -247,7 +247,9 @@ class ActorStance:
     the analysis stage from ``mentions``.
     """
 
-    #: One row per mention: document, outlet, date, sentence, offsets, stance, probabilities.
+    #: One row per mention: document, outlet, date, actor, alias, where the mention, its
+    #: sentence and the context the model read lie in the segment, stance, probabilities.
+    #: The texts themselves are in the run folder's actor_stance.csv (``Run.actor_stance``).
     mentions: pd.DataFrame
     #: The model's card summary, the agreement with labels and the adaptation's scores.
     evaluation: Mapping[str, Any]

@@ -8,8 +8,9 @@ import pytest
 from stance.analysis import document_counts
 from stance.config import FramingConfig
 from stance.framing import build_pipeline, save_framing_model
-from stance.run import _framing_corpus as framing_corpus
 from stance.run import _outputs as files
+from stance.run import _parts as parts
+from stance.run._framing_corpus import predict_corpus_framing
 from stance.run._framing_store import SavedFramingModel
 from tests.conftest import make_segments
 
@@ -36,7 +37,7 @@ def _themes(n: int) -> list[str]:
 
 
 def _predict(run_dir, level="segment", client=None):
-    return framing_corpus.predict_corpus_framing(
+    return predict_corpus_framing(
         SavedFramingModel(run_dir / files.FRAMING_MODEL), run_dir, level, CLASSES,
         client=client)
 
@@ -61,7 +62,7 @@ def test_a_long_corpus_is_predicted_in_parts_with_the_same_rows_and_counts(run_d
     rows = files.read_table(run_dir / files.FRAMING_CORPUS)
     (run_dir / files.FRAMING_CORPUS).unlink()
     monkeypatch.setattr(files, "PART_ROWS", 25)  # segments.parquet stays one file of 60 rows
-    monkeypatch.setattr(framing_corpus, "_BATCH_ROWS", 7)  # parts cut across batches
+    monkeypatch.setattr(parts, "_BATCH_ROWS", 7)  # parts cut across batches
     parted = _predict(run_dir)
     written = sorted(p.name for p in (run_dir / files.FRAMING_CORPUS).iterdir())
     assert written == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]

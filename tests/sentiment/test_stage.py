@@ -9,11 +9,12 @@ from stance.corpus import load_lexicon
 from stance.data import Segments
 from stance.errors import StanceError
 from stance.sentiment import (
-    STANCE_COLUMNS,
+    SPAN_COLUMNS,
     check_stance_inputs,
     measure_actor_stance,
+    mention_spans,
     read_stance_labels,
-    stance_inputs,
+    stance_rows,
 )
 
 ACTORS = {"Putin": ["Putin", "Vladimir Putin"], "Lukashenko": ["Lukashenko", "Lukashenka"]}
@@ -38,11 +39,20 @@ def _mentions(segments, actors=ACTORS):
 
 DATES = pd.Series(pd.to_datetime(["2022-01-03", "2022-02-07", "2022-01-10", "2022-03-01"]),
                   index=list(TEXTS))
+PROBA = ["p_negative", "p_neutral", "p_positive"]
+
+
+def _rows(segments, cfg=None, actors=ACTORS):
+    """The rows of actor_stance.csv for every mention, each predicted neutral."""
+    texts = segments.table.set_index("seg_id")["text"]
+    spans = mention_spans(_mentions(segments, actors), texts, DATES, cfg or ActorStanceConfig())
+    return stance_rows(spans.assign(stance="neutral", p_negative=0.0, p_neutral=1.0,
+                                    p_positive=0.0), texts)
 
 
 def test_each_mention_reads_its_own_sentence_with_offsets_into_it():
     segments = _segments()
-    table = stance_inputs(_mentions(segments), segments, DATES, ActorStanceConfig(), ACTORS)
+    table = _rows(segments)
     assert len(table) == 7
     for row in table.itertuples():
         assert row.sentence[row.mention_start:row.mention_end] == row.mention
@@ -61,19 +71,14 @@ def test_a_long_sentence_and_the_window_unit_read_words_around_the_mention():
     filler = " ".join(f"w{i}" for i in range(100))
     text = f"{filler} Lukashenko {filler}."
     segments = _segments({"a1": text})
-    mentions = _mentions(segments)
-    cfg = ActorStanceConfig(window_words=5)
-    lukashenko = {"Lukashenko": ACTORS["Lukashenko"]}
-    row = stance_inputs(mentions, segments, DATES, cfg, lukashenko).iloc[0]
+    row = _rows(segments, ActorStanceConfig(window_words=5)).iloc[0]
     assert row.sentence == text
     assert row.context == "w95 w96 w97 w98 w99 Lukashenko w0 w1 w2 w3 w4"
     assert row.context[row.context_start:row.context_end] == "Lukashenko"
     # the window unit crosses sentence ends: a mention reads its neighbours' words
     segments = _segments({"a1": "Zero one two three four five. Lukashenko spoke. Six seven "
                                 "eight nine ten eleven."})
-    window = stance_inputs(_mentions(segments), segments, DATES,
-                           ActorStanceConfig(unit="window", window_words=5),
-                           lukashenko).iloc[0]
+    window = _rows(segments, ActorStanceConfig(unit="window", window_words=5)).iloc[0]
     assert window.context == "one two three four five. Lukashenko spoke. Six seven eight nine"
     assert window.sentence == "Lukashenko spoke."
 
@@ -112,11 +117,11 @@ def test_the_stage_predicts_every_mention_and_scores_the_labels(tiny_model, tmp_
     result = measure_actor_stance(_mentions(segments), segments, DATES, cfg, actors=ACTORS,
                                   cache_dir=tmp_path, seed=1, n_bootstrap=100)
     table = result.mentions
-    assert list(table.columns) == list(STANCE_COLUMNS) and len(table) == 7
+    # offsets into the segments, not copies of the sentences
+    assert list(table.columns) == [*SPAN_COLUMNS, "stance", *PROBA] and len(table) == 7
     assert set(table["stance"]) <= {"negative", "neutral", "positive"}
-    assert ((table[["p_negative", "p_neutral", "p_positive"]].sum(axis=1) - 1).abs()
-            < 1e-5).all()
-    chosen = table[["p_negative", "p_neutral", "p_positive"]].to_numpy().argmax(1)
+    assert ((table[PROBA].sum(axis=1) - 1).abs() < 1e-5).all()
+    chosen = table[PROBA].to_numpy().argmax(1)
     assert (table["stance"].to_numpy() == pd.Index(
         ["negative", "neutral", "positive"])[chosen]).all()
     agreement = result.evaluation["labels"]
@@ -131,7 +136,7 @@ def test_the_stage_predicts_every_mention_and_scores_the_labels(tiny_model, tmp_
 
 def test_adapting_holds_each_outlet_out_then_tunes_on_every_label(tiny_model, tmp_path):
     segments = _segments()
-    rows = stance_inputs(_mentions(segments), segments, DATES, ActorStanceConfig(), ACTORS)
+    rows = _rows(segments)
     truth = {"a1": "negative", "b1": "negative", "b2": "negative", "a2": "neutral"}
     labels = rows.assign(stance=[truth[d] if a == "Lukashenko" else "positive"
                                  for d, a in zip(rows["doc_id"], rows["actor"], strict=True)])
@@ -192,3 +197,42 @@ def test_a_labels_file_without_a_column_or_a_label_no_mention_matches(tiny_model
         measure_actor_stance(_mentions(segments), segments, DATES,
                              ActorStanceConfig(model=str(tiny_model), labels=path),
                              actors=ACTORS, cache_dir=tmp_path, seed=1, n_bootstrap=100)
+
+
+def _many_mentions():
+    """70 segments of different lengths naming both leaders: 140 mentions, five batches."""
+    names = ["Putin", "Lukashenko"]
+    texts = {f"{'ab'[i % 2]}{i:02d}": f"{names[i % 2]} {' '.join(['spoke'] * (i % 9))} on "
+                                      f"day {i}. Critics condemned {names[(i + 1) % 2]}."
+             for i in range(70)}
+    segments = _segments(texts)
+    dates = pd.Series(pd.Timestamp("2022-01-03"), index=list(texts))
+    return segments, dates
+
+
+def test_the_probabilities_do_not_depend_on_how_the_mentions_are_cut(tiny_model, tmp_path):
+    segments, dates = _many_mentions()
+    cfg = ActorStanceConfig(model=str(tiny_model))
+    runs = [measure_actor_stance(_mentions(segments), segments, dates, cfg, actors=ACTORS,
+                                 cache_dir=tmp_path, seed=1, n_bootstrap=100,
+                                 partition_size=size) for size in (32, 64, 100_000)]
+    assert len(runs[0].mentions) == 140
+    for other in runs[1:]:
+        pd.testing.assert_frame_equal(other.mentions, runs[0].mentions)
+
+
+@pytest.mark.integration  # a LocalCluster of two worker processes
+def test_workers_predict_the_same_probabilities_a_slice_at_a_time(tiny_model, tmp_path):
+    from stance.compute import open_cluster
+    from stance.config import ComputeConfig
+
+    segments, dates = _many_mentions()
+    cfg = ActorStanceConfig(model=str(tiny_model))
+    settings = dict(actors=ACTORS, cache_dir=tmp_path, seed=1, n_bootstrap=100,
+                    partition_size=32)
+    here = measure_actor_stance(_mentions(segments), segments, dates, cfg, **settings)
+    with open_cluster(ComputeConfig(cluster="local", workers=2)) as client:
+        # five slices, at most four in flight: the rest are sent as the first come back
+        there = measure_actor_stance(_mentions(segments), segments, dates, cfg,
+                                     client=client, **settings)
+    pd.testing.assert_frame_equal(there.mentions, here.mentions)

@@ -41,8 +41,9 @@ class ComputeConfig(Section):
         "auto", description="local: worker processes (auto = one per core)")
     threads_per_worker: int = Field(1, ge=1, description="local: threads per worker process")
     partition_size: int = Field(
-        16_384, ge=1024, description="texts a worker embeds (or mentions it reads for "
-        "stance) per task; each embedding task writes one cache shard")
+        16_384, ge=1024, description="texts a worker embeds per task, each task writing "
+        "one cache shard; and mentions the stance model reads per slice (a task on a "
+        "cluster), which does not change its predictions")
 
     @field_validator("cluster")
     @classmethod

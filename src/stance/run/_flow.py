@@ -42,6 +42,7 @@ from stance.data import (
 from stance.errors import StanceError
 from stance.progress import progress_enabled
 from stance.run import _keys as keys
+from stance.run._actor_stance_rows import write_actor_stance_rows
 from stance.run._cache import StageCache
 from stance.run._folder import marked_if_failed, new_output_dir, point_latest, require_output_dir
 from stance.run._framing_corpus import predict_corpus_framing
@@ -138,7 +139,7 @@ def _run_stages(cfg: ExperimentConfig, run_dir: Path, client, stages: Stages,
     actor_stance = None
     if cfg.actor_stance_runs:
         actor_stance = _actor_stance_stages(cfg, naming, segments, cleaned, stages,
-                                            segments_key, client)
+                                            segments_key, run_dir, client)
     actors = naming if cfg.framing.enabled is not False else None
     distinct = _distinctive_stage(cfg, cleaned, segments, stages, on_workers)
     manifest = build_manifest(cfg, corpus_sha256, started, embedding,
@@ -328,11 +329,12 @@ def _actor_naming(cfg: ExperimentConfig, segments: Segments,
 
 
 def _actor_stance_stages(cfg: ExperimentConfig, naming: ActorNaming, segments: Segments,
-                         cleaned: CleanedCorpus, stages: Stages,
-                         segments_key: str, client=None) -> ActorStance:
-    """The stance toward each mention, then its shares per outlet and over time.
+                         cleaned: CleanedCorpus, stages: Stages, segments_key: str,
+                         run_dir: Path, client=None) -> ActorStance:
+    """The stance toward each mention, its rows written, then its shares per outlet and time.
 
-    With a Dask ``client`` the mentions are predicted on its workers.
+    With a Dask ``client`` the mentions are predicted, and their rows written, on its
+    workers; the driver keeps each mention as offsets into its segment, never its texts.
     """
     from stance.sentiment import measure_actor_stance, model_identity, resolve_stance_model
 
@@ -345,6 +347,8 @@ def _actor_stance_stages(cfg: ExperimentConfig, naming: ActorNaming, segments: S
                         client=client, partition_size=cfg.compute.partition_size,
                         store=ACTOR_STANCE_STORE,
                         key=keys.actor_stance_key(cfg, segments_key, identity))
+    stages.run("actor_stance_rows", write_actor_stance_rows, stance.mentions, segments,
+               run_dir, client=client)
     by_outlet = stages.run("actor_stance_outlets", tabulate_actor_stance, stance.mentions,
                            cfg.analysis, seed=cfg.seed)
     over_time = stages.run("actor_stance_time", actor_stance_over_time, stance.mentions,

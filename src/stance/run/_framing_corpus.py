@@ -20,9 +20,7 @@ from stance.framing import predict_units, unit_columns
 from stance.progress import track
 from stance.run import _outputs as files
 from stance.run._framing_store import SavedFramingModel
-
-#: Rows decoded at a time when a part is cut from a larger Parquet file.
-_BATCH_ROWS = 65_536
+from stance.run._parts import read_rows, row_parts
 
 
 def predict_corpus_framing(model: SavedFramingModel, run_dir: Path,
@@ -43,12 +41,7 @@ def predict_corpus_framing(model: SavedFramingModel, run_dir: Path,
     """
     name = files.SEGMENTS if level == "segment" else files.CORPUS
     parts = row_parts(files.written_path(run_dir / name))
-    target = run_dir / files.FRAMING_CORPUS
-    if len(parts) == 1:
-        targets = [target]
-    else:
-        target.mkdir()
-        targets = [target / files.part_name(i) for i in range(len(parts))]
+    targets = files.part_paths(run_dir / files.FRAMING_CORPUS, len(parts))
     jobs = list(zip(parts, targets, strict=True))
     shown = dict(description="framing over the corpus", work=sum(b - a for _, a, b in parts))
     if client is None:
@@ -62,21 +55,6 @@ def predict_corpus_framing(model: SavedFramingModel, run_dir: Path,
     return sum_counts(counts, classes, by=["outlet"])
 
 
-def row_parts(path: Path) -> list[tuple[Path, int, int]]:
-    """(file, first row, end row) of every part of a Parquet file or dataset folder.
-
-    A file longer than ``PART_ROWS`` rows is cut into parts of that many rows.
-    """
-    import pyarrow.parquet as pq
-
-    parts = []
-    for file in files.dataset_files(path):
-        n_rows = pq.ParquetFile(file).metadata.num_rows
-        parts += [(file, start, min(n_rows, start + files.PART_ROWS))
-                  for start in range(0, max(n_rows, 1), files.PART_ROWS)]
-    return parts
-
-
 def predict_part(pipeline, part: tuple[Path, int, int], level: Literal["document", "segment"],
                  out: Path, classes: list[str]) -> pd.DataFrame:
     """Predict one part's rows, write them to ``out``; their counts per outlet and document."""
@@ -84,25 +62,6 @@ def predict_part(pipeline, part: tuple[Path, int, int], level: Literal["document
     table = predict_units(pipeline, rows, level)
     table.to_parquet(out, index=False)
     return document_counts(table, "predicted", classes, by=["outlet"])
-
-
-def read_rows(path: Path, start: int, stop: int, *, columns: list[str]) -> pd.DataFrame:
-    """Rows ``start`` to ``stop`` of a Parquet file, decoding a batch at a time."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    file = pq.ParquetFile(path)
-    if start == 0 and stop == file.metadata.num_rows:
-        return file.read(columns=columns).to_pandas()
-    batches, seen = [], 0
-    for batch in file.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
-        lo, hi = max(start - seen, 0), min(stop - seen, batch.num_rows)
-        if lo < hi:
-            batches.append(batch.slice(lo, hi - lo))
-        seen += batch.num_rows
-        if seen >= stop:
-            break
-    return pa.Table.from_batches(batches).to_pandas()
 
 
 def _predict_part_on_worker(model_path: str, part: tuple[Path, int, int],

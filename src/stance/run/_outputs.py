@@ -90,17 +90,30 @@ def write_rows(frame: pd.DataFrame, path: Path) -> None:
 
     A ``.csv`` path stays CSV while the table is short; its dataset is ``<stem>.parquet``.
     """
-    if len(frame) <= PART_ROWS:
-        if path.suffix == ".csv":
-            frame.to_csv(path, index=False)
-        else:
-            frame.to_parquet(path, index=False)
-        return
+    starts = range(0, max(len(frame), 1), PART_ROWS)
+    for start, part in zip(starts, part_paths(path, len(starts)), strict=True):
+        write_part(frame.iloc[start:start + PART_ROWS], part)
+
+
+def part_paths(path: Path, parts: int) -> list[Path]:
+    """Where each of ``parts`` parts of the table named ``path`` is written.
+
+    One part is the file itself; more are the files of its dataset folder
+    (``<stem>.parquet``), which is created.
+    """
+    if parts == 1:
+        return [path]
     dataset = path.with_suffix(".parquet")
     dataset.mkdir()
-    for part, start in enumerate(range(0, len(frame), PART_ROWS)):
-        frame.iloc[start:start + PART_ROWS].to_parquet(dataset / part_name(part),
-                                                       index=False)
+    return [dataset / part_name(number) for number in range(parts)]
+
+
+def write_part(frame: pd.DataFrame, path: Path) -> None:
+    """One part of a table: CSV or Parquet, as ``path`` is named."""
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
 
 
 def part_name(number: int) -> str:

@@ -67,8 +67,10 @@ def write_framing_model(framing: FramingResult, cfg: ExperimentConfig, corpus_sh
 
 
 def write_actor_stance(stance: ActorStance, folder: Path) -> None:
-    """actor_stance.csv (every mention), its shares per outlet and over time, the evaluation."""
-    files.write_rows(stance.mentions, folder / files.ACTOR_STANCE)
+    """The shares per outlet and over time, the evaluation and the labelled mentions.
+
+    actor_stance.csv, every mention, is written by its own stage.
+    """
     stance.by_outlet.to_csv(folder / files.ACTOR_STANCE_OUTLETS, index=False)
     over_time = stance.over_time.assign(period_unit=stance.over_time.attrs.get("period"))
     over_time.to_csv(folder / files.ACTOR_STANCE_TIME, index=False)

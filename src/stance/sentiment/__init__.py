@@ -11,6 +11,12 @@ Example:
 """
 
 from stance.data import STANCE_CLASSES
+from stance.sentiment._contexts import (
+    SPAN_COLUMNS,
+    STANCE_COLUMNS,
+    mention_spans,
+    stance_rows,
+)
 from stance.sentiment._labels import read_stance_labels
 from stance.sentiment._model import (
     FINETUNED,
@@ -23,18 +29,13 @@ from stance.sentiment._model import (
     shipped_model_dir,
 )
 from stance.sentiment._newsmtsc import NEWSMTSC_FILES, read_newsmtsc
-from stance.sentiment._stage import (
-    STANCE_COLUMNS,
-    check_stance_inputs,
-    measure_actor_stance,
-    stance_inputs,
-)
+from stance.sentiment._stage import check_stance_inputs, measure_actor_stance
 from stance.sentiment._train import train_stance_model, tune_stance_model
 
 __all__ = [
-    "FINETUNED", "NEWSMTSC_FILES", "SHIPPED", "STANCE_CLASSES", "STANCE_COLUMNS",
-    "StanceModel", "check_stance_inputs", "finetuned_model_dir", "load_stance_model",
-    "measure_actor_stance", "model_identity", "read_newsmtsc", "read_stance_labels",
-    "resolve_stance_model", "shipped_model_dir", "stance_inputs", "train_stance_model",
-    "tune_stance_model",
+    "FINETUNED", "NEWSMTSC_FILES", "SHIPPED", "SPAN_COLUMNS", "STANCE_CLASSES",
+    "STANCE_COLUMNS", "StanceModel", "check_stance_inputs", "finetuned_model_dir",
+    "load_stance_model", "measure_actor_stance", "mention_spans", "model_identity",
+    "read_newsmtsc", "read_stance_labels", "resolve_stance_model", "shipped_model_dir",
+    "stance_rows", "train_stance_model", "tune_stance_model",
 ]

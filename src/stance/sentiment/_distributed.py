@@ -1,39 +1,64 @@
 """Actor stance predicted on Dask workers, each loading the stance model once.
 
-The driver orders the mentions by the length of their context, as
-:meth:`stance.sentiment._model.StanceModel.predict_proba` does in one process, and sends
-partitions of whole batches: every worker's forward passes see the batches a single process
-would.
+The driver cuts the mentions into the slices :func:`prediction_slices` gives (whole batches
+in the order of their contexts' lengths), so every worker's forward passes see the batches a
+single process would. A slice's contexts are cut from the segments when it is sent, and a
+few slices at a time are in flight: the driver never holds every context at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cache
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from stance.progress import track
-from stance.sentiment._model import BATCH, StanceModel, load_stance_model
+from stance.sentiment._contexts import contexts, prediction_slices
+from stance.sentiment._model import StanceModel, load_stance_model
+
+#: Slices in flight per worker thread: one predicting, one waiting beside it.
+_IN_FLIGHT_PER_THREAD = 2
 
 
-def predict_on_cluster(client, spec: str, cache_dir: Path, texts: Sequence[str],
-                       spans: Sequence[tuple[int, int]], *, classes: int,
-                       partition_size: int) -> np.ndarray:
-    """Class probabilities of each mention, as ``predict_proba`` gives them, from the workers."""
+def predict_on_cluster(client, spec: str, cache_dir: Path, spans: pd.DataFrame,
+                       texts: pd.Series, *, classes: int, partition_size: int) -> np.ndarray:
+    """Class probabilities of each mention, as ``predict_proba`` gives them, from the workers.
+
+    Args:
+        client: a ``distributed.Client``.
+        spec: ``actor_stance.model``, which each worker loads.
+        cache_dir: where a fine-tuned model lies (a folder the workers see).
+        spans: the mentions (:data:`~stance.sentiment._contexts.SPAN_COLUMNS`).
+        texts: segment text by seg_id.
+        classes: the model's number of classes.
+        partition_size: mentions per task, rounded down to whole batches.
+    """
     from distributed import as_completed
 
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    per_task = max(1, partition_size // BATCH) * BATCH
-    slices = [order[i:i + per_task] for i in range(0, len(order), per_task)]
-    futures = {client.submit(predict_partition, [texts[i] for i in rows],
-                             [tuple(spans[i]) for i in rows], spec=spec,
-                             cache_dir=str(cache_dir), pure=False): rows for rows in slices}
-    proba = np.empty((len(texts), classes), np.float32)
-    for future in track(as_completed(futures), "actor stance on the cluster",
-                        total=len(futures), work=len(texts)):
-        proba[futures[future]] = future.result()
+    slices = prediction_slices(spans, partition_size)
+    waiting = iter(slices)
+    sent: dict = {}
+
+    def send(rows: np.ndarray) -> None:
+        future = client.submit(predict_partition, *contexts(spans.iloc[rows], texts),
+                               spec=spec, cache_dir=str(cache_dir), pure=False)
+        sent[future] = rows
+        running.add(future)
+
+    running = as_completed()
+    threads = sum(client.nthreads().values()) or 1
+    for rows in islice(waiting, threads * _IN_FLIGHT_PER_THREAD):
+        send(rows)
+    proba = np.empty((len(spans), classes), np.float32)
+    for future in track(running, "actor stance on the cluster",
+                        total=len(slices), work=len(spans)):
+        proba[sent.pop(future)] = future.result()
+        rows = next(waiting, None)
+        if rows is not None:
+            send(rows)
     return proba
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stance.config import FramingConfig, SegmentationConfig
+from stance.config import AnalysisConfig, FramingConfig, SegmentationConfig
 from stance.corpus import segment_corpus
 from stance.data import Corpus
 from stance.errors import StanceError
@@ -410,8 +410,9 @@ def test_a_label_of_the_outlet_is_flagged_in_metrics_and_the_report(tmp_path):
     quiet = evaluate(corpus, segments, config(level="document", calibrate=False), seed=0)
     assert "property of the outlet" in quiet.metrics["outlet_label"]
     assert "calibrat" not in quiet.metrics["outlet_label"]
-    run = SimpleNamespace(framing=result, config=SimpleNamespace(framing=cfg), figures={},
-                          distinctive_terms=None, actor_naming=None, run_dir=tmp_path)
+    run = SimpleNamespace(framing=result, figures={}, distinctive_terms=None, actor_naming=None,
+                          config=SimpleNamespace(framing=cfg, analysis=AnalysisConfig()),
+                          run_dir=tmp_path)
     text = " ".join(pdf_text(framing_section(run), tmp_path).split())
     assert "The label is the outlet's." in text and "framing.calibrate: false" in text
 

@@ -26,7 +26,7 @@ def _labels(n_topics: int) -> dict[int, str]:
 
 
 def test_small_heatmap_writes_share_and_interval_in_every_cell():
-    fig = plots.plot_prevalence_heatmap(_prevalence(3, 4), _labels(4))
+    fig = plots.plot_prevalence_heatmap(_prevalence(3, 4), _labels(4), level="95%")
     ax = fig.axes[0]
     assert len(ax.texts) == 3 * 5
     assert "[" in ax.texts[0].get_text()
@@ -34,17 +34,30 @@ def test_small_heatmap_writes_share_and_interval_in_every_cell():
 
 def test_a_wide_heatmap_has_no_cell_text_it_would_shrink_past_reading():
     # 5 outlets x 18 topics is 90 cells, under the cell cap, but 18 columns wide
-    fig = plots.plot_prevalence_heatmap(_prevalence(5, 17), _labels(17))
+    fig = plots.plot_prevalence_heatmap(_prevalence(5, 17), _labels(17), level="95%")
     assert len(fig.axes[0].texts) == 0
     assert fig.get_figwidth() < 12
 
 
 def test_a_heatmap_of_one_document_outlets_says_it_has_no_intervals():
     prevalence = _prevalence(3, 4).assign(low=np.nan, high=np.nan, n_documents=1)
-    ax = plots.plot_prevalence_heatmap(prevalence, _labels(4)).axes[0]
+    ax = plots.plot_prevalence_heatmap(prevalence, _labels(4), level="95%").axes[0]
     assert "(one document per outlet: no intervals)" in ax.get_title()
     assert "95% interval" not in ax.get_title()
     assert all("\n" not in t.get_text() for t in ax.texts)  # the shares alone
+
+
+def test_the_intervals_are_named_by_their_coverage():
+    from stance.report import plot_actor_stance, plot_framing_shares
+
+    assert plots.interval_level(0.9) == "90%" and plots.interval_level(0.975) == "97.5%"
+    ax = plots.plot_prevalence_heatmap(_prevalence(3, 4), _labels(4), level="90%").axes[0]
+    assert "(90% interval over documents)" in ax.get_title()
+    stance = plot_actor_stance(_stance_shares(("a", "b", "Putin", "Lukashenko")), level="90%")
+    assert "whiskers: 90% intervals" in stance.get_suptitle()
+    framing = plot_framing_shares(_framing_shares(("a", "b", "c", "d")), ["a", "b"],
+                                  unit="segments", level="97.5%")
+    assert "whiskers: 97.5% intervals" in framing.get_supxlabel()
 
 
 def test_topic_terms_says_how_many_topics_it_leaves_out():
@@ -69,7 +82,7 @@ def test_topic_map_tells_topics_past_the_tenth_apart_by_shape():
 
 def test_large_heatmap_shows_largest_topics_and_outlets_without_cell_text():
     prevalence = _prevalence(50, 30)
-    fig = plots.plot_prevalence_heatmap(prevalence, _labels(30))
+    fig = plots.plot_prevalence_heatmap(prevalence, _labels(30), level="95%")
     ax = fig.axes[0]
     assert len(ax.texts) == 0
     assert len(ax.get_xticklabels()) == plots.MAX_TOPICS_SHOWN + 1  # and the outliers
@@ -166,7 +179,7 @@ def test_the_heatmap_svg_holds_one_pixel_per_cell_drawn_sharp(tmp_path):
     # not an image resampled to the output's dpi: smaller, quicker, and exact at any zoom
     import re
 
-    fig = plots.plot_prevalence_heatmap(_prevalence(20, 25), _labels(25))
+    fig = plots.plot_prevalence_heatmap(_prevalence(20, 25), _labels(25), level="95%")
     fig.savefig(tmp_path / "heatmap.svg", dpi=200)
     svg = (tmp_path / "heatmap.svg").read_text()
     cells = re.search(r'<image [^>]*width="(\d+)" height="(\d+)"[^>]*style="([^"]*)"', svg)
@@ -226,7 +239,8 @@ def _figures_of_every_kind() -> dict:
              "size": [big, big + 10, big + 20]})),
         "outlets": lambda: plots.plot_segments_per_outlet(pd.DataFrame(
             {"outlet": ["a", "b"], "segments": [big, big + 5]})),
-        "heatmap": lambda: plots.plot_prevalence_heatmap(_prevalence(4, 5), _labels(5)),
+        "heatmap": lambda: plots.plot_prevalence_heatmap(_prevalence(4, 5), _labels(5),
+                                                         level="95%"),
         "terms": lambda: plots.plot_topic_terms(terms, _labels(7)),
         "ranked": lambda: plot_ranked_terms(terms.assign(topic=terms.topic.astype(str)),
                                             "topic", "term", "weight", title="Ranked",
@@ -242,11 +256,12 @@ def _figures_of_every_kind() -> dict:
              "share": [0.2, 0.4, 0.8, 0.6]}), _labels(2)),
         "map": lambda: plots.plot_topic_map(np.arange(20.0).reshape(10, 2),
                                             np.repeat([-1, 0], 5), _labels(1)),
-        "stance": lambda: plot_actor_stance(_stance_shares(("a", "b", "Putin", "Lukashenko"))),
+        "stance": lambda: plot_actor_stance(_stance_shares(("a", "b", "Putin", "Lukashenko")),
+                                            level="95%"),
         "stance_over_time": lambda: plot_actor_stance_over_time(
             pd.concat([_stance_shares(("a", "b", "Putin", "Lukashenko")).assign(
                 period=pd.Timestamp(day)) for day in ("2022-01-01", "2022-02-01")]),
-            _stance_shares(("a", "b", "Putin", "Lukashenko"))),
+            _stance_shares(("a", "b", "Putin", "Lukashenko")), level="95%"),
     }
 
 
@@ -358,7 +373,8 @@ def _every_figure(names: tuple[str, ...]) -> dict:
         "plot_topic_terms": lambda: plots.plot_topic_terms(terms, labels),
         "plot_topic_map": lambda: plots.plot_topic_map(np.arange(16.0).reshape(8, 2),
                                                        np.repeat([-1, 0, 1, 2], 2), labels),
-        "plot_prevalence_heatmap": lambda: plots.plot_prevalence_heatmap(prevalence, labels),
+        "plot_prevalence_heatmap": lambda: plots.plot_prevalence_heatmap(prevalence, labels,
+                                                                         level="95%"),
         "plot_topics_over_time": lambda: plots.plot_topics_over_time(pd.DataFrame(
             {"period": pd.to_datetime(["2022-01-01", "2022-02-01"] * 2), "topic": [0, 0, 1, 1],
              "share": [0.2, 0.4, 0.8, 0.6]}), labels),
@@ -367,7 +383,7 @@ def _every_figure(names: tuple[str, ...]) -> dict:
         "plot_framing_by_outlet": lambda: plot_framing_by_outlet(pd.DataFrame(
             {"outlet": [a, b, c, d], "predicted": [a, b, a, b]}), classes=[a, b]),
         "plot_framing_shares": lambda: plot_framing_shares(
-            _framing_shares(names), [a, b], unit="segments"),
+            _framing_shares(names), [a, b], unit="segments", level="95%"),
         "plot_ranked_terms": lambda: plot_ranked_terms(
             terms.assign(topic=terms["topic"].map(dict(enumerate(names)))), "topic", "term",
             "weight", title="Ranked", threshold={a: 0.5}),
@@ -376,10 +392,11 @@ def _every_figure(names: tuple[str, ...]) -> dict:
              "delegitimising": [1, 4, 0, 2], "bare": [0, 1, 1, 0]})),
         "plot_reliability": lambda: plot_reliability(
             {"mean_predicted": [0.2, 0.9], "fraction_correct": [0.3, 0.8]}, 0.1),
-        "plot_actor_stance": lambda: plot_actor_stance(_stance_shares(names)),
+        "plot_actor_stance": lambda: plot_actor_stance(_stance_shares(names), level="95%"),
         "plot_actor_stance_over_time": lambda: plot_actor_stance_over_time(
             pd.concat([_stance_shares(names).assign(period=pd.Timestamp(day))
-                       for day in ("2022-01-01", "2022-02-01")]), _stance_shares(names)),
+                       for day in ("2022-01-01", "2022-02-01")]), _stance_shares(names),
+            level="95%"),
         "plot_metrics_against": lambda: plot_metrics_against(
             pd.DataFrame({a: [b, c, d], "npmi_mean": [0.1, 0.2, 0.3]}), a, {"npmi_mean": "NPMI"}),
     }

@@ -232,3 +232,20 @@ def test_a_cut_actor_table_keeps_the_pairs_with_most_mentions_and_says_so():
     assert f"The {MAX_ACTOR_ROWS} of 40 actor and outlet pairs with most mentions" in table
     assert '"o39"' in table and '"o0"' not in table
     assert "most mentions" not in _actor_table(naming.head(5))
+
+
+def test_the_report_names_the_intervals_by_the_configured_coverage():
+    from stance.report._actor_stance import _outlet_table
+    from stance.report._framing import _corpus_table
+    from stance.report._topics import run_level
+
+    run = run_with(audit([("a", "kept", "", "")]), analysis={"confidence": 0.9})
+    assert run_level(run) == "90%"
+    shares = {f"{kind}_{c}": [0.5] for c in ("negative", "neutral", "positive", "x")
+              for kind in ("share", "low", "high")}
+    stance = pd.DataFrame({"actor": ["Putin"], "outlet": ["a"], "mentions": [3],
+                           "documents": [2], "net": [0.0], **shares})
+    assert "with 90% intervals over its documents" in _outlet_table(stance, "90%")
+    framing = pd.DataFrame({"outlet": ["a"], "segments": [3], "documents": [2], **shares})
+    assert "with its 90% interval over documents" in _corpus_table(
+        framing, {"level": "segment", "classes": ["x"]}, "90%")

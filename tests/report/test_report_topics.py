@@ -14,7 +14,8 @@ def run_with_topic_sizes(sizes: dict[int, int], seed_themes=None) -> SimpleNames
     topics = pd.DataFrame({"topic": list(sizes), "size": list(sizes.values()),
                            "label": [f"{t}_label" for t in sizes], "seed_theme": None,
                            "terms": "talks (0.2); summit (0.1)"})
-    config = SimpleNamespace(topics=SimpleNamespace(seed_themes=seed_themes or {}))
+    config = SimpleNamespace(topics=SimpleNamespace(seed_themes=seed_themes or {}),
+                             analysis=SimpleNamespace(confidence=0.95))
     return SimpleNamespace(topics=SimpleNamespace(topics=topics), config=config,
                            segments=range(sum(sizes.values())), metrics={}, figures={},
                            run_dir=None, manifest={}, prevalence=None)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from stance.data import STANCE_CLASSES
 from stance.report import _markup as m
+from stance.report._topics import run_level
 
 if TYPE_CHECKING:
     from stance.data import ActorStance, RunResult
@@ -17,10 +18,10 @@ MAX_ROWS = 30
 
 _FIGURES = {
     "actor_stance": "Each outlet's mentions of each actor from negative (left) to positive "
-                    "(right), neutral split around zero; whiskers: 95% intervals of the "
+                    "(right), neutral split around zero; whiskers: {level} intervals of the "
                     "negative and positive shares, resampling the outlet's documents.",
     "actor_stance_over_time": "Share of negative mentions per period for each actor's "
-                              "outlets with most mentions (bands: 95% intervals over "
+                              "outlets with most mentions (bands: {level} intervals over "
                               "documents).",
 }
 
@@ -56,8 +57,9 @@ def actor_stance_section(run: RunResult) -> str | None:
         out += _labels_part(stance)
     for name, caption in _FIGURES.items():
         if name in run.figures:
-            out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
-    out += _outlet_table(stance.by_outlet)
+            out += m.image(str(run.figures[name].relative_to(run.run_dir)),
+                           caption.replace("{level}", run_level(run)))
+    out += _outlet_table(stance.by_outlet, run_level(run))
     return out
 
 
@@ -139,7 +141,7 @@ def _labels_part(stance: ActorStance) -> str:
     return out
 
 
-def _outlet_table(by_outlet: pd.DataFrame) -> str:
+def _outlet_table(by_outlet: pd.DataFrame, level: str) -> str:
     shown, cut = by_outlet, ""
     if len(by_outlet) > MAX_ROWS:
         shown = by_outlet.nlargest(MAX_ROWS, "mentions", keep="first").sort_index()
@@ -151,8 +153,8 @@ def _outlet_table(by_outlet: pd.DataFrame) -> str:
     table["net"] = shown["net"].to_numpy()
     return m.table(table, align=["left", "left", "right", "right", "right", "right", "right",
                                  "right"], size="7.5pt",
-                   caption="Share of each outlet's mentions of each actor by stance, with 95% "
-                           "intervals over its documents (– for one document); net is "
+                   caption=f"Share of each outlet's mentions of each actor by stance, with "
+                           f"{level} intervals over its documents (– for one document); net is "
                            "positive minus negative." + cut)
 
 

@@ -19,7 +19,7 @@ from stance.corpus import summarise_outlets
 from stance.report import _markup as m
 from stance.report._actor_stance import actor_stance_methods, actor_stance_section
 from stance.report._framing import framing_methods, framing_section
-from stance.report._plots import shown_note
+from stance.report._plots import interval_level, shown_note
 from stance.report._topics import cut_segments, topics_section
 
 if TYPE_CHECKING:
@@ -228,7 +228,8 @@ def _topic_methods(run: RunResult) -> list[str]:
                + fit_settings(params, topics) + " " + _term_settings(topics)
                + _theme_matching(topics)),
         m.text(f"Outlet comparison: {cfg.analysis.n_bootstrap} bootstrap resamples of each "
-               f"outlet's documents, {cfg.analysis.confidence:.0%} percentile intervals; "
+               f"outlet's documents, {interval_level(cfg.analysis.confidence)} percentile "
+               "intervals; "
                "exact (Clopper-Pearson) over the documents where none or all of an outlet's "
                "segments are in a topic, which no resample moves."),
     ]

@@ -67,7 +67,7 @@ def _topic_figures(result: RunResult) -> dict[str, Draw]:
         figures["topics_over_time"] = lambda: plots.plot_topics_over_time(
             result.over_time, labels)
     figures["prevalence_heatmap"] = lambda: plots.plot_prevalence_heatmap(
-        result.prevalence, labels)
+        result.prevalence, labels, level=_level(result))
     figures["topic_terms"] = lambda: plots.plot_topic_terms(
         topics.terms[topics.terms["topic"] != -1], labels)
     return figures
@@ -88,7 +88,8 @@ def _framing_figures(result: RunResult) -> dict[str, Draw]:
     }
     if framing.by_outlet is not None and not framing.by_outlet.empty:
         figures["framing_corpus"] = lambda: pf.plot_framing_shares(
-            framing.by_outlet, classes, unit=f"{framing.metrics['level']}s")
+            framing.by_outlet, classes, unit=f"{framing.metrics['level']}s",
+            level=_level(result))
     if grouped.get("reliability", {}).get("mean_predicted"):
         figures["framing_reliability"] = lambda: pf.plot_reliability(
             grouped["reliability"], grouped.get("brier"))
@@ -103,9 +104,15 @@ def _stance_figures(result: RunResult) -> dict[str, Draw]:
     stance = result.actor_stance
     if stance is None or stance.by_outlet.empty:
         return {}
-    figures: dict[str, Draw] = {"actor_stance": lambda: ps.plot_actor_stance(stance.by_outlet)}
+    figures: dict[str, Draw] = {
+        "actor_stance": lambda: ps.plot_actor_stance(stance.by_outlet, level=_level(result))}
     over_time = stance.over_time
     if not over_time.empty and over_time.groupby(["actor", "outlet"])["period"].nunique().max() > 1:
         figures["actor_stance_over_time"] = lambda: ps.plot_actor_stance_over_time(
-            over_time, stance.by_outlet)
+            over_time, stance.by_outlet, level=_level(result))
     return figures
+
+
+def _level(result: RunResult) -> str:
+    """The coverage of the run's intervals over documents, as figures name it."""
+    return plots.interval_level(result.config.analysis.confidence)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from stance.report import _markup as m
-from stance.report._topics import cut_segments, many_cut
+from stance.report._topics import cut_segments, many_cut, run_level
 
 if TYPE_CHECKING:
     from stance.data import RunResult
@@ -24,7 +24,8 @@ _FIGURES = {
     "framing_by_outlet": "Share of each outlet's units per predicted framing label (each "
                          "outlet predicted by a model that never saw it).",
     "framing_corpus": "Framing across the corpus: the final model's label for every unit, "
-                      "labelled or not, as shares of each outlet's units with intervals over "
+                      "labelled or not, as shares of each outlet's units with {level} "
+                      "intervals over "
                       "its documents (framing_outlets.csv). The model was trained on the "
                       "labelled units, so their labels here mostly repeat the training "
                       "labels; its score with outlets held out says how far to trust the "
@@ -55,7 +56,8 @@ def framing_section(run: RunResult) -> str | None:
             "the outlets' wording differs, measured without labels."))
     for name, caption in _FIGURES.items():
         if name in run.figures:
-            out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
+            out += m.image(str(run.figures[name].relative_to(run.run_dir)),
+                           caption.replace("{level}", run_level(run)))
     out += _distinctive_table(run.distinctive_terms)
     out += _actor_table(run.actor_naming)
     return out
@@ -98,11 +100,11 @@ def _classifier_part(run: RunResult) -> str:
                                "Where it has one (n_classes 1) the F1 is 2R/(1+R) of its recall "
                                "R: how often its label was found, not how well labels were told "
                                "apart.")
-    out += _corpus_table(run.framing.by_outlet, metrics)
+    out += _corpus_table(run.framing.by_outlet, metrics, run_level(run))
     return out
 
 
-def _corpus_table(by_outlet: pd.DataFrame | None, metrics: dict[str, Any]) -> str:
+def _corpus_table(by_outlet: pd.DataFrame | None, metrics: dict[str, Any], level: str) -> str:
     """Each outlet's shares of the framing labels over the whole corpus, with intervals."""
     if by_outlet is None or by_outlet.empty:
         return ""
@@ -118,7 +120,7 @@ def _corpus_table(by_outlet: pd.DataFrame | None, metrics: dict[str, Any]) -> st
     return m.table(table, size="8pt", caption=(
         f"The final model's labels for all {int(by_outlet[unit].sum())} {unit} of the "
         "corpus, labelled or not (it was trained on the labelled ones): each outlet's share "
-        "per label with its 95% interval over documents (none for an outlet of one "
+        f"per label with its {level} interval over documents (none for an outlet of one "
         "document); framing_corpus.parquet has every unit's label." + cut))
 
 

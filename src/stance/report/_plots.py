@@ -95,6 +95,11 @@ def _topic_names(labels: dict[int, str], width: int = 38) -> dict[int, str]:
             for k, v in labels.items()}
 
 
+def interval_level(confidence: float) -> str:
+    """``analysis.confidence`` as the intervals' figures and captions name it: 95%, 97.5%."""
+    return f"{confidence * 100:g}%"
+
+
 def shown_note(shown: int, total: int, what: str) -> str:
     """' (largest 25 topics of 139)' when a figure or table leaves some out, else ''."""
     return f" ({what.format(shown)} of {total})" if shown < total else ""
@@ -177,8 +182,11 @@ def plot_topic_map(coords, topics, labels: dict[int, str]) -> Figure:
     return _pin_empty_labels(fig)
 
 
-def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) -> Figure:
-    """Outlet x topic heatmap of topic share, annotated with share and 95% interval.
+def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str], *,
+                            level: str) -> Figure:
+    """Outlet x topic heatmap of topic share, annotated with share and interval.
+
+    ``level`` names the intervals' coverage (:func:`interval_level`).
 
     Shows the largest :data:`MAX_TOPICS_SHOWN` topics (and outliers) and the
     :data:`MAX_OUTLETS_SHOWN` outlets with most segments; cells carry their numbers only
@@ -225,7 +233,7 @@ def plot_prevalence_heatmap(prevalence: pd.DataFrame, labels: dict[int, str]) ->
                 + shown_note(len(outlets), len(segments), "{} outlets with most segments"))
     _title(ax, "Topic prevalence per outlet" + left_out + (
         " (one document per outlet: no intervals)" if no_intervals
-        else " (95% interval over documents)" if annotate
+        else f" ({level} interval over documents)" if annotate
         else "; shares and intervals in topic_prevalence.csv"), fontsize=9)
     return _pin_empty_labels(fig)
 

@@ -63,12 +63,12 @@ def plot_framing_by_outlet(predictions: pd.DataFrame, label_column: str = "predi
 
 
 def plot_framing_shares(by_outlet: pd.DataFrame, classes: Sequence[str], *, unit: str,
-                        max_outlets: int = 25) -> Figure:
+                        level: str, max_outlets: int = 25) -> Figure:
     """Each outlet's share of ``unit`` per framing label over the corpus, one panel per label.
 
     ``by_outlet`` is the outlet shares table (outlet, ``unit``, documents, share_/low_/high_
-    per class); whiskers are the intervals over documents. The outlets with most units are
-    shown, in the same order in every panel.
+    per class); whiskers are the intervals over documents, of coverage ``level``. The outlets
+    with most units are shown, in the same order in every panel.
     """
     shown = by_outlet.nlargest(max_outlets, list(dict.fromkeys([unit, "documents"])))
     shown = shown.sort_values(f"share_{classes[0]}")
@@ -90,7 +90,7 @@ def plot_framing_shares(by_outlet: pd.DataFrame, classes: Sequence[str], *, unit
         ax.tick_params(axis="x", labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
         _title(ax, verbatim(label), fontsize=9)
-    fig.supxlabel(f"share of the outlet's {unit} (whiskers: 95% intervals over documents)",
+    fig.supxlabel(f"share of the outlet's {unit} (whiskers: {level} intervals over documents)",
                   fontsize=8)
     fig.suptitle("Framing across the corpus (final model, every unit)"
                  + shown_note(len(shown), len(by_outlet), "{} outlets with most units"),

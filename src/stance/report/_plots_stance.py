@@ -18,11 +18,13 @@ STANCE_COLOURS = {"negative": "#C44E52", "neutral": "#BBBBBB", "positive": "#55A
 MAX_OUTLETS = 25
 
 
-def plot_actor_stance(by_outlet: pd.DataFrame, *, max_outlets: int = MAX_OUTLETS) -> Figure:
+def plot_actor_stance(by_outlet: pd.DataFrame, *, level: str,
+                      max_outlets: int = MAX_OUTLETS) -> Figure:
     """Per actor, each outlet's mentions from negative (left) to positive (right).
 
     Negative shares extend left of zero and positive ones right, neutral split evenly
-    around the two; whiskers are the 95% intervals of the negative and positive shares.
+    around the two; whiskers are the intervals (of coverage ``level``) of the negative and
+    positive shares.
     Outlets are ordered by net stance (positive minus negative share).
     """
     actors = list(dict.fromkeys(by_outlet["actor"]))
@@ -56,16 +58,17 @@ def plot_actor_stance(by_outlet: pd.DataFrame, *, max_outlets: int = MAX_OUTLETS
                                                 "{} outlets with most mentions"), fontsize=9)
     fig.axes[-1].set_xlabel("share of mentions: negative to the left, positive to the right")
     fig.legend(loc="outside lower center", ncols=3, fontsize=7, frameon=False)
-    fig.suptitle("How each outlet portrays each actor (whiskers: 95% intervals over "
+    fig.suptitle(f"How each outlet portrays each actor (whiskers: {level} intervals over "
                  "documents)", fontsize=10)
     return _pin_empty_labels(fig)
 
 
 def plot_actor_stance_over_time(over_time: pd.DataFrame, by_outlet: pd.DataFrame, *,
-                                max_outlets: int = 5) -> Figure:
+                                level: str, max_outlets: int = 5) -> Figure:
     """Per actor, the share of negative mentions per period for its largest outlets.
 
-    Bands are the 95% intervals over documents; a period without mentions breaks a line.
+    Bands are the intervals over documents (of coverage ``level``); a period without
+    mentions breaks a line.
     """
     actors = list(dict.fromkeys(over_time["actor"]))
     fig = _new_figure(7, 2.6 * len(actors) + 0.6)
@@ -90,6 +93,6 @@ def plot_actor_stance_over_time(over_time: pd.DataFrame, by_outlet: pd.DataFrame
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
     fig.autofmt_xdate()
-    fig.suptitle("Negative mentions over time (bands: 95% intervals over documents)",
+    fig.suptitle(f"Negative mentions over time (bands: {level} intervals over documents)",
                  fontsize=10)
     return _pin_empty_labels(fig)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from stance.report import _markup as m
+from stance.report._plots import interval_level
 
 if TYPE_CHECKING:
     from stance.data import RunResult
@@ -28,7 +29,7 @@ _FIGURES = {
     "topic_terms": "Top terms per topic, by weight of the configured representation.",
     "topic_map": "Segments in two dimensions (UMAP of the embeddings, for display only), "
                  "coloured by topic.",
-    "prevalence_heatmap": "Share of each outlet's segments per topic; the 95% intervals over "
+    "prevalence_heatmap": "Share of each outlet's segments per topic; the {level} intervals over "
                           "the outlet's documents (see Methods) are in topic_prevalence.csv, "
                           "and in the cells of a small table.",
     "topics_over_time": "Share of segments per topic in each period, all outlets.",
@@ -76,7 +77,8 @@ def topics_section(run: RunResult) -> str | None:
             if name == "prevalence_heatmap" and _one_document_per_outlet(run):
                 caption = ("Share of each outlet's segments per topic. Each outlet has one "
                            "document, so there are no intervals.")
-            out += m.image(str(run.figures[name].relative_to(run.run_dir)), caption)
+            out += m.image(str(run.figures[name].relative_to(run.run_dir)),
+                           caption.replace("{level}", run_level(run)))
     return out
 
 
@@ -205,3 +207,8 @@ def _term_names(terms: str) -> str:
     """'a (0.12); b (0.08)' -> 'a, b' for the report table."""
     names = [t.rsplit(" (", 1)[0] for t in str(terms).split("; ") if t]
     return ", ".join(names[:8])
+
+
+def run_level(run: RunResult) -> str:
+    """The coverage of the run's intervals over documents, as the report names it."""
+    return interval_level(run.config.analysis.confidence)

@@ -97,7 +97,8 @@ def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
     with open_cluster(compute) as client:
         facts = cluster_facts(client)
         embedder = load_embedder(cfg)
-        there = embed_texts(TEXTS * 5, embedder, tmp_path / "there", client=client,
+        # the workers' cache given as an fsspec URL, as an object store's would be
+        there = embed_texts(TEXTS * 5, embedder, f"file://{tmp_path}/there", client=client,
                             partition_size=1024)
         loads = client.run(lambda: worker_embedder.cache_info().currsize)
     assert facts["workers"] == 2 and facts["threads"] == 2
@@ -107,6 +108,7 @@ def test_local_cluster_embeds_the_same_vectors_once_per_worker(tmp_path):
     assert np.array_equal(there, np.vstack([here] * 5))  # bit for bit
     assert set(loads.values()) <= {0, 1}  # a worker loads the model at most once
     assert len(EmbeddingCache(tmp_path / "there" / embedder.cache_key())) == len(TEXTS)
+    assert len(EmbeddingCache(f"file://{tmp_path}/there/{embedder.cache_key()}")) == len(TEXTS)
 
 
 @pytest.mark.integration  # a scheduler and a worker from the dask CLI, then a whole seed run

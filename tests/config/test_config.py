@@ -55,6 +55,20 @@ def test_a_tilde_in_a_swept_path_setting_is_the_users_home(tmp_path, monkeypatch
     assert point.embedding.cache_dir == tmp_path / "home" / "a"
 
 
+def test_the_embedding_cache_may_be_an_fsspec_url_fsspec_can_open(tmp_path):
+    config = tmp_path / "x.yaml"
+    config.write_text("name: x\ncorpus:\n  path: c.csv\nembedding:\n"
+                      "  cache_dir: memory://bucket/vectors\n")
+    assert load_config(config).embedding.cache_dir == "memory://bucket/vectors"
+    config.write_text("name: x\ncorpus:\n  path: c.csv\nembedding:\n"
+                      "  cache_dir: nosuch://bucket/vectors\n")
+    with pytest.raises(StanceError) as error:
+        load_config(config)
+    (line,) = str(error.value).splitlines()
+    assert line.startswith(f"{config}:5 embedding.cache_dir: fsspec cannot open nosuch:// "
+                           "(Protocol not known: nosuch); install the filesystem's package")
+
+
 def test_a_tilde_for_an_unknown_user_is_a_one_line_error(tmp_path):
     config = tmp_path / "x.yaml"
     config.write_text("name: x\ncorpus:\n  path: ~no_such_user_here/c.csv\n")

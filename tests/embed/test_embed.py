@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import numpy as np
 import pytest
@@ -40,22 +41,28 @@ class CountingEmbedder:
         return "fake"
 
 
-def test_second_embed_of_the_same_texts_calls_the_model_zero_times(tmp_path):
+@pytest.fixture(params=["folder", "url"])
+def cache_dir(request, tmp_path):
+    """A cache in a local folder, or at an fsspec URL (an in-memory filesystem)."""
+    return tmp_path if request.param == "folder" else f"memory://stance-{uuid.uuid4().hex}"
+
+
+def test_second_embed_of_the_same_texts_calls_the_model_zero_times(cache_dir):
     model = CountingEmbedder()
     texts = ["a", "b", "a", "c"]
-    first = embed_texts(texts, model, tmp_path)
+    first = embed_texts(texts, model, cache_dir)
     assert model.texts_encoded == 3  # duplicates are encoded once
     calls = model.calls
-    second = embed_texts(texts, model, tmp_path)
+    second = embed_texts(texts, model, cache_dir)
     assert model.calls == calls
     np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(first[0], first[2])
 
 
-def test_only_unseen_texts_are_encoded(tmp_path):
+def test_only_unseen_texts_are_encoded(cache_dir):
     model = CountingEmbedder()
-    embed_texts(["a", "b"], model, tmp_path)
-    out = embed_texts(["b", "c", "a"], model, tmp_path)
+    embed_texts(["a", "b"], model, cache_dir)
+    out = embed_texts(["b", "c", "a"], model, cache_dir)
     assert model.texts_encoded == 3
     np.testing.assert_array_equal(out, model.encode(["b", "c", "a"]))
 
@@ -121,8 +128,8 @@ def test_a_truncated_shard_is_moved_aside_once(tmp_path, caplog):
     assert model.texts_encoded == 4
 
 
-def test_concurrent_writers_do_not_corrupt_the_cache(tmp_path):
-    cache = EmbeddingCache(tmp_path)
+def test_concurrent_writers_do_not_corrupt_the_cache(cache_dir):
+    cache = EmbeddingCache(cache_dir)
     keys = text_keys([str(i) for i in range(400)])
     vectors = np.arange(400 * 4, dtype=np.float32).reshape(400, 4)
 
@@ -140,6 +147,38 @@ def test_concurrent_writers_do_not_corrupt_the_cache(tmp_path):
     assert found.all()
     np.testing.assert_array_equal(got, vectors)
     assert len(cache) == 400
+
+
+def test_a_url_cache_sets_damaged_shards_aside_and_encodes_their_texts_again(caplog):
+    import logging
+
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    url = f"memory://stance-{uuid.uuid4().hex}"
+    model = CountingEmbedder()
+    good = embed_texts(["a", "b", "c"], model, url)
+    root = url.removeprefix("memory:/") + "/fake"
+    (sidecar,) = fs.glob(f"{root}/*.json")
+    vecs = sidecar.removesuffix(".json") + ".vecs.npy"
+    payload = bytearray(fs.cat_file(vecs))
+    payload[-1] ^= 0xFF  # the same size: only the bytes tell
+    fs.pipe_file(vecs, bytes(payload))
+    with caplog.at_level(logging.WARNING, logger="stance.embed._cache"):
+        again = embed_texts(["a", "b", "c"], model, url)
+    np.testing.assert_array_equal(again, good)
+    assert model.texts_encoded == 6
+    (message,) = caplog.messages
+    assert "is damaged (its vector bytes do not match the sha256" in message
+    assert fs.isfile(f"{root}/damaged/{vecs.rsplit('/', 1)[-1]}")
+    (sidecar,) = fs.glob(f"{root}/*.json")  # the shard written again
+    vecs = sidecar.removesuffix(".json") + ".vecs.npy"
+    fs.pipe_file(vecs, fs.cat_file(vecs)[:-8])  # truncated
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="stance.embed._cache"):
+        np.testing.assert_array_equal(embed_texts(["a", "b", "c"], model, url), good)
+    (message,) = caplog.messages
+    assert "is damaged (unreadable" in message and model.texts_encoded == 9
 
 
 def test_model_setting_is_part_of_the_cache_key():

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 
 def expand_home(path: Path) -> Path:
@@ -24,6 +24,26 @@ def expand_home(path: Path) -> Path:
 #: A path setting: a leading ``~`` is the user's home, wherever the config comes from
 #: (a file, code, a sweep point).
 HomePath = Annotated[Path, AfterValidator(expand_home)]
+
+
+def folder_or_url(value: Any) -> Path | str:
+    """A folder (``~`` expanded), or an fsspec URL kept as written if fsspec can open it."""
+    if isinstance(value, str) and "://" in value:
+        from fsspec import get_filesystem_class
+
+        protocol = value.split("://", 1)[0]
+        try:
+            get_filesystem_class(protocol)
+        except (ValueError, ImportError) as exc:
+            raise ValueError(f"fsspec cannot open {protocol}:// ({exc}); install "
+                             "the filesystem's package (s3fs, gcsfs, ...) or give a local "
+                             "folder") from None
+        return value
+    return expand_home(Path(value))
+
+
+#: A folder setting that may instead be an fsspec URL (``s3://bucket/cache``), kept as a str.
+FolderOrURL = Annotated[Path | str, BeforeValidator(folder_or_url)]
 
 
 class Section(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from stance.config._base import Section, section_of
+from stance.config._base import FolderOrURL, Section, section_of
 from stance.config._experiment import ExperimentConfig
 
 _INTRO = """# Config reference
@@ -69,6 +69,8 @@ def _type(annotation: Any) -> str:
         return "one of: " + ", ".join(f"`{v}`" for v in typing.get_args(annotation))
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type(a) for a in typing.get_args(annotation))
+    if annotation == FolderOrURL:
+        return "path or fsspec URL"
     if origin is typing.Annotated:
         return _type(typing.get_args(annotation)[0])
     if annotation is type(None):

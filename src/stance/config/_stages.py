@@ -9,7 +9,7 @@ from pydantic import (
     model_validator,
 )
 
-from stance.config._base import HomePath, Section
+from stance.config._base import FolderOrURL, HomePath, Section
 
 
 class EmbeddingConfig(Section):
@@ -40,9 +40,11 @@ class EmbeddingConfig(Section):
                                 "(default: all cores)")
     max_seq_length: int | None = Field(None, ge=8, description="tokens the model reads "
                                        "(default: the model's own, 256 for MiniLM)")
-    cache_dir: HomePath | None = Field(None, description="default: <output_dir>/.cache/embeddings; "
-                                       "backend static keeps its distilled model in "
-                                       "<cache_dir>/static-models")
+    cache_dir: FolderOrURL | None = Field(
+        None, description="default: <output_dir>/.cache/embeddings; a folder, or an fsspec "
+        "URL every worker reaches (s3://bucket/stance-cache, with its package, s3fs, "
+        "installed). Backend static keeps its distilled model in <cache_dir>/static-models "
+        "(with a URL, in the user's cache folder)")
 
 
 #: Up to this many segments UMAP's own default is 500 epochs, above it 200.

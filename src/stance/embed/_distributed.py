@@ -13,18 +13,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
 from stance.config import EmbeddingConfig
-from stance.embed._cache import EmbeddingCache, text_keys
+from stance.embed._cache import CacheLocation, EmbeddingCache, text_keys
 from stance.embed._encoder import load_embedder
 from stance.progress import track
 
 
-def encode_on_cluster(client, texts: Sequence[str], cfg: EmbeddingConfig, folder: Path, *,
-                      chunk: int, partition_size: int) -> None:
+def encode_on_cluster(client, texts: Sequence[str], cfg: EmbeddingConfig,
+                      folder: CacheLocation, *, chunk: int, partition_size: int) -> None:
     """Encode ``texts`` (in this order) on the cluster's workers into the cache at ``folder``."""
     from distributed import as_completed
 
@@ -43,7 +42,7 @@ def embed_partition(texts: list[str], *, settings: str, folder: str, chunk: int)
     embedder = worker_embedder(settings)
     vectors = np.vstack([embedder.encode(texts[i:i + chunk])
                          for i in range(0, len(texts), chunk)])
-    EmbeddingCache(Path(folder)).add(text_keys(texts), vectors)
+    EmbeddingCache(folder).add(text_keys(texts), vectors)
     return len(texts)
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from stance.config import EmbeddingConfig
+from stance.embed._cache import is_url
 from stance.embed._model import ModelInfo, configured_max_seq, resolve_model
 from stance.embed._static import (
     StaticEncoder,
@@ -152,7 +153,7 @@ class Embedder:
 
 def static_model_root(cfg: EmbeddingConfig) -> Path:
     """Where distilled static models are kept: beside the vectors, or the user's cache."""
-    if cfg.cache_dir:
+    if cfg.cache_dir and not is_url(cfg.cache_dir):
         return Path(cfg.cache_dir) / "static-models"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "stance" / "static-models"

@@ -8,13 +8,12 @@ client, on its workers (:mod:`stance.embed._distributed`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from stance.data import Embeddings, Segments
-from stance.embed._cache import EmbeddingCache, text_keys
+from stance.embed._cache import CacheLocation, EmbeddingCache, cache_folder, text_keys
 from stance.embed._distributed import encode_on_cluster
 from stance.embed._encoder import Embedder
 from stance.progress import track
@@ -23,14 +22,15 @@ from stance.progress import track
 CHUNK = 1024
 
 
-def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: Path, *,
+def embed_texts(texts: Sequence[str], embedder: Embedder, cache_dir: CacheLocation, *,
                 client=None, partition_size: int = 16_384) -> np.ndarray:
     """Embed texts, encoding only those the cache has not seen; rows follow ``texts``.
 
-    With a Dask ``client`` the workers encode them (:mod:`stance.embed._distributed`),
-    ``partition_size`` texts a task, into the same cache.
+    ``cache_dir`` is a folder or an fsspec URL. With a Dask ``client`` the workers encode
+    them (:mod:`stance.embed._distributed`), ``partition_size`` texts a task, into the
+    same cache.
     """
-    cache = EmbeddingCache(Path(cache_dir) / embedder.cache_key())
+    cache = EmbeddingCache(cache_folder(cache_dir, embedder.cache_key()))
     if not len(texts):
         return np.empty((0, cache.dimension() or 0), np.float32)
     # first-appearance order: without repeated texts the rows are already the texts' own
@@ -66,9 +66,9 @@ class CachedEncoder:
     caching them means a re-run (or a stability refit) never loads the model for them.
     """
 
-    def __init__(self, embedder: Embedder, cache_dir: Path) -> None:
+    def __init__(self, embedder: Embedder, cache_dir: CacheLocation) -> None:
         self.embedder = embedder
-        self.cache_dir = Path(cache_dir)
+        self.cache_dir = cache_dir
         self.model_id = embedder.model_id
         self._seen: dict[str, np.ndarray] = {}
 
@@ -84,8 +84,8 @@ class CachedEncoder:
 
 
 
-def embed_segments(segments: Segments, embedder: Embedder, cache_dir: Path, *, client=None,
-                   partition_size: int = 16_384) -> Embeddings:
+def embed_segments(segments: Segments, embedder: Embedder, cache_dir: CacheLocation, *,
+                   client=None, partition_size: int = 16_384) -> Embeddings:
     """Embed every segment's text (cached by text hash under ``cache_dir``).
 
     With a Dask ``client`` the texts not cached are encoded on its workers.

@@ -228,7 +228,7 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
         if self.cache_dir is None:
             vectors = embedder.encode(texts)
         else:
-            vectors = embed_texts(texts, embedder, Path(self.cache_dir))
+            vectors = embed_texts(texts, embedder, _location(self.cache_dir))
         return np.asarray(vectors, dtype=np.float32)
 
     def _pieces(self, texts: list[str], embedder) -> tuple[list[str], np.ndarray]:
@@ -276,6 +276,12 @@ class SentenceEmbeddings(BaseEstimator, TransformerMixin):
         # A saved model records the run's cache folder: loaded where it is missing (another
         # machine, a cleared cache), it embeds without one rather than create that path.
         state = dict(state)
-        if state.get("cache_dir") is not None and not Path(state["cache_dir"]).is_dir():
+        cache_dir = state.get("cache_dir")
+        if cache_dir is not None and "://" not in cache_dir and not Path(cache_dir).is_dir():
             state["cache_dir"] = None
         super().__setstate__(state)
+
+
+def _location(cache_dir: str) -> Path | str:
+    """The saved cache folder as the cache takes it: a local path, or a URL as written."""
+    return cache_dir if "://" in cache_dir else Path(cache_dir)

@@ -106,7 +106,8 @@ def build_pipeline(cfg: FramingConfig, *, seed: int, outlet_names: Sequence[str]
     return Pipeline([("read", read), ("features", union), ("classifier", _classifier(cfg, seed))])
 
 
-def _frozen_embeddings(cfg: FramingConfig, embedding: EmbeddingConfig, cache_dir: Path | None,
+def _frozen_embeddings(cfg: FramingConfig, embedding: EmbeddingConfig,
+                       cache_dir: Path | str | None,
                        segmentation: SegmentationConfig | None) -> SentenceEmbeddings:
     """The frozen, cached embedder.
 

@@ -174,8 +174,8 @@ def embed_experiment(cfg: ExperimentConfig, *, progress: bool = True,
                         "cache_dir": str(embedding_cache_dir(cfg)), "stages": stages.records}
 
 
-def embedding_cache_dir(cfg: ExperimentConfig) -> Path:
-    """The embedding cache, shared by every experiment writing to the same output folder."""
+def embedding_cache_dir(cfg: ExperimentConfig) -> Path | str:
+    """The embedding cache, a folder or an fsspec URL, shared by the output folder's runs."""
     return cfg.embedding.cache_dir or cfg.output_dir / ".cache" / "embeddings"
 
 

@@ -57,7 +57,7 @@ def read_row_range(path: Path, start: int, stop: int, *, columns: list[str]) -> 
         offset += n_rows
         if offset >= stop:
             break
-    return pd.concat(frames, ignore_index=True) if len(frames) != 1 else frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _files_with_rows(path: Path) -> list[tuple[Path, int]]:

@@ -7,11 +7,11 @@ actor mention. Then, each mode in its own subprocess: ``none`` (this process, a 
 mentions at a time) and ``local`` (a LocalCluster of --workers processes, a slice per task
 and the rows written on the workers), the stance stage (the shipped model) and the stage
 that writes actor_stance.csv / actor_stance.parquet. Recorded per mode: seconds of each,
-the driver's peak RSS (the subprocess's), each worker's peak RSS, the mentions, the sha256 of
-the predictions and of the rows written (the two modes must agree), and the memory the
-driver keeps for the stage's result (the mentions as offsets into their segments) beside
-that of the same rows with their texts (what the driver held before the rows were written
-part by part).
+the driver's peak RSS (the subprocess's), each worker's peak RSS, the mentions and the
+distinct contexts the model read, the sha256 of the predictions and of the rows written
+(the two modes must agree), and the memory the driver keeps for the stage's result (the
+mentions as offsets into their segments) beside that of the same rows with their texts
+(what the driver held before the rows were written part by part).
 
 Run: flock /tmp/stance-bench.lock .venv/bin/python benchmarks/actor_stance_corpus.py \\
      [--size 1000000] [--workers 2] [--out benchmarks/results/actor_stance_corpus.json]
@@ -70,6 +70,7 @@ print(json.dumps({
     "predict_seconds": round(predicted_at - start, 1),
     "rows_seconds": round(written_at - predicted_at, 1), "driver_rss_mb": driver,
     "worker_peak_rss_mb": facts.get("worker_peak_rss_mb"), "mentions": len(kept),
+    "distinct_contexts": stance.evaluation["distinct_contexts"],
     "kept_mb": round(kept.memory_usage(deep=True).sum() / 2**20, 1),
     "rows_mb": round(rows.memory_usage(deep=True).sum() / 2**20, 1),
     "written": written.name,
@@ -139,11 +140,12 @@ def main() -> None:
         / (none["predict_seconds"] + none["rows_seconds"]), 2)
     results["same_predictions"] = none["predictions_sha256"] == local["predictions_sha256"]
     results["same_rows"] = none["rows_sha256"] == local["rows_sha256"]
-    print(f"{'mode':>6} {'mentions':>9} {'predict s':>9} {'rows s':>7} {'driver MB':>10} "
-          f"{'workers MB':>12} {'kept MB':>8} {'rows MB':>8}")
+    print(f"{'mode':>6} {'mentions':>9} {'distinct':>9} {'predict s':>9} {'rows s':>7} "
+          f"{'driver MB':>10} {'workers MB':>12} {'kept MB':>8} {'rows MB':>8}")
     for mode, run in results["modes"].items():
         peaks = "/".join(f"{p:,.0f}" for p in run["worker_peak_rss_mb"] or []) or "-"
-        print(f"{mode:>6} {run['mentions']:>9,} {run['predict_seconds']:>9.1f} "
+        print(f"{mode:>6} {run['mentions']:>9,} {run['distinct_contexts']:>9,} "
+              f"{run['predict_seconds']:>9.1f} "
               f"{run['rows_seconds']:>7.1f} {run['driver_rss_mb']:>10,.0f} {peaks:>12} "
               f"{run['kept_mb']:>8,.1f} {run['rows_mb']:>8,.1f}")
     print(f"local/none {results['local_over_none']}x; the same predictions: "

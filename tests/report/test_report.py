@@ -249,3 +249,19 @@ def test_the_report_names_the_intervals_by_the_configured_coverage():
     framing = pd.DataFrame({"outlet": ["a"], "segments": [3], "documents": [2], **shares})
     assert "with its 90% interval over documents" in _corpus_table(
         framing, {"level": "segment", "classes": ["x"]}, "90%")
+
+
+@pytest.mark.parametrize(("distinct", "said"), [(3, True), (5, False)])
+def test_the_methods_say_how_many_contexts_repeated_mentions_shared(distinct, said):
+    from stance.report._actor_stance import actor_stance_methods
+
+    run = run_with(audit([("a", "kept", "", None)]), actors={"Putin": ["Putin"]},
+                   actor_stance={"actors": ["Putin"]})
+    model = {"name": "stance-minilm", "base_model": "all-MiniLM-L6-v2", "tuned_layers": 1,
+             "training_data": "NewsMTSC"}
+    run.actor_stance = SimpleNamespace(mentions=pd.DataFrame({"actor": ["Putin"] * 5}),
+                                       evaluation={"model": model,
+                                                   "distinct_contexts": distinct})
+    text = "".join(actor_stance_methods(run))
+    assert ("3 distinct contexts for 5 mentions" in text) is said
+    assert "for each mention of Putin" in text

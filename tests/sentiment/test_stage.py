@@ -1,5 +1,6 @@
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,6 +12,7 @@ from stance.errors import StanceError
 from stance.sentiment import (
     SPAN_COLUMNS,
     check_stance_inputs,
+    load_stance_model,
     measure_actor_stance,
     mention_spans,
     read_stance_labels,
@@ -200,11 +202,11 @@ def test_a_labels_file_without_a_column_or_a_label_no_mention_matches(tiny_model
 
 
 def _many_mentions():
-    """70 segments of different lengths naming both leaders: 140 mentions, five batches."""
+    """70 segments of different lengths naming both leaders: 140 distinct mentions, five batches."""
     names = ["Putin", "Lukashenko"]
     texts = {f"{'ab'[i % 2]}{i:02d}": f"{names[i % 2]} {' '.join(['spoke'] * (i % 9))} on "
-                                      f"day {i}. Critics condemned {names[(i + 1) % 2]}."
-             for i in range(70)}
+                                      f"day {i}. Critics condemned {names[(i + 1) % 2]} "
+                                      f"in vote {i}." for i in range(70)}
     segments = _segments(texts)
     dates = pd.Series(pd.Timestamp("2022-01-03"), index=list(texts))
     return segments, dates
@@ -216,9 +218,34 @@ def test_the_probabilities_do_not_depend_on_how_the_mentions_are_cut(tiny_model,
     runs = [measure_actor_stance(_mentions(segments), segments, dates, cfg, actors=ACTORS,
                                  cache_dir=tmp_path, seed=1, n_bootstrap=100,
                                  partition_size=size) for size in (32, 64, 100_000)]
-    assert len(runs[0].mentions) == 140
+    assert len(runs[0].mentions) == 140 and runs[0].evaluation["distinct_contexts"] == 140
     for other in runs[1:]:
         pd.testing.assert_frame_equal(other.mentions, runs[0].mentions)
+
+
+def test_a_context_repeated_in_other_outlets_is_read_once(tiny_model, tmp_path):
+    # wire copy: C runs a1 and b2 word for word; c3 names Putin twice in one sentence
+    texts = {**TEXTS, "c1": TEXTS["a1"], "c2": TEXTS["b2"],
+             "c3": "Putin praised Lukashenko while critics condemned Putin."}
+    segments = _segments(texts)
+    dates = pd.Series(pd.Timestamp("2022-01-03"), index=list(texts))
+    result = measure_actor_stance(_mentions(segments), segments, dates,
+                                  ActorStanceConfig(model=str(tiny_model)), actors=ACTORS,
+                                  cache_dir=tmp_path, seed=1, n_bootstrap=100)
+    table = result.mentions
+    assert len(table) == 7 + 2 + 1 + 3
+    # the three copied mentions are not read again; c3's three mentions are three reads
+    assert result.evaluation["distinct_contexts"] == 10
+    by_mention = table.set_index(["doc_id", "seg_start"])
+    for original, copy in (("a1", "c1"), ("b2", "c2")):
+        pd.testing.assert_frame_equal(by_mention.loc[copy, ["stance", *PROBA]],
+                                      by_mention.loc[original, ["stance", *PROBA]])
+    # every mention has the probabilities the model gives its own context
+    rows = stance_rows(table, segments.table.set_index("seg_id")["text"])
+    spans = list(zip(rows["context_start"], rows["context_end"], strict=True))
+    expected = load_stance_model(str(tiny_model)).predict_proba(list(rows["context"]), spans)
+    np.testing.assert_allclose(rows[PROBA].to_numpy(), expected, atol=2e-6)
+    assert rows.loc[rows["doc_id"] == "c3", "mention_start"].tolist() == [0, 14, 49]
 
 
 @pytest.mark.integration  # a LocalCluster of two worker processes

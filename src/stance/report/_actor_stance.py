@@ -80,6 +80,10 @@ def actor_stance_methods(run: RunResult) -> list[str]:
             f"tuned on {model['training_data']}) reads {read} and classifies the stance "
             "toward that mention from the mean of all token vectors beside the mean of the "
             "mention's own; shares per outlet with intervals resampling documents.")
+    distinct = evaluation.get("distinct_contexts", len(stance.mentions))
+    if distinct < len(stance.mentions):
+        text += (f" A context repeated word for word (wire copy, quotes) is read once: "
+                 f"{distinct:,} distinct contexts for {len(stance.mentions):,} mentions.")
     if "adaptation" in evaluation:
         text += (f" Tuned further on {evaluation['labels']['mentions']} labelled mentions "
                  f"for {evaluation['adaptation']['epochs']} epochs.")

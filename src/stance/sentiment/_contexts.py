@@ -7,6 +7,7 @@ stage's memory, and any process holding the segment's text can cut them again.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -71,6 +72,32 @@ def contexts(spans: pd.DataFrame, texts: Mapping[str, str] | pd.Series
         read.append(texts[seg_id][a:b])
         offsets.append((start - a, end - a))
     return read, offsets
+
+
+def distinct_contexts(spans: pd.DataFrame, texts: Mapping[str, str] | pd.Series,
+                      chunk: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+    """The mentions worth reading: the first of each distinct context and mention offsets.
+
+    The model's probabilities depend only on the text it reads and where the mention lies in
+    it, and wire copy, syndicated articles and repeated quotes read the same sentences in
+    many outlets, so each distinct pair is read once. Pairs are compared by a 128-bit
+    digest, ``chunk`` contexts cut at a time, so the driver never holds every context.
+
+    Returns:
+        The rows of ``spans`` to read, in their order in ``spans`` (every row when nothing
+        repeats), and for each mention the position among them of the one it copies.
+    """
+    keys = np.empty(len(spans), dtype="S16")
+    for at in range(0, len(spans), chunk):
+        read, offsets = contexts(spans.iloc[at:at + chunk], texts)
+        keys[at:at + chunk] = [
+            hashlib.blake2b(f"{start} {end} {text}".encode(), digest_size=16).digest()
+            for text, (start, end) in zip(read, offsets, strict=True)]
+    _, first, copies = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # np.unique orders by digest; keep the mentions' own order
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    return first[order], position[copies.ravel()]
 
 
 def stance_rows(predicted: pd.DataFrame, texts: Mapping[str, str] | pd.Series) -> pd.DataFrame:

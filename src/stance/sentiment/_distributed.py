@@ -3,7 +3,8 @@
 The driver cuts the mentions into the slices :func:`prediction_slices` gives (whole batches
 in the order of their contexts' lengths), so every worker's forward passes see the batches a
 single process would. A slice's contexts are cut from the segments when it is sent, and a
-few slices at a time are in flight: the driver never holds every context at once.
+few slices at a time are in flight, the longest contexts first: the driver never holds
+every context at once, and no worker is left with a long slice at the end.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from stance.sentiment._model import StanceModel, load_stance_model
 
 #: Slices in flight per worker thread: one predicting, one waiting beside it.
 _IN_FLIGHT_PER_THREAD = 2
+#: Most mentions a task reads: the model reads about a hundred a second per core, so a task
+#: takes under a minute and the last ones leave no worker idle for long.
+TASK_MENTIONS = 2_048
 
 
 def predict_on_cluster(client, spec: str, cache_dir: Path, spans: pd.DataFrame,
@@ -34,11 +38,13 @@ def predict_on_cluster(client, spec: str, cache_dir: Path, spans: pd.DataFrame,
         spans: the mentions (:data:`~stance.sentiment._contexts.SPAN_COLUMNS`).
         texts: segment text by seg_id.
         classes: the model's number of classes.
-        partition_size: mentions per task, rounded down to whole batches.
+        partition_size: mentions per task (at most :data:`TASK_MENTIONS`), rounded down to
+            whole batches.
     """
     from distributed import as_completed
 
-    slices = prediction_slices(spans, partition_size)
+    # longest contexts first: the slices that finish last are the quickest
+    slices = prediction_slices(spans, min(partition_size, TASK_MENTIONS))[::-1]
     waiting = iter(slices)
     sent: dict = {}
 

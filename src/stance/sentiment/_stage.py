@@ -19,6 +19,7 @@ from stance.errors import StanceError
 from stance.progress import track
 from stance.sentiment._contexts import (
     contexts,
+    distinct_contexts,
     mention_spans,
     prediction_slices,
     stance_rows,
@@ -44,7 +45,8 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
 
     The mentions come back as :data:`~stance.sentiment._contexts.SPAN_COLUMNS` with the
     stance and its probabilities: offsets into the segments, not copies of the sentences
-    (:func:`stance_rows` cuts those). With ``cfg.adapt`` the model is tuned on the labels:
+    (:func:`stance_rows` cuts those). The model reads each distinct context and mention
+    offsets once (:func:`distinct_contexts`). With ``cfg.adapt`` the model is tuned on the labels:
     scored first with each labelled outlet held out in turn, then tuned on every label to
     predict the corpus. With a Dask ``client`` the configured model predicts on its workers,
     ``partition_size`` mentions a task; a model adapted to the labels predicts here.
@@ -56,19 +58,22 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
     chosen = mentions[mentions["actor"].isin(list(actors))]
     _check_found(chosen, actors)
     spans = mention_spans(chosen, texts, dates, cfg)
+    first, copies = distinct_contexts(spans, texts)
+    reads = spans.iloc[first]
     model = load_stance_model(cfg.model, cache_dir=cache_dir)
     evaluation: dict[str, Any] = {
         "model": _model_summary(model, cfg.model, resolve_stance_model(cfg.model, cache_dir)),
         "unit": cfg.unit, "window_words": cfg.window_words,
+        "distinct_contexts": len(first),
         "aliases_without_mentions": _unused_aliases(spans, actors)}
     if client is None:
-        predicted = _predict(model, spans, texts, partition_size)
+        proba = _predict(model, reads, texts, partition_size)
     else:
         from stance.sentiment._distributed import predict_on_cluster
 
-        predicted = _with_proba(model, spans, predict_on_cluster(
-            client, cfg.model, cache_dir, spans, texts, classes=len(model.classes),
-            partition_size=partition_size))
+        proba = predict_on_cluster(client, cfg.model, cache_dir, reads, texts,
+                                   classes=len(model.classes), partition_size=partition_size)
+    predicted = _with_proba(model, spans, proba[copies])
     labelled = None
     if cfg.labels is not None:
         named = read_stance_labels(cfg.labels)
@@ -84,18 +89,19 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
             model = tune_stance_model(model, labels["context"], context_spans(labels),
                                       labels["label"], epochs=cfg.adapt_epochs, seed=seed)
             # the corpus, by the model tuned on every label
-            predicted = _predict(model, spans, texts, partition_size)
+            proba = _predict(model, reads, texts, partition_size)
+            predicted = _with_proba(model, spans, proba[copies])
     return ActorStance(predicted, evaluation, labelled)
 
 
 def _predict(model: StanceModel, spans: pd.DataFrame, texts: pd.Series,
-             partition_size: int) -> pd.DataFrame:
+             partition_size: int) -> np.ndarray:
     """The model's probabilities for every mention, a slice of contexts in memory at a time."""
     proba = np.empty((len(spans), len(model.classes)), np.float32)
     for rows in track(prediction_slices(spans, partition_size), "actor stance",
                       work=len(spans)):
         proba[rows] = model.predict_proba(*contexts(spans.iloc[rows], texts))
-    return _with_proba(model, spans, proba)
+    return proba
 
 
 def _with_proba(model: StanceModel, spans: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:

@@ -22,8 +22,8 @@ from stance.sentiment._model import StanceModel, load_stance_model
 
 #: Slices in flight per worker thread: one predicting, one waiting beside it.
 _IN_FLIGHT_PER_THREAD = 2
-#: Most mentions a task reads: the model reads about a hundred a second per core, so a task
-#: takes under a minute and the last ones leave no worker idle for long.
+#: Most mentions a task reads: the model is slow per mention, so tasks are kept short beside
+#: the stage and the last ones leave no worker idle for long.
 TASK_MENTIONS = 2_048
 
 

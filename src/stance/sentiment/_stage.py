@@ -46,10 +46,10 @@ def measure_actor_stance(mentions: pd.DataFrame, segments: Segments, dates: pd.S
     The mentions come back as :data:`~stance.sentiment._contexts.SPAN_COLUMNS` with the
     stance and its probabilities: offsets into the segments, not copies of the sentences
     (:func:`stance_rows` cuts those). The model reads each distinct context and mention
-    offsets once (:func:`distinct_contexts`). With ``cfg.adapt`` the model is tuned on the labels:
-    scored first with each labelled outlet held out in turn, then tuned on every label to
-    predict the corpus. With a Dask ``client`` the configured model predicts on its workers,
-    ``partition_size`` mentions a task; a model adapted to the labels predicts here.
+    offsets once (:func:`distinct_contexts`). With ``cfg.adapt`` the model is tuned on the
+    labels: scored first with each labelled outlet held out in turn, then tuned on every
+    label to predict the corpus. With a Dask ``client`` the configured model predicts on its
+    workers, a short slice of mentions a task; a model adapted to the labels predicts here.
 
     Raises:
         StanceError: an actor has no mention in the corpus, or a label names no mention.

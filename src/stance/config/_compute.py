@@ -43,7 +43,7 @@ class ComputeConfig(Section):
     partition_size: int = Field(
         16_384, ge=1024, description="texts a worker embeds per task, each task writing "
         "one cache shard; and mentions the stance model reads per slice (a task on a "
-        "cluster), which does not change its predictions")
+        "cluster, at most 2,048), which does not change its predictions")
 
     @field_validator("cluster")
     @classmethod

@@ -7,7 +7,6 @@ stage's memory, and any process holding the segment's text can cut them again.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ import pandas as pd
 
 from stance.config import ActorStanceConfig
 from stance.corpus import sentence_spans
+from stance.embed import text_keys
 from stance.sentiment._model import BATCH
 
 _WORD = re.compile(r"\S+")
@@ -80,24 +80,22 @@ def distinct_contexts(spans: pd.DataFrame, texts: Mapping[str, str] | pd.Series,
 
     The model's probabilities depend only on the text it reads and where the mention lies in
     it, and wire copy, syndicated articles and repeated quotes read the same sentences in
-    many outlets, so each distinct pair is read once. Pairs are compared by a 128-bit
-    digest, ``chunk`` contexts cut at a time, so the driver never holds every context.
+    many outlets, so each distinct pair is read once. Pairs are compared by the embedding
+    cache's text keys (sha256), ``chunk`` contexts cut at a time, so the driver never holds
+    every context.
 
     Returns:
         The rows of ``spans`` to read, in their order in ``spans`` (every row when nothing
         repeats), and for each mention the position among them of the one it copies.
     """
-    keys = np.empty(len(spans), dtype="S16")
+    keys = []
     for at in range(0, len(spans), chunk):
         read, offsets = contexts(spans.iloc[at:at + chunk], texts)
-        keys[at:at + chunk] = [
-            hashlib.blake2b(f"{start} {end} {text}".encode(), digest_size=16).digest()
-            for text, (start, end) in zip(read, offsets, strict=True)]
-    _, first, copies = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(first)  # np.unique orders by digest; keep the mentions' own order
-    position = np.empty_like(order)
-    position[order] = np.arange(len(order))
-    return first[order], position[copies.ravel()]
+        keys.append(text_keys([f"{start} {end} {text}"
+                               for text, (start, end) in zip(read, offsets, strict=True)]))
+    # codes in order of first appearance, so the first of each code is in the mentions' order
+    copies, _ = pd.factorize(np.concatenate(keys))
+    return np.unique(copies, return_index=True)[1], copies
 
 
 def stance_rows(predicted: pd.DataFrame, texts: Mapping[str, str] | pd.Series) -> pd.DataFrame:
